@@ -1,0 +1,270 @@
+// Package store defines Davenport's storage contract: the domain types, the
+// Store interface and the sentinel errors that every backend returns.
+//
+// Storage model (DESIGN.md): users own collections (calendars and address
+// books); collections hold objects, each kept as the exact bytes the client
+// sent together with an index (UID, component, instance span, search text).
+// Every write to a collection bumps the collection's modseq inside the same
+// transaction and stamps it on the changed object, or on a tombstone when a
+// name is deleted; sync tokens and getctag are built from that modseq
+// (RFC 6578). A modseq value stamps exactly one name in a collection: a write
+// that changes two names (a move within one collection) bumps the modseq once
+// for each, so a change log cut after any entry resumes without loss or
+// repetition. Tombstones older than a retention window are pruned and the
+// collection's PrunedModSeq raised, so older tokens can be refused.
+//
+// The package imports nothing from HTTP, XML or configuration. Backends live in
+// store/postgres (production) and store/sqlite (embedded default); both pass
+// the behavioural suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Backends wrap other failures with %w and context.
+var (
+	// ErrNotFound: the user, collection or object does not exist (or is not
+	// visible to the caller).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a uniqueness rule was violated (a duplicate username,
+	// collection name, or object UID).
+	ErrConflict = errors.New("store: conflict")
+	// ErrPreconditionFailed: an If-Match or If-None-Match condition did not
+	// hold when the write was attempted.
+	ErrPreconditionFailed = errors.New("store: precondition failed")
+	// ErrSchemaTooNew: the database was migrated by a newer Davenport.
+	ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")
+)
+
+// UIDConflictError reports that another object in the same collection already
+// uses the UID of the object being written. It matches ErrConflict with
+// errors.Is, and carries the name of the resource that holds the UID so the
+// protocol layer can name it in CALDAV:no-uid-conflict / CARDDAV:no-uid-conflict.
+type UIDConflictError struct {
+	UID  string
+	Name string // the existing object's resource name
+}
+
+func (e *UIDConflictError) Error() string {
+	return fmt.Sprintf("store: uid %q already used by %q", e.UID, e.Name)
+}
+
+// Is makes errors.Is(err, ErrConflict) true for a UIDConflictError.
+func (e *UIDConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Kind is the kind of a collection.
+type Kind string
+
+const (
+	KindCalendar    Kind = "calendar"
+	KindAddressBook Kind = "addressbook"
+)
+
+// User is an account.
+type User struct {
+	ID           int64
+	Username     string
+	DisplayName  string
+	Email        string
+	PasswordHash string // PHC-formatted argon2id hash; never logged
+	Created      time.Time
+}
+
+// AppPassword is an extra password for one device, revocable on its own.
+type AppPassword struct {
+	ID           int64
+	UserID       int64
+	Label        string
+	PasswordHash string
+	Created      time.Time
+}
+
+// Collection is a calendar or an address book.
+type Collection struct {
+	ID          int64
+	OwnerID     int64
+	Kind        Kind
+	Name        string // the URL segment, unique per owner and kind
+	DisplayName string
+	Description string
+	Color       string // Apple calendar-color value, e.g. "#FF2968FF"
+	// ColorSymbolic keeps the symbolic-color attribute Apple sends with
+	// calendar-color, so it can be returned as it came.
+	ColorSymbolic string
+	Order         *int   // Apple calendar-order; nil when never set
+	Timezone      string // calendar-timezone: a VCALENDAR with one VTIMEZONE
+	// Components lists the component names a calendar accepts (VEVENT,
+	// VTODO, VJOURNAL); empty for address books.
+	Components []string
+	// ModSeq is the modseq of the last change to the collection's members.
+	ModSeq int64
+	// PrunedModSeq is the highest modseq whose tombstones may have been
+	// pruned; a sync token at or below it can no longer be served.
+	PrunedModSeq int64
+	Created      time.Time
+	Updated      time.Time
+}
+
+// CollectionPatch names the collection properties to change; nil fields are
+// left alone. Order's outer pointer selects the field, the inner one may be nil
+// to clear it.
+type CollectionPatch struct {
+	DisplayName   *string
+	Description   *string
+	Color         *string
+	ColorSymbolic *string
+	Order         **int
+	Timezone      *string
+	// DeadProps are set (XML non-empty) or removed (XML empty).
+	DeadProps []DeadProp
+}
+
+// DeadProp is a property the server stores without interpreting it
+// (RFC 4918 §4.2): identified by namespace and local name, kept as the raw XML
+// of the whole property element.
+type DeadProp struct {
+	Namespace string
+	Name      string
+	XML       string
+}
+
+// Object is one calendar object resource or one vCard.
+type Object struct {
+	ID           int64
+	CollectionID int64
+	Name         string // the resource name, opaque, unique per collection
+	UID          string // unique per collection
+	ETag         string // strong ETag value without quotes
+	ContentType  string // e.g. "text/calendar; charset=utf-8"
+	Component    string // VEVENT, VTODO, VJOURNAL, VCARD …
+	Size         int64
+	ModSeq       int64
+	// FirstStart and LastEnd bound the span of all instances, for SQL
+	// narrowing of time-range queries. nil means unbounded on that side (an
+	// open-ended RRULE has LastEnd nil).
+	FirstStart *time.Time
+	LastEnd    *time.Time
+	// SearchText is normalised text for prefiltering address-book queries.
+	SearchText string
+	Created    time.Time
+	Updated    time.Time
+	// Body holds the raw bytes; only filled by calls that ask for bodies.
+	Body []byte
+}
+
+// PutObjectOptions are the conditions of a write, checked inside the write
+// transaction.
+type PutObjectOptions struct {
+	IfMatch     string // the ETag (without quotes) the current object must have; "" for none
+	IfNoneMatch bool   // If-None-Match: * — the name must not exist
+}
+
+// DeleteObjectOptions are the conditions of a delete.
+type DeleteObjectOptions struct {
+	IfMatch string
+}
+
+// MoveObjectOptions are the conditions of a move.
+type MoveObjectOptions struct {
+	IfMatch   string // condition on the source
+	Overwrite bool   // replace an existing destination (RFC 4918 §10.6)
+}
+
+// ListObjectsOptions narrow a listing. Zero values mean no narrowing.
+type ListObjectsOptions struct {
+	// WithBody loads Body; listings that need only names and ETags leave it off.
+	WithBody bool
+	// Component keeps only objects of this component (e.g. "VTODO").
+	Component string
+	// Start and End keep objects whose instance span overlaps [Start, End).
+	Start, End *time.Time
+	// SearchText keeps objects whose SearchText contains every one of these
+	// (already normalised) substrings.
+	SearchText []string
+}
+
+// Change is one entry of a collection's change log since a modseq.
+type Change struct {
+	Name    string
+	ModSeq  int64
+	Deleted bool
+	Object  *Object // nil for a deletion; Body filled only when asked
+}
+
+// Changes is the answer to ListChangesSince.
+type Changes struct {
+	Changes []Change // ordered by ModSeq ascending
+	// ModSeq is the modseq up to which Changes is complete: the collection's
+	// modseq when nothing was cut off, else the modseq of the last change
+	// returned.
+	ModSeq    int64
+	Truncated bool
+}
+
+// Store is the storage contract. Every method is safe for concurrent use.
+type Store interface {
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Users.
+	// CreateUser inserts u (setting ID and Created) together with its
+	// initial collections, in one transaction.
+	CreateUser(ctx context.Context, u *User, collections []Collection) error
+	GetUser(ctx context.Context, username string) (*User, error)
+	GetUserByID(ctx context.Context, id int64) (*User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	CountUsers(ctx context.Context) (int, error)
+	SetPasswordHash(ctx context.Context, userID int64, hash string) error
+	// DeleteUser removes the user with all their collections and objects.
+	DeleteUser(ctx context.Context, userID int64) error
+
+	CreateAppPassword(ctx context.Context, p *AppPassword) error
+	ListAppPasswords(ctx context.Context, userID int64) ([]AppPassword, error)
+	DeleteAppPassword(ctx context.Context, userID, id int64) error
+
+	// Collections, always scoped to their owner.
+	CreateCollection(ctx context.Context, c *Collection) error
+	GetCollection(ctx context.Context, ownerID int64, kind Kind, name string) (*Collection, error)
+	ListCollections(ctx context.Context, ownerID int64, kind Kind) ([]Collection, error)
+	// UpdateCollection applies p atomically: all of it or none.
+	UpdateCollection(ctx context.Context, ownerID, id int64, p CollectionPatch) error
+	DeleteCollection(ctx context.Context, ownerID, id int64) error
+	// ListDeadProps returns the collection's dead properties ordered by
+	// namespace, then name.
+	ListDeadProps(ctx context.Context, collectionID int64) ([]DeadProp, error)
+	// UsedBytes is the sum of the sizes of all objects the user owns.
+	UsedBytes(ctx context.Context, ownerID int64) (int64, error)
+
+	// Objects. Collection IDs come from an owner-scoped GetCollection.
+	// GetObject returns the object with its body.
+	GetObject(ctx context.Context, collectionID int64, name string) (*Object, error)
+	// GetObjects returns the objects among names that exist, in no
+	// particular order, with one query.
+	GetObjects(ctx context.Context, collectionID int64, names []string, withBody bool) ([]Object, error)
+	// ListObjects returns objects ordered by name.
+	ListObjects(ctx context.Context, collectionID int64, opts ListObjectsOptions) ([]Object, error)
+	// PutObject creates or replaces o (by CollectionID and Name), bumping the
+	// collection's modseq. It sets o's ID, ModSeq, Created and Updated, and
+	// reports whether the object was created. It returns
+	// ErrPreconditionFailed when opts do not hold and *UIDConflictError when
+	// another name holds o.UID.
+	PutObject(ctx context.Context, o *Object, opts PutObjectOptions) (created bool, err error)
+	// DeleteObject removes the object and leaves a tombstone.
+	DeleteObject(ctx context.Context, collectionID int64, name string, opts DeleteObjectOptions) error
+	// MoveObject moves an object to another name, possibly in another
+	// collection of the same kind, in one transaction: a tombstone at the
+	// source, a change at the destination.
+	MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts MoveObjectOptions) (created bool, err error)
+
+	// Sync.
+	// ListChangesSince lists the members changed after modseq (live objects
+	// and tombstones), at most limit of them when limit > 0.
+	ListChangesSince(ctx context.Context, collectionID int64, modseq int64, limit int, withBody bool) (*Changes, error)
+	// PruneTombstones deletes tombstones older than before and raises each
+	// affected collection's PrunedModSeq. It returns how many were removed.
+	PruneTombstones(ctx context.Context, before time.Time) (int64, error)
+}

@@ -1,0 +1,34 @@
+// Package testdb gives tests a fresh, migrated store of each backend: a
+// throwaway PostgreSQL schema (from DAVENPORT_TEST_DATABASE_URL) and a
+// temporary embedded database. Both are removed when the test ends.
+package testdb
+
+import (
+	"testing"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Backend names a store implementation and how to make a fresh one.
+type Backend struct {
+	Name string
+	New  func(t testing.TB) store.Store
+}
+
+// Backends lists every store implementation, PostgreSQL first.
+func Backends() []Backend {
+	return []Backend{
+		{Name: "postgres", New: Postgres},
+		{Name: "sqlite", New: SQLite},
+	}
+}
+
+// Each runs f as a subtest once per backend, each with a fresh store.
+func Each(t *testing.T, f func(t *testing.T, s store.Store)) {
+	t.Helper()
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			f(t, b.New(t))
+		})
+	}
+}
