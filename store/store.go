@@ -119,7 +119,8 @@ type CollectionPatch struct {
 	ColorSymbolic *string
 	Order         **int
 	Timezone      *string
-	// DeadProps are set (XML non-empty) or removed (XML empty).
+	// DeadProps are set (XML non-empty) or removed (XML empty). A DeadProp
+	// without a Name is invalid and fails the whole patch.
 	DeadProps []DeadProp
 }
 
@@ -157,7 +158,9 @@ type Object struct {
 }
 
 // PutObjectOptions are the conditions of a write, checked inside the write
-// transaction.
+// transaction. An If-Match condition on a name that does not exist fails
+// (RFC 9110 §13.1.1: there is no current representation to match), for
+// writes, deletes and moves alike.
 type PutObjectOptions struct {
 	IfMatch     string // the ETag (without quotes) the current object must have; "" for none
 	IfNoneMatch bool   // If-None-Match: * — the name must not exist
@@ -234,7 +237,7 @@ type Store interface {
 	UpdateCollection(ctx context.Context, ownerID, id int64, p CollectionPatch) error
 	DeleteCollection(ctx context.Context, ownerID, id int64) error
 	// ListDeadProps returns the collection's dead properties ordered by
-	// namespace, then name.
+	// namespace, then name (bytewise).
 	ListDeadProps(ctx context.Context, collectionID int64) ([]DeadProp, error)
 	// UsedBytes is the sum of the sizes of all objects the user owns.
 	UsedBytes(ctx context.Context, ownerID int64) (int64, error)
@@ -245,19 +248,23 @@ type Store interface {
 	// GetObjects returns the objects among names that exist, in no
 	// particular order, with one query.
 	GetObjects(ctx context.Context, collectionID int64, names []string, withBody bool) ([]Object, error)
-	// ListObjects returns objects ordered by name.
+	// ListObjects returns objects ordered by name (bytewise).
 	ListObjects(ctx context.Context, collectionID int64, opts ListObjectsOptions) ([]Object, error)
 	// PutObject creates or replaces o (by CollectionID and Name), bumping the
-	// collection's modseq. It sets o's ID, ModSeq, Created and Updated, and
-	// reports whether the object was created. It returns
+	// collection's modseq. It sets o's ID, Size (len(Body)), ModSeq, Created
+	// and Updated, and reports whether the object was created. It returns
 	// ErrPreconditionFailed when opts do not hold and *UIDConflictError when
 	// another name holds o.UID.
 	PutObject(ctx context.Context, o *Object, opts PutObjectOptions) (created bool, err error)
-	// DeleteObject removes the object and leaves a tombstone.
+	// DeleteObject removes the object and leaves a tombstone. A missing name
+	// is ErrNotFound, or ErrPreconditionFailed when opts.IfMatch is set.
 	DeleteObject(ctx context.Context, collectionID int64, name string, opts DeleteObjectOptions) error
 	// MoveObject moves an object to another name, possibly in another
 	// collection of the same kind, in one transaction: a tombstone at the
-	// source, a change at the destination.
+	// source, a change at the destination. A missing source is ErrNotFound
+	// (ErrPreconditionFailed when opts.IfMatch is set), an existing
+	// destination without opts.Overwrite is ErrPreconditionFailed, and another
+	// name holding the UID in the destination is *UIDConflictError.
 	MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts MoveObjectOptions) (created bool, err error)
 
 	// Sync.
