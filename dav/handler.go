@@ -1,0 +1,244 @@
+// Package dav is Davenport's WebDAV engine: the URL space, XML request
+// parsing with hard limits, the streaming 207 Multi-Status writer, the
+// property registry and the methods every collection kind shares — OPTIONS,
+// PROPFIND, PROPPATCH, GET/HEAD, PUT, DELETE, COPY, MOVE and REPORT
+// dispatch — per RFC 4918 (WebDAV), RFC 3744 (the current-user-privilege-set
+// part of ACL), RFC 5397 (current-user-principal) and RFC 6578
+// (sync-collection).
+//
+// dav knows collections, objects and properties, but nothing of iCalendar or
+// vCard: calendars and address books plug in through the Kind interface.
+package dav
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Kind is a collection kind (calendars, address books) plugged into the
+// engine: its names, its live properties, how an object body is validated
+// and indexed, and the REPORTs it answers.
+type Kind interface {
+	// StoreKind is the kind of store collection it serves.
+	StoreKind() store.Kind
+	// HomeSegment is the URL segment of its homes ("calendars").
+	HomeSegment() string
+	// Namespace is the XML namespace of its preconditions (CalDAV, CardDAV).
+	Namespace() string
+	// ResourceType is the element a collection adds to DAV:collection.
+	ResourceType() xml.Name
+	// Properties are its live properties.
+	Properties() []*Property
+	// ReportNames lists the REPORTs it answers (for supported-report-set).
+	ReportNames() []xml.Name
+	// Report answers a REPORT whose root element is body.Name. handled is
+	// false when the kind does not know the report.
+	Report(rq *Request, w http.ResponseWriter, res *Resource, body *Element) (handled bool, err error)
+	// PrepareObject validates a PUT body for collection c and returns the
+	// object to store, with UID, component, span, search text and content
+	// type filled (Name, CollectionID, ETag, Body are set by the caller).
+	// Invalid bodies return an *Error carrying the RFC precondition.
+	PrepareObject(rq *Request, c *store.Collection, body []byte, contentType string) (*store.Object, error)
+	// DataProperty returns the property answering a data element requested
+	// in a prop (calendar-data, address-data), or nil when req is not one.
+	DataProperty(req *Element) *Property
+	// ObjectBody returns what GET serves for o (with body loaded): the
+	// stored bytes, or a conversion the request asked for by Accept.
+	ObjectBody(rq *Request, o *store.Object) (body []byte, contentType string, err error)
+	// NewCollection fills a collection for MKCOL/MKCALENDAR from the
+	// request's DAV:set properties; ok is false when the method or the
+	// resourcetype does not create this kind.
+	NewCollection(rq *Request, method string, resourceType []xml.Name) (c *store.Collection, ok bool)
+}
+
+// Error is a protocol error with an RFC precondition or postcondition
+// element for the body (RFC 4918 §16). Message is for the log only.
+type Error struct {
+	Status    int
+	Condition *Element
+	Message   string
+}
+
+func (e *Error) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	if e.Condition != nil {
+		return "dav: " + e.Condition.Name.Local
+	}
+	return "dav: " + http.StatusText(e.Status)
+}
+
+// Precondition returns an *Error for status with the empty condition element
+// ns:local and a log message.
+func Precondition(status int, ns, local, message string) *Error {
+	return &Error{Status: status, Condition: NewElement(xml.Name{Space: ns, Local: local}), Message: message}
+}
+
+// Handler serves the /dav/ tree (and PROPFIND/OPTIONS on /).
+type Handler struct {
+	Store  store.Store
+	Kinds  []Kind
+	Logger *slog.Logger
+	// CurrentUser returns the authenticated user of a request's context.
+	CurrentUser func(ctx context.Context) (*store.User, bool)
+	// MaxResourceSize bounds one object body in bytes.
+	MaxResourceSize int64
+	// Quota bounds a user's storage; 0 means none.
+	Quota  int64
+	Limits Limits
+
+	props registry
+}
+
+// Init builds the property registry; call it once before serving.
+func (h *Handler) Init() {
+	if h.Limits == (Limits{}) {
+		h.Limits = DefaultLimits
+	}
+	if h.MaxResourceSize == 0 {
+		h.MaxResourceSize = 10 << 20
+	}
+	h.props = registry{}
+	h.props.add(h.coreProperties()...)
+	for _, k := range h.Kinds {
+		h.props.add(k.Properties()...)
+	}
+}
+
+// Methods the handler answers, for Allow.
+const allowed = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR, COPY, MOVE"
+
+// DAVCompliance is the DAV header: the classes and extensions served (RFC
+// 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3).
+const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		h.options(w, r)
+		return
+	}
+	user, ok := h.CurrentUser(r.Context())
+	if !ok {
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+		return
+	}
+	rq := &Request{Ctx: r.Context(), H: h, User: user, HTTP: r}
+	if err := h.serve(rq, w, r); err != nil {
+		h.fail(w, r, err)
+	}
+}
+
+func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) error {
+	t, err := h.parsePath(r.URL.EscapedPath())
+	if err != nil {
+		return err
+	}
+	res, err := h.resolve(rq.Ctx, rq.User, t, r.URL.EscapedPath())
+	switch r.Method {
+	case "PROPFIND":
+		if err != nil {
+			return err
+		}
+		return h.propfind(rq, w, r, res)
+	case "PROPPATCH":
+		if err != nil {
+			return err
+		}
+		return h.proppatch(rq, w, r, res)
+	case "REPORT":
+		if err != nil {
+			return err
+		}
+		return h.report(rq, w, r, res)
+	case http.MethodGet, http.MethodHead:
+		if err != nil {
+			return err
+		}
+		return h.get(rq, w, r, res)
+	case http.MethodPut:
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return h.put(rq, w, r, res)
+	case http.MethodDelete:
+		if err != nil {
+			return err
+		}
+		return h.delete(rq, w, r, res)
+	case "MKCOL", "MKCALENDAR":
+		if err == nil {
+			// RFC 4918 §9.3.1: MKCOL on an existing resource is 405.
+			w.Header().Set("Allow", allowed)
+			return &Error{Status: http.StatusMethodNotAllowed, Condition: NewElement(Name("resource-must-be-null"))}
+		}
+		if !errors.Is(err, store.ErrNotFound) || res.Type != ResCollection {
+			if errors.Is(err, store.ErrNotFound) || errors.Is(err, errParentMissing) {
+				return &Error{Status: http.StatusConflict, Message: "dav: collections can only be made in a home"}
+			}
+			return err
+		}
+		return h.mkcol(rq, w, r, res)
+	case "COPY", "MOVE":
+		if err != nil {
+			return err
+		}
+		return h.copyMove(rq, w, r, res)
+	default:
+		w.Header().Set("Allow", allowed)
+		return &Error{Status: http.StatusMethodNotAllowed}
+	}
+}
+
+func (h *Handler) options(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("DAV", DAVCompliance)
+	w.Header().Set("Allow", allowed)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// fail maps an error to its HTTP answer in one place. Internal error text
+// never reaches the client; a 500 is logged once.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var de *Error
+	switch {
+	case errors.As(err, &de):
+		if de.Status >= 500 {
+			h.Logger.ErrorContext(r.Context(), "request failed", "err", de.Message)
+		}
+		WriteError(w, de.Status, de.Condition)
+	case errors.Is(err, ErrBodyTooLarge):
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+	case errors.Is(err, ErrMalformedXML):
+		http.Error(w, "malformed XML request body: "+strings.TrimPrefix(err.Error(), ErrMalformedXML.Error()+": "), http.StatusBadRequest)
+	case errors.Is(err, errForbidden):
+		WriteError(w, http.StatusForbidden, NewElement(Name("need-privileges")))
+	case errors.Is(err, errBadPath), errors.Is(err, store.ErrNotFound):
+		http.Error(w, "not found", http.StatusNotFound)
+	case errors.Is(err, errParentMissing):
+		http.Error(w, "the parent collection does not exist", http.StatusConflict)
+	case errors.Is(err, store.ErrPreconditionFailed):
+		http.Error(w, "precondition failed", http.StatusPreconditionFailed)
+	case errors.Is(err, store.ErrConflict):
+		http.Error(w, "conflict", http.StatusConflict)
+	case errors.Is(err, context.Canceled):
+		// The client went away; nothing to answer and nothing to log.
+	default:
+		h.Logger.ErrorContext(r.Context(), "request failed", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+// computeETag is the strong entity tag of a body (unquoted, as stored).
+func computeETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:16])
+}

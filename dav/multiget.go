@@ -1,0 +1,120 @@
+package dav
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Multiget answers calendar-multiget (RFC 4791 §7.9) and addressbook-multiget
+// (RFC 6352 §8.7) on collection res: the requested properties of every href,
+// read in one query; an href that names no member gets its own 404 response.
+func (h *Handler) Multiget(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
+	if res.Type != ResCollection {
+		return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
+	}
+	pr := PropRequestFromProp(body.Child(Name("prop")), rq.HTTP)
+	hrefs := body.ChildrenNamed(Name("href"))
+	names := make([]string, 0, len(hrefs))
+	wanted := make([]string, len(hrefs)) // decoded name per href; "" when outside the collection
+	for i, he := range hrefs {
+		name, ok := h.memberName(res, strings.TrimSpace(he.Text))
+		if ok {
+			names = append(names, name)
+			wanted[i] = name
+		}
+	}
+	objs, err := h.Store.GetObjects(rq.Ctx, res.Collection.ID, names, pr.needsBody(h))
+	if err != nil {
+		return err
+	}
+	byName := make(map[string]*store.Object, len(objs))
+	for i := range objs {
+		byName[objs[i].Name] = &objs[i]
+	}
+	ms := NewMultiStatus(w)
+	for i, he := range hrefs {
+		o := byName[wanted[i]]
+		if o == nil {
+			ms.Add(&Response{Href: strings.TrimSpace(he.Text), Status: http.StatusNotFound})
+			continue
+		}
+		resp, err := h.propResponse(rq, h.objectResource(res, o), pr)
+		if err != nil {
+			h.Logger.ErrorContext(rq.Ctx, "multiget member failed", "name", o.Name, "err", err)
+			return nil
+		}
+		if ms.Add(resp) != nil {
+			return nil
+		}
+	}
+	return ms.Close("")
+}
+
+// memberName decodes an href (absolute URL or path) naming a direct member
+// of collection res.
+func (h *Handler) memberName(res *Resource, href string) (string, bool) {
+	u, err := url.Parse(href)
+	if err != nil {
+		return "", false
+	}
+	t, err := h.parsePath(u.EscapedPath())
+	if err != nil || t.typ != ResObject || t.kind != res.Kind ||
+		t.username != res.Owner.Username || t.collection != res.Collection.Name {
+		return "", false
+	}
+	return t.object, true
+}
+
+// Query streams the answer to a query REPORT on collection res: for each
+// candidate the store returns under opts, match decides membership (nil
+// accepts all). The candidates are read with bodies only when match or the
+// requested properties need them.
+func (h *Handler) Query(rq *Request, w http.ResponseWriter, res *Resource, prop *Element, opts store.ListObjectsOptions, match func(o *store.Object) (bool, error), limit int) error {
+	if res.Type != ResCollection {
+		return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
+	}
+	pr := PropRequestFromProp(prop, rq.HTTP)
+	opts.WithBody = opts.WithBody || pr.needsBody(h) || match != nil
+	objs, err := h.Store.ListObjects(rq.Ctx, res.Collection.ID, opts)
+	if err != nil {
+		return err
+	}
+	// Decide membership before the 207 starts, so an error (a hostile
+	// recurrence rule, say) is still a clean error answer.
+	matched := objs[:0]
+	for i := range objs {
+		if match != nil {
+			ok, err := match(&objs[i])
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+		}
+		matched = append(matched, objs[i])
+	}
+	truncated := false
+	if limit > 0 && len(matched) > limit {
+		matched, truncated = matched[:limit], true
+	}
+	ms := NewMultiStatus(w)
+	for i := range matched {
+		resp, err := h.propResponse(rq, h.objectResource(res, &matched[i]), pr)
+		if err != nil {
+			h.Logger.ErrorContext(rq.Ctx, "query member failed", "name", matched[i].Name, "err", err)
+			return nil
+		}
+		if ms.Add(resp) != nil {
+			return nil
+		}
+	}
+	if truncated {
+		// RFC 6352 §8.6.1 / RFC 5323: more results than the limit.
+		ms.Add(&Response{Href: res.Href, Status: http.StatusInsufficientStorage, Error: NewElement(Name("number-of-matches-within-limits"))})
+	}
+	return ms.Close("")
+}

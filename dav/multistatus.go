@@ -1,0 +1,224 @@
+package dav
+
+import (
+	"bufio"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// prefixes used in every document the server writes. Namespaces outside this
+// table are declared on the element that uses them.
+var prefixes = []struct{ ns, prefix string }{
+	{NSDAV, "D"},
+	{NSCalDAV, "C"},
+	{NSCardDAV, "CR"},
+	{NSCS, "CS"},
+	{NSApple, "ICAL"},
+}
+
+func prefixOf(ns string) (string, bool) {
+	for _, p := range prefixes {
+		if p.ns == ns {
+			return p.prefix, true
+		}
+	}
+	return "", false
+}
+
+func rootNamespaces() string {
+	var b strings.Builder
+	for _, p := range prefixes {
+		fmt.Fprintf(&b, ` xmlns:%s="%s"`, p.prefix, p.ns)
+	}
+	return b.String()
+}
+
+// PropStat is the properties of one response that share a status.
+type PropStat struct {
+	Status int
+	Props  []*Element
+	// Raw holds properties already serialized (dead properties), written
+	// verbatim after Props.
+	Raw []string
+	// Error, when set, is written as the propstat's DAV:error.
+	Error *Element
+}
+
+// Response is one DAV:response of a multistatus.
+type Response struct {
+	Href      string
+	PropStats []PropStat
+	// Status, when non-zero, makes this a status-only response (e.g. 404 for
+	// a missing href in a multiget, 507 for a truncated listing).
+	Status int
+	// Error, when set, is written as DAV:error inside a status-only response.
+	Error *Element
+}
+
+// MultiStatus streams a 207 Multi-Status body: the header is written with
+// the first response, each response as it is added, so a listing of any size
+// costs the memory of one response.
+type MultiStatus struct {
+	w       http.ResponseWriter
+	bw      *bufio.Writer
+	started bool
+	err     error
+}
+
+// NewMultiStatus prepares a 207 answer on w.
+func NewMultiStatus(w http.ResponseWriter) *MultiStatus {
+	return &MultiStatus{w: w}
+}
+
+func (m *MultiStatus) start() {
+	if m.started {
+		return
+	}
+	m.started = true
+	m.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	m.w.WriteHeader(http.StatusMultiStatus)
+	m.bw = bufio.NewWriterSize(m.w, 32<<10)
+	m.bw.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
+	m.bw.WriteString(`<D:multistatus` + rootNamespaces() + `>`)
+}
+
+// Add writes one response. PropStats are ordered by status (200 first), so
+// the output does not depend on how the caller assembled them.
+func (m *MultiStatus) Add(r *Response) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.start()
+	var b strings.Builder
+	b.WriteString("<D:response><D:href>")
+	escapeText(&b, r.Href)
+	b.WriteString("</D:href>")
+	if r.Status != 0 {
+		b.WriteString("<D:status>")
+		b.WriteString(statusLine(r.Status))
+		b.WriteString("</D:status>")
+		if r.Error != nil {
+			b.WriteString("<D:error>")
+			writeElement(&b, r.Error)
+			b.WriteString("</D:error>")
+		}
+	}
+	stats := make([]PropStat, 0, len(r.PropStats))
+	for _, ps := range r.PropStats {
+		if len(ps.Props) > 0 || len(ps.Raw) > 0 {
+			stats = append(stats, ps)
+		}
+	}
+	sort.SliceStable(stats, func(i, j int) bool { return stats[i].Status < stats[j].Status })
+	if r.Status == 0 && len(stats) == 0 {
+		// RFC 4918 §14.24: a response carries a status or a propstat.
+		stats = append(stats, PropStat{Status: http.StatusOK})
+	}
+	for _, ps := range stats {
+		b.WriteString("<D:propstat><D:prop>")
+		for _, p := range ps.Props {
+			writeElement(&b, p)
+		}
+		for _, raw := range ps.Raw {
+			b.WriteString(raw)
+		}
+		b.WriteString("</D:prop><D:status>")
+		b.WriteString(statusLine(ps.Status))
+		b.WriteString("</D:status>")
+		if ps.Error != nil {
+			b.WriteString("<D:error>")
+			writeElement(&b, ps.Error)
+			b.WriteString("</D:error>")
+		}
+		b.WriteString("</D:propstat>")
+	}
+	b.WriteString("</D:response>")
+	_, m.err = m.bw.WriteString(b.String())
+	return m.err
+}
+
+// Close ends the document. A non-empty syncToken is written as DAV:sync-token
+// (RFC 6578 §6.2). An empty multistatus is still a valid 207.
+func (m *MultiStatus) Close(syncToken string) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.start()
+	if syncToken != "" {
+		var b strings.Builder
+		b.WriteString("<D:sync-token>")
+		escapeText(&b, syncToken)
+		b.WriteString("</D:sync-token>")
+		m.bw.WriteString(b.String())
+	}
+	m.bw.WriteString("</D:multistatus>\n")
+	m.err = m.bw.Flush()
+	return m.err
+}
+
+func statusLine(code int) string {
+	text := http.StatusText(code)
+	if code == http.StatusInsufficientStorage {
+		text = "Insufficient Storage"
+	}
+	return fmt.Sprintf("HTTP/1.1 %d %s", code, text)
+}
+
+// writeElement writes e with the document's prefixes; elements in other
+// namespaces declare a prefix of their own.
+func writeElement(b *strings.Builder, e *Element) {
+	writeElementNS(b, e, 0)
+}
+
+func writeElementNS(b *strings.Builder, e *Element, depth int) {
+	name, decl := qualify(e.Name, depth)
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteString(decl)
+	writeAttrs(b, e.Attr)
+	if e.Text == "" && len(e.Children) == 0 {
+		b.WriteString("/>")
+		return
+	}
+	b.WriteByte('>')
+	escapeText(b, e.Text)
+	for _, c := range e.Children {
+		writeElementNS(b, c, depth+1)
+	}
+	b.WriteString("</")
+	b.WriteString(name)
+	b.WriteByte('>')
+}
+
+func qualify(n xml.Name, depth int) (name, decl string) {
+	if p, ok := prefixOf(n.Space); ok {
+		return p + ":" + n.Local, ""
+	}
+	if n.Space == "" {
+		return n.Local, ` xmlns=""`
+	}
+	p := fmt.Sprintf("x%d", depth)
+	var b strings.Builder
+	escapeAttr(&b, n.Space)
+	return p + ":" + n.Local, ` xmlns:` + p + `="` + b.String() + `"`
+}
+
+// WriteError answers status with an RFC 4918 §16 DAV:error body holding the
+// given precondition element (nil for none).
+func WriteError(w http.ResponseWriter, status int, condition *Element) {
+	if condition == nil {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
+	b.WriteString(`<D:error` + rootNamespaces() + `>`)
+	writeElement(&b, condition)
+	b.WriteString("</D:error>\n")
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(b.String()))
+}

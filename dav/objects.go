@@ -1,0 +1,322 @@
+package dav
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if res.Type != ResObject {
+		if res.Type == ResRoot {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "Davenport CalDAV/CardDAV server. Point your client at this URL.\n")
+			return nil
+		}
+		w.Header().Set("Allow", allowed)
+		return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: GET on a collection"}
+	}
+	o, err := h.Store.GetObject(rq.Ctx, res.Collection.ID, res.Object.Name)
+	if err != nil {
+		return err
+	}
+	etag := ETag(o)
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Last-Modified", o.Updated.UTC().Format(http.TimeFormat))
+	if im := r.Header.Get("If-Match"); im != "" && !etagListMatches(im, o.ETag) {
+		return store.ErrPreconditionFailed
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, o.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	body, ctype, err := res.Kind.ObjectBody(rq, o)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	w.Write(body)
+	return nil
+}
+
+// etagListMatches evaluates an If-Match / If-None-Match list against the
+// current (unquoted) entity tag with the strong comparison (RFC 9110 §8.8.3.2);
+// "*" matches any existing representation.
+func etagListMatches(header, current string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		if strings.HasPrefix(t, "W/") {
+			continue
+		}
+		if strings.Trim(t, `"`) == current && len(t) >= 2 && t[0] == '"' {
+			return true
+		}
+	}
+	return false
+}
+
+// conditions turns If-Match / If-None-Match into store options checked
+// inside the write transaction. A list that matches the current ETag becomes
+// "must still be that ETag", so a concurrent writer cannot slip in between.
+func conditions(r *http.Request, current *store.Object) (ifMatch string, ifNoneMatch bool, err error) {
+	if im := r.Header.Get("If-Match"); im != "" {
+		if current == nil || !etagListMatches(im, current.ETag) {
+			return "", false, store.ErrPreconditionFailed
+		}
+		ifMatch = current.ETag
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		if strings.TrimSpace(inm) == "*" {
+			ifNoneMatch = true
+		} else if current != nil && etagListMatches(inm, current.ETag) {
+			return "", false, store.ErrPreconditionFailed
+		}
+	}
+	return ifMatch, ifNoneMatch, nil
+}
+
+func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if res.Type != ResObject {
+		w.Header().Set("Allow", allowed)
+		return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: PUT on a collection"}
+	}
+	if res.Collection == nil {
+		return errParentMissing
+	}
+	ifMatch, ifNoneMatch, err := conditions(r, res.Object)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxResourceSize+1))
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Message: "dav: reading PUT body: " + err.Error()}
+	}
+	if int64(len(body)) > h.MaxResourceSize {
+		return Precondition(http.StatusForbidden, res.Kind.Namespace(), "max-resource-size", "dav: body over max-resource-size")
+	}
+	o, err := res.Kind.PrepareObject(rq, res.Collection, body, r.Header.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	o.CollectionID = res.Collection.ID
+	o.Name = res.Name
+	o.Body = body
+	o.Size = int64(len(body))
+	o.ETag = computeETag(body)
+	created, err := h.Store.PutObject(rq.Ctx, o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
+	if err != nil {
+		return h.uidConflict(res, err)
+	}
+	w.Header().Set("ETag", `"`+o.ETag+`"`)
+	if created {
+		w.Header().Set("Location", res.Href)
+		w.WriteHeader(http.StatusCreated)
+	} else {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return nil
+}
+
+// uidConflict maps a store UID conflict to the kind's no-uid-conflict
+// precondition naming the resource that holds the UID (RFC 4791 §5.3.2.1,
+// RFC 6352 §6.3.2.1).
+func (h *Handler) uidConflict(col *Resource, err error) error {
+	var uc *store.UIDConflictError
+	if !errors.As(err, &uc) {
+		return err
+	}
+	cond := HrefElement(xml.Name{Space: col.Kind.Namespace(), Local: "no-uid-conflict"},
+		ObjectHref(col.Kind, col.Owner.Username, col.Collection.Name, uc.Name))
+	return &Error{Status: http.StatusConflict, Condition: cond, Message: "dav: uid conflict"}
+}
+
+func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	switch res.Type {
+	case ResObject:
+		ifMatch, _, err := conditions(r, res.Object)
+		if err != nil {
+			return err
+		}
+		if err := h.Store.DeleteObject(rq.Ctx, res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch}); err != nil {
+			return err
+		}
+	case ResCollection:
+		if r.Header.Get("If-Match") != "" {
+			// Collections have no entity tag.
+			return store.ErrPreconditionFailed
+		}
+		if err := h.Store.DeleteCollection(rq.Ctx, res.Owner.ID, res.Collection.ID); err != nil {
+			return err
+		}
+	default:
+		return &Error{Status: http.StatusForbidden, Message: "dav: DELETE of a home or principal"}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// copyMove implements COPY and MOVE of objects (RFC 4918 §9.8, §9.9) within
+// and between the user's collections of the same kind.
+func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if res.Type != ResObject {
+		return &Error{Status: http.StatusForbidden, Message: "dav: only objects can be copied or moved"}
+	}
+	dest := r.Header.Get("Destination")
+	u, err := url.Parse(dest)
+	if dest == "" || err != nil {
+		return &Error{Status: http.StatusBadRequest, Message: "dav: missing or bad Destination"}
+	}
+	if u.Host != "" && u.Host != r.Host {
+		return &Error{Status: http.StatusBadGateway, Message: "dav: Destination on another server"}
+	}
+	t, err := h.parsePath(u.EscapedPath())
+	if err != nil || t.typ != ResObject || t.kind != res.Kind {
+		return &Error{Status: http.StatusForbidden, Message: "dav: Destination is not an object of the same kind"}
+	}
+	dst, err := h.resolve(rq.Ctx, rq.User, t, u.EscapedPath())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errParentMissing) {
+			return &Error{Status: http.StatusConflict, Message: "dav: Destination collection missing"}
+		}
+		return err
+	}
+	overwrite := !strings.EqualFold(strings.TrimSpace(r.Header.Get("Overwrite")), "F")
+	if dst.Object != nil && !overwrite {
+		return store.ErrPreconditionFailed
+	}
+	if dst.Collection.ID == res.Collection.ID && dst.Name == res.Object.Name {
+		return &Error{Status: http.StatusForbidden, Message: "dav: source and destination are the same"}
+	}
+	ifMatch, _, err := conditions(r, res.Object)
+	if err != nil {
+		return err
+	}
+	var created bool
+	if r.Method == "MOVE" {
+		created, err = h.Store.MoveObject(rq.Ctx, res.Collection.ID, res.Object.Name, dst.Collection.ID, dst.Name, store.MoveObjectOptions{IfMatch: ifMatch, Overwrite: overwrite})
+	} else {
+		var o *store.Object
+		if o, err = h.Store.GetObject(rq.Ctx, res.Collection.ID, res.Object.Name); err != nil {
+			return err
+		}
+		o.CollectionID, o.Name = dst.Collection.ID, dst.Name
+		created, err = h.Store.PutObject(rq.Ctx, o, store.PutObjectOptions{IfNoneMatch: !overwrite})
+	}
+	if err != nil {
+		return h.uidConflict(dst, err)
+	}
+	if created {
+		w.WriteHeader(http.StatusCreated)
+	} else {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return nil
+}
+
+// mkcol creates a collection with MKCOL (extended, RFC 5689) or MKCALENDAR
+// (RFC 4791 §5.3.1), applying the properties of its DAV:set.
+func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	body, err := ReadXML(w, r, h.Limits)
+	if err != nil {
+		return err
+	}
+	var props []*Element
+	var rtypes []xml.Name
+	if body != nil {
+		for _, set := range body.ChildrenNamed(Name("set")) {
+			for _, prop := range set.ChildrenNamed(Name("prop")) {
+				for _, el := range prop.Children {
+					if el.Name == Name("resourcetype") {
+						for _, rt := range el.Children {
+							rtypes = append(rtypes, rt.Name)
+						}
+						continue
+					}
+					props = append(props, el)
+				}
+			}
+		}
+	}
+	c, ok := res.Kind.NewCollection(rq, r.Method, rtypes)
+	if !ok {
+		return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("valid-resourcetype"))}
+	}
+	c.OwnerID = res.Owner.ID
+	c.Name = res.Name
+	var patch store.CollectionPatch
+	for _, el := range props {
+		p := h.lookup(el)
+		switch {
+		case p != nil && p.Init != nil:
+			err = p.Init(c, el)
+		case p != nil && p.Set != nil:
+			err = p.Set(&patch, el)
+		case p != nil:
+			err = &Error{Status: http.StatusForbidden, Condition: NewElement(Name("cannot-modify-protected-property"))}
+		default:
+			patch.DeadProps = append(patch.DeadProps, store.DeadProp{Namespace: el.Name.Space, Name: el.Name.Local, XML: el.String()})
+		}
+		if err != nil {
+			var de *Error
+			if errors.As(err, &de) {
+				return de
+			}
+			return &Error{Status: http.StatusForbidden, Message: "dav: MKCOL property " + el.Name.Local + ": " + err.Error()}
+		}
+	}
+	if err := h.Store.CreateCollection(rq.Ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			w.Header().Set("Allow", allowed)
+			return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: collection exists"}
+		}
+		return err
+	}
+	if !patchEmpty(&patch) {
+		if err := h.Store.UpdateCollection(rq.Ctx, res.Owner.ID, c.ID, patch); err != nil {
+			_ = h.Store.DeleteCollection(rq.Ctx, res.Owner.ID, c.ID)
+			return err
+		}
+	}
+	w.Header().Set("Location", res.Href)
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+func (h *Handler) report(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	body, err := ReadXML(w, r, h.Limits)
+	if err != nil {
+		return err
+	}
+	if body == nil {
+		return &Error{Status: http.StatusBadRequest, Message: "dav: REPORT without a body"}
+	}
+	if body.Name == Name("sync-collection") {
+		return h.syncCollection(rq, w, r, res, body)
+	}
+	if res.Kind != nil && res.Type >= ResCollection {
+		handled, err := res.Kind.Report(rq, w, res, body)
+		if handled || err != nil {
+			return err
+		}
+	}
+	// RFC 3253 §3.6: DAV:supported-report.
+	return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
+}
+
+func patchEmpty(p *store.CollectionPatch) bool {
+	return p.DisplayName == nil && p.Description == nil && p.Color == nil && p.ColorSymbolic == nil &&
+		p.Order == nil && p.Timezone == nil && len(p.DeadProps) == 0
+}

@@ -1,0 +1,277 @@
+package dav
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// propRequest is what a PROPFIND (or a REPORT's DAV:prop) asks for.
+type propRequest struct {
+	allprop  bool
+	propname bool
+	names    []*Element // requested property elements, in request order
+	include  []*Element // allprop's DAV:include
+	minimal  bool       // Prefer: return=minimal / Brief: t — omit non-200 propstats
+}
+
+func (pr *propRequest) needsBody(h *Handler) bool {
+	for _, el := range pr.names {
+		if p := h.lookup(el); p != nil && p.NeedsBody {
+			return true
+		}
+	}
+	return false
+}
+
+// parsePropfind reads a PROPFIND body (RFC 4918 §9.1): an empty body is
+// allprop.
+func parsePropfind(body *Element) (*propRequest, error) {
+	if body == nil {
+		return &propRequest{allprop: true}, nil
+	}
+	if body.Name != Name("propfind") {
+		return nil, &Error{Status: http.StatusBadRequest, Message: "dav: PROPFIND body is not DAV:propfind"}
+	}
+	pr := &propRequest{}
+	for _, c := range body.Children {
+		switch c.Name {
+		case Name("prop"):
+			pr.names = append(pr.names, c.Children...)
+		case Name("allprop"):
+			pr.allprop = true
+		case Name("propname"):
+			pr.propname = true
+		case Name("include"):
+			pr.include = append(pr.include, c.Children...)
+		}
+	}
+	if !pr.allprop && !pr.propname && pr.names == nil {
+		// An empty DAV:prop asks for nothing; answer each resource with an
+		// empty response rather than an error.
+		return pr, nil
+	}
+	return pr, nil
+}
+
+// PropRequestFromProp builds a property request from a REPORT's DAV:prop
+// element (nil → getetag only is NOT assumed: nil asks for no properties).
+func PropRequestFromProp(prop *Element, r *http.Request) *propRequest {
+	pr := &propRequest{minimal: wantsMinimal(r)}
+	if prop != nil {
+		pr.names = prop.Children
+	}
+	return pr
+}
+
+// wantsMinimal: RFC 7240 "Prefer: return=minimal" and Microsoft's "Brief: t"
+// (sent by iOS) ask to leave out 404 propstats.
+func wantsMinimal(r *http.Request) bool {
+	for _, v := range r.Header.Values("Prefer") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "return=minimal") {
+				return true
+			}
+		}
+	}
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("Brief")), "t")
+}
+
+func (h *Handler) lookup(el *Element) *Property {
+	if p := h.props.byName[el.Name]; p != nil {
+		return p
+	}
+	for _, k := range h.Kinds {
+		if p := k.DataProperty(el); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	body, err := ReadXML(w, r, h.Limits)
+	if err != nil {
+		return err
+	}
+	pr, err := parsePropfind(body)
+	if err != nil {
+		return err
+	}
+	pr.minimal = wantsMinimal(r)
+	depth := r.Header.Get("Depth")
+	switch depth {
+	case "0", "1":
+	case "", "infinity":
+		// RFC 4918 §9.1: a missing Depth means infinity; servers may refuse
+		// it on collections with DAV:propfind-finite-depth.
+		if res.IsCollection() {
+			return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("propfind-finite-depth"))}
+		}
+	default:
+		return &Error{Status: http.StatusBadRequest, Message: "dav: bad Depth header"}
+	}
+	var members []*Resource
+	if depth == "1" {
+		if members, err = h.members(rq, res, pr.needsBody(h)); err != nil {
+			return err
+		}
+	}
+	ms := NewMultiStatus(w)
+	resp, err := h.propResponse(rq, res, pr)
+	if err != nil {
+		return err
+	}
+	ms.Add(resp)
+	for _, m := range members {
+		resp, err := h.propResponse(rq, m, pr)
+		if err != nil {
+			// The 207 has started; the client sees a truncated document.
+			h.Logger.ErrorContext(rq.Ctx, "propfind member failed", "href", m.Href, "err", err)
+			return nil
+		}
+		if err := ms.Add(resp); err != nil {
+			return nil
+		}
+	}
+	ms.Close("")
+	return nil
+}
+
+// members lists a resource's children for Depth 1.
+func (h *Handler) members(rq *Request, res *Resource, withBody bool) ([]*Resource, error) {
+	switch res.Type {
+	case ResPrincipals:
+		return []*Resource{{Type: ResPrincipal, Href: PrincipalHref(rq.User.Username), Owner: rq.User}}, nil
+	case ResHome:
+		cols, err := h.Store.ListCollections(rq.Ctx, res.Owner.ID, res.Kind.StoreKind())
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*Resource, len(cols))
+		for i := range cols {
+			c := &cols[i]
+			out[i] = &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, c.Name), Owner: res.Owner, Kind: res.Kind, Collection: c}
+		}
+		return out, nil
+	case ResCollection:
+		objs, err := h.Store.ListObjects(rq.Ctx, res.Collection.ID, store.ListObjectsOptions{WithBody: withBody})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*Resource, len(objs))
+		for i := range objs {
+			out[i] = h.objectResource(res, &objs[i])
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// objectResource makes the resource of an object listed in collection res.
+func (h *Handler) objectResource(col *Resource, o *store.Object) *Resource {
+	return &Resource{
+		Type: ResObject, Href: ObjectHref(col.Kind, col.Owner.Username, col.Collection.Name, o.Name),
+		Owner: col.Owner, Kind: col.Kind, Collection: col.Collection, Object: o, Name: o.Name,
+	}
+}
+
+// propResponse answers the property request for one resource.
+func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Response, error) {
+	ok := PropStat{Status: http.StatusOK}
+	missing := PropStat{Status: http.StatusNotFound}
+	var dead map[xml.Name]string
+	if res.Type == ResCollection {
+		var err error
+		if dead, err = rq.deadProps(res.Collection); err != nil {
+			return nil, err
+		}
+	}
+	get := func(el *Element, p *Property) error {
+		if p != nil {
+			v, err := p.Get(rq, res)
+			if err == nil {
+				ok.Props = append(ok.Props, v)
+				return nil
+			}
+			if !errors.Is(err, ErrNoProperty) {
+				return err
+			}
+		}
+		if raw, found := dead[el.Name]; found {
+			ok.Raw = append(ok.Raw, raw)
+			return nil
+		}
+		missing.Props = append(missing.Props, NewElement(el.Name))
+		return nil
+	}
+	switch {
+	case pr.propname:
+		for _, p := range h.props.order {
+			if _, err := p.Get(rq, res); err == nil {
+				ok.Props = append(ok.Props, NewElement(p.Name))
+			}
+		}
+		for _, name := range sortedNames(dead) {
+			ok.Props = append(ok.Props, NewElement(name))
+		}
+	case pr.allprop:
+		seen := map[xml.Name]bool{}
+		for _, p := range h.props.order {
+			if !p.AllProp {
+				continue
+			}
+			seen[p.Name] = true
+			if v, err := p.Get(rq, res); err == nil {
+				ok.Props = append(ok.Props, v)
+			} else if !errors.Is(err, ErrNoProperty) {
+				return nil, err
+			}
+		}
+		for _, name := range sortedNames(dead) {
+			seen[name] = true
+			ok.Raw = append(ok.Raw, dead[name])
+		}
+		for _, el := range pr.include {
+			if !seen[el.Name] {
+				if err := get(el, h.lookup(el)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	default:
+		for _, el := range pr.names {
+			if err := get(el, h.lookup(el)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	resp := &Response{Href: res.Href, PropStats: []PropStat{ok}}
+	if !pr.minimal {
+		resp.PropStats = append(resp.PropStats, missing)
+	}
+	return resp, nil
+}
+
+func sortedNames(m map[xml.Name]string) []xml.Name {
+	names := make([]xml.Name, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && lessName(names[j], names[j-1]); j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	return names
+}
+
+func lessName(a, b xml.Name) bool {
+	if a.Space != b.Space {
+		return a.Space < b.Space
+	}
+	return a.Local < b.Local
+}

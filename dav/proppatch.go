@@ -1,0 +1,88 @@
+package dav
+
+import (
+	"net/http"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// proppatch applies a PROPPATCH (RFC 4918 §9.2) atomically: either every
+// instruction succeeds, or none is applied and the failing properties get
+// their own status while the rest get 424 Failed Dependency.
+func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	body, err := ReadXML(w, r, h.Limits)
+	if err != nil {
+		return err
+	}
+	if body == nil || body.Name != Name("propertyupdate") {
+		return &Error{Status: http.StatusBadRequest, Message: "dav: PROPPATCH body is not DAV:propertyupdate"}
+	}
+	var patch store.CollectionPatch
+	okStat := PropStat{Status: http.StatusOK}
+	var failed []PropStat
+	fail := func(status int, el *Element, cond string) {
+		ps := PropStat{Status: status, Props: []*Element{NewElement(el.Name)}}
+		if cond != "" {
+			ps.Error = NewElement(Name(cond))
+		}
+		failed = append(failed, ps)
+	}
+	for _, instr := range body.Children {
+		remove := instr.Name == Name("remove")
+		if !remove && instr.Name != Name("set") {
+			continue
+		}
+		for _, prop := range instr.ChildrenNamed(Name("prop")) {
+			for _, el := range prop.Children {
+				okStat.Props = append(okStat.Props, NewElement(el.Name))
+				if res.Type != ResCollection {
+					// Only collections carry writable and dead properties.
+					fail(http.StatusForbidden, el, "cannot-modify-protected-property")
+					continue
+				}
+				p := h.lookup(el)
+				switch {
+				case p != nil && p.Set != nil:
+					v := el
+					if remove {
+						v = nil
+					}
+					if err := p.Set(&patch, v); err != nil {
+						fail(http.StatusConflict, el, "")
+					}
+				case p != nil:
+					// RFC 4918 §9.2.1: DAV:cannot-modify-protected-property.
+					fail(http.StatusForbidden, el, "cannot-modify-protected-property")
+				default:
+					dp := store.DeadProp{Namespace: el.Name.Space, Name: el.Name.Local}
+					if !remove {
+						dp.XML = el.String()
+					}
+					patch.DeadProps = append(patch.DeadProps, dp)
+				}
+			}
+		}
+	}
+	resp := &Response{Href: res.Href}
+	if len(failed) > 0 {
+		failedNames := map[string]bool{}
+		for _, f := range failed {
+			failedNames[f.Props[0].Name.Space+" "+f.Props[0].Name.Local] = true
+		}
+		dep := PropStat{Status: http.StatusFailedDependency}
+		for _, el := range okStat.Props {
+			if !failedNames[el.Name.Space+" "+el.Name.Local] {
+				dep.Props = append(dep.Props, el)
+			}
+		}
+		resp.PropStats = append(failed, dep)
+	} else {
+		if err := h.Store.UpdateCollection(rq.Ctx, res.Owner.ID, res.Collection.ID, patch); err != nil {
+			return err
+		}
+		resp.PropStats = []PropStat{okStat}
+	}
+	ms := NewMultiStatus(w)
+	ms.Add(resp)
+	return ms.Close("")
+}

@@ -1,0 +1,294 @@
+package dav
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// ErrNoProperty tells that a property does not apply to a resource; the
+// property is answered in a 404 propstat.
+var ErrNoProperty = errors.New("dav: property not defined on this resource")
+
+// Property is a live property. Get builds the property element for one
+// resource or returns ErrNoProperty. Set, when non-nil, makes the property
+// writable by PROPPATCH on collections: it records the change in patch (el
+// is nil for a remove). A property without Set is protected.
+type Property struct {
+	Name xml.Name
+	Get  func(rq *Request, res *Resource) (*Element, error)
+	Set  func(patch *store.CollectionPatch, el *Element) error
+	// Init, when non-nil, sets the property on a collection being created
+	// (MKCALENDAR, extended MKCOL) — for properties fixed at creation, such
+	// as supported-calendar-component-set.
+	Init    func(c *store.Collection, el *Element) error
+	AllProp bool // returned by allprop (RFC 4918 §9.1: not the expensive ones)
+	// NeedsBody tells that Get reads Object.Body (calendar-data, address-data).
+	NeedsBody bool
+}
+
+// Request is the per-request state properties and reports see.
+type Request struct {
+	Ctx     context.Context
+	H       *Handler
+	User    *store.User
+	HTTP    *http.Request
+	used    *int64
+	deadTbl map[int64]map[xml.Name]string
+}
+
+// UsedBytes is the authenticated user's storage use, read once per request.
+func (rq *Request) UsedBytes() (int64, error) {
+	if rq.used == nil {
+		n, err := rq.H.Store.UsedBytes(rq.Ctx, rq.User.ID)
+		if err != nil {
+			return 0, err
+		}
+		rq.used = &n
+	}
+	return *rq.used, nil
+}
+
+// deadProps returns a collection's dead properties, read once per request.
+func (rq *Request) deadProps(c *store.Collection) (map[xml.Name]string, error) {
+	if m, ok := rq.deadTbl[c.ID]; ok {
+		return m, nil
+	}
+	props, err := rq.H.Store.ListDeadProps(rq.Ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[xml.Name]string, len(props))
+	for _, p := range props {
+		m[xml.Name{Space: p.Namespace, Local: p.Name}] = p.XML
+	}
+	if rq.deadTbl == nil {
+		rq.deadTbl = map[int64]map[xml.Name]string{}
+	}
+	rq.deadTbl[c.ID] = m
+	return m, nil
+}
+
+// ETag quotes a stored entity tag for the wire.
+func ETag(o *store.Object) string { return `"` + o.ETag + `"` }
+
+// SyncToken is the sync token (and ctag) of a collection: a URI carrying the
+// collection's identity and modseq (RFC 6578 §3.2 asks for a URI).
+func SyncToken(c *store.Collection) string {
+	return syncTokenPrefix + strconv.FormatInt(c.ID, 10) + "/" + strconv.FormatInt(c.ModSeq, 10)
+}
+
+const syncTokenPrefix = "http://davenport.invalid/sync/"
+
+// privileges a user holds on their own resources (RFC 3744 §3).
+var ownerPrivileges = []string{"read", "write", "write-properties", "write-content", "bind", "unbind", "read-current-user-privilege-set"}
+var readPrivileges = []string{"read", "read-current-user-privilege-set"}
+
+func privilegeSet(privs []string) *Element {
+	e := NewElement(Name("current-user-privilege-set"))
+	for _, p := range privs {
+		e.Children = append(e.Children, NewElement(Name("privilege"), NewElement(Name(p))))
+	}
+	return e
+}
+
+// coreProperties are the WebDAV, ACL and discovery properties every resource
+// may have; kinds add their own.
+func (h *Handler) coreProperties() []*Property {
+	return []*Property{
+		{Name: Name("resourcetype"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
+			e := NewElement(Name("resourcetype"))
+			switch res.Type {
+			case ResObject:
+			case ResPrincipal:
+				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(Name("principal")))
+			case ResCollection:
+				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(res.Kind.ResourceType()))
+			default:
+				e.Children = append(e.Children, NewElement(Name("collection")))
+			}
+			return e, nil
+		}},
+		{Name: Name("displayname"), AllProp: true,
+			Get: func(rq *Request, res *Resource) (*Element, error) {
+				switch res.Type {
+				case ResPrincipal:
+					name := res.Owner.DisplayName
+					if name == "" {
+						name = res.Owner.Username
+					}
+					return TextElement(Name("displayname"), name), nil
+				case ResCollection:
+					name := res.Collection.DisplayName
+					if name == "" {
+						name = res.Collection.Name
+					}
+					return TextElement(Name("displayname"), name), nil
+				}
+				return nil, ErrNoProperty
+			},
+			Set: func(p *store.CollectionPatch, el *Element) error {
+				v := ""
+				if el != nil {
+					v = el.Text
+				}
+				p.DisplayName = &v
+				return nil
+			}},
+		{Name: Name("getetag"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
+			return TextElement(Name("getetag"), ETag(o))
+		})},
+		{Name: Name("getcontenttype"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
+			return TextElement(Name("getcontenttype"), o.ContentType)
+		})},
+		{Name: Name("getcontentlength"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
+			return TextElement(Name("getcontentlength"), strconv.FormatInt(o.Size, 10))
+		})},
+		{Name: Name("getlastmodified"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
+			return TextElement(Name("getlastmodified"), o.Updated.UTC().Format(http.TimeFormat))
+		})},
+		{Name: Name("creationdate"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
+			var t time.Time
+			switch {
+			case res.Object != nil:
+				t = res.Object.Created
+			case res.Collection != nil:
+				t = res.Collection.Created
+			default:
+				return nil, ErrNoProperty
+			}
+			return TextElement(Name("creationdate"), t.UTC().Format(time.RFC3339)), nil
+		}},
+		{Name: Name("current-user-principal"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			// RFC 5397 §3: available on every resource.
+			return HrefElement(Name("current-user-principal"), PrincipalHref(rq.User.Username)), nil
+		}},
+		{Name: Name("principal-URL"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Type != ResPrincipal {
+				return nil, ErrNoProperty
+			}
+			return HrefElement(Name("principal-URL"), PrincipalHref(res.Owner.Username)), nil
+		}},
+		{Name: Name("principal-collection-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			return HrefElement(Name("principal-collection-set"), Prefix+principalsSeg+"/"), nil
+		}},
+		{Name: Name("owner"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Owner == nil {
+				return nil, ErrNoProperty
+			}
+			return HrefElement(Name("owner"), PrincipalHref(res.Owner.Username)), nil
+		}},
+		{Name: Name("current-user-privilege-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Owner != nil && res.Owner.ID == rq.User.ID && res.Type != ResPrincipal {
+				return privilegeSet(ownerPrivileges), nil
+			}
+			return privilegeSet(readPrivileges), nil
+		}},
+		{Name: Name("supported-report-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			e := NewElement(Name("supported-report-set"))
+			var reports []xml.Name
+			switch res.Type {
+			case ResCollection:
+				reports = append(res.Kind.ReportNames(), Name("sync-collection"))
+			case ResObject:
+				reports = res.Kind.ReportNames()
+			}
+			for _, n := range reports {
+				e.Children = append(e.Children, NewElement(Name("supported-report"), NewElement(Name("report"), NewElement(n))))
+			}
+			return e, nil
+		}},
+		{Name: Name("sync-token"), Get: collectionProp(func(c *store.Collection) *Element {
+			return TextElement(Name("sync-token"), SyncToken(c))
+		})},
+		{Name: xml.Name{Space: NSCS, Local: "getctag"}, Get: collectionProp(func(c *store.Collection) *Element {
+			return TextElement(xml.Name{Space: NSCS, Local: "getctag"}, SyncToken(c))
+		})},
+		{Name: Name("quota-used-bytes"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Type != ResHome && res.Type != ResCollection {
+				return nil, ErrNoProperty
+			}
+			n, err := rq.UsedBytes()
+			if err != nil {
+				return nil, err
+			}
+			return TextElement(Name("quota-used-bytes"), strconv.FormatInt(n, 10)), nil
+		}},
+		{Name: Name("quota-available-bytes"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			// RFC 4331 §3: only meaningful when a quota is in force.
+			if rq.H.Quota <= 0 || (res.Type != ResHome && res.Type != ResCollection) {
+				return nil, ErrNoProperty
+			}
+			n, err := rq.UsedBytes()
+			if err != nil {
+				return nil, err
+			}
+			return TextElement(Name("quota-available-bytes"), strconv.FormatInt(max(rq.H.Quota-n, 0), 10)), nil
+		}},
+	}
+}
+
+func objectProp(f func(o *store.Object) *Element) func(*Request, *Resource) (*Element, error) {
+	return func(rq *Request, res *Resource) (*Element, error) {
+		if res.Type != ResObject || res.Object == nil {
+			return nil, ErrNoProperty
+		}
+		return f(res.Object), nil
+	}
+}
+
+func collectionProp(f func(c *store.Collection) *Element) func(*Request, *Resource) (*Element, error) {
+	return func(rq *Request, res *Resource) (*Element, error) {
+		if res.Type != ResCollection {
+			return nil, ErrNoProperty
+		}
+		return f(res.Collection), nil
+	}
+}
+
+// CollectionProp adapts a function of a collection into a Property getter
+// that applies to collections of one kind only.
+func CollectionProp(k Kind, f func(c *store.Collection) (*Element, error)) func(*Request, *Resource) (*Element, error) {
+	return func(rq *Request, res *Resource) (*Element, error) {
+		if res.Type != ResCollection || res.Kind != k {
+			return nil, ErrNoProperty
+		}
+		return f(res.Collection)
+	}
+}
+
+// PrincipalProp adapts a function of the principal's user into a Property
+// getter that applies to principals only.
+func PrincipalProp(f func(u *store.User) (*Element, error)) func(*Request, *Resource) (*Element, error) {
+	return func(rq *Request, res *Resource) (*Element, error) {
+		if res.Type != ResPrincipal {
+			return nil, ErrNoProperty
+		}
+		return f(res.Owner)
+	}
+}
+
+// registry indexes properties by name, keeping registration order for
+// allprop and propname.
+type registry struct {
+	byName map[xml.Name]*Property
+	order  []*Property
+}
+
+func (r *registry) add(ps ...*Property) {
+	if r.byName == nil {
+		r.byName = map[xml.Name]*Property{}
+	}
+	for _, p := range ps {
+		if _, dup := r.byName[p.Name]; dup {
+			panic("dav: property registered twice: " + p.Name.Space + " " + p.Name.Local)
+		}
+		r.byName[p.Name] = p
+		r.order = append(r.order, p)
+	}
+}

@@ -1,0 +1,222 @@
+package dav
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// ResourceType tells which part of the URL space a resource is.
+type ResourceType int
+
+const (
+	ResRoot       ResourceType = iota // "/", "/dav/" and the bare home sets: discovery entry points
+	ResPrincipals                     // /dav/principals/
+	ResPrincipal                      // /dav/principals/{user}/
+	ResHome                           // /dav/{calendars|addressbooks}/{user}/
+	ResCollection                     // a calendar or address book
+	ResObject                         // one calendar object or vCard
+)
+
+// Resource is a resolved request target (or a member listed under it).
+type Resource struct {
+	Type       ResourceType
+	Href       string      // percent-encoded, as written in a 207
+	Owner      *store.User // principal, home, collection, object
+	Kind       Kind        // home, collection, object
+	Collection *store.Collection
+	Object     *store.Object
+	// Name is the decoded last segment for an object that does not exist yet
+	// (PUT, MKCOL targets).
+	Name string
+}
+
+// IsCollection reports whether the resource is a WebDAV collection.
+func (r *Resource) IsCollection() bool { return r.Type != ResObject }
+
+// Paths of the URL space (DESIGN.md "URL space").
+const (
+	Prefix        = "/dav/"
+	principalsSeg = "principals"
+)
+
+// PrincipalHref is the principal URL of username.
+func PrincipalHref(username string) string {
+	return Prefix + principalsSeg + "/" + escapeSegment(username) + "/"
+}
+
+// HomeHref is the home of kind k for username.
+func HomeHref(k Kind, username string) string {
+	return Prefix + k.HomeSegment() + "/" + escapeSegment(username) + "/"
+}
+
+// CollectionHref is the URL of a collection.
+func CollectionHref(k Kind, username, name string) string {
+	return HomeHref(k, username) + escapeSegment(name) + "/"
+}
+
+// ObjectHref is the URL of an object.
+func ObjectHref(k Kind, username, collection, name string) string {
+	return CollectionHref(k, username, collection) + escapeSegment(name)
+}
+
+// escapeSegment percent-encodes one path segment: names are opaque, so any
+// byte outside the unreserved set (and a few safe sub-delims) is encoded.
+func escapeSegment(s string) string {
+	return url.PathEscape(s)
+}
+
+// target is a parsed request path before it is looked up in the store.
+type target struct {
+	typ        ResourceType
+	kind       Kind
+	username   string
+	collection string
+	object     string
+	trailing   bool // the path ended in a slash
+}
+
+var errBadPath = errors.New("dav: no such path")
+
+// parsePath splits an escaped request path into its parts. Each segment is
+// decoded exactly once; segments that decode to "", ".", ".." or contain a
+// slash are refused.
+func (h *Handler) parsePath(escaped string) (target, error) {
+	if escaped == "/" || escaped == "" || escaped == "/principals" || escaped == "/principals/" {
+		// "/principals/" is probed by iOS clients that skip the well-known
+		// redirect; it is an entry point like "/".
+		return target{typ: ResRoot, trailing: true}, nil
+	}
+	if !strings.HasPrefix(escaped+"/", Prefix) {
+		return target{}, errBadPath
+	}
+	rest := strings.TrimPrefix(escaped, strings.TrimSuffix(Prefix, "/"))
+	trailing := strings.HasSuffix(rest, "/")
+	rest = strings.Trim(rest, "/")
+	if rest == "" {
+		return target{typ: ResRoot, trailing: true}, nil
+	}
+	raw := strings.Split(rest, "/")
+	segs := make([]string, len(raw))
+	for i, s := range raw {
+		d, err := url.PathUnescape(s)
+		if err != nil || d == "" || d == "." || d == ".." || strings.ContainsAny(d, "/\x00") {
+			return target{}, errBadPath
+		}
+		segs[i] = d
+	}
+	t := target{trailing: trailing}
+	if segs[0] == principalsSeg {
+		switch len(segs) {
+		case 1:
+			t.typ = ResPrincipals
+		case 2:
+			t.typ, t.username = ResPrincipal, segs[1]
+		default:
+			return target{}, errBadPath
+		}
+		return t, nil
+	}
+	k := h.kindBySegment(segs[0])
+	if k == nil {
+		return target{}, errBadPath
+	}
+	t.kind = k
+	switch len(segs) {
+	case 1:
+		t.typ = ResRoot
+	case 2:
+		t.typ, t.username = ResHome, segs[1]
+	case 3:
+		t.typ, t.username, t.collection = ResCollection, segs[1], segs[2]
+	case 4:
+		t.typ, t.username, t.collection, t.object = ResObject, segs[1], segs[2], segs[3]
+	default:
+		return target{}, errBadPath
+	}
+	return t, nil
+}
+
+func (h *Handler) kindBySegment(seg string) Kind {
+	for _, k := range h.Kinds {
+		if k.HomeSegment() == seg {
+			return k
+		}
+	}
+	return nil
+}
+
+func (h *Handler) kindByStoreKind(sk store.Kind) Kind {
+	for _, k := range h.Kinds {
+		if k.StoreKind() == sk {
+			return k
+		}
+	}
+	return nil
+}
+
+// resolve looks the target up for the authenticated user. Another user's
+// resources are forbidden (no sharing yet); a missing collection or object
+// yields ErrNotFound with as much of the resource filled in as exists, so
+// PUT and MKCOL can create it.
+func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escapedPath string) (*Resource, error) {
+	res := &Resource{Type: t.typ, Kind: t.kind}
+	switch t.typ {
+	case ResRoot:
+		res.Href = escapedPath
+		if !strings.HasSuffix(res.Href, "/") {
+			res.Href += "/"
+		}
+		return res, nil
+	case ResPrincipals:
+		res.Href = Prefix + principalsSeg + "/"
+		return res, nil
+	}
+	if t.username != user.Username {
+		return nil, errForbidden
+	}
+	res.Owner = user
+	switch t.typ {
+	case ResPrincipal:
+		res.Href = PrincipalHref(user.Username)
+		return res, nil
+	case ResHome:
+		res.Href = HomeHref(t.kind, user.Username)
+		return res, nil
+	}
+	c, err := h.Store.GetCollection(ctx, user.ID, t.kind.StoreKind(), t.collection)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			res.Name = t.collection
+			res.Href = CollectionHref(t.kind, user.Username, t.collection)
+			if t.typ == ResObject {
+				return res, errParentMissing
+			}
+		}
+		return res, err
+	}
+	res.Collection = c
+	if t.typ == ResCollection {
+		res.Href = CollectionHref(t.kind, user.Username, c.Name)
+		return res, nil
+	}
+	res.Href = ObjectHref(t.kind, user.Username, c.Name, t.object)
+	res.Name = t.object
+	objs, err := h.Store.GetObjects(ctx, c.ID, []string{t.object}, false)
+	if err != nil {
+		return res, err
+	}
+	if len(objs) == 0 {
+		return res, store.ErrNotFound
+	}
+	res.Object = &objs[0]
+	return res, nil
+}
+
+var (
+	errForbidden     = errors.New("dav: forbidden")
+	errParentMissing = errors.New("dav: parent collection does not exist")
+)
