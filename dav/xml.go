@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 )
 
 // XML namespaces the protocol layer speaks.
@@ -224,10 +225,16 @@ func ParseXML(data []byte, lim Limits) (*Element, error) {
 			if len(stack) >= lim.MaxDepth {
 				return nil, fmt.Errorf("%w: nested deeper than %d", ErrMalformedXML, lim.MaxDepth)
 			}
+			if !validName(t.Name.Local) {
+				return nil, fmt.Errorf("%w: invalid element name %q", ErrMalformedXML, t.Name.Local)
+			}
 			el := &Element{Name: t.Name}
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue // namespace declarations are resolved already
+				}
+				if !validName(a.Name.Local) {
+					return nil, fmt.Errorf("%w: invalid attribute name %q", ErrMalformedXML, a.Name.Local)
 				}
 				el.Attr = append(el.Attr, a)
 			}
@@ -262,6 +269,23 @@ func ParseXML(data []byte, lim Limits) (*Element, error) {
 	}
 	trimText(root)
 	return root, nil
+}
+
+// validName checks the XML 1.0 Name production (without colons, which the
+// decoder has already split off); encoding/xml is more lenient than that.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r) || r == 0xB7 || unicode.Is(unicode.Mn, r)):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // trimText drops whitespace-only text around child elements (indentation),
