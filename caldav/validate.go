@@ -1,0 +1,173 @@
+package caldav
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-ical"
+)
+
+// CALDAV precondition element names (RFC 4791 §5.3.2.1) used as
+// ValidationError.Condition.
+const (
+	CondValidCalendarData           = "valid-calendar-data"
+	CondValidCalendarObjectResource = "valid-calendar-object-resource"
+	CondSupportedCalendarComponent  = "supported-calendar-component"
+	CondSupportedCalendarData       = "supported-calendar-data"
+)
+
+// ValidationError is a failed RFC 4791 precondition. Condition is the local
+// name of the CALDAV: element to put in the DAV:error body; Reason is for
+// logs and may be shown to the client as a description.
+type ValidationError struct {
+	Condition string
+	Reason    string
+}
+
+func (e *ValidationError) Error() string {
+	return "caldav: " + e.Condition + ": " + e.Reason
+}
+
+func invalid(cond, format string, args ...any) *ValidationError {
+	return &ValidationError{Condition: cond, Reason: fmt.Sprintf(format, args...)}
+}
+
+// ParsedObject is a validated calendar object resource with its index.
+type ParsedObject struct {
+	Cal       *ical.Calendar
+	UID       string
+	Component string // VEVENT, VTODO, VJOURNAL or VFREEBUSY
+	// FirstStart and LastEnd bound the span of all instances (see
+	// index.go for the exact contract); nil is unbounded on that side.
+	FirstStart *time.Time
+	LastEnd    *time.Time
+}
+
+// DefaultComponents are the components a calendar accepts when its
+// supported-calendar-component-set was not set.
+var defaultComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal}
+
+// ParseObject validates body as a calendar object resource (RFC 4791 §4.1,
+// §5.3.2) whose component must be in allowed (nil: VEVENT, VTODO, VJOURNAL),
+// with contentType as the client sent it, and indexes it. Failures are
+// *ValidationError.
+func ParseObject(body []byte, contentType string, allowed []string) (*ParsedObject, error) {
+	if err := checkContentType(contentType); err != nil {
+		return nil, err
+	}
+	cal, err := decodeCalendar(body)
+	if err != nil {
+		return nil, err
+	}
+	if allowed == nil {
+		allowed = defaultComponents
+	}
+	po, err := validateObject(cal, allowed)
+	if err != nil {
+		return nil, err
+	}
+	indexObject(po)
+	return po, nil
+}
+
+// checkContentType implements RFC 4791 §5.3.2.1 CALDAV:supported-calendar-data:
+// "The resource submitted in the PUT request, or targeted by a COPY or MOVE
+// request, MUST be a supported media type (i.e., iCalendar) for calendar
+// object resources". An absent Content-Type is accepted (some clients omit
+// it); a charset other than UTF-8 is refused (RFC 5545 §3.1.4 default is
+// UTF-8, and the stored bytes are served as UTF-8).
+func checkContentType(ct string) error {
+	if strings.TrimSpace(ct) == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return invalid(CondSupportedCalendarData, "unparsable content type %q", ct)
+	}
+	if mt != "text/calendar" {
+		return invalid(CondSupportedCalendarData, "content type %q is not text/calendar", mt)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
+		return invalid(CondSupportedCalendarData, "charset %q is not UTF-8", cs)
+	}
+	if v, ok := params["version"]; ok && v != "2.0" {
+		return invalid(CondSupportedCalendarData, "iCalendar version %q is not 2.0", v)
+	}
+	return nil
+}
+
+// maxNesting bounds BEGIN nesting; real objects nest three deep
+// (VCALENDAR/VEVENT/VALARM, VCALENDAR/VTIMEZONE/STANDARD).
+const maxNesting = 8
+
+// decodeCalendar parses exactly one VCALENDAR. RFC 4791 §4.1: "Calendar
+// object resources contained in calendar collections MUST NOT specify the
+// iCalendar METHOD property" and hold one VCALENDAR; unparsable data fails
+// valid-calendar-data (RFC 4791 §5.3.2.1: "The resource submitted in the PUT
+// request, or targeted by a COPY or MOVE request, MUST be valid data for the
+// media type being specified").
+func decodeCalendar(body []byte) (cal *ical.Calendar, err error) {
+	if !utf8.Valid(body) {
+		return nil, invalid(CondValidCalendarData, "body is not UTF-8")
+	}
+	if err := checkNesting(body); err != nil {
+		return nil, err
+	}
+	defer func() {
+		// go-ical is a third-party parser fed client bytes: never let a
+		// bug there take the request down.
+		if r := recover(); r != nil {
+			cal, err = nil, invalid(CondValidCalendarData, "parser failure: %v", r)
+		}
+	}()
+	dec := ical.NewDecoder(bytes.NewReader(body))
+	cal, err = dec.Decode()
+	if err != nil {
+		return nil, invalid(CondValidCalendarData, "%v", err)
+	}
+	// RFC 5545 §3.4: an iCalendar stream may hold several objects; a
+	// calendar object resource holds exactly one.
+	if _, err := dec.Decode(); err == nil {
+		return nil, invalid(CondValidCalendarObjectResource, "more than one VCALENDAR")
+	} else if !errors.Is(err, errEOF) && !isEOF(err) {
+		return nil, invalid(CondValidCalendarData, "trailing data: %v", err)
+	}
+	return cal, nil
+}
+
+// checkNesting refuses bodies whose BEGIN lines nest deeper than maxNesting,
+// before the recursive parser sees them.
+func checkNesting(body []byte) error {
+	depth := 0
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		switch {
+		case hasPrefixFold(line, "BEGIN:"):
+			if depth++; depth > maxNesting {
+				return invalid(CondValidCalendarData, "components nested deeper than %d", maxNesting)
+			}
+		case hasPrefixFold(line, "END:"):
+			depth--
+		}
+	}
+	return nil
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && strings.EqualFold(string(b[:len(prefix)]), prefix)
+}
+
+// validateObject checks the calendar object resource rules.
+func validateObject(cal *ical.Calendar, allowed []string) (*ParsedObject, error) {
+	return validateStructure(cal, allowed)
+}
