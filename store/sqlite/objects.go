@@ -1,0 +1,434 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// objectColumns are read by listings; the body is appended only when asked
+// for, so a listing never reads the body's pages.
+const objectColumns = `id, collection_id, name, uid, etag, content_type, component, size, modseq,
+	first_start, last_end, search_text, created, updated`
+
+func objectSelect(withBody bool) string {
+	if withBody {
+		return objectColumns + `, body`
+	}
+	return objectColumns
+}
+
+func scanObject(row interface{ Scan(...any) error }, withBody bool) (*store.Object, error) {
+	var (
+		o                store.Object
+		first, last      sql.NullInt64
+		created, updated int64
+	)
+	dest := []any{&o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
+		&o.Size, &o.ModSeq, &first, &last, &o.SearchText, &created, &updated}
+	if withBody {
+		dest = append(dest, &o.Body)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	o.FirstStart, o.LastEnd = fromNullMicros(first), fromNullMicros(last)
+	o.Created, o.Updated = fromMicros(created), fromMicros(updated)
+	if withBody && o.Body == nil {
+		o.Body = []byte{}
+	}
+	return &o, nil
+}
+
+// GetObject returns the object with its body.
+func (s *Store) GetObject(ctx context.Context, collectionID int64, name string) (*store.Object, error) {
+	o, err := scanObject(s.r.QueryRowContext(ctx, `
+		SELECT `+objectSelect(true)+`
+		FROM objects WHERE collection_id = $1 AND name = $2`, collectionID, name), true)
+	if err != nil {
+		return nil, wrap("get object", err)
+	}
+	return o, nil
+}
+
+// GetObjects returns the objects among names that exist, with one query: the
+// names travel as one JSON array parameter, so their number is not bounded by
+// SQLite's limit on bound parameters.
+func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []string, withBody bool) ([]store.Object, error) {
+	if names == nil {
+		names = []string{}
+	}
+	list, err := json.Marshal(names)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get objects: %w", err)
+	}
+	var objs []store.Object
+	err = s.read(ctx, "get objects", func(tx *sql.Tx) error {
+		if err := collectionExists(ctx, tx, collectionID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `
+			SELECT `+objectSelect(withBody)+`
+			FROM objects
+			WHERE collection_id = $1 AND name IN (SELECT value FROM json_each($2))`,
+			collectionID, string(list))
+		if err != nil {
+			return err
+		}
+		objs, err = collectObjects(rows, withBody)
+		return err
+	})
+	return objs, err
+}
+
+// ListObjects returns the collection's objects ordered by name (bytewise),
+// narrowed by opts.
+func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.ListObjectsOptions) ([]store.Object, error) {
+	query, args := listQuery(collectionID, opts)
+	var objs []store.Object
+	err := s.read(ctx, "list objects", func(tx *sql.Tx) error {
+		if err := collectionExists(ctx, tx, collectionID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		objs, err = collectObjects(rows, opts.WithBody)
+		return err
+	})
+	return objs, err
+}
+
+// listQuery builds the query of ListObjects.
+func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any) {
+	var (
+		q    strings.Builder
+		args = []any{collectionID}
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects WHERE collection_id = $1`)
+	if opts.Component != "" {
+		q.WriteString(` AND component = ` + arg(opts.Component))
+	}
+	// The instance span [first_start, last_end] must meet the range; the
+	// bounds are inclusive so the prefilter never drops an instance the
+	// exact RFC 4791 §9.9 test (done by the caller) would keep, such as a
+	// zero-duration event at the range's start. NULL is unbounded.
+	if opts.Start != nil {
+		// The expression matches the index objects_span_idx.
+		q.WriteString(` AND coalesce(last_end, 9223372036854775807) >= ` + arg(toMicros(*opts.Start)))
+	}
+	if opts.End != nil {
+		q.WriteString(` AND (first_start IS NULL OR first_start <= ` + arg(toMicros(*opts.End)) + `)`)
+	}
+	for _, term := range opts.SearchText {
+		q.WriteString(` AND instr(search_text, ` + arg(term) + `) > 0`)
+	}
+	q.WriteString(` ORDER BY name`)
+	return q.String(), args
+}
+
+func collectObjects(rows *sql.Rows, withBody bool) ([]store.Object, error) {
+	defer rows.Close()
+	var objs []store.Object
+	for rows.Next() {
+		o, err := scanObject(rows, withBody)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, *o)
+	}
+	return objs, rows.Err()
+}
+
+// PutObject creates or replaces o by (CollectionID, Name). The conditions in
+// opts, the UID check and the modseq bump all happen inside one write
+// transaction, so two writers with the same If-Match cannot both win.
+func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutObjectOptions) (created bool, err error) {
+	t := now()
+	size := int64(len(o.Body))
+	body := o.Body
+	if body == nil {
+		body = []byte{}
+	}
+	err = s.write(ctx, "put object", func(tx *sql.Tx) error {
+		if err := collectionExists(ctx, tx, o.CollectionID); err != nil {
+			return err
+		}
+		cur, err := currentObject(ctx, tx, o.CollectionID, o.Name)
+		if err != nil {
+			return err
+		}
+		if err := checkMatch(cur, opts.IfMatch, opts.IfNoneMatch); err != nil {
+			return err
+		}
+		var self int64
+		if cur != nil {
+			self = cur.id
+		}
+		if err := checkUID(ctx, tx, o.CollectionID, o.UID, self); err != nil {
+			return err
+		}
+		modseq, err := bump(ctx, tx, o.CollectionID)
+		if err != nil {
+			return err
+		}
+		createdAt := t
+		if cur != nil {
+			createdAt = cur.created
+			_, err = tx.ExecContext(ctx, `
+				UPDATE objects SET uid = $2, etag = $3, content_type = $4, component = $5,
+					size = $6, modseq = $7, first_start = $8, last_end = $9, search_text = $10,
+					updated = $11, body = $12
+				WHERE id = $1`,
+				cur.id, o.UID, o.ETag, o.ContentType, o.Component, size, modseq,
+				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body)
+			if err != nil {
+				return err
+			}
+			o.ID = cur.id
+		} else {
+			err = tx.QueryRowContext(ctx, `
+				INSERT INTO objects (collection_id, name, uid, etag, content_type, component, size,
+					modseq, first_start, last_end, search_text, created, updated, body)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+				RETURNING id`,
+				o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component, size, modseq,
+				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body,
+			).Scan(&o.ID)
+			if err != nil {
+				return err
+			}
+			if err := dropTombstone(ctx, tx, o.CollectionID, o.Name); err != nil {
+				return err
+			}
+		}
+		o.Size, o.ModSeq, o.Created, o.Updated = size, modseq, createdAt, t
+		created = cur == nil
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, nil
+}
+
+// DeleteObject removes the object, leaving a tombstone stamped with a fresh
+// modseq.
+func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name string, opts store.DeleteObjectOptions) error {
+	t := now()
+	return s.write(ctx, "delete object", func(tx *sql.Tx) error {
+		cur, err := currentObject(ctx, tx, collectionID, name)
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
+		}
+		if err := checkMatch(cur, opts.IfMatch, false); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = $1`, cur.id); err != nil {
+			return err
+		}
+		return tombstone(ctx, tx, collectionID, name, t)
+	})
+}
+
+// MoveObject moves an object to newName in toCollectionID (which may be the
+// same collection) in one transaction. The source name gets a tombstone with
+// one modseq of its collection, then the destination name gets the object
+// with the next modseq of its collection: a modseq stamps exactly one name.
+// RFC 4918 §9.9.4: with Overwrite false, an existing destination fails the
+// move (412); with Overwrite true it is replaced.
+func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts store.MoveObjectOptions) (created bool, err error) {
+	t := now()
+	err = s.write(ctx, "move object", func(tx *sql.Tx) error {
+		var fromKind, toKind string
+		err := tx.QueryRowContext(ctx, `SELECT kind FROM collections WHERE id = $1`, fromCollectionID).Scan(&fromKind)
+		if err != nil {
+			return fmt.Errorf("source collection %d: %w", fromCollectionID, err)
+		}
+		err = tx.QueryRowContext(ctx, `SELECT kind FROM collections WHERE id = $1`, toCollectionID).Scan(&toKind)
+		if err != nil {
+			return fmt.Errorf("destination collection %d: %w", toCollectionID, err)
+		}
+		if fromKind != toKind {
+			return fmt.Errorf("move from a %s to a %s: %w", fromKind, toKind, store.ErrConflict)
+		}
+		src, err := currentObject(ctx, tx, fromCollectionID, name)
+		if err != nil {
+			return err
+		}
+		if src == nil {
+			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
+		}
+		if err := checkMatch(src, opts.IfMatch, false); err != nil {
+			return err
+		}
+		if fromCollectionID == toCollectionID && name == newName {
+			// RFC 4918 §9.9.4: 403 when source and destination are the same.
+			return fmt.Errorf("move %q onto itself: %w", name, store.ErrConflict)
+		}
+		dst, err := currentObject(ctx, tx, toCollectionID, newName)
+		if err != nil {
+			return err
+		}
+		if dst != nil && !opts.Overwrite {
+			return fmt.Errorf("destination %q exists: %w", newName, store.ErrPreconditionFailed)
+		}
+		var uid string
+		if err := tx.QueryRowContext(ctx, `SELECT uid FROM objects WHERE id = $1`, src.id).Scan(&uid); err != nil {
+			return err
+		}
+		// The moved object keeps its UID; another member of the destination
+		// holding it (other than the one being overwritten) is a conflict.
+		var conflict string
+		err = tx.QueryRowContext(ctx, `
+			SELECT name FROM objects
+			WHERE collection_id = $1 AND uid = $2 AND id <> $3 AND name <> $4`,
+			toCollectionID, uid, src.id, newName).Scan(&conflict)
+		switch {
+		case err == nil:
+			return &store.UIDConflictError{UID: uid, Name: conflict}
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+
+		if dst != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = $1`, dst.id); err != nil {
+				return err
+			}
+		}
+		if err := tombstone(ctx, tx, fromCollectionID, name, t); err != nil {
+			return err
+		}
+		modseq, err := bump(ctx, tx, toCollectionID)
+		if err != nil {
+			return err
+		}
+		// The row itself moves (same id, body untouched), stamped with the
+		// destination's modseq.
+		_, err = tx.ExecContext(ctx, `
+			UPDATE objects SET collection_id = $2, name = $3, modseq = $4, updated = $5
+			WHERE id = $1`,
+			src.id, toCollectionID, newName, modseq, toMicros(t))
+		if err != nil {
+			return err
+		}
+		if err := dropTombstone(ctx, tx, toCollectionID, newName); err != nil {
+			return err
+		}
+		created = dst == nil
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, nil
+}
+
+// current is the state of an existing object that a write checks against.
+type current struct {
+	id      int64
+	etag    string
+	created time.Time
+}
+
+// currentObject returns the object at (collectionID, name), or nil.
+func currentObject(ctx context.Context, tx *sql.Tx, collectionID int64, name string) (*current, error) {
+	var (
+		c       current
+		created int64
+	)
+	err := tx.QueryRowContext(ctx, `
+		SELECT id, etag, created FROM objects WHERE collection_id = $1 AND name = $2`,
+		collectionID, name).Scan(&c.id, &c.etag, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.created = fromMicros(created)
+	return &c, nil
+}
+
+// checkMatch applies If-Match and If-None-Match: * to the current object (nil
+// when the name does not exist). RFC 9110 §13.1.1: If-Match fails when no
+// current representation has a matching ETag ("*" matches any);
+// §13.1.2: If-None-Match: * fails when a current representation exists.
+func checkMatch(cur *current, ifMatch string, ifNoneMatch bool) error {
+	if ifNoneMatch && cur != nil {
+		return fmt.Errorf("if-none-match: the resource exists: %w", store.ErrPreconditionFailed)
+	}
+	if ifMatch == "" {
+		return nil
+	}
+	if cur == nil {
+		return fmt.Errorf("if-match: no current resource: %w", store.ErrPreconditionFailed)
+	}
+	if ifMatch != "*" && cur.etag != ifMatch {
+		return fmt.Errorf("if-match: etag differs: %w", store.ErrPreconditionFailed)
+	}
+	return nil
+}
+
+// checkUID returns a *store.UIDConflictError when an object of the collection
+// other than self (0 for none) uses uid.
+func checkUID(ctx context.Context, tx *sql.Tx, collectionID int64, uid string, self int64) error {
+	var name string
+	err := tx.QueryRowContext(ctx, `
+		SELECT name FROM objects WHERE collection_id = $1 AND uid = $2 AND id <> $3`,
+		collectionID, uid, self).Scan(&name)
+	switch {
+	case err == nil:
+		return &store.UIDConflictError{UID: uid, Name: name}
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return err
+}
+
+// bump raises the collection's modseq by one and returns the new value. The
+// write transaction holds SQLite's write lock, so modseqs are handed out one
+// at a time.
+func bump(ctx context.Context, tx *sql.Tx, collectionID int64) (int64, error) {
+	var modseq int64
+	err := tx.QueryRowContext(ctx, `
+		UPDATE collections SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq`,
+		collectionID).Scan(&modseq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("collection %d: %w", collectionID, store.ErrNotFound)
+	}
+	return modseq, err
+}
+
+// tombstone records the deletion of name with a fresh modseq.
+func tombstone(ctx context.Context, tx *sql.Tx, collectionID int64, name string, t time.Time) error {
+	modseq, err := bump(ctx, tx, collectionID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO tombstones (collection_id, name, modseq, deleted_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (collection_id, name) DO UPDATE SET modseq = excluded.modseq, deleted_at = excluded.deleted_at`,
+		collectionID, name, modseq, toMicros(t))
+	return err
+}
+
+// dropTombstone forgets an earlier deletion of a name that exists again.
+func dropTombstone(ctx context.Context, tx *sql.Tx, collectionID int64, name string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM tombstones WHERE collection_id = $1 AND name = $2`, collectionID, name)
+	return err
+}

@@ -1,0 +1,179 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// CreateUser inserts u and its initial collections in one transaction, setting
+// u.ID and u.Created and each collection's ID, OwnerID and times.
+func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []store.Collection) error {
+	t := now()
+	return s.write(ctx, "create user", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO users (username, display_name, email, password_hash, created)
+			VALUES ($1, $2, $3, $4, $5)
+			RETURNING id`,
+			u.Username, u.DisplayName, u.Email, u.PasswordHash, toMicros(t)).Scan(&u.ID)
+		if err != nil {
+			return err
+		}
+		for i := range collections {
+			collections[i].OwnerID = u.ID
+			if err := insertCollection(ctx, tx, &collections[i], t); err != nil {
+				return fmt.Errorf("collection %q: %w", collections[i].Name, err)
+			}
+		}
+		u.Created = t
+		return nil
+	})
+}
+
+const userColumns = `id, username, display_name, email, password_hash, created`
+
+func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
+	var (
+		u       store.User
+		created int64
+	)
+	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &created); err != nil {
+		return nil, err
+	}
+	u.Created = fromMicros(created)
+	return &u, nil
+}
+
+// GetUser returns the user with that username.
+func (s *Store) GetUser(ctx context.Context, username string) (*store.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+	if err != nil {
+		return nil, wrap("get user", err)
+	}
+	return u, nil
+}
+
+// GetUserByID returns the user with that id.
+func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return nil, wrap("get user", err)
+	}
+	return u, nil
+}
+
+// ListUsers returns every user ordered by username.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, wrap("list users", err)
+	}
+	defer rows.Close()
+	var users []store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrap("list users", err)
+		}
+		users = append(users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list users", err)
+	}
+	return users, nil
+}
+
+// CountUsers returns the number of users.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, wrap("count users", err)
+	}
+	return n, nil
+}
+
+// SetPasswordHash replaces the user's password hash.
+func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
+	return s.write(ctx, "set password hash", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+		return oneRow(res, err)
+	})
+}
+
+// DeleteUser removes the user; the schema cascades to app passwords,
+// collections, objects, tombstones and dead properties.
+func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
+	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, userID)
+		return oneRow(res, err)
+	})
+}
+
+// CreateAppPassword inserts p, setting p.ID and p.Created.
+func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) error {
+	t := now()
+	return s.write(ctx, "create app password", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO app_passwords (user_id, label, password_hash, created)
+			VALUES ($1, $2, $3, $4)
+			RETURNING id`,
+			p.UserID, p.Label, p.PasswordHash, toMicros(t)).Scan(&p.ID)
+		if err != nil {
+			return err
+		}
+		p.Created = t
+		return nil
+	})
+}
+
+// ListAppPasswords returns the user's app passwords in order of creation.
+func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT id, user_id, label, password_hash, created
+		FROM app_passwords WHERE user_id = $1 ORDER BY id`, userID)
+	if err != nil {
+		return nil, wrap("list app passwords", err)
+	}
+	defer rows.Close()
+	var ps []store.AppPassword
+	for rows.Next() {
+		var (
+			p       store.AppPassword
+			created int64
+		)
+		if err := rows.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &created); err != nil {
+			return nil, wrap("list app passwords", err)
+		}
+		p.Created = fromMicros(created)
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list app passwords", err)
+	}
+	return ps, nil
+}
+
+// DeleteAppPassword removes one of the user's app passwords.
+func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
+	return s.write(ctx, "delete app password", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM app_passwords WHERE id = $1 AND user_id = $2`, id, userID)
+		return oneRow(res, err)
+	})
+}
+
+// oneRow turns an Exec result that touched no row into store.ErrNotFound.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
