@@ -1,0 +1,28 @@
+// Package carddav holds the address-book logic of Davenport that the
+// protocol glue calls: vCard validation and indexing for PUT, the
+// addressbook-query filter, address-data rendering with property selection,
+// and vCard 3.0 ↔ 4.0 conversion. It speaks no HTTP and imports nothing of
+// dav; the glue maps its errors to precondition bodies.
+//
+// Standards:
+//   - RFC 6352 (CardDAV): §5.1 address object resources, §6.3.2.1 PUT
+//     preconditions, §8.3 collations, §8.6 addressbook-query, §10.4
+//     address-data, §10.5 filter.
+//   - RFC 6350 (vCard 4.0) and RFC 2426 (vCard 3.0, with RFC 2425's
+//     content-line syntax): parsing, folding (§3.2), escaping (§3.4).
+//   - RFC 6868: parameter value encoding (^n, ^^, ^') in vCard 4.0.
+//   - RFC 4790 (i;octet, i;ascii-casemap) and RFC 5051 (i;unicode-casemap).
+//
+// Storage model: a card is stored as the bytes the client sent (see
+// DESIGN.md); ParseCard validates those bytes and derives the UID and the
+// search text for SQL prefiltering. Rendering returns the stored bytes
+// unchanged unless the client asked for a subset of properties or for the
+// other vCard version.
+//
+// Why our own content-line parser: go-vcard's decoder keeps no property
+// order (a Card is a map), silently drops lines it cannot parse, unfolds in
+// quadratic time, turns vCard 2.1-style bare parameters (TEL;WORK:…) into
+// nonsense and does not decode RFC 6868 carets. We parse ourselves, in
+// linear time and without panics, and still hand callers a vcard.Card with
+// the value conventions of go-vcard so its accessors keep working.
+package carddav
