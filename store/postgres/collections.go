@@ -1,0 +1,240 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// collectionColumns is the column list scanCollection reads, in order.
+const collectionColumns = `id, owner_id, kind, name, display_name, description, color, color_symbolic,
+	sort_order, timezone, components, modseq, pruned_modseq, created, updated`
+
+func scanCollection(row pgx.Row) (store.Collection, error) {
+	var c store.Collection
+	err := row.Scan(&c.ID, &c.OwnerID, &c.Kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
+		&c.ColorSymbolic, &c.Order, &c.Timezone, &c.Components, &c.ModSeq, &c.PrunedModSeq,
+		&c.Created, &c.Updated)
+	return c, err
+}
+
+// CreateCollection inserts c, setting its ID, ModSeq, PrunedModSeq, Created
+// and Updated.
+func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error {
+	if err := insertCollection(ctx, s.pool, c); err != nil {
+		return fmt.Errorf("store: create collection %q: %w", c.Name, err)
+	}
+	return nil
+}
+
+// querier is what pool and transaction have in common.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func insertCollection(ctx context.Context, q querier, c *store.Collection) error {
+	if c.Kind != store.KindCalendar && c.Kind != store.KindAddressBook {
+		return fmt.Errorf("unknown collection kind %q", c.Kind)
+	}
+	components := c.Components
+	if components == nil {
+		components = []string{}
+	}
+	const sql = `
+		INSERT INTO collections (owner_id, kind, name, display_name, description, color, color_symbolic,
+			sort_order, timezone, components)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		RETURNING id, modseq, pruned_modseq, created, updated`
+	err := q.QueryRow(ctx, sql, c.OwnerID, c.Kind, c.Name, c.DisplayName, c.Description, c.Color,
+		c.ColorSymbolic, c.Order, c.Timezone, components).
+		Scan(&c.ID, &c.ModSeq, &c.PrunedModSeq, &c.Created, &c.Updated)
+	switch {
+	case isUniqueViolation(err, "collections_owner_id_kind_name_key"):
+		return store.ErrConflict
+	case isForeignKeyViolation(err):
+		return store.ErrNotFound // no such owner
+	}
+	return err
+}
+
+// GetCollection returns the owner's collection of that kind and name.
+func (s *Store) GetCollection(ctx context.Context, ownerID int64, kind store.Kind, name string) (*store.Collection, error) {
+	const q = `SELECT ` + collectionColumns + `
+		FROM collections
+		WHERE owner_id = $1 AND kind = $2 AND name = $3`
+	c, err := scanCollection(s.pool.QueryRow(ctx, q, ownerID, kind, name))
+	if err != nil {
+		return nil, fmt.Errorf("store: get collection %q: %w", name, notFound(err))
+	}
+	return &c, nil
+}
+
+// ListCollections returns the owner's collections of that kind ordered by
+// name.
+func (s *Store) ListCollections(ctx context.Context, ownerID int64, kind store.Kind) ([]store.Collection, error) {
+	const q = `SELECT ` + collectionColumns + `
+		FROM collections
+		WHERE owner_id = $1 AND kind = $2
+		ORDER BY name`
+	rows, _ := s.pool.Query(ctx, q, ownerID, kind)
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Collection, error) {
+		return scanCollection(row)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list collections: %w", err)
+	}
+	return cs, nil
+}
+
+// UpdateCollection applies p to the owner's collection in one transaction:
+// the properties and every dead property change, or nothing.
+func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store.CollectionPatch) error {
+	for _, dp := range p.DeadProps {
+		if dp.Name == "" {
+			return fmt.Errorf("store: update collection %d: dead property in namespace %q without a name", id, dp.Namespace)
+		}
+	}
+	var order *int
+	if p.Order != nil {
+		order = *p.Order
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// COALESCE keeps the fields the patch leaves nil; sort_order is
+		// nullable, so $9 says whether to set it.
+		const q = `
+			UPDATE collections SET
+				display_name = COALESCE($3, display_name),
+				description = COALESCE($4, description),
+				color = COALESCE($5, color),
+				color_symbolic = COALESCE($6, color_symbolic),
+				timezone = COALESCE($7, timezone),
+				sort_order = CASE WHEN $9 THEN $8 ELSE sort_order END,
+				updated = now()
+			WHERE id = $1 AND owner_id = $2`
+		tag, err := tx.Exec(ctx, q, id, ownerID, p.DisplayName, p.Description, p.Color,
+			p.ColorSymbolic, p.Timezone, order, p.Order != nil)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		for _, dp := range p.DeadProps {
+			if dp.XML == "" {
+				const del = `
+					DELETE FROM collection_properties
+					WHERE collection_id = $1 AND namespace = $2 AND name = $3`
+				if _, err := tx.Exec(ctx, del, id, dp.Namespace, dp.Name); err != nil {
+					return err
+				}
+				continue
+			}
+			const set = `
+				INSERT INTO collection_properties (collection_id, namespace, name, xml)
+				VALUES ($1, $2, $3, $4)
+				ON CONFLICT (collection_id, namespace, name) DO UPDATE SET xml = EXCLUDED.xml`
+			if _, err := tx.Exec(ctx, set, id, dp.Namespace, dp.Name, dp.XML); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: update collection %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteCollection removes the owner's collection; the schema cascades to its
+// objects, tombstones and dead properties.
+func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
+	const q = `DELETE FROM collections WHERE id = $1 AND owner_id = $2`
+	tag, err := s.pool.Exec(ctx, q, id, ownerID)
+	if err != nil {
+		return fmt.Errorf("store: delete collection %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: delete collection %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// ListDeadProps returns the collection's dead properties ordered by namespace,
+// then name.
+func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.DeadProp, error) {
+	const q = `
+		SELECT namespace, name, xml
+		FROM collection_properties
+		WHERE collection_id = $1
+		ORDER BY namespace, name`
+	rows, _ := s.pool.Query(ctx, q, collectionID)
+	props, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeadProp, error) {
+		var p store.DeadProp
+		err := row.Scan(&p.Namespace, &p.Name, &p.XML)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list dead properties of collection %d: %w", collectionID, err)
+	}
+	return props, nil
+}
+
+// UsedBytes is the total size of the objects in all of the owner's
+// collections.
+func (s *Store) UsedBytes(ctx context.Context, ownerID int64) (int64, error) {
+	const q = `
+		SELECT COALESCE(sum(o.size), 0)::bigint
+		FROM objects o
+		JOIN collections c ON c.id = o.collection_id
+		WHERE c.owner_id = $1`
+	var n int64
+	if err := s.pool.QueryRow(ctx, q, ownerID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: used bytes of user %d: %w", ownerID, err)
+	}
+	return n, nil
+}
+
+// lockCollections locks the collections' rows in id order, so writers that
+// touch two collections cannot deadlock, and returns their kinds. A missing
+// collection is store.ErrNotFound.
+func lockCollections(ctx context.Context, tx pgx.Tx, ids ...int64) (map[int64]store.Kind, error) {
+	const q = `SELECT id, kind FROM collections WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+	rows, _ := tx.Query(ctx, q, ids)
+	kinds := make(map[int64]store.Kind, len(ids))
+	var (
+		id   int64
+		kind store.Kind
+	)
+	_, err := pgx.ForEachRow(rows, []any{&id, &kind}, func() error {
+		kinds[id] = kind
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, ok := kinds[id]; !ok {
+			return nil, store.ErrNotFound
+		}
+	}
+	return kinds, nil
+}
+
+// bumpModSeq increments the collection's modseq and returns the new value.
+// The UPDATE takes the row lock that serializes the collection's writers
+// until the transaction ends.
+func bumpModSeq(ctx context.Context, tx pgx.Tx, collectionID int64) (int64, error) {
+	const q = `UPDATE collections SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq`
+	var modseq int64
+	if err := tx.QueryRow(ctx, q, collectionID).Scan(&modseq); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, store.ErrNotFound
+		}
+		return 0, err
+	}
+	return modseq, nil
+}

@@ -1,0 +1,334 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// objectColumns is the column list scanObject reads, in order, before the
+// body (which each query selects itself: body, or NULL when not wanted).
+const objectColumns = `id, collection_id, name, uid, etag, content_type, component, size, modseq,
+	first_start, last_end, search_text, created, updated`
+
+func scanObject(row pgx.Row) (store.Object, error) {
+	var o store.Object
+	err := row.Scan(&o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
+		&o.Size, &o.ModSeq, &o.FirstStart, &o.LastEnd, &o.SearchText, &o.Created, &o.Updated, &o.Body)
+	return o, err
+}
+
+func collectObjects(rows pgx.Rows) ([]store.Object, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Object, error) {
+		return scanObject(row)
+	})
+}
+
+// bodyColumn selects the body only when it is wanted; an unread bytea is
+// never fetched from TOAST storage.
+func bodyColumn(withBody bool) string {
+	if withBody {
+		return "body"
+	}
+	return "NULL::bytea"
+}
+
+// GetObject returns the object with its body.
+func (s *Store) GetObject(ctx context.Context, collectionID int64, name string) (*store.Object, error) {
+	const q = `SELECT ` + objectColumns + `, body
+		FROM objects
+		WHERE collection_id = $1 AND name = $2`
+	o, err := scanObject(s.pool.QueryRow(ctx, q, collectionID, name))
+	if err != nil {
+		return nil, fmt.Errorf("store: get object %q: %w", name, notFound(err))
+	}
+	return &o, nil
+}
+
+// GetObjects returns, with one query, the objects among names that exist.
+func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []string, withBody bool) ([]store.Object, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	q := `SELECT ` + objectColumns + `, ` + bodyColumn(withBody) + `
+		FROM objects
+		WHERE collection_id = $1 AND name = ANY($2)`
+	rows, _ := s.pool.Query(ctx, q, collectionID, names)
+	objs, err := collectObjects(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: get objects: %w", err)
+	}
+	return objs, nil
+}
+
+// ListObjects returns the collection's objects that pass opts, ordered by
+// name. The time range is matched against the stored instance span through
+// its GiST index; both ends are taken as inclusive, so the answer is a
+// superset of the exact RFC 4791 §9.9 test, which the caller applies.
+func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.ListObjectsOptions) ([]store.Object, error) {
+	if opts.Start != nil && opts.End != nil && opts.End.Before(*opts.Start) {
+		return nil, nil // an empty range overlaps nothing
+	}
+	var q strings.Builder
+	args := []any{collectionID}
+	param := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	q.WriteString(`SELECT ` + objectColumns + `, ` + bodyColumn(opts.WithBody) + `
+		FROM objects
+		WHERE collection_id = $1`)
+	if opts.Component != "" {
+		q.WriteString(` AND component = ` + param(opts.Component))
+	}
+	if opts.Start != nil || opts.End != nil {
+		// NULL bounds are infinite on both sides of &&, which is exactly
+		// "unbounded" for the object and "no limit" for the query.
+		fmt.Fprintf(&q, ` AND tstzrange(first_start, last_end, '[]') && tstzrange(%s::timestamptz, %s::timestamptz, '[]')`,
+			param(opts.Start), param(opts.End))
+	}
+	for _, term := range opts.SearchText {
+		// strpos, not LIKE: the terms are literal, % and _ included.
+		q.WriteString(` AND strpos(search_text, ` + param(term) + `) > 0`)
+	}
+	q.WriteString(` ORDER BY name`)
+	rows, _ := s.pool.Query(ctx, q.String(), args...)
+	objs, err := collectObjects(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: list objects: %w", err)
+	}
+	return objs, nil
+}
+
+// errUIDTaken marks a write that hit objects_collection_id_uid_key; the
+// transaction is aborted by then, so the holder is looked up afterwards.
+var errUIDTaken = errors.New("uid taken")
+
+// PutObject creates or replaces o by collection and name. The collection's
+// modseq is bumped first, which locks the collection row: the preconditions
+// and the write that follows see no concurrent writer of the collection.
+func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutObjectOptions) (bool, error) {
+	var created bool
+	size := int64(len(o.Body))
+	body := o.Body
+	if body == nil {
+		body = []byte{} // an empty body, not a missing one
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		modseq, err := bumpModSeq(ctx, tx, o.CollectionID)
+		if err != nil {
+			return err
+		}
+		if !opts.IfNoneMatch {
+			// RFC 9110 §13.1.1: with If-Match the write happens only if
+			// the current ETag matches; the etag test is part of the UPDATE.
+			const update = `
+				UPDATE objects SET uid = $3, etag = $4, content_type = $5, component = $6, body = $7,
+					size = $8, modseq = $9, first_start = $10, last_end = $11, search_text = $12,
+					updated = now()
+				WHERE collection_id = $1 AND name = $2 AND ($13 = '' OR etag = $13)
+				RETURNING id, created, updated`
+			err := tx.QueryRow(ctx, update, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType,
+				o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText, opts.IfMatch).
+				Scan(&o.ID, &o.Created, &o.Updated)
+			if err == nil {
+				o.Size, o.ModSeq = size, modseq
+				return nil
+			}
+			if isUniqueViolation(err, "objects_collection_id_uid_key") {
+				return errUIDTaken
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		if opts.IfMatch != "" {
+			// Nothing matched: the name is missing or has another ETag
+			// (or If-None-Match: * was given too).
+			return store.ErrPreconditionFailed
+		}
+		const insert = `
+			INSERT INTO objects (collection_id, name, uid, etag, content_type, component, body, size,
+				modseq, first_start, last_end, search_text)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (collection_id, name) DO NOTHING
+			RETURNING id, created, updated`
+		err = tx.QueryRow(ctx, insert, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType,
+			o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText).
+			Scan(&o.ID, &o.Created, &o.Updated)
+		switch {
+		case isUniqueViolation(err, "objects_collection_id_uid_key"):
+			return errUIDTaken
+		case errors.Is(err, pgx.ErrNoRows):
+			// The name exists: If-None-Match: * fails (RFC 9110 §13.1.2).
+			return store.ErrPreconditionFailed
+		case err != nil:
+			return err
+		}
+		if err := deleteTombstone(ctx, tx, o.CollectionID, o.Name); err != nil {
+			return err
+		}
+		o.Size, o.ModSeq = size, modseq
+		created = true
+		return nil
+	})
+	if errors.Is(err, errUIDTaken) {
+		err = s.uidConflict(ctx, o.CollectionID, o.UID)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: put object %q: %w", o.Name, err)
+	}
+	return created, nil
+}
+
+// uidConflict names the object that holds uid in the collection.
+func (s *Store) uidConflict(ctx context.Context, collectionID int64, uid string) error {
+	const q = `SELECT name FROM objects WHERE collection_id = $1 AND uid = $2`
+	var name string
+	if err := s.pool.QueryRow(ctx, q, collectionID, uid).Scan(&name); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The holder went away after our write failed; the
+			// conflict stands for this attempt.
+			return store.ErrConflict
+		}
+		return err
+	}
+	return &store.UIDConflictError{UID: uid, Name: name}
+}
+
+// DeleteObject removes the object and leaves a tombstone stamped with a new
+// modseq.
+func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name string, opts store.DeleteObjectOptions) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		modseq, err := bumpModSeq(ctx, tx, collectionID)
+		if err != nil {
+			return err
+		}
+		const del = `DELETE FROM objects WHERE collection_id = $1 AND name = $2 AND ($3 = '' OR etag = $3)`
+		tag, err := tx.Exec(ctx, del, collectionID, name, opts.IfMatch)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			if opts.IfMatch != "" {
+				return store.ErrPreconditionFailed
+			}
+			return store.ErrNotFound
+		}
+		return insertTombstone(ctx, tx, collectionID, name, modseq)
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete object %q: %w", name, err)
+	}
+	return nil
+}
+
+// MoveObject moves an object to newName in toCollectionID (which may be the
+// source collection) in one transaction. The source name gets a tombstone,
+// then the destination name the object, each stamped with its own modseq.
+func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts store.MoveObjectOptions) (bool, error) {
+	var (
+		created bool
+		uid     string
+	)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		kinds, err := lockCollections(ctx, tx, fromCollectionID, toCollectionID)
+		if err != nil {
+			return err
+		}
+		if kinds[fromCollectionID] != kinds[toCollectionID] {
+			return fmt.Errorf("move between a %s and a %s: %w", kinds[fromCollectionID], kinds[toCollectionID], store.ErrConflict)
+		}
+
+		var (
+			srcID int64
+			etag  string
+		)
+		const src = `SELECT id, uid, etag FROM objects WHERE collection_id = $1 AND name = $2`
+		if err := tx.QueryRow(ctx, src, fromCollectionID, name).Scan(&srcID, &uid, &etag); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) && opts.IfMatch != "" {
+				return store.ErrPreconditionFailed
+			}
+			return notFound(err)
+		}
+		if opts.IfMatch != "" && opts.IfMatch != etag {
+			return store.ErrPreconditionFailed
+		}
+		if fromCollectionID == toCollectionID && name == newName {
+			return fmt.Errorf("source and destination are the same: %w", store.ErrConflict)
+		}
+
+		// RFC 4918 §9.9.3: with Overwrite: F an existing destination
+		// fails the move; with T it is replaced. The replaced name stays
+		// live, so it needs no tombstone.
+		const dst = `DELETE FROM objects WHERE collection_id = $1 AND name = $2 AND $3`
+		tag, err := tx.Exec(ctx, dst, toCollectionID, newName, opts.Overwrite)
+		if err != nil {
+			return err
+		}
+		if !opts.Overwrite {
+			var exists bool
+			const q = `SELECT EXISTS (SELECT 1 FROM objects WHERE collection_id = $1 AND name = $2)`
+			if err := tx.QueryRow(ctx, q, toCollectionID, newName).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return store.ErrPreconditionFailed
+			}
+		}
+		created = tag.RowsAffected() == 0
+
+		srcModSeq, err := bumpModSeq(ctx, tx, fromCollectionID)
+		if err != nil {
+			return err
+		}
+		if err := insertTombstone(ctx, tx, fromCollectionID, name, srcModSeq); err != nil {
+			return err
+		}
+		dstModSeq, err := bumpModSeq(ctx, tx, toCollectionID)
+		if err != nil {
+			return err
+		}
+		const move = `
+			UPDATE objects SET collection_id = $2, name = $3, modseq = $4, updated = now()
+			WHERE id = $1`
+		if _, err := tx.Exec(ctx, move, srcID, toCollectionID, newName, dstModSeq); err != nil {
+			if isUniqueViolation(err, "objects_collection_id_uid_key") {
+				return errUIDTaken
+			}
+			return err
+		}
+		return deleteTombstone(ctx, tx, toCollectionID, newName)
+	})
+	if errors.Is(err, errUIDTaken) {
+		err = s.uidConflict(ctx, toCollectionID, uid)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: move object %q: %w", name, err)
+	}
+	return created, nil
+}
+
+// insertTombstone records that name was deleted at modseq.
+func insertTombstone(ctx context.Context, tx pgx.Tx, collectionID int64, name string, modseq int64) error {
+	const q = `
+		INSERT INTO tombstones (collection_id, name, modseq, deleted_at)
+		VALUES ($1, $2, $3, now())
+		ON CONFLICT (collection_id, name) DO UPDATE SET modseq = EXCLUDED.modseq, deleted_at = EXCLUDED.deleted_at`
+	_, err := tx.Exec(ctx, q, collectionID, name, modseq)
+	return err
+}
+
+// deleteTombstone forgets the deletion of a name that exists again: its
+// change is now the live object's.
+func deleteTombstone(ctx context.Context, tx pgx.Tx, collectionID int64, name string) error {
+	const q = `DELETE FROM tombstones WHERE collection_id = $1 AND name = $2`
+	_, err := tx.Exec(ctx, q, collectionID, name)
+	return err
+}

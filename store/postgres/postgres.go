@@ -1,0 +1,131 @@
+// Package postgres is the PostgreSQL implementation of store.Store, built on
+// pgx/v5 and its connection pool.
+//
+// Storage model (DESIGN.md): users own collections; collections hold objects
+// kept as the exact bytes the client sent plus their index. Every write to a
+// member takes the collection row's lock by bumping collections.modseq
+// (UPDATE … RETURNING modseq), stamps the new value on the object or on a
+// tombstone, and commits both together; the row lock serializes the writers of
+// one collection, so modseqs are gapless, each stamps one name, and they
+// commit in order — which is what lets RFC 6578 sync-collection resume from
+// any modseq without loss or repetition. If-Match and If-None-Match are
+// checked inside the same transaction.
+//
+// The schema lives in migrations/postgres and is applied by golang-migrate
+// when the store opens; a database migrated by a newer binary is refused.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Store is a PostgreSQL-backed store.Store.
+type Store struct {
+	pool   *pgxpool.Pool
+	logger *slog.Logger
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string; a search_path parameter selects the schema), migrates its schema up
+// to the embedded version and returns the store. A schema newer than this
+// binary's is refused with store.ErrSchemaTooNew and left untouched.
+func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: parse dsn: %w", err)
+	}
+	from, to, err := migrateUp(ctx, cfg.ConnConfig, logger)
+	if err != nil {
+		return nil, err
+	}
+	if from != to {
+		logger.Info("migrated database schema", "from_version", from, "to_version", to)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: postgres: ping: %w", err)
+	}
+	return &Store{pool: pool, logger: logger}, nil
+}
+
+// Migrate applies every pending migration to the database at dsn and reports
+// the schema version before and after; `davenport migrate` calls it. It
+// refuses a newer schema like Open does.
+func Migrate(ctx context.Context, dsn string) (from, to uint, err error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: postgres: parse dsn: %w", err)
+	}
+	return migrateUp(ctx, cfg, nil)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection of the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// tx runs fn in a transaction, committed when fn returns nil and rolled back
+// otherwise. fn's error is returned unchanged.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// PostgreSQL error codes (Appendix A of the PostgreSQL manual).
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
+
+// pgError returns the server error with the given code in err's chain.
+func pgError(err error, code string) (*pgconn.PgError, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == code {
+		return pgErr, true
+	}
+	return nil, false
+}
+
+// isUniqueViolation reports whether err violates the named unique constraint,
+// or any unique constraint when constraint is "".
+func isUniqueViolation(err error, constraint string) bool {
+	pgErr, ok := pgError(err, codeUniqueViolation)
+	return ok && (constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+// isForeignKeyViolation reports whether err references a missing row.
+func isForeignKeyViolation(err error) bool {
+	_, ok := pgError(err, codeForeignKeyViolation)
+	return ok
+}
+
+// notFound turns pgx.ErrNoRows into store.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}

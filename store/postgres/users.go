@@ -1,0 +1,171 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// CreateUser inserts u and its initial collections in one transaction. It
+// sets u.ID and u.Created, and the ID, owner and timestamps of each collection.
+func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []store.Collection) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		const q = `
+			INSERT INTO users (username, display_name, email, password_hash)
+			VALUES ($1, $2, $3, $4)
+			RETURNING id, created`
+		if err := tx.QueryRow(ctx, q, u.Username, u.DisplayName, u.Email, u.PasswordHash).
+			Scan(&u.ID, &u.Created); err != nil {
+			return err
+		}
+		for i := range collections {
+			collections[i].OwnerID = u.ID
+			if err := insertCollection(ctx, tx, &collections[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if isUniqueViolation(err, "") {
+		return fmt.Errorf("store: create user %q: %w", u.Username, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create user %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// GetUser returns the user with that username.
+func (s *Store) GetUser(ctx context.Context, username string) (*store.User, error) {
+	const q = `
+		SELECT id, username, display_name, email, password_hash, created
+		FROM users
+		WHERE username = $1`
+	var u store.User
+	err := s.pool.QueryRow(ctx, q, username).
+		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created)
+	if err != nil {
+		return nil, fmt.Errorf("store: get user %q: %w", username, notFound(err))
+	}
+	return &u, nil
+}
+
+// GetUserByID returns the user with that id.
+func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) {
+	const q = `
+		SELECT id, username, display_name, email, password_hash, created
+		FROM users
+		WHERE id = $1`
+	var u store.User
+	err := s.pool.QueryRow(ctx, q, id).
+		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created)
+	if err != nil {
+		return nil, fmt.Errorf("store: get user %d: %w", id, notFound(err))
+	}
+	return &u, nil
+}
+
+// ListUsers returns every user ordered by username.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	const q = `
+		SELECT id, username, display_name, email, password_hash, created
+		FROM users
+		ORDER BY username`
+	rows, _ := s.pool.Query(ctx, q)
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.User, error) {
+		var u store.User
+		err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	return users, nil
+}
+
+// CountUsers returns the number of users.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count users: %w", err)
+	}
+	return n, nil
+}
+
+// SetPasswordHash replaces the user's password hash.
+func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
+	const q = `UPDATE users SET password_hash = $2 WHERE id = $1`
+	tag, err := s.pool.Exec(ctx, q, userID, hash)
+	if err != nil {
+		return fmt.Errorf("store: set password hash of user %d: %w", userID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: set password hash of user %d: %w", userID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteUser removes the user; the schema cascades to their app passwords,
+// collections, objects and tombstones.
+func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, userID)
+	if err != nil {
+		return fmt.Errorf("store: delete user %d: %w", userID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: delete user %d: %w", userID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// CreateAppPassword inserts p, setting its ID and Created. The user must
+// exist.
+func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) error {
+	const q = `
+		INSERT INTO app_passwords (user_id, label, password_hash)
+		VALUES ($1, $2, $3)
+		RETURNING id, created`
+	err := s.pool.QueryRow(ctx, q, p.UserID, p.Label, p.PasswordHash).Scan(&p.ID, &p.Created)
+	if isForeignKeyViolation(err) {
+		return fmt.Errorf("store: create app password for user %d: %w", p.UserID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create app password for user %d: %w", p.UserID, err)
+	}
+	return nil
+}
+
+// ListAppPasswords returns the user's app passwords, oldest first.
+func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error) {
+	const q = `
+		SELECT id, user_id, label, password_hash, created
+		FROM app_passwords
+		WHERE user_id = $1
+		ORDER BY id`
+	rows, _ := s.pool.Query(ctx, q, userID)
+	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.AppPassword, error) {
+		var p store.AppPassword
+		err := row.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &p.Created)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list app passwords of user %d: %w", userID, err)
+	}
+	return ps, nil
+}
+
+// DeleteAppPassword removes one of the user's app passwords.
+func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
+	const q = `DELETE FROM app_passwords WHERE id = $1 AND user_id = $2`
+	tag, err := s.pool.Exec(ctx, q, id, userID)
+	if err != nil {
+		return fmt.Errorf("store: delete app password %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: delete app password %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
