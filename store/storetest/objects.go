@@ -1,0 +1,637 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+var objectTests = []test{
+	{"put_get", testObjectPutGet},
+	{"names", testObjectNames},
+	{"body_bytes", testObjectBodyBytes},
+	{"get_missing", testObjectGetMissing},
+	{"get_objects", testObjectGetObjects},
+	{"list_no_body", testObjectListNoBody},
+	{"list_component", testObjectListComponent},
+	{"list_time_range", testObjectListTimeRange},
+	{"list_search", testObjectListSearch},
+	{"put_missing_collection", testObjectPutMissingCollection},
+	{"put_preconditions", testObjectPutPreconditions},
+	{"delete_preconditions", testObjectDeletePreconditions},
+	{"uid_conflict", testObjectUIDConflict},
+	{"tombstones", testObjectTombstones},
+	{"used_bytes", testObjectUsedBytes},
+}
+
+func testObjectPutGet(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	o := event(cal.ID, "event.ics", "uid-1", "Team meeting")
+	o.FirstStart, o.LastEnd = date(2024, 1, 2), date(2024, 1, 3)
+	o.Size = 12345 // the store sets Size from the body
+	created, err := s.PutObject(ctx, o, store.PutObjectOptions{})
+	if err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	if !created {
+		t.Error("PutObject of a new name reported created = false")
+	}
+	if o.ID == 0 || o.ModSeq != 1 || o.Size != int64(len(o.Body)) || o.Created.IsZero() || o.Updated.IsZero() {
+		t.Errorf("PutObject set ID %d, ModSeq %d, Size %d, Created %v, Updated %v; want ID, 1, %d, now, now",
+			o.ID, o.ModSeq, o.Size, o.Created, o.Updated, len(o.Body))
+	}
+	got, err := s.GetObject(ctx, cal.ID, "event.ics")
+	if err != nil {
+		t.Fatalf("GetObject: %v", err)
+	}
+	checkObject(t, got, o, true)
+	if !got.Created.Equal(o.Created) {
+		t.Errorf("Created = %v, PutObject said %v", got.Created, o.Created)
+	}
+
+	// Replace: same ID, Created kept, new everything else.
+	time.Sleep(2 * time.Millisecond)
+	o2 := event(cal.ID, "event.ics", "uid-1", "Team meeting, moved")
+	o2.Component = "VTODO"
+	o2.ContentType = "text/calendar"
+	created, err = s.PutObject(ctx, o2, store.PutObjectOptions{})
+	if err != nil {
+		t.Fatalf("PutObject (replace): %v", err)
+	}
+	if created {
+		t.Error("PutObject of an existing name reported created = true")
+	}
+	if o2.ID != o.ID || o2.ModSeq != 2 || !o2.Created.Equal(o.Created) || o2.Updated.Before(o.Updated) {
+		t.Errorf("replace set ID %d, ModSeq %d, Created %v, Updated %v; want ID %d, 2, %v, >= %v",
+			o2.ID, o2.ModSeq, o2.Created, o2.Updated, o.ID, o.Created, o.Updated)
+	}
+	got, err = s.GetObject(ctx, cal.ID, "event.ics")
+	if err != nil {
+		t.Fatalf("GetObject: %v", err)
+	}
+	checkObject(t, got, o2, true) // the span is now unbounded (nil)
+	if c := getCollection(t, s, cal); c.ModSeq != 2 {
+		t.Errorf("collection ModSeq = %d, want 2", c.ModSeq)
+	}
+}
+
+func testObjectNames(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	ns := []string{
+		"Ünïcode @ name.ics",
+		"with space.ics",
+		"a.ics",
+		"A.ics",
+		"a%20b.ics",
+		"a b.ics",
+		"emoji-😀.ics",
+		"{3F2504E0-4F89-11D3-9A0C-0305E82C3301}.ics",
+		"semi;colon,comma&amp=plus+.ics",
+		"quote\"apos'.ics",
+		strings.Repeat("long", 60) + ".ics",
+		"no-extension",
+	}
+	want := map[string]*store.Object{}
+	for i, n := range ns {
+		o := event(cal.ID, n, "uid-"+string(rune('a'+i)), "name "+n)
+		if created := put(t, s, o); !created {
+			t.Errorf("PutObject(%q) created = false: names must not collide", n)
+		}
+		want[n] = o
+	}
+	for _, n := range ns {
+		got, err := s.GetObject(ctx, cal.ID, n)
+		if err != nil {
+			t.Fatalf("GetObject(%q): %v", n, err)
+		}
+		checkObject(t, got, want[n], true)
+	}
+	objs, err := s.ListObjects(ctx, cal.ID, store.ListObjectsOptions{})
+	if err != nil {
+		t.Fatalf("ListObjects: %v", err)
+	}
+	sorted := slices.Clone(ns)
+	slices.Sort(sorted) // bytewise
+	if got := names(objs); !equalStrings(got, sorted) {
+		t.Errorf("ListObjects names = %q,\n\twant (bytewise order) %q", got, sorted)
+	}
+}
+
+func testObjectBodyBytes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	large := bytes.Repeat([]byte("DESCRIPTION:0123456789abcdef ÄÖÜ\r\n"), 8000)
+	bodies := []struct {
+		name string
+		body []byte
+	}{
+		{"crlf", []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")},
+		{"bare-lf", []byte("BEGIN:VCALENDAR\nEND:VCALENDAR\n")},
+		{"trailing-space", []byte("BEGIN:VCALENDAR \r\n \r\nEND:VCALENDAR\r\n\r\n  ")},
+		{"folded", []byte("BEGIN:VCALENDAR\r\nDESCRIPTION:a\r\n  folded line\r\n\tand tab\r\nEND:VCALENDAR\r\n")},
+		{"not-utf8", []byte("X-BIN:\xff\xfe\x00\x01\x80\r\n")},
+		{"utf8-bom", []byte("\xef\xbb\xbfBEGIN:VCARD\r\nFN:Zoë\r\nEND:VCARD\r\n")},
+		{"empty", []byte{}},
+		{"large", large},
+	}
+	want := map[string]*store.Object{}
+	for _, b := range bodies {
+		o := &store.Object{
+			CollectionID: cal.ID, Name: b.name + ".ics", UID: "uid-" + b.name, ETag: etagOf(b.body),
+			ContentType: "text/calendar", Component: "VEVENT", Body: b.body,
+		}
+		put(t, s, o)
+		if o.Size != int64(len(b.body)) {
+			t.Errorf("%s: Size = %d, want %d", b.name, o.Size, len(b.body))
+		}
+		want[o.Name] = o
+	}
+	var all []string
+	for _, b := range bodies {
+		got, err := s.GetObject(ctx, cal.ID, b.name+".ics")
+		if err != nil {
+			t.Fatalf("GetObject(%s): %v", b.name, err)
+		}
+		checkObject(t, got, want[b.name+".ics"], true)
+		all = append(all, b.name+".ics")
+	}
+	objs, err := s.GetObjects(ctx, cal.ID, all, true)
+	if err != nil || len(objs) != len(all) {
+		t.Fatalf("GetObjects = %d objects, %v; want %d", len(objs), err, len(all))
+	}
+	for i := range objs {
+		checkObject(t, &objs[i], want[objs[i].Name], true)
+	}
+	objs, err = s.ListObjects(ctx, cal.ID, store.ListObjectsOptions{WithBody: true})
+	if err != nil || len(objs) != len(all) {
+		t.Fatalf("ListObjects = %d objects, %v; want %d", len(objs), err, len(all))
+	}
+	for i := range objs {
+		checkObject(t, &objs[i], want[objs[i].Name], true)
+	}
+	ch, err := s.ListChangesSince(ctx, cal.ID, 0, 0, true)
+	if err != nil || len(ch.Changes) != len(all) {
+		t.Fatalf("ListChangesSince = %+v, %v; want %d changes", ch, err, len(all))
+	}
+	for _, c := range ch.Changes {
+		checkObject(t, c.Object, want[c.Name], true)
+	}
+}
+
+func testObjectGetMissing(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, cal := newCalendar(t, s)
+	other := newCollection(t, s, u.ID, store.KindCalendar, "other")
+	putEvent(t, s, other.ID, "only-there.ics", "x")
+	_, err := s.GetObject(ctx, cal.ID, "nothing.ics")
+	wantErr(t, "GetObject(missing)", err, store.ErrNotFound)
+	_, err = s.GetObject(ctx, cal.ID, "only-there.ics")
+	wantErr(t, "GetObject of another collection's name", err, store.ErrNotFound)
+}
+
+func testObjectGetObjects(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, cal := newCalendar(t, s)
+	other := newCollection(t, s, u.ID, store.KindCalendar, "other")
+	a := putEvent(t, s, cal.ID, "a.ics", "a")
+	putEvent(t, s, cal.ID, "b.ics", "b")
+	c := putEvent(t, s, cal.ID, "c d.ics", "c")
+	putEvent(t, s, other.ID, "e.ics", "e")
+	want := map[string]*store.Object{"a.ics": a, "c d.ics": c}
+
+	for _, withBody := range []bool{false, true} {
+		objs, err := s.GetObjects(ctx, cal.ID, []string{"c d.ics", "missing.ics", "a.ics", "e.ics", "a.ics"}, withBody)
+		if err != nil {
+			t.Fatalf("GetObjects: %v", err)
+		}
+		got := names(objs)
+		slices.Sort(got)
+		if !equalStrings(got, []string{"a.ics", "c d.ics"}) {
+			t.Fatalf("GetObjects(withBody=%v) = %q, want a.ics and c d.ics once each", withBody, got)
+		}
+		for i := range objs {
+			checkObject(t, &objs[i], want[objs[i].Name], withBody)
+		}
+	}
+	objs, err := s.GetObjects(ctx, cal.ID, nil, true)
+	if err != nil || len(objs) != 0 {
+		t.Errorf("GetObjects(no names) = %v, %v; want nothing", names(objs), err)
+	}
+}
+
+func testObjectListNoBody(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	want := map[string]*store.Object{}
+	for _, n := range []string{"b.ics", "a.ics", "c.ics"} {
+		want[n] = putEvent(t, s, cal.ID, n, "uid-"+n)
+	}
+	for _, withBody := range []bool{false, true} {
+		objs, err := s.ListObjects(ctx, cal.ID, store.ListObjectsOptions{WithBody: withBody})
+		if err != nil {
+			t.Fatalf("ListObjects: %v", err)
+		}
+		if got := names(objs); !equalStrings(got, []string{"a.ics", "b.ics", "c.ics"}) {
+			t.Fatalf("ListObjects = %q", got)
+		}
+		for i := range objs {
+			checkObject(t, &objs[i], want[objs[i].Name], withBody)
+		}
+	}
+}
+
+func testObjectListComponent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	for i, comp := range []string{"VEVENT", "VTODO", "VEVENT", "VJOURNAL", "VTODO"} {
+		o := event(cal.ID, string(rune('a'+i))+".ics", string(rune('a'+i)), comp)
+		o.Component = comp
+		put(t, s, o)
+	}
+	for comp, want := range map[string][]string{
+		"":         {"a.ics", "b.ics", "c.ics", "d.ics", "e.ics"},
+		"VEVENT":   {"a.ics", "c.ics"},
+		"VTODO":    {"b.ics", "e.ics"},
+		"VJOURNAL": {"d.ics"},
+		"VCARD":    nil,
+	} {
+		objs, err := s.ListObjects(ctx, cal.ID, store.ListObjectsOptions{Component: comp})
+		if err != nil {
+			t.Fatalf("ListObjects(%q): %v", comp, err)
+		}
+		if got := names(objs); !equalStrings(got, want) {
+			t.Errorf("ListObjects(component %q) = %q, want %q", comp, got, want)
+		}
+	}
+}
+
+// testObjectListTimeRange checks the span narrowing. A backend may return a
+// superset near the edges (the exact RFC 4791 §9.9 test runs later), so each
+// case lists the names that must be in and the names that must be out.
+func testObjectListTimeRange(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	spans := []struct {
+		name        string
+		start, end  *time.Time
+		component   string
+		searchTexts string
+	}{
+		{"jan.ics", date(2024, 1, 10), date(2024, 1, 11), "VEVENT", "alpha"},
+		{"until-feb.ics", nil, date(2024, 2, 1), "VEVENT", "beta"}, // unbounded start
+		{"from-mar.ics", date(2024, 3, 1), nil, "VEVENT", "gamma"}, // open-ended RRULE
+		{"always.ics", nil, nil, "VTODO", "delta"},                 // no span known
+		{"jun-point.ics", date(2024, 6, 1), date(2024, 6, 1), "VTODO", "alpha"},
+		{"year.ics", date(2024, 1, 1), date(2025, 1, 1), "VJOURNAL", "beta"},
+	}
+	for _, sp := range spans {
+		o := event(cal.ID, sp.name, "uid-"+sp.name, sp.searchTexts)
+		o.FirstStart, o.LastEnd, o.Component = sp.start, sp.end, sp.component
+		put(t, s, o)
+	}
+	cases := []struct {
+		name       string
+		opts       store.ListObjectsOptions
+		in, out    []string
+		exactNames bool // in lists every name the answer may hold
+	}{
+		{"no range", store.ListObjectsOptions{},
+			[]string{"always.ics", "from-mar.ics", "jan.ics", "jun-point.ics", "until-feb.ics", "year.ics"}, nil, true},
+		{"january", store.ListObjectsOptions{Start: date(2024, 1, 5), End: date(2024, 1, 20)},
+			[]string{"jan.ics", "until-feb.ics", "always.ics", "year.ics"}, []string{"from-mar.ics", "jun-point.ics"}, false},
+		{"april", store.ListObjectsOptions{Start: date(2024, 4, 1), End: date(2024, 5, 1)},
+			[]string{"from-mar.ics", "always.ics", "year.ics"}, []string{"jan.ics", "until-feb.ics", "jun-point.ics"}, false},
+		{"around the point", store.ListObjectsOptions{Start: date(2024, 5, 31), End: date(2024, 6, 2)},
+			[]string{"jun-point.ics", "from-mar.ics", "always.ics", "year.ics"}, []string{"jan.ics", "until-feb.ics"}, false},
+		{"inside jan", store.ListObjectsOptions{Start: ptr(date(2024, 1, 10).Add(time.Hour)), End: ptr(date(2024, 1, 10).Add(2 * time.Hour))},
+			[]string{"jan.ics", "until-feb.ics", "always.ics", "year.ics"}, []string{"from-mar.ics", "jun-point.ics"}, false},
+		{"2030, start only", store.ListObjectsOptions{Start: date(2030, 1, 1)},
+			[]string{"from-mar.ics", "always.ics"}, []string{"jan.ics", "until-feb.ics", "jun-point.ics", "year.ics"}, false},
+		{"2020, end only", store.ListObjectsOptions{End: date(2020, 1, 1)},
+			[]string{"until-feb.ics", "always.ics"}, []string{"jan.ics", "from-mar.ics", "jun-point.ics", "year.ics"}, false},
+		{"end only, mid 2024", store.ListObjectsOptions{End: date(2024, 2, 15)},
+			[]string{"until-feb.ics", "always.ics", "jan.ics", "year.ics"}, []string{"from-mar.ics", "jun-point.ics"}, false},
+		{"1999", store.ListObjectsOptions{Start: date(1999, 1, 1), End: date(2000, 1, 1)},
+			[]string{"until-feb.ics", "always.ics"}, []string{"jan.ics", "from-mar.ics", "jun-point.ics", "year.ics"}, false},
+		{"april VTODO", store.ListObjectsOptions{Start: date(2024, 4, 1), End: date(2024, 5, 1), Component: "VTODO"},
+			[]string{"always.ics"}, []string{"from-mar.ics", "year.ics", "jun-point.ics", "jan.ics", "until-feb.ics"}, false},
+		{"june VTODO alpha", store.ListObjectsOptions{Start: date(2024, 5, 1), End: date(2024, 7, 1), Component: "VTODO", SearchText: []string{"alp"}},
+			[]string{"jun-point.ics"}, []string{"always.ics", "jan.ics", "from-mar.ics", "year.ics", "until-feb.ics"}, false},
+		{"january beta", store.ListObjectsOptions{Start: date(2024, 1, 5), End: date(2024, 1, 20), SearchText: []string{"beta"}},
+			[]string{"until-feb.ics", "year.ics"}, []string{"jan.ics", "always.ics", "from-mar.ics", "jun-point.ics"}, false},
+	}
+	for _, tc := range cases {
+		objs, err := s.ListObjects(ctx, cal.ID, tc.opts)
+		if err != nil {
+			t.Fatalf("%s: ListObjects: %v", tc.name, err)
+		}
+		got := names(objs)
+		if !slices.IsSorted(got) {
+			t.Errorf("%s: ListObjects not ordered by name: %q", tc.name, got)
+		}
+		for _, n := range tc.in {
+			if !slices.Contains(got, n) {
+				t.Errorf("%s: ListObjects = %q, missing %q", tc.name, got, n)
+			}
+		}
+		for _, n := range tc.out {
+			if slices.Contains(got, n) {
+				t.Errorf("%s: ListObjects = %q, must not hold %q", tc.name, got, n)
+			}
+		}
+		if tc.exactNames && len(got) != len(tc.in) {
+			t.Errorf("%s: ListObjects = %q, want exactly %q", tc.name, got, tc.in)
+		}
+	}
+}
+
+func testObjectListSearch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "searcher")
+	book := newCollection(t, s, u.ID, store.KindAddressBook, "contacts")
+	cards := map[string]string{
+		"alice.vcf":   "alice smith alice@example.com +1 555 0100",
+		"bob.vcf":     "bob jones bob@example.org",
+		"mueller.vcf": "jürgen müller j.mueller@example.de",
+		"percent.vcf": "100% sure under_score",
+		"empty.vcf":   "",
+	}
+	for n, text := range cards {
+		body := []byte("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:" + n + "\r\nFN:" + text + "\r\nEND:VCARD\r\n")
+		put(t, s, &store.Object{
+			CollectionID: book.ID, Name: n, UID: n, ETag: etagOf(body), ContentType: "text/vcard",
+			Component: "VCARD", Body: body, SearchText: text,
+		})
+	}
+	cases := []struct {
+		terms []string
+		want  []string
+	}{
+		{nil, []string{"alice.vcf", "bob.vcf", "empty.vcf", "mueller.vcf", "percent.vcf"}},
+		{[]string{"alice"}, []string{"alice.vcf"}},
+		{[]string{"lic"}, []string{"alice.vcf"}},
+		{[]string{"alice", "smith"}, []string{"alice.vcf"}},
+		{[]string{"alice", "jones"}, nil},
+		{[]string{"example."}, []string{"alice.vcf", "bob.vcf", "mueller.vcf"}},
+		{[]string{"müller"}, []string{"mueller.vcf"}},
+		{[]string{"ü"}, []string{"mueller.vcf"}},
+		{[]string{"Alice"}, nil}, // terms arrive normalised; matching is exact
+		// Terms are literal: no LIKE wildcards.
+		{[]string{"100%"}, []string{"percent.vcf"}},
+		{[]string{"%"}, []string{"percent.vcf"}},
+		{[]string{"_"}, []string{"percent.vcf"}},
+		{[]string{"a%e"}, nil},
+		{[]string{"b_b"}, nil},
+		{[]string{"+1 555"}, []string{"alice.vcf"}},
+		{[]string{`\`}, nil},
+	}
+	for _, tc := range cases {
+		objs, err := s.ListObjects(ctx, book.ID, store.ListObjectsOptions{SearchText: tc.terms})
+		if err != nil {
+			t.Fatalf("ListObjects(%q): %v", tc.terms, err)
+		}
+		if got := names(objs); !equalStrings(got, tc.want) {
+			t.Errorf("search %q = %q, want %q", tc.terms, got, tc.want)
+		}
+	}
+}
+
+func testObjectPutMissingCollection(t *testing.T, s store.Store) {
+	_, cal := newCalendar(t, s)
+	_, err := s.PutObject(t.Context(), event(cal.ID+1000, "a.ics", "a", "a"), store.PutObjectOptions{})
+	wantErr(t, "PutObject into a missing collection", err, store.ErrNotFound)
+}
+
+func testObjectPutPreconditions(t *testing.T, s store.Store) {
+	cases := []struct {
+		name        string
+		exists      bool
+		opts        func(etag string) store.PutObjectOptions
+		wantErr     error
+		wantCreated bool
+	}{
+		{"none/new", false, func(string) store.PutObjectOptions { return store.PutObjectOptions{} }, nil, true},
+		{"none/existing", true, func(string) store.PutObjectOptions { return store.PutObjectOptions{} }, nil, false},
+		{"if-none-match/new", false, func(string) store.PutObjectOptions { return store.PutObjectOptions{IfNoneMatch: true} }, nil, true},
+		{"if-none-match/existing", true, func(string) store.PutObjectOptions { return store.PutObjectOptions{IfNoneMatch: true} },
+			store.ErrPreconditionFailed, false},
+		{"if-match/matching", true, func(e string) store.PutObjectOptions { return store.PutObjectOptions{IfMatch: e} }, nil, false},
+		{"if-match/stale", true, func(e string) store.PutObjectOptions { return store.PutObjectOptions{IfMatch: "stale" + e} },
+			store.ErrPreconditionFailed, false},
+		{"if-match/new", false, func(e string) store.PutObjectOptions { return store.PutObjectOptions{IfMatch: "some-etag"} },
+			store.ErrPreconditionFailed, false},
+		{"both/existing", true, func(e string) store.PutObjectOptions { return store.PutObjectOptions{IfMatch: e, IfNoneMatch: true} },
+			store.ErrPreconditionFailed, false},
+		{"both/new", false, func(e string) store.PutObjectOptions { return store.PutObjectOptions{IfMatch: "x", IfNoneMatch: true} },
+			store.ErrPreconditionFailed, false},
+	}
+	ctx := t.Context()
+	u := newUser(t, s, "preconditions")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cal := newCollection(t, s, u.ID, store.KindCalendar, tc.name)
+			var old *store.Object
+			etag := "no-etag"
+			if tc.exists {
+				old = putEvent(t, s, cal.ID, "x.ics", "uid-x")
+				etag = old.ETag
+			}
+			before := modSeq(t, s, cal)
+			o := event(cal.ID, "x.ics", "uid-x", "new version")
+			created, err := s.PutObject(ctx, o, tc.opts(etag))
+			wantErr(t, "PutObject", err, tc.wantErr)
+			if created != tc.wantCreated {
+				t.Errorf("created = %v, want %v", created, tc.wantCreated)
+			}
+			after := modSeq(t, s, cal)
+			got, getErr := s.GetObject(ctx, cal.ID, "x.ics")
+			if tc.wantErr != nil {
+				// Nothing changed: not the object, not the modseq.
+				if after != before {
+					t.Errorf("failed PutObject moved ModSeq from %d to %d", before, after)
+				}
+				if old == nil {
+					wantErr(t, "GetObject after failed create", getErr, store.ErrNotFound)
+				} else if getErr != nil {
+					t.Fatalf("GetObject: %v", getErr)
+				} else {
+					checkObject(t, got, old, true)
+				}
+				return
+			}
+			if after != before+1 {
+				t.Errorf("ModSeq went from %d to %d, want +1", before, after)
+			}
+			if getErr != nil {
+				t.Fatalf("GetObject: %v", getErr)
+			}
+			checkObject(t, got, o, true)
+		})
+	}
+}
+
+func testObjectDeletePreconditions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	o := putEvent(t, s, cal.ID, "x.ics", "uid-x")
+	before := modSeq(t, s, cal)
+
+	err := s.DeleteObject(ctx, cal.ID, "x.ics", store.DeleteObjectOptions{IfMatch: "stale"})
+	wantErr(t, "DeleteObject with a stale If-Match", err, store.ErrPreconditionFailed)
+	err = s.DeleteObject(ctx, cal.ID, "missing.ics", store.DeleteObjectOptions{})
+	wantErr(t, "DeleteObject(missing)", err, store.ErrNotFound)
+	err = s.DeleteObject(ctx, cal.ID, "missing.ics", store.DeleteObjectOptions{IfMatch: o.ETag})
+	wantErr(t, "DeleteObject(missing) with If-Match", err, store.ErrPreconditionFailed)
+	err = s.DeleteObject(ctx, cal.ID+1000, "x.ics", store.DeleteObjectOptions{})
+	wantErr(t, "DeleteObject in a missing collection", err, store.ErrNotFound)
+	if got := modSeq(t, s, cal); got != before {
+		t.Errorf("failed deletes moved ModSeq from %d to %d", before, got)
+	}
+	if _, err := s.GetObject(ctx, cal.ID, "x.ics"); err != nil {
+		t.Fatalf("object gone after failed deletes: %v", err)
+	}
+
+	if err := s.DeleteObject(ctx, cal.ID, "x.ics", store.DeleteObjectOptions{IfMatch: o.ETag}); err != nil {
+		t.Fatalf("DeleteObject with a matching If-Match: %v", err)
+	}
+	_, err = s.GetObject(ctx, cal.ID, "x.ics")
+	wantErr(t, "GetObject after delete", err, store.ErrNotFound)
+	if got := modSeq(t, s, cal); got != before+1 {
+		t.Errorf("ModSeq = %d after delete, want %d", got, before+1)
+	}
+}
+
+func testObjectUIDConflict(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, cal := newCalendar(t, s)
+	other := newCollection(t, s, u.ID, store.KindCalendar, "other")
+	putEvent(t, s, cal.ID, "a.ics", "shared-uid")
+	b := putEvent(t, s, cal.ID, "b.ics", "b-uid")
+	before := modSeq(t, s, cal)
+
+	checkConflict := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("%s: %v, want ErrConflict", what, err)
+		}
+		var uc *store.UIDConflictError
+		if !errors.As(err, &uc) {
+			t.Fatalf("%s: %v is not a *UIDConflictError", what, err)
+		}
+		if uc.UID != "shared-uid" || uc.Name != "a.ics" {
+			t.Errorf("%s: UIDConflictError{UID %q, Name %q}, want shared-uid held by a.ics", what, uc.UID, uc.Name)
+		}
+	}
+	// A new name with a taken UID.
+	_, err := s.PutObject(ctx, event(cal.ID, "c.ics", "shared-uid", "c"), store.PutObjectOptions{})
+	checkConflict("new object", err)
+	_, err = s.GetObject(ctx, cal.ID, "c.ics")
+	wantErr(t, "GetObject of the refused object", err, store.ErrNotFound)
+	// An existing name changing to a taken UID.
+	_, err = s.PutObject(ctx, event(cal.ID, "b.ics", "shared-uid", "b2"), store.PutObjectOptions{IfMatch: b.ETag})
+	checkConflict("update", err)
+	if got, _ := s.GetObject(ctx, cal.ID, "b.ics"); got == nil || got.UID != "b-uid" || got.ETag != b.ETag {
+		t.Errorf("b.ics changed by a refused update: %+v", got)
+	}
+	if got := modSeq(t, s, cal); got != before {
+		t.Errorf("refused writes moved ModSeq from %d to %d", before, got)
+	}
+
+	// Rewriting the holder itself is fine, and so is the UID elsewhere.
+	a2 := event(cal.ID, "a.ics", "shared-uid", "a again")
+	if created := put(t, s, a2); created {
+		t.Error("rewriting a.ics reported created")
+	}
+	putEvent(t, s, other.ID, "c.ics", "shared-uid")
+	// Once the holder is gone the UID is free.
+	if err := s.DeleteObject(ctx, cal.ID, "a.ics", store.DeleteObjectOptions{IfMatch: a2.ETag}); err != nil {
+		t.Fatalf("DeleteObject: %v", err)
+	}
+	putEvent(t, s, cal.ID, "c.ics", "shared-uid")
+}
+
+func testObjectTombstones(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	putEvent(t, s, cal.ID, "keep.ics", "keep")
+	putEvent(t, s, cal.ID, "gone.ics", "gone")
+	before := modSeq(t, s, cal)
+	if err := s.DeleteObject(ctx, cal.ID, "gone.ics", store.DeleteObjectOptions{}); err != nil {
+		t.Fatalf("DeleteObject: %v", err)
+	}
+	ch, err := s.ListChangesSince(ctx, cal.ID, before, 0, false)
+	if err != nil {
+		t.Fatalf("ListChangesSince: %v", err)
+	}
+	if len(ch.Changes) != 1 || ch.Changes[0] != (store.Change{Name: "gone.ics", ModSeq: before + 1, Deleted: true}) {
+		t.Fatalf("changes after delete = %+v, want one tombstone for gone.ics at %d", ch.Changes, before+1)
+	}
+	if ch.ModSeq != before+1 || ch.Truncated {
+		t.Errorf("Changes.ModSeq %d, Truncated %v; want %d, false", ch.ModSeq, ch.Truncated, before+1)
+	}
+	err = s.DeleteObject(ctx, cal.ID, "gone.ics", store.DeleteObjectOptions{})
+	wantErr(t, "DeleteObject twice", err, store.ErrNotFound)
+
+	// Re-creating the name replaces its tombstone with the live object.
+	back := putEvent(t, s, cal.ID, "gone.ics", "gone-again")
+	ch, err = s.ListChangesSince(ctx, cal.ID, 0, 0, false)
+	if err != nil {
+		t.Fatalf("ListChangesSince: %v", err)
+	}
+	var seen []string
+	for _, c := range ch.Changes {
+		seen = append(seen, c.Name)
+		if c.Name == "gone.ics" {
+			if c.Deleted || c.Object == nil || c.ModSeq != back.ModSeq {
+				t.Errorf("gone.ics change = %+v, want live at %d", c, back.ModSeq)
+			} else {
+				checkObject(t, c.Object, back, false)
+			}
+		}
+	}
+	if !equalStrings(seen, []string{"keep.ics", "gone.ics"}) {
+		t.Errorf("changes since 0 = %q, want keep.ics then gone.ics once", seen)
+	}
+}
+
+func testObjectUsedBytes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "quota")
+	other := newUser(t, s, "other")
+	cal := newCollection(t, s, u.ID, store.KindCalendar, "cal")
+	cal2 := newCollection(t, s, u.ID, store.KindCalendar, "cal2")
+	book := newCollection(t, s, u.ID, store.KindAddressBook, "book")
+	otherCal := newCollection(t, s, other.ID, store.KindCalendar, "cal")
+	check := func(what string, want int) {
+		t.Helper()
+		if n, err := s.UsedBytes(ctx, u.ID); err != nil || n != int64(want) {
+			t.Errorf("%s: UsedBytes = %d, %v; want %d", what, n, err, want)
+		}
+	}
+	check("empty", 0)
+	a := putEvent(t, s, cal.ID, "a.ics", "a")
+	b := putEvent(t, s, cal.ID, "b.ics", "b")
+	card := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:X\r\nEND:VCARD\r\n")
+	put(t, s, &store.Object{CollectionID: book.ID, Name: "x.vcf", UID: "x", ETag: etagOf(card), Component: "VCARD", Body: card})
+	putEvent(t, s, otherCal.ID, "a.ics", "a")
+	check("three objects", len(a.Body)+len(b.Body)+len(card))
+
+	bigger := event(cal.ID, "a.ics", "a", strings.Repeat("longer summary ", 20))
+	put(t, s, bigger)
+	check("after replace", len(bigger.Body)+len(b.Body)+len(card))
+	if _, err := s.MoveObject(ctx, cal.ID, "b.ics", cal2.ID, "b.ics", store.MoveObjectOptions{}); err != nil {
+		t.Fatalf("MoveObject: %v", err)
+	}
+	check("after move", len(bigger.Body)+len(b.Body)+len(card))
+	if err := s.DeleteObject(ctx, cal.ID, "a.ics", store.DeleteObjectOptions{}); err != nil {
+		t.Fatalf("DeleteObject: %v", err)
+	}
+	check("after delete", len(b.Body)+len(card))
+}
