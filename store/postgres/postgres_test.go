@@ -1,0 +1,328 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/golang-migrate/migrate/v4"
+	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/davenport-dav/davenport/migrations"
+	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/postgres"
+	"github.com/davenport-dav/davenport/store/storetest"
+	"github.com/davenport-dav/davenport/store/testdb"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, testdb.Postgres)
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+// latest is the newest embedded migration version.
+func latest(t *testing.T) uint {
+	t.Helper()
+	entries, err := fs.ReadDir(migrations.Postgres, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v uint
+	for _, e := range entries {
+		n, err := strconv.ParseUint(strings.SplitN(e.Name(), "_", 2)[0], 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", e.Name(), err)
+		}
+		v = max(v, uint(n))
+	}
+	if v == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	return v
+}
+
+func connect(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// newMigrate drives the embedded migrations directly, for the steps Open
+// never takes (down).
+func newMigrate(t *testing.T, dsn string) *migrate.Migrate {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := iofs.New(migrations.Postgres, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := pgxmigrate.WithInstance(stdlib.OpenDB(*cfg), &pgxmigrate.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// schemaDump describes the current schema's tables, columns, indexes and
+// constraints, to compare schemas.
+func schemaDump(t *testing.T, conn *pgx.Conn) string {
+	t.Helper()
+	queries := []string{
+		`SELECT table_name || '.' || column_name || ' ' || data_type || ' null=' || is_nullable ||
+			' default=' || COALESCE(column_default, '') || ' collation=' || COALESCE(collation_name, '')
+		FROM information_schema.columns
+		WHERE table_schema = current_schema()
+		ORDER BY table_name, column_name`,
+		`SELECT indexname || ': ' || indexdef FROM pg_indexes
+		WHERE schemaname = current_schema()
+		ORDER BY indexname`,
+		`SELECT conrelid::regclass::text || ' ' || conname || ': ' || pg_get_constraintdef(oid)
+		FROM pg_constraint
+		WHERE connamespace = current_schema()::regnamespace
+		ORDER BY conrelid::regclass::text, conname`,
+	}
+	var b strings.Builder
+	for _, q := range queries {
+		rows, _ := conn.Query(t.Context(), q)
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("schema dump: %v", err)
+		}
+		for _, l := range lines {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func tables(t *testing.T, conn *pgx.Conn) []string {
+	t.Helper()
+	rows, _ := conn.Query(t.Context(), `
+		SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema()
+		ORDER BY table_name`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+func schemaVersion(t *testing.T, conn *pgx.Conn) (int64, bool) {
+	t.Helper()
+	var (
+		v     int64
+		dirty bool
+	)
+	if err := conn.QueryRow(t.Context(), `SELECT version, dirty FROM schema_migrations`).Scan(&v, &dirty); err != nil {
+		t.Fatalf("read schema_migrations: %v", err)
+	}
+	return v, dirty
+}
+
+func TestMigrateUpFromEmpty(t *testing.T) {
+	ctx := t.Context()
+	dsn := testdb.PostgresDSN(t)
+	from, to, err := postgres.Migrate(ctx, dsn)
+	if err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if from != 0 || to != latest(t) {
+		t.Errorf("Migrate = %d → %d, want 0 → %d", from, to, latest(t))
+	}
+	conn := connect(t, dsn)
+	want := []string{"app_passwords", "collection_properties", "collections", "objects", "schema_migrations", "tombstones", "users"}
+	if got := tables(t, conn); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("tables = %q, want %q", got, want)
+	}
+	if v, dirty := schemaVersion(t, conn); v != int64(latest(t)) || dirty {
+		t.Errorf("schema_migrations = %d dirty=%v", v, dirty)
+	}
+
+	// Again: nothing to do.
+	from, to, err = postgres.Migrate(ctx, dsn)
+	if err != nil || from != latest(t) || to != latest(t) {
+		t.Errorf("second Migrate = %d → %d, %v; want %d → %d", from, to, err, latest(t), latest(t))
+	}
+	s, err := postgres.Open(ctx, dsn, discard)
+	if err != nil {
+		t.Fatalf("Open on a migrated schema: %v", err)
+	}
+	defer s.Close()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+}
+
+// TestMigrateDownUp steps every migration down and up again and checks that
+// the schema comes back identical and usable.
+func TestMigrateDownUp(t *testing.T) {
+	ctx := t.Context()
+	dsn := testdb.PostgresDSN(t)
+	if _, _, err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	conn := connect(t, dsn)
+	want := schemaDump(t, conn)
+	m := newMigrate(t, dsn)
+
+	for v := latest(t); v > 0; v-- {
+		if err := m.Steps(-1); err != nil {
+			t.Fatalf("down from %d: %v", v, err)
+		}
+		if err := m.Steps(1); err != nil {
+			t.Fatalf("up to %d again: %v", v, err)
+		}
+		if err := m.Steps(-1); err != nil {
+			t.Fatalf("down from %d again: %v", v, err)
+		}
+	}
+	if got := tables(t, conn); len(got) != 1 || got[0] != "schema_migrations" {
+		t.Fatalf("after all downs, tables = %q; want only schema_migrations", got)
+	}
+	if err := m.Up(); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	if got := schemaDump(t, conn); got != want {
+		t.Errorf("schema after down/up differs:\n%s\nwant:\n%s", got, want)
+	}
+
+	s, err := postgres.Open(ctx, dsn, discard)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	if err := s.CreateUser(ctx, &store.User{Username: "after-round-trip"}, []store.Collection{
+		{Kind: store.KindCalendar, Name: "cal"},
+	}); err != nil {
+		t.Fatalf("CreateUser after down/up: %v", err)
+	}
+}
+
+// TestMigrateKeepsData upgrades a schema that holds data from an older
+// version.
+func TestMigrateKeepsData(t *testing.T) {
+	ctx := t.Context()
+	dsn := testdb.PostgresDSN(t)
+	if err := newMigrate(t, dsn).Migrate(3); err != nil {
+		t.Fatalf("migrate to 3: %v", err)
+	}
+	conn := connect(t, dsn)
+	var uid, cid int64
+	if err := conn.QueryRow(ctx, `INSERT INTO users (username, password_hash) VALUES ('old', 'h') RETURNING id`).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `INSERT INTO collections (owner_id, kind, name, display_name, modseq)
+		VALUES ($1, 'calendar', 'cal', 'Old', 7) RETURNING id`, uid).Scan(&cid); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := postgres.Open(ctx, dsn, discard)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	c, err := s.GetCollection(ctx, uid, store.KindCalendar, "cal")
+	if err != nil {
+		t.Fatalf("GetCollection: %v", err)
+	}
+	if c.ID != cid || c.DisplayName != "Old" || c.ModSeq != 7 {
+		t.Errorf("collection after upgrade = %+v", c)
+	}
+	o := &store.Object{CollectionID: cid, Name: "a.ics", UID: "a", ETag: "e", Body: []byte("x")}
+	if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil || o.ModSeq != 8 {
+		t.Fatalf("PutObject after upgrade: modseq %d, %v; want 8", o.ModSeq, err)
+	}
+}
+
+// TestRefuseNewerSchema: a database migrated by a newer binary is refused
+// and left exactly as it was.
+func TestRefuseNewerSchema(t *testing.T) {
+	ctx := t.Context()
+	dsn := testdb.PostgresDSN(t)
+	s, err := postgres.Open(ctx, dsn, discard)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := s.CreateUser(ctx, &store.User{Username: "kept"}, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	s.Close()
+
+	conn := connect(t, dsn)
+	newer := int64(latest(t)) + 1
+	if _, err := conn.Exec(ctx, `UPDATE schema_migrations SET version = $1`, newer); err != nil {
+		t.Fatal(err)
+	}
+	before := schemaDump(t, conn)
+
+	s, err = postgres.Open(ctx, dsn, discard)
+	if !errors.Is(err, store.ErrSchemaTooNew) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open on a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+	if _, _, err := postgres.Migrate(ctx, dsn); !errors.Is(err, store.ErrSchemaTooNew) {
+		t.Fatalf("Migrate on a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+	if v, dirty := schemaVersion(t, conn); v != newer || dirty {
+		t.Errorf("schema_migrations = %d dirty=%v after refusal, want %d clean", v, dirty, newer)
+	}
+	if got := schemaDump(t, conn); got != before {
+		t.Errorf("schema changed by a refused Open:\n%s\nwas:\n%s", got, before)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM users WHERE username = 'kept'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("data after refusal: %d users, %v", n, err)
+	}
+}
+
+// TestRefuseDirtySchema: a migration that failed halfway needs a person.
+func TestRefuseDirtySchema(t *testing.T) {
+	ctx := t.Context()
+	dsn := testdb.PostgresDSN(t)
+	if _, _, err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	conn := connect(t, dsn)
+	if _, err := conn.Exec(ctx, `UPDATE schema_migrations SET dirty = true`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := postgres.Open(ctx, dsn, discard)
+	if err == nil || errors.Is(err, store.ErrSchemaTooNew) || !strings.Contains(err.Error(), "dirty") {
+		t.Fatalf("Open on a dirty schema: %v, want an error about the dirty version", err)
+	}
+	if v, dirty := schemaVersion(t, conn); v != int64(latest(t)) || !dirty {
+		t.Errorf("schema_migrations = %d dirty=%v, want untouched", v, dirty)
+	}
+}
+
+func TestOpenBadDSN(t *testing.T) {
+	for _, dsn := range []string{"postgres://%zz", "host=127.0.0.1 port=notaport"} {
+		if s, err := postgres.Open(t.Context(), dsn, discard); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", dsn)
+		}
+	}
+}
