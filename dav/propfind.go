@@ -190,11 +190,20 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 			return nil, err
 		}
 	}
+	var failed []PropStat
 	get := func(el *Element, p *Property) error {
 		if p != nil {
 			v, err := p.Get(rq, res)
 			if err == nil {
 				ok.Props = append(ok.Props, v)
+				return nil
+			}
+			var de *Error
+			if errors.As(err, &de) {
+				// A property this resource cannot give (an expansion over
+				// the limits, say) gets its own status; the rest of the
+				// 207 stands.
+				failed = append(failed, PropStat{Status: de.Status, Props: []*Element{NewElement(el.Name)}, Error: de.Condition})
 				return nil
 			}
 			if !errors.Is(err, ErrNoProperty) {
@@ -249,7 +258,7 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 			}
 		}
 	}
-	resp := &Response{Href: res.Href, PropStats: []PropStat{ok}}
+	resp := &Response{Href: res.Href, PropStats: append([]PropStat{ok}, failed...)}
 	if !pr.minimal {
 		resp.PropStats = append(resp.PropStats, missing)
 	}

@@ -1,0 +1,213 @@
+package carddav
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Kind plugs address books into the dav engine (RFC 6352).
+type Kind struct{}
+
+var _ dav.Kind = Kind{}
+
+func card(local string) xml.Name { return xml.Name{Space: dav.NSCardDAV, Local: local} }
+
+func (Kind) StoreKind() store.Kind  { return store.KindAddressBook }
+func (Kind) HomeSegment() string    { return "addressbooks" }
+func (Kind) Namespace() string      { return dav.NSCardDAV }
+func (Kind) ResourceType() xml.Name { return card("addressbook") }
+
+func (Kind) ReportNames() []xml.Name {
+	return []xml.Name{card("addressbook-multiget"), card("addressbook-query")}
+}
+
+// Properties are the CardDAV live properties of principals and address books.
+func (k Kind) Properties() []*dav.Property {
+	return []*dav.Property{
+		// RFC 6352 §7.1.1.
+		{Name: card("addressbook-home-set"), Get: dav.PrincipalProp(func(u *store.User) (*dav.Element, error) {
+			return dav.HrefElement(card("addressbook-home-set"), dav.HomeHref(k, u.Username)), nil
+		})},
+		// RFC 6352 §6.2.1.
+		{Name: card("addressbook-description"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
+			if c.Description == "" {
+				return nil, dav.ErrNoProperty
+			}
+			return dav.TextElement(card("addressbook-description"), c.Description), nil
+		}), Set: func(p *store.CollectionPatch, el *dav.Element) error {
+			s := ""
+			if el != nil {
+				s = el.Text
+			}
+			p.Description = &s
+			return nil
+		}},
+		// RFC 6352 §6.2.2: vCard 3.0 and 4.0 are both served.
+		{Name: card("supported-address-data"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
+			e := dav.NewElement(card("supported-address-data"))
+			for _, v := range []string{"3.0", "4.0"} {
+				e.Children = append(e.Children, &dav.Element{Name: card("address-data-type"), Attr: []xml.Attr{
+					{Name: xml.Name{Local: "content-type"}, Value: "text/vcard"}, {Name: xml.Name{Local: "version"}, Value: v}}})
+			}
+			return e, nil
+		})},
+		{Name: card("max-resource-size"), Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
+			if res.Type != dav.ResCollection || res.Kind != k {
+				return nil, dav.ErrNoProperty
+			}
+			return dav.TextElement(card("max-resource-size"), strconv.FormatInt(rq.H.MaxResourceSize, 10)), nil
+		}},
+	}
+}
+
+// NewCollection makes an address book for an extended MKCOL whose
+// resourcetype names CARDDAV:addressbook (RFC 6352 §6.3.1, RFC 5689).
+func (Kind) NewCollection(rq *dav.Request, method string, rtypes []xml.Name) (*store.Collection, bool) {
+	if method != "MKCOL" {
+		return nil, false
+	}
+	ok := false
+	for _, rt := range rtypes {
+		switch rt {
+		case card("addressbook"):
+			ok = true
+		case dav.Name("collection"):
+		default:
+			return nil, false
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	return &store.Collection{Kind: store.KindAddressBook}, true
+}
+
+// PrepareObject validates a vCard (RFC 6352 §5.1) and indexes it.
+func (Kind) PrepareObject(rq *dav.Request, c *store.Collection, body []byte, contentType string) (*store.Object, error) {
+	p, err := ParseCard(body, contentType)
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return nil, dav.Precondition(http.StatusForbidden, dav.NSCardDAV, ve.Condition, "carddav: "+ve.Reason)
+		}
+		return nil, err
+	}
+	return &store.Object{
+		UID:         p.UID,
+		Component:   "VCARD",
+		ContentType: "text/vcard; charset=utf-8",
+		SearchText:  p.SearchText,
+	}, nil
+}
+
+// DataProperty answers CARDDAV:address-data requested in a prop (RFC 6352
+// §10.4): the stored bytes, or the selected properties, in the version the
+// client asks for.
+func (Kind) DataProperty(req *dav.Element) *dav.Property {
+	if req.Name != card("address-data") {
+		return nil
+	}
+	var adr AddressDataRequest
+	reqErr := req.Decode(&adr)
+	if reqErr == nil {
+		reqErr = adr.Validate()
+	}
+	return &dav.Property{Name: req.Name, NeedsBody: true, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
+		if res.Type != dav.ResObject || res.Object == nil || res.Object.Body == nil {
+			return nil, dav.ErrNoProperty
+		}
+		if reqErr != nil {
+			return nil, queryError(reqErr)
+		}
+		p, err := ParseCard(res.Object.Body, "")
+		if err != nil {
+			return nil, err
+		}
+		out, _, err := adr.Render(res.Object.Body, p.Card)
+		if err != nil {
+			return nil, err
+		}
+		return dav.TextElement(card("address-data"), string(out)), nil
+	}}
+}
+
+// queryError maps a QueryError to its precondition: 403 with the CARDDAV
+// element it names, or 400 when none applies.
+func queryError(err error) error {
+	var qe *QueryError
+	if errors.As(err, &qe) && qe.Condition != "" {
+		return dav.Precondition(http.StatusForbidden, dav.NSCardDAV, qe.Condition, qe.Error())
+	}
+	return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: " + err.Error()}
+}
+
+// Report answers the CardDAV REPORTs.
+func (Kind) Report(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) (bool, error) {
+	switch body.Name {
+	case card("addressbook-multiget"):
+		return true, rq.H.Multiget(rq, w, res, body)
+	case card("addressbook-query"):
+		return true, addressbookQuery(rq, w, res, body)
+	}
+	return false, nil
+}
+
+// addressbookQuery answers addressbook-query (RFC 6352 §8.6): the store
+// prefilters on the indexed search text, the exact §10.5 filter runs on the
+// candidates, and CARDDAV:limit cuts the answer with a 507 (§8.6.1).
+func addressbookQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) error {
+	var f Filter
+	if fe := body.Child(card("filter")); fe != nil {
+		if err := fe.Decode(&f); err != nil {
+			return queryError(err)
+		}
+	}
+	if err := f.Validate(); err != nil {
+		return queryError(err)
+	}
+	limit := 0
+	if le := body.Child(card("limit")); le != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(le.Child(card("nresults")).Text))
+		if le.Child(card("nresults")) == nil || err != nil || n < 1 {
+			return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: bad limit"}
+		}
+		limit = n
+	}
+	var match func(o *store.Object) (bool, error)
+	if len(f.PropFilters) > 0 {
+		match = func(o *store.Object) (bool, error) {
+			p, err := ParseCard(o.Body, "")
+			if err != nil {
+				return false, nil // stored cards were validated; one that no longer parses cannot match
+			}
+			return f.Match(p.Card), nil
+		}
+	}
+	opts := store.ListObjectsOptions{SearchText: f.SearchTerms()}
+	return rq.H.Query(rq, w, res, body.Child(dav.Name("prop")), opts, match, limit)
+}
+
+// ObjectBody serves the stored bytes verbatim, unless the client asks for
+// the other vCard version by Accept (RFC 6352 §5.1.1): then it is
+// converted.
+func (Kind) ObjectBody(rq *dav.Request, o *store.Object) ([]byte, string, error) {
+	want := NegotiateVersion(rq.HTTP.Header.Get("Accept"))
+	if want == "" {
+		return o.Body, "text/vcard; charset=utf-8", nil
+	}
+	p, err := ParseCard(o.Body, "")
+	if err != nil || p.Version == want {
+		return o.Body, "text/vcard; charset=utf-8", nil
+	}
+	out, err := Convert(o.Body, want)
+	if err != nil {
+		return nil, "", err
+	}
+	return out, ContentTypeFor(want), nil
+}

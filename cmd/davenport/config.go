@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/davenport-dav/davenport/server"
+	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/postgres"
+	"github.com/davenport-dav/davenport/store/sqlite"
+)
+
+// errUsage marks a command-line mistake (exit code 2).
+var errUsage = errors.New("usage")
+
+// envPrefix prefixes every environment variable: --log-level is
+// DAVENPORT_LOG_LEVEL.
+const envPrefix = "DAVENPORT_"
+
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// lookupEnv reads DAVENPORT_<NAME>, or the file named by DAVENPORT_<NAME>_FILE
+// (for secrets in container set-ups); setting both is an error.
+func lookupEnv(name string) (string, bool, error) {
+	v, ok := os.LookupEnv(name)
+	file, fok := os.LookupEnv(name + "_FILE")
+	switch {
+	case ok && fok:
+		return "", false, fmt.Errorf("both %s and %s_FILE are set; use one", name, name)
+	case fok:
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", false, fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), true, nil
+	}
+	return v, ok, nil
+}
+
+// applyEnv sets every flag of fs that was not given on the command line
+// from its environment variable: flags win over the environment, which wins
+// over defaults.
+func applyEnv(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		v, ok, e := lookupEnv(envName(f.Name))
+		if e != nil {
+			err = e
+			return
+		}
+		if ok {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
+}
+
+// parseFlags parses args and then the environment.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if err := applyEnv(fs); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+// defaultDatabase is the embedded store a first run uses with no set-up.
+const defaultDatabase = "./data/davenport.db"
+
+// openStore opens the store named by dsn: postgres:// or postgresql:// URLs
+// select PostgreSQL; "sqlite:PATH" or a plain path the embedded store.
+// Either runs its migrations first and refuses a newer schema.
+func openStore(ctx context.Context, dsn string, logger *slog.Logger) (store.Store, error) {
+	switch {
+	case dsn == "":
+		return nil, fmt.Errorf("%w: no database given (--database or %s)", errUsage, envName("database"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return postgres.Open(ctx, dsn, logger)
+	default:
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		return sqlite.Open(ctx, filepath.Clean(path), logger)
+	}
+}
+
+// describeDatabase names a database for messages without its password.
+func describeDatabase(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if at := strings.LastIndex(dsn, "@"); at >= 0 {
+			return "postgres://…@" + dsn[at+1:]
+		}
+		return dsn
+	}
+	return strings.TrimPrefix(dsn, "sqlite:")
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("%w: log level %q (debug, info, warn, error)", errUsage, level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler
+	switch format {
+	case "text":
+		h = slog.NewTextHandler(os.Stderr, opts)
+	case "json":
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	default:
+		return nil, fmt.Errorf("%w: log format %q (text, json)", errUsage, format)
+	}
+	return slog.New(server.ContextHandler{Handler: h}), nil
+}
+
+// byteSize is a flag value such as 10MiB, 512KiB or 1048576.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("not a size: %q", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
+}

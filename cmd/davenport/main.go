@@ -1,0 +1,82 @@
+// Command davenport is a CalDAV/CardDAV server for calendars and contacts.
+//
+//	davenport serve               run the server
+//	davenport user add|passwd|delete|list
+//	davenport migrate             apply database migrations
+//	davenport version
+//
+// Every flag can also be given as DAVENPORT_<FLAG> in the environment
+// (DAVENPORT_LOG_LEVEL for --log-level); secrets take a _FILE variant.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `Usage: davenport <command> [flags]
+
+Commands:
+  serve      run the CalDAV/CardDAV server
+  user       manage accounts: user add|passwd|delete|list
+  migrate    apply database migrations and exit
+  version    print the version
+
+Run "davenport <command> -h" for a command's flags. Every flag can also be
+set as DAVENPORT_<FLAG> in the environment (e.g. DAVENPORT_DATABASE).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit code: 0 on success,
+// 2 for usage errors, 1 for everything else.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout)
+	case "user":
+		err = cmdUser(ctx, args[1:], stdin, stdout)
+	case "migrate":
+		err = cmdMigrate(ctx, args[1:], stdout)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "davenport", version)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "davenport: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "davenport:", err)
+		return 2
+	case errors.Is(err, store.ErrSchemaTooNew):
+		fmt.Fprintln(stderr, "davenport:", err)
+		fmt.Fprintln(stderr, "davenport: this database was written by a newer Davenport; run that version (nothing was changed)")
+		return 1
+	default:
+		fmt.Fprintln(stderr, "davenport:", err)
+		return 1
+	}
+}

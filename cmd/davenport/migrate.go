@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store/postgres"
+	"github.com/davenport-dav/davenport/store/sqlite"
+)
+
+func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("davenport migrate", flag.ContinueOnError)
+	database := fs.String("database", defaultDatabase, "postgres://… URL, or sqlite:PATH / PATH")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var from, to uint
+	var err error
+	switch dsn := *database; {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		from, to, err = postgres.Migrate(ctx, dsn)
+	default:
+		from, to, err = sqlite.Migrate(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	}
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", describeDatabase(*database), err)
+	}
+	if from == to {
+		fmt.Fprintf(stdout, "database %s is at schema version %d; nothing to do\n", describeDatabase(*database), to)
+	} else {
+		fmt.Fprintf(stdout, "migrated %s from schema version %d to %d\n", describeDatabase(*database), from, to)
+	}
+	return nil
+}

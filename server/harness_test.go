@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"context"
+	"encoding/xml"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/davenport-dav/davenport/auth"
+	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/server"
+	"github.com/davenport-dav/davenport/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// env is a full Davenport over loopback HTTP on one store, with users alice
+// and bob (each with the default collections).
+type env struct {
+	t   *testing.T
+	st  store.Store
+	srv *httptest.Server
+}
+
+const (
+	alicePassword = "correct horse battery staple"
+	bobPassword   = "hunter2hunter2"
+)
+
+func newEnv(t *testing.T, st store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	for _, u := range []struct{ name, pw, email string }{
+		{"alice", alicePassword, "alice@example.org"},
+		{"bob", bobPassword, ""},
+	} {
+		hash, err := auth.HashPasswordParams(u.pw, cheapParams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateUser(ctx, &store.User{Username: u.name, Email: u.email, DisplayName: strings.ToUpper(u.name[:1]) + u.name[1:], PasswordHash: hash}, server.DefaultCollections()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logger := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	a, err := auth.New(st, logger, auth.Options{Params: cheapParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{Store: st, Auth: a, Logger: logger, MaxResourceSize: 1 << 20, Version: "test"}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, st: st, srv: srv}
+}
+
+// cheapParams keep argon2 fast in tests; the defaults are tested in auth.
+var cheapParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// request is one HTTP request of a test.
+type request struct {
+	method, path, body string
+	header             map[string]string
+	user, password     string // default alice
+	anonymous          bool
+}
+
+func (e *env) do(r request) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequest(r.method, e.srv.URL+r.path, strings.NewReader(r.body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	if !r.anonymous {
+		user, pw := r.user, r.password
+		if user == "" {
+			user, pw = "alice", alicePassword
+		}
+		req.SetBasicAuth(user, pw)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func clientBody(t *testing.T, name string) string {
+	t.Helper()
+	// A copy of the team's client captures (shared/clients) lives in
+	// testdata, so the tests do not depend on the checkout layout.
+	b, err := os.ReadFile(filepath.Join("testdata", "clients", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Canonical form of a multistatus for golden files: one element per line,
+// fixed prefixes, responses sorted by href and properties by name, and
+// volatile values (ETags, sync tokens, dates) replaced by placeholders.
+var (
+	reETag  = regexp.MustCompile(`"[0-9a-f]{32}"`)
+	reToken = regexp.MustCompile(`http://davenport\.invalid/sync/\d+/\d+`)
+	reDate  = regexp.MustCompile(`\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z`)
+)
+
+var goldenPrefixes = map[string]string{dav.NSDAV: "D", dav.NSCalDAV: "C", dav.NSCardDAV: "CR", dav.NSCS: "CS", dav.NSApple: "ICAL"}
+
+func canonical(t *testing.T, body string) string {
+	t.Helper()
+	root, err := dav.ParseXML([]byte(body), dav.DefaultLimits)
+	if err != nil {
+		t.Fatalf("response is not well-formed XML: %v\n%s", err, body)
+	}
+	sortTree(root)
+	var b strings.Builder
+	writeCanonical(&b, root, 0)
+	s := reETag.ReplaceAllString(b.String(), `"ETAG"`)
+	s = reToken.ReplaceAllString(s, "SYNC-TOKEN")
+	return reDate.ReplaceAllString(s, "DATE")
+}
+
+func sortTree(e *dav.Element) {
+	switch e.Name {
+	case dav.Name("multistatus"):
+		sort.SliceStable(e.Children, func(i, j int) bool {
+			return e.Children[i].Child(dav.Name("href")).Text < e.Children[j].Child(dav.Name("href")).Text
+		})
+	case dav.Name("prop"):
+		sort.SliceStable(e.Children, func(i, j int) bool {
+			a, b := e.Children[i].Name, e.Children[j].Name
+			if a.Space != b.Space {
+				return a.Space < b.Space
+			}
+			return a.Local < b.Local
+		})
+	}
+	for _, c := range e.Children {
+		if c != nil {
+			sortTree(c)
+		}
+	}
+}
+
+func qname(n xml.Name) string {
+	if p, ok := goldenPrefixes[n.Space]; ok {
+		return p + ":" + n.Local
+	}
+	return "{" + n.Space + "}" + n.Local
+}
+
+func writeCanonical(b *strings.Builder, e *dav.Element, depth int) {
+	b.WriteString(strings.Repeat("  ", depth))
+	b.WriteString("<" + qname(e.Name))
+	for _, a := range e.Attr {
+		b.WriteString(" " + a.Name.Local + `="` + a.Value + `"`)
+	}
+	switch {
+	case len(e.Children) == 0 && e.Text == "":
+		b.WriteString("/>\n")
+	case len(e.Children) == 0:
+		b.WriteString(">" + strings.ReplaceAll(e.Text, "\r\n", "\\r\\n\n") + "</" + qname(e.Name) + ">\n")
+	default:
+		b.WriteString(">\n")
+		for _, c := range e.Children {
+			writeCanonical(b, c, depth+1)
+		}
+		b.WriteString(strings.Repeat("  ", depth) + "</" + qname(e.Name) + ">\n")
+	}
+}
+
+// golden compares got with testdata/<name>.golden, rewriting it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./server -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (go test ./server -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
+	}
+}

@@ -1,0 +1,155 @@
+// Package server is Davenport's http.Handler: the routes of the URL space
+// (RFC 6764 well-known redirects, the /dav/ tree, health and metrics), the
+// middleware every request passes (recover, request id, one log line,
+// authentication) and the listener with its timeouts and graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/davenport-dav/davenport/auth"
+	"github.com/davenport-dav/davenport/caldav"
+	"github.com/davenport-dav/davenport/carddav"
+	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Config holds what the server is built from; cmd fills it.
+type Config struct {
+	Store  store.Store
+	Auth   *auth.Authenticator
+	Logger *slog.Logger
+	// MaxResourceSize bounds one calendar object or vCard, in bytes.
+	MaxResourceSize int64
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server is the HTTP face of Davenport.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	dav     *dav.Handler
+	metrics *metrics
+	handler http.Handler
+}
+
+// New builds the handler tree.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
+	s.dav = &dav.Handler{
+		Store:           cfg.Store,
+		Kinds:           []dav.Kind{caldav.Kind{}, carddav.Kind{}},
+		Logger:          cfg.Logger,
+		CurrentUser:     auth.UserFromContext,
+		MaxResourceSize: cfg.MaxResourceSize,
+	}
+	s.dav.Init()
+
+	mux := http.NewServeMux()
+	// RFC 6764 §5: the well-known URIs redirect to the context path, for
+	// every method and without asking for credentials first.
+	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav"} {
+		mux.HandleFunc(p, s.wellKnown)
+		mux.HandleFunc(p+"/", s.wellKnown)
+	}
+	mux.HandleFunc("GET /healthz", s.health)
+	mux.Handle("GET /metrics", s.metrics)
+	authed := cfg.Auth.Middleware(recordUser(s.dav))
+	mux.Handle("/dav/", s.davEntry(authed))
+	// Some iOS builds skip the redirect and probe / and /principals/
+	// (DESIGN.md): both answer current-user-principal.
+	mux.Handle("/principals/", s.davEntry(authed))
+	mux.Handle("/{$}", s.davEntry(authed))
+	s.handler = s.recover(s.logRequests(mux))
+	return s
+}
+
+// davEntry lets OPTIONS through without credentials (it reveals nothing but
+// the server's capabilities, and clients probe with it) and sends every
+// other method through authentication.
+func (s *Server) davEntry(authed http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			s.dav.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == "/" && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("Davenport CalDAV/CardDAV server.\nAccount URL for clients: this address.\n"))
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) wellKnown(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, dav.Prefix, http.StatusMovedPermanently)
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.log.WarnContext(r.Context(), "health check failed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"status":"unavailable","database":"unreachable"}` + "\n"))
+		return
+	}
+	w.Write([]byte(`{"status":"ok","version":"` + jsonEscape(s.cfg.Version) + `"}` + "\n"))
+}
+
+func jsonEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Run serves on addr until ctx is cancelled, then shuts down gracefully,
+// letting requests in flight finish for up to 30 seconds.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// DefaultCollections are what every new account starts with: a calendar
+// "Personal" for events and tasks and an address book "Contacts".
+func DefaultCollections() []store.Collection {
+	return []store.Collection{
+		{Kind: store.KindCalendar, Name: "personal", DisplayName: "Personal", Components: []string{"VEVENT", "VTODO"}},
+		{Kind: store.KindAddressBook, Name: "contacts", DisplayName: "Contacts"},
+	}
+}
