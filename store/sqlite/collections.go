@@ -112,6 +112,13 @@ func (s *Store) ListCollections(ctx context.Context, ownerID int64, kind store.K
 // It changes neither the modseq (which tracks members) nor anything when the
 // collection is not the owner's (store.ErrNotFound).
 func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store.CollectionPatch) error {
+	for _, dp := range p.DeadProps {
+		// RFC 4918 §4.3: a property is named by a namespace and a local
+		// name; an element without a local name is not a property.
+		if dp.Name == "" {
+			return fmt.Errorf("sqlite: update collection %d: dead property in namespace %q has no name", id, dp.Namespace)
+		}
+	}
 	t := now()
 	return s.write(ctx, "update collection", func(tx *sql.Tx) error {
 		var order sql.NullInt64
@@ -169,9 +176,6 @@ func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
 func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.DeadProp, error) {
 	var props []store.DeadProp
 	err := s.read(ctx, "list dead properties", func(tx *sql.Tx) error {
-		if err := collectionExists(ctx, tx, collectionID); err != nil {
-			return err
-		}
 		rows, err := tx.QueryContext(ctx, `
 			SELECT namespace, name, xml FROM collection_properties
 			WHERE collection_id = $1 ORDER BY namespace, name`, collectionID)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,51 +60,46 @@ func (s *Store) GetObject(ctx context.Context, collectionID int64, name string) 
 
 // GetObjects returns the objects among names that exist, with one query: the
 // names travel as one JSON array parameter, so their number is not bounded by
-// SQLite's limit on bound parameters.
+// SQLite's limit on bound parameters. Each name is hex-encoded in the array,
+// because JSON would replace bytes that are not UTF-8 and names are opaque.
 func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []string, withBody bool) ([]store.Object, error) {
-	if names == nil {
-		names = []string{}
+	hexed := make([]string, len(names))
+	for i, n := range names {
+		hexed[i] = hex.EncodeToString([]byte(n))
 	}
-	list, err := json.Marshal(names)
+	list, err := json.Marshal(hexed)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get objects: %w", err)
 	}
-	var objs []store.Object
-	err = s.read(ctx, "get objects", func(tx *sql.Tx) error {
-		if err := collectionExists(ctx, tx, collectionID); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `
-			SELECT `+objectSelect(withBody)+`
-			FROM objects
-			WHERE collection_id = $1 AND name IN (SELECT value FROM json_each($2))`,
-			collectionID, string(list))
-		if err != nil {
-			return err
-		}
-		objs, err = collectObjects(rows, withBody)
-		return err
-	})
-	return objs, err
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT `+objectSelect(withBody)+`
+		FROM objects
+		WHERE collection_id = $1
+		  AND name IN (SELECT CAST(unhex(value) AS TEXT) FROM json_each($2))`,
+		collectionID, string(list))
+	if err != nil {
+		return nil, wrap("get objects", err)
+	}
+	objs, err := collectObjects(rows, withBody)
+	if err != nil {
+		return nil, wrap("get objects", err)
+	}
+	return objs, nil
 }
 
 // ListObjects returns the collection's objects ordered by name (bytewise),
 // narrowed by opts.
 func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.ListObjectsOptions) ([]store.Object, error) {
 	query, args := listQuery(collectionID, opts)
-	var objs []store.Object
-	err := s.read(ctx, "list objects", func(tx *sql.Tx) error {
-		if err := collectionExists(ctx, tx, collectionID); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		objs, err = collectObjects(rows, opts.WithBody)
-		return err
-	})
-	return objs, err
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap("list objects", err)
+	}
+	objs, err := collectObjects(rows, opts.WithBody)
+	if err != nil {
+		return nil, wrap("list objects", err)
+	}
+	return objs, nil
 }
 
 // listQuery builds the query of ListObjects.
@@ -232,11 +228,13 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 		if err != nil {
 			return err
 		}
-		if cur == nil {
-			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
-		}
+		// If-Match is tested first: RFC 9110 §13.1.1 makes it fail (412)
+		// when there is no current representation.
 		if err := checkMatch(cur, opts.IfMatch, false); err != nil {
 			return err
+		}
+		if cur == nil {
+			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = $1`, cur.id); err != nil {
 			return err
@@ -270,11 +268,11 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		if err != nil {
 			return err
 		}
-		if src == nil {
-			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
-		}
 		if err := checkMatch(src, opts.IfMatch, false); err != nil {
 			return err
+		}
+		if src == nil {
+			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
 		}
 		if fromCollectionID == toCollectionID && name == newName {
 			// RFC 4918 §9.9.4: 403 when source and destination are the same.

@@ -301,8 +301,9 @@ func inspect(ctx context.Context, abs string, latest uint) (uint, error) {
 	corrupt := func(err error) error {
 		return fmt.Errorf("sqlite: %s is corrupt or not a SQLite database; refusing to open it: %w", abs, err)
 	}
-	// quick_check reads every page (not the index contents) and costs
-	// about a second per few hundred megabytes, once per start.
+	// quick_check reads every page (it skips matching indexes against
+	// their tables): measured 0.10-0.14 s for a 119 MB file (30,000
+	// objects, warm cache), once per start.
 	rows, err := db.QueryContext(ctx, `PRAGMA quick_check(5)`)
 	if err != nil {
 		return 0, corrupt(err)
