@@ -165,9 +165,13 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		switch {
 		case isUniqueViolation(err, "objects_collection_id_uid_key"):
 			return errUIDTaken
-		case errors.Is(err, pgx.ErrNoRows):
+		case errors.Is(err, pgx.ErrNoRows) && opts.IfNoneMatch:
 			// The name exists: If-None-Match: * fails (RFC 9110 §13.1.2).
 			return store.ErrPreconditionFailed
+		case errors.Is(err, pgx.ErrNoRows):
+			// The UPDATE found no such name under the same lock, so
+			// this cannot happen; report it as the conflict it would be.
+			return store.ErrConflict
 		case err != nil:
 			return err
 		}
@@ -299,8 +303,11 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 			UPDATE objects SET collection_id = $2, name = $3, modseq = $4, updated = now()
 			WHERE id = $1`
 		if _, err := tx.Exec(ctx, move, srcID, toCollectionID, newName, dstModSeq); err != nil {
-			if isUniqueViolation(err, "objects_collection_id_uid_key") {
+			switch {
+			case isUniqueViolation(err, "objects_collection_id_uid_key"):
 				return errUIDTaken
+			case isUniqueViolation(err, "objects_collection_id_name_key"):
+				return store.ErrConflict
 			}
 			return err
 		}
