@@ -364,8 +364,10 @@ func currentObject(ctx context.Context, tx *sql.Tx, collectionID int64, name str
 
 // checkMatch applies If-Match and If-None-Match: * to the current object (nil
 // when the name does not exist). RFC 9110 §13.1.1: If-Match fails when no
-// current representation has a matching ETag ("*" matches any);
-// §13.1.2: If-None-Match: * fails when a current representation exists.
+// current representation has a matching ETag; §13.1.2: If-None-Match: *
+// fails when a current representation exists. ifMatch is one ETag value,
+// compared exactly, as in store/postgres; the protocol layer resolves
+// "If-Match: *" and ETag lists before calling the store.
 func checkMatch(cur *current, ifMatch string, ifNoneMatch bool) error {
 	if ifNoneMatch && cur != nil {
 		return fmt.Errorf("if-none-match: the resource exists: %w", store.ErrPreconditionFailed)
@@ -376,7 +378,7 @@ func checkMatch(cur *current, ifMatch string, ifNoneMatch bool) error {
 	if cur == nil {
 		return fmt.Errorf("if-match: no current resource: %w", store.ErrPreconditionFailed)
 	}
-	if ifMatch != "*" && cur.etag != ifMatch {
+	if cur.etag != ifMatch {
 		return fmt.Errorf("if-match: etag differs: %w", store.ErrPreconditionFailed)
 	}
 	return nil
