@@ -1,14 +1,207 @@
 package caldav
 
 import (
-	"errors"
+	"bytes"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
 )
 
-// FreeBusy builds the busy time (RFC 4791 §7.10) of the objects in cals
-// within [start, end) and encodes it as a VCALENDAR holding one VFREEBUSY.
+// Free-busy types (RFC 5545 §3.2.9), in increasing order of precedence when
+// periods of different types overlap.
+const (
+	fbBusyTentative   = "BUSY-TENTATIVE"
+	fbBusyUnavailable = "BUSY-UNAVAILABLE"
+	fbBusy            = "BUSY"
+)
+
+type busyPeriod struct {
+	start, end time.Time
+	fbtype     string
+}
+
+// FreeBusy builds the busy time (RFC 4791 §7.10) of the calendar objects in
+// cals within [start, end) and encodes it as a VCALENDAR holding one
+// VFREEBUSY, with DTSTART/DTEND set to the range and one FREEBUSY period per
+// line, in UTC, merged and ordered. Floating and all-day times are read in
+// loc. Limits apply per object.
+//
+// RFC 4791 §7.10: the busy time comes from VEVENTs that are not TRANSP
+// TRANSPARENT and not STATUS CANCELLED (BUSY-TENTATIVE for STATUS TENTATIVE,
+// BUSY otherwise), and from the FREEBUSY properties of VFREEBUSY components
+// (their FBTYPE, BUSY by default; FREE periods are not busy time). Instances
+// that take no time contribute nothing.
 func FreeBusy(cals []*ical.Calendar, start, end time.Time, loc *time.Location, lim Limits) ([]byte, error) {
-	return nil, errors.New("caldav: free-busy not implemented yet")
+	start, end = start.UTC().Truncate(time.Second), end.UTC().Truncate(time.Second)
+	var busy []busyPeriod
+	for _, cal := range cals {
+		ins, err := Instances(cal, start, end, loc, lim)
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range ins {
+			busy = append(busy, busyOf(in, start, end)...)
+		}
+	}
+	return encodeFreeBusy(mergeBusy(busy), start, end, time.Now()), nil
+}
+
+// busyOf returns the busy periods one instance contributes, clipped to the
+// range.
+func busyOf(in Instance, start, end time.Time) []busyPeriod {
+	c := in.Component
+	var out []busyPeriod
+	clip := func(s, e time.Time, typ string) {
+		if s.Before(start) {
+			s = start
+		}
+		if e.After(end) {
+			e = end
+		}
+		if e.After(s) {
+			out = append(out, busyPeriod{s, e, typ})
+		}
+	}
+	switch c.Name {
+	case ical.CompEvent:
+		if strings.EqualFold(propText(c, ical.PropTransparency), "TRANSPARENT") {
+			return nil
+		}
+		typ := fbBusy
+		switch strings.ToUpper(propText(c, ical.PropStatus)) {
+		case "CANCELLED":
+			return nil
+		case "TENTATIVE":
+			typ = fbBusyTentative
+		}
+		clip(in.Start, in.End, typ)
+	case ical.CompFreeBusy:
+		// A VFREEBUSY with FREEBUSY properties yields one instance per
+		// period; the FBTYPE comes from the property holding it.
+		if in.rule == ruleFreeBusy {
+			return nil // DTSTART/DTEND only: the window, not busy time
+		}
+		typ := fbTypeAt(c, in.Start)
+		if typ == "" {
+			return nil
+		}
+		clip(in.Start, in.End, typ)
+	}
+	return out
+}
+
+// fbTypeAt returns the FBTYPE of the FREEBUSY property holding a period that
+// starts at t, "" for FREE.
+func fbTypeAt(c *ical.Component, t time.Time) string {
+	z := newZones(nil)
+	for i := range c.Props.Values(ical.PropFreeBusy) {
+		p := &c.Props.Values(ical.PropFreeBusy)[i]
+		ps, err := dtList(p, z)
+		if err != nil {
+			continue
+		}
+		for _, pr := range ps {
+			if pr.start.abs(time.UTC).Equal(t) {
+				switch typ := strings.ToUpper(p.Params.Get(ical.ParamFreeBusyType)); typ {
+				case "FREE":
+					return ""
+				case "", fbBusy:
+					return fbBusy
+				case fbBusyTentative, fbBusyUnavailable:
+					return typ
+				default:
+					// RFC 5545 §3.2.9: unknown types are treated as BUSY.
+					return fbBusy
+				}
+			}
+		}
+	}
+	return fbBusy
+}
+
+func fbRank(typ string) int {
+	switch typ {
+	case fbBusy:
+		return 3
+	case fbBusyUnavailable:
+		return 2
+	}
+	return 1
+}
+
+// mergeBusy flattens overlapping periods: where periods overlap the
+// strongest type wins (BUSY over BUSY-UNAVAILABLE over BUSY-TENTATIVE), and
+// adjacent or overlapping periods of one type are joined.
+func mergeBusy(ps []busyPeriod) []busyPeriod {
+	if len(ps) == 0 {
+		return nil
+	}
+	// Sweep over the boundaries, keeping the strongest type in force.
+	type edge struct {
+		t     time.Time
+		rank  int
+		delta int
+	}
+	var edges []edge
+	for _, p := range ps {
+		edges = append(edges, edge{p.start, fbRank(p.fbtype), +1}, edge{p.end, fbRank(p.fbtype), -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int { return a.t.Compare(b.t) })
+	names := map[int]string{1: fbBusyTentative, 2: fbBusyUnavailable, 3: fbBusy}
+	var open [4]int
+	var out []busyPeriod
+	cur, curStart := 0, time.Time{}
+	for i := 0; i < len(edges); {
+		t := edges[i].t
+		for ; i < len(edges) && edges[i].t.Equal(t); i++ {
+			open[edges[i].rank] += edges[i].delta
+		}
+		top := 0
+		for r := 3; r >= 1; r-- {
+			if open[r] > 0 {
+				top = r
+				break
+			}
+		}
+		if top == cur {
+			continue
+		}
+		if cur != 0 && t.After(curStart) {
+			if n := len(out); n > 0 && out[n-1].fbtype == names[cur] && out[n-1].end.Equal(curStart) {
+				out[n-1].end = t
+			} else {
+				out = append(out, busyPeriod{curStart, t, names[cur]})
+			}
+		}
+		cur, curStart = top, t
+	}
+	return out
+}
+
+const utcFormat = "20060102T150405Z"
+
+// encodeFreeBusy writes the VCALENDAR. Lines stay under the 75-octet limit
+// of RFC 5545 §3.1, one period per FREEBUSY line, so no folding is needed.
+func encodeFreeBusy(ps []busyPeriod, start, end, now time.Time) []byte {
+	var b bytes.Buffer
+	line := func(s string) { b.WriteString(s); b.WriteString("\r\n") }
+	line("BEGIN:VCALENDAR")
+	line("VERSION:2.0")
+	line("PRODID:-//Davenport//CalDAV Server//EN")
+	line("BEGIN:VFREEBUSY")
+	line("DTSTAMP:" + now.UTC().Format(utcFormat))
+	line("DTSTART:" + start.Format(utcFormat))
+	line("DTEND:" + end.Format(utcFormat))
+	for _, p := range ps {
+		prefix := "FREEBUSY"
+		if p.fbtype != fbBusy {
+			prefix += ";FBTYPE=" + p.fbtype
+		}
+		line(prefix + ":" + p.start.Format(utcFormat) + "/" + p.end.Format(utcFormat))
+	}
+	line("END:VFREEBUSY")
+	line("END:VCALENDAR")
+	return b.Bytes()
 }

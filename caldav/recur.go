@@ -36,8 +36,10 @@ type Limits struct {
 }
 
 // DefaultLimits are the bounds used for queries: a daily event over 30 years
-// is about 11 000 iterations, an hourly one over 10 years about 88 000.
-var DefaultLimits = Limits{MaxInstances: 5000, MaxWork: 200_000}
+// is about 11 000 iterations, an hourly one over 10 years about 88 000; a
+// query range is fast-forwarded to, so only rules with COUNT pay for their
+// history. The budget costs at most a few tens of milliseconds.
+var DefaultLimits = Limits{MaxInstances: 5000, MaxWork: 100_000}
 
 func (l Limits) orDefault() Limits {
 	if l.MaxInstances <= 0 {
@@ -239,6 +241,8 @@ type expander struct {
 	viewer *time.Location
 	lim    Limits
 	work   int
+	// overrides is the number of overrides of the set being expanded.
+	overrides int
 }
 
 func newExpander(cal *ical.Calendar, loc *time.Location, lim Limits) *expander {
@@ -249,9 +253,12 @@ func newExpander(cal *ical.Calendar, loc *time.Location, lim Limits) *expander {
 }
 
 // step counts one unit of work and fails when the budget is spent.
-func (x *expander) step() error {
-	x.work++
-	if x.work > x.lim.MaxWork {
+func (x *expander) step() error { return x.charge(1) }
+
+// charge counts n units of work and fails when the budget is spent.
+func (x *expander) charge(n int) error {
+	x.work += n
+	if x.work > x.lim.MaxWork || n < 0 {
 		return ErrTooManyInstances
 	}
 	return nil
@@ -327,6 +334,7 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 		})
 	}
 	sort.SliceStable(overrides, func(i, j int) bool { return overrides[i].rid.Before(overrides[j].rid) })
+	x.overrides = len(overrides)
 
 	var out []Instance
 	add := func(in Instance) error {
@@ -396,8 +404,8 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 		}
 		var in Instance
 		var ok bool
-		if o.isPeriod {
-			in, ok = shp.periodInstance(o.period, x.viewer)
+		if o.period != nil {
+			in, ok = shp.periodInstance(*o.period, x.viewer)
 		} else {
 			in, ok = shp.instance(o.start, x.viewer)
 		}

@@ -9,10 +9,9 @@ import (
 // start in the frame of DTSTART (or of its RDATE), and for an RDATE PERIOD
 // its own end.
 type occurrence struct {
-	start    dtValue
-	abs      time.Time
-	isPeriod bool
-	period   period
+	start  dtValue
+	abs    time.Time
+	period *period // an RDATE PERIOD, else nil
 }
 
 // maxLength is an upper bound of the length of any instance of s, used to
@@ -45,10 +44,20 @@ func (x *expander) occurrences(s *shape, from, stop time.Time) ([]occurrence, er
 	if !stop.IsZero() {
 		wallStop = stop.Add(slack)
 	}
-	addWall := func(w time.Time) {
+	// Occurrences well inside the window are certain to be instances
+	// unless an EXDATE or an override removes them: past that many, the
+	// answer is too many, whatever the rest of the set holds.
+	certain, most := 0, x.lim.MaxInstances+len(s.exdates)+x.overrides
+	addWall := func(w time.Time) error {
 		v := s.start
 		v.wall = w
 		out = append(out, occurrence{start: v, abs: v.abs(x.viewer)})
+		if (wallFrom.IsZero() || w.After(wallFrom.Add(2*slack))) && (wallStop.IsZero() || w.Before(wallStop.Add(-2*slack))) {
+			if certain++; certain > most {
+				return ErrTooManyInstances
+			}
+		}
+		return nil
 	}
 	// RFC 5545 §3.8.5.3: "The "DTSTART" property value SHOULD be
 	// synchronized with the recurrence rule, if specified. The recurrence
@@ -56,7 +65,9 @@ func (x *expander) occurrences(s *shape, from, stop time.Time) ([]occurrence, er
 	// the recurrence rule is undefined." The DTSTART is kept as the first
 	// instance either way, as the COUNT text ("The "DTSTART" property
 	// value always counts as the first occurrence") and common clients do.
-	addWall(s.start.wall)
+	if err := addWall(s.start.wall); err != nil {
+		return nil, err
+	}
 	for _, r := range s.rrules {
 		it := newRuleIter(r, s.start.wall, x)
 		if !wallFrom.IsZero() {
@@ -80,7 +91,9 @@ func (x *expander) occurrences(s *shape, from, stop time.Time) ([]occurrence, er
 			}
 			first = false
 			if !w.Equal(s.start.wall) {
-				addWall(w)
+				if err := addWall(w); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -90,7 +103,7 @@ func (x *expander) occurrences(s *shape, from, stop time.Time) ([]occurrence, er
 		}
 		o := occurrence{start: p.start, abs: p.start.abs(x.viewer)}
 		if p.hasEnd || !p.dur.isZero() {
-			o.isPeriod, o.period = true, p
+			o.period = &p
 		}
 		out = append(out, o)
 	}

@@ -212,12 +212,49 @@ func uniq(v []int) []int {
 // periodUnit is the length of one sub-daily period.
 func (r *ruleSpec) periodUnit() time.Duration {
 	switch r.freq {
+	case rrule.DAILY:
+		return 24 * time.Hour
 	case rrule.HOURLY:
 		return time.Hour
 	case rrule.MINUTELY:
 		return time.Minute
 	}
 	return time.Second
+}
+
+// reachable reports whether a sub-daily rule can ever reach a time of day
+// BYHOUR, BYMINUTE and BYSECOND allow: period starts step by INTERVAL units
+// from DTSTART, so their time of day stays in one residue class modulo
+// gcd(INTERVAL×unit, 1 day). FREQ=HOURLY;INTERVAL=24;BYHOUR=5 with DTSTART
+// at 09:00 never matches.
+func (r *ruleSpec) reachable(base time.Time) bool {
+	if r.freq < rrule.HOURLY || (len(r.byhour) == 0 && len(r.byminute) == 0 && len(r.bysecond) == 0) {
+		return true
+	}
+	unit := int64(r.periodUnit() / time.Second)
+	g := gcd(int64(r.interval)*unit, 86400)
+	tod := int64(base.Hour()*3600 + base.Minute()*60 + base.Second())
+	for t := tod % g; t < 86400; t += g {
+		h, m, s := int(t/3600), int(t/60%60), int(t%60)
+		if len(r.byhour) > 0 && !slices.Contains(r.byhour, h) {
+			continue
+		}
+		if r.freq >= rrule.MINUTELY && len(r.byminute) > 0 && !slices.Contains(r.byminute, m) {
+			continue
+		}
+		if r.freq == rrule.SECONDLY && len(r.bysecond) > 0 && !slices.Contains(r.bysecond, s) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // ruleIter produces the occurrences of one ruleSpec in ascending order, as
@@ -252,6 +289,7 @@ func newRuleIter(r *ruleSpec, dtstart time.Time, x *expander) *ruleIter {
 	default:
 		it.base = dtstart.Truncate(r.periodUnit())
 	}
+	it.done = !r.reachable(it.base)
 	return it
 }
 
@@ -331,6 +369,11 @@ func (it *ruleIter) next(stop time.Time) (time.Time, bool, error) {
 			it.done = true
 			return time.Time{}, false, nil
 		}
+		if it.r.freq == rrule.DAILY && len(it.r.bymonth) > 0 && !slices.Contains(it.r.bymonth, int(ps.Month())) {
+			// Skip a month BYMONTH leaves out in one jump.
+			it.jumpTo(time.Date(ps.Year(), ps.Month()+1, 1, 0, 0, 0, 0, time.UTC))
+			continue
+		}
 		var err error
 		if it.r.freq >= rrule.HOURLY {
 			err = it.subDaily(ps)
@@ -409,16 +452,36 @@ func (it *ruleIter) fill(ps time.Time) error {
 	default:
 		from, to = ps, ps.AddDate(0, 0, 1)
 	}
-	n := 0
-	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		if n++; n%16 == 0 {
-			if err := it.x.step(); err != nil {
-				return err
+	c := civilOf(from)
+	ndays := int(to.Sub(from) / (24 * time.Hour))
+	if err := it.x.charge(ndays / 16); err != nil {
+		return err
+	}
+	for i := 0; i < ndays; i++ {
+		// A month BYMONTH leaves out is skipped whole.
+		if len(r.bymonth) > 0 && !slices.Contains(r.bymonth, c.m) {
+			skip := c.dim - c.md + 1
+			for j := 0; j < skip; j++ {
+				c.next()
 			}
+			i += skip - 1
+			continue
 		}
-		if it.dayOK(d, 0) {
-			days = append(days, d)
+		if it.dayOK(c) {
+			days = append(days, c.time())
 		}
+		c.next()
+	}
+	return it.emitDays(days)
+}
+
+// emitDays expands days with their times and emits them, charging the size
+// of the candidate set first: BYHOUR×BYMINUTE×BYSECOND on every day of a
+// year is 31 million candidates.
+func (it *ruleIter) emitDays(days []time.Time) error {
+	r := it.r
+	if err := it.x.charge(len(days) * len(r.byhour) * len(r.byminute) * len(r.bysecond) / 16); err != nil {
+		return err
 	}
 	return it.emit(it.withTimes(days))
 }
@@ -444,17 +507,14 @@ func (it *ruleIter) fillWeekNo(ps time.Time) error {
 		ws := w1.AddDate(0, 0, (wn-1)*7)
 		for i := 0; i < 7; i++ {
 			d := ws.AddDate(0, 0, i)
-			if it.dayOK(d, year) {
+			if it.dayOK(civilOf(d)) {
 				days = append(days, d)
 			}
 		}
 	}
 	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
 	days = slices.CompactFunc(days, func(a, b time.Time) bool { return a.Equal(b) })
-	if err := it.x.step(); err != nil {
-		return err
-	}
-	return it.emit(it.withTimes(days))
+	return it.emitDays(days)
 }
 
 func weekOneStart(year int, wkst time.Weekday) time.Time {
@@ -483,46 +543,92 @@ func (it *ruleIter) withTimes(days []time.Time) []time.Time {
 	return out
 }
 
-// dayOK applies the day rules to d. weekYear is the year a BYWEEKNO period
-// belongs to (0 otherwise), used for BYYEARDAY and ordinal BYDAY.
-func (it *ruleIter) dayOK(d time.Time, weekYear int) bool {
-	r := it.r
+// civil is a calendar day with the fields the day rules look at, advanced
+// day by day without time.Time arithmetic.
+type civil struct {
+	y, m, md int // year, month, day of month
+	wd       int // weekday, Sunday = 0
+	yd       int // day of the year, from 1
+	dim      int // days in the month
+	ylen     int // days in the year
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+func yearLen(y int) int {
+	if isLeap(y) {
+		return 366
+	}
+	return 365
+}
+
+func monthLen(y, m int) int {
+	switch m {
+	case 2:
+		if isLeap(y) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+func civilOf(d time.Time) civil {
 	y, m, md := d.Date()
-	if len(r.bymonth) > 0 && !slices.Contains(r.bymonth, int(m)) {
+	return civil{y: y, m: int(m), md: md, wd: int(d.Weekday()), yd: d.YearDay(), dim: monthLen(y, int(m)), ylen: yearLen(y)}
+}
+
+func (c *civil) next() {
+	c.wd = (c.wd + 1) % 7
+	c.md++
+	c.yd++
+	if c.md > c.dim {
+		c.md = 1
+		c.m++
+		if c.m > 12 {
+			c.m, c.yd = 1, 1
+			c.y++
+			c.ylen = yearLen(c.y)
+		}
+		c.dim = monthLen(c.y, c.m)
+	}
+}
+
+func (c civil) time() time.Time {
+	return time.Date(c.y, time.Month(c.m), c.md, 0, 0, 0, 0, time.UTC)
+}
+
+// dayOK applies the day rules (BYMONTH, BYMONTHDAY, BYYEARDAY, BYDAY) to d.
+func (it *ruleIter) dayOK(d civil) bool {
+	r := it.r
+	if len(r.bymonth) > 0 && !slices.Contains(r.bymonth, d.m) {
 		return false
 	}
-	if len(r.bymonthday) > 0 {
-		dim := daysIn(m, y)
-		if !slices.Contains(r.bymonthday, md) && !slices.Contains(r.bymonthday, md-dim-1) {
-			return false
-		}
+	if len(r.bymonthday) > 0 && !slices.Contains(r.bymonthday, d.md) && !slices.Contains(r.bymonthday, d.md-d.dim-1) {
+		return false
 	}
-	if len(r.byyearday) > 0 {
-		yd := d.YearDay()
-		ylen := time.Date(y, 12, 31, 0, 0, 0, 0, time.UTC).YearDay()
-		if !slices.Contains(r.byyearday, yd) && !slices.Contains(r.byyearday, yd-ylen-1) {
-			return false
-		}
+	if len(r.byyearday) > 0 && !slices.Contains(r.byyearday, d.yd) && !slices.Contains(r.byyearday, d.yd-d.ylen-1) {
+		return false
 	}
 	if len(r.byday) > 0 {
-		wd := d.Weekday()
 		ok := false
 		for _, w := range r.byday {
-			if w.wd != wd {
+			if int(w.wd) != d.wd {
 				continue
 			}
 			if w.n == 0 {
 				ok = true
 				break
 			}
+			// An ordinal counts within the month (MONTHLY, or YEARLY
+			// with BYMONTH) or the year (RFC 5545 §3.3.10, BYDAY).
 			var idx, nidx int
 			if r.nthScopeMonth {
-				dim := daysIn(m, y)
-				idx, nidx = (md-1)/7+1, -((dim-md)/7 + 1)
+				idx, nidx = (d.md-1)/7+1, -((d.dim-d.md)/7 + 1)
 			} else {
-				yd := d.YearDay()
-				ylen := time.Date(y, 12, 31, 0, 0, 0, 0, time.UTC).YearDay()
-				idx, nidx = (yd-1)/7+1, -((ylen-yd)/7 + 1)
+				idx, nidx = (d.yd-1)/7+1, -((d.ylen-d.yd)/7 + 1)
 			}
 			if w.n == idx || w.n == nidx {
 				ok = true
@@ -543,7 +649,11 @@ func (it *ruleIter) dayOK(d time.Time, weekYear int) bool {
 func (it *ruleIter) subDaily(ps time.Time) error {
 	r := it.r
 	day := time.Date(ps.Year(), ps.Month(), ps.Day(), 0, 0, 0, 0, time.UTC)
-	if !it.dayOK(day, 0) {
+	if c := civilOf(day); !it.dayOK(c) {
+		if len(r.bymonth) > 0 && !slices.Contains(r.bymonth, c.m) {
+			it.jumpTo(day.AddDate(0, 0, c.dim-c.md+1)) // to the next month
+			return nil
+		}
 		it.jumpTo(day.AddDate(0, 0, 1))
 		return nil
 	}
@@ -559,6 +669,9 @@ func (it *ruleIter) subDaily(ps time.Time) error {
 	}
 	it.k++
 	var cands []time.Time
+	if err := it.x.charge(len(r.byminute) * len(r.bysecond) / 16); err != nil {
+		return err
+	}
 	switch r.freq {
 	case rrule.HOURLY:
 		mins, secs := r.byminute, r.bysecond
