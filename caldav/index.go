@@ -257,4 +257,3 @@ func hasFloating(c *ical.Component) bool {
 	}
 	return false
 }
-

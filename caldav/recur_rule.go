@@ -454,23 +454,22 @@ func (it *ruleIter) fill(ps time.Time) error {
 	}
 	c := civilOf(from)
 	ndays := int(to.Sub(from) / (24 * time.Hour))
-	if err := it.x.charge(ndays / 16); err != nil {
-		return err
-	}
-	for i := 0; i < ndays; i++ {
+	examined := 0
+	for i := 0; i < ndays; {
 		// A month BYMONTH leaves out is skipped whole.
 		if len(r.bymonth) > 0 && !slices.Contains(r.bymonth, c.m) {
-			skip := c.dim - c.md + 1
-			for j := 0; j < skip; j++ {
-				c.next()
-			}
-			i += skip - 1
+			i += c.nextMonth()
 			continue
 		}
+		examined++
 		if it.dayOK(c) {
 			days = append(days, c.time())
 		}
 		c.next()
+		i++
+	}
+	if err := it.x.charge(examined / 16); err != nil {
+		return err
 	}
 	return it.emitDays(days)
 }
@@ -594,6 +593,23 @@ func (c *civil) next() {
 		}
 		c.dim = monthLen(c.y, c.m)
 	}
+}
+
+// nextMonth advances to the first day of the next month and returns the
+// number of days skipped.
+func (c *civil) nextMonth() int {
+	n := c.dim - c.md + 1
+	c.wd = (c.wd + n) % 7
+	c.md = 1
+	c.yd += n
+	c.m++
+	if c.m > 12 {
+		c.m, c.yd = 1, 1
+		c.y++
+		c.ylen = yearLen(c.y)
+	}
+	c.dim = monthLen(c.y, c.m)
+	return n
 }
 
 func (c civil) time() time.Time {

@@ -88,7 +88,7 @@ func TestRuleIterMatchesRRuleGo(t *testing.T) {
 	z := newZones(nil)
 	n := 3000
 	if testing.Short() {
-		n = 300
+		n = 100
 	}
 	for i := 0; i < n; i++ {
 		text := randomRule(r)

@@ -218,6 +218,7 @@ func (d duration) neg() duration  { return duration{-d.days, -d.secs} }
 func (d duration) String() string { return fmt.Sprintf("%dd%ds", d.days, d.secs) }
 func durSeconds(s int64) duration { return duration{secs: s} }
 func durDays(n int) duration      { return duration{days: n} }
+
 // approx returns d with days as 25 hours: at least as long as any day.
 func (d duration) approx() time.Duration {
 	return time.Duration(d.days)*25*time.Hour + time.Duration(d.secs)*time.Second
