@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -72,8 +73,8 @@ func applyEnv(fs *flag.FlagSet) error {
 }
 
 // parseFlags parses args and then the environment.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(os.Stderr)
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -112,7 +113,7 @@ func describeDatabase(dsn string) string {
 	return strings.TrimPrefix(dsn, "sqlite:")
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("%w: log level %q (debug, info, warn, error)", errUsage, level)
@@ -121,9 +122,9 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	var h slog.Handler
 	switch format {
 	case "text":
-		h = slog.NewTextHandler(os.Stderr, opts)
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		h = slog.NewJSONHandler(os.Stderr, opts)
+		h = slog.NewJSONHandler(w, opts)
 	default:
 		return nil, fmt.Errorf("%w: log format %q (text, json)", errUsage, format)
 	}

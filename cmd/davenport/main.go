@@ -37,14 +37,15 @@ set as DAVENPORT_<FLAG> in the environment (e.g. DAVENPORT_DATABASE).
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run executes one command and returns the process exit code: 0 on success,
 // 2 for usage errors, 1 for everything else.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -52,11 +53,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "serve":
-		err = cmdServe(ctx, args[1:], stdout)
+		err = cmdServe(ctx, args[1:], stdout, stderr)
 	case "user":
-		err = cmdUser(ctx, args[1:], stdin, stdout)
+		err = cmdUser(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
-		err = cmdMigrate(ctx, args[1:], stdout)
+		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "davenport", version)
 	case "help", "-h", "--help", "-help":

@@ -11,10 +11,10 @@ import (
 	"github.com/davenport-dav/davenport/store/sqlite"
 )
 
-func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("davenport migrate", flag.ContinueOnError)
 	database := fs.String("database", defaultDatabase, "postgres://… URL, or sqlite:PATH / PATH")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	var from, to uint

@@ -25,7 +25,7 @@ type serveConfig struct {
 	trustedProxies            string
 }
 
-func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := serveConfig{maxResourceSize: 10 << 20}
 	fs := flag.NewFlagSet("davenport serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.listen, "listen", ":8008", "address to listen on")
@@ -36,10 +36,10 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&cfg.retention, "tombstone-retention", 90*24*time.Hour, "how long deletions are remembered for incremental sync")
 	fs.Var(&cfg.maxResourceSize, "max-resource-size", "largest calendar object or vCard accepted (e.g. 10MiB)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	logger, err := newLogger(cfg.logLevel, cfg.logFormat)
+	logger, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ const userUsage = `Usage:
   davenport user list
 Each takes --database (or DAVENPORT_DATABASE).`
 
-func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: missing user command\n%s", errUsage, userUsage)
 	}
@@ -46,7 +46,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	if name == "" && fs.NArg() > 0 {
@@ -55,7 +55,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if sub != "list" && name == "" {
 		return fmt.Errorf("%w: user %s needs a NAME", errUsage, sub)
 	}
-	logger, _ := newLogger("warn", "text")
+	logger, _ := newLogger(stderr, "warn", "text")
 	st, err := openStore(ctx, *database, logger)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", describeDatabase(*database), err)

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/davenport-dav/davenport/store/testdb"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// serving is a `davenport serve` running in the test process.
+type serving struct {
+	url            string
+	stdout, stderr *syncBuffer
+	stop           func() int
+}
+
+var reListening = regexp.MustCompile(`davenport listening"? addr=(\S+)`)
+
+func startServe(t *testing.T, env map[string]string, args ...string) *serving {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &serving{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), s.stdout, s.stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := reListening.FindStringSubmatch(s.stderr.String()); m != nil {
+			s.url = "http://" + m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve exited with %d\nstdout: %s\nstderr: %s", code, s.stdout, s.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start\nstderr: %s", s.stderr)
+		}
+	}
+	s.stop = func() int { cancel(); return <-done }
+	t.Cleanup(func() { cancel() })
+	return s
+}
+
+func propfind(t *testing.T, url, user, pw string) int {
+	t.Helper()
+	req, _ := http.NewRequest("PROPFIND", url+"/dav/calendars/"+user+"/", strings.NewReader(`<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>`))
+	req.Header.Set("Depth", "1")
+	req.SetBasicAuth(user, pw)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+var rePassword = regexp.MustCompile(`Password:\s+(\S+)`)
+
+// TestFirstRun: in an empty directory, serve creates admin, prints its
+// password once with the client URL, and a restart keeps the data and
+// prints nothing.
+func TestFirstRun(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "davenport.db")
+	t.Setenv("DAVENPORT_ADMIN_PASSWORD", "")
+	os.Unsetenv("DAVENPORT_ADMIN_PASSWORD")
+	s := startServe(t, nil, "--database", db)
+	out := s.stdout.String()
+	m := rePassword.FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "admin") || !strings.Contains(out, "http://localhost:") {
+		t.Fatalf("first run did not print the admin credentials and URL:\n%s", out)
+	}
+	if got := propfind(t, s.url, "admin", m[1]); got != 207 {
+		t.Fatalf("admin with the printed password: %d", got)
+	}
+	if got := propfind(t, s.url, "admin", "wrong"); got != 401 {
+		t.Fatalf("admin with a wrong password: %d", got)
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("serve exit code %d on shutdown\n%s", code, s.stderr)
+	}
+	if strings.Contains(s.stderr.String(), m[1]) {
+		t.Errorf("the password reached the log")
+	}
+
+	s = startServe(t, nil, "--database", db)
+	if out := s.stdout.String(); strings.Contains(out, "Password") || strings.Contains(out, m[1]) {
+		t.Errorf("restart printed credentials again:\n%s", out)
+	}
+	if got := propfind(t, s.url, "admin", m[1]); got != 207 {
+		t.Fatalf("after restart: %d", got)
+	}
+	s.stop()
+}
+
+func TestFirstRunPasswordFromEnvironment(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "d.db")
+	s := startServe(t, map[string]string{"DAVENPORT_ADMIN_PASSWORD": "s3cret-from-env"}, "--database", "sqlite:"+db)
+	if strings.Contains(s.stdout.String(), "s3cret-from-env") {
+		t.Errorf("the password from the environment was printed")
+	}
+	if got := propfind(t, s.url, "admin", "s3cret-from-env"); got != 207 {
+		t.Fatalf("admin with the environment's password: %d", got)
+	}
+	s.stop()
+}
+
+// TestUserCommands runs the account commands on both stores.
+func TestUserCommands(t *testing.T) {
+	stores := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "users.db") },
+		"postgres": func(t *testing.T) string { return testdb.PostgresDSN(t) },
+	}
+	for _, name := range []string{"postgres", "sqlite"} {
+		t.Run(name, func(t *testing.T) {
+			db := stores[name](t)
+			code, out, errs := runCmd(t, "", "user", "add", "carol", "--database", db, "--email", "carol@example.org", "--display-name", "Carol C")
+			if code != 0 {
+				t.Fatalf("user add: %d %s", code, errs)
+			}
+			m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("user add printed no generated password:\n%s", out)
+			}
+			if code, _, _ := runCmd(t, "", "user", "add", "carol", "--database", db); code != 1 {
+				t.Errorf("adding carol twice: exit %d, want 1", code)
+			}
+			if code, _, _ := runCmd(t, "pw-from-stdin\n", "user", "add", "dave", "--password-stdin", "--database", db); code != 0 {
+				t.Errorf("user add --password-stdin: %d", code)
+			}
+			code, out, _ = runCmd(t, "", "user", "list", "--database", db)
+			if code != 0 || !strings.Contains(out, "carol") || !strings.Contains(out, "Carol C") || !strings.Contains(out, "dave") {
+				t.Errorf("user list: %d\n%s", code, out)
+			}
+			if code, _, errs := runCmd(t, "new-password\n", "user", "passwd", "carol", "--password-stdin", "--database", db); code != 0 {
+				t.Errorf("user passwd: %d %s", code, errs)
+			}
+			if code, _, _ := runCmd(t, "x\n", "user", "passwd", "nobody", "--password-stdin", "--database", db); code != 1 {
+				t.Errorf("passwd of a missing user: %d", code)
+			}
+			s := startServe(t, nil, "--database", db)
+			if got := propfind(t, s.url, "carol", "new-password"); got != 207 {
+				t.Errorf("carol with the new password: %d", got)
+			}
+			if got := propfind(t, s.url, "carol", m[1]); got != 401 {
+				t.Errorf("carol with the old password: %d", got)
+			}
+			if got := propfind(t, s.url, "dave", "pw-from-stdin"); got != 207 {
+				t.Errorf("dave: %d", got)
+			}
+			s.stop()
+			if code, _, _ := runCmd(t, "", "user", "delete", "carol", "--database", db); code != 0 {
+				t.Errorf("user delete: %d", code)
+			}
+			_, out, _ = runCmd(t, "", "user", "list", "--database", db)
+			if strings.Contains(out, "carol") {
+				t.Errorf("carol still listed after delete:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{}, {"nonsense"}, {"user"}, {"user", "add"}, {"serve", "--log-level", "loud"},
+		{"serve", "--log-format", "xml"}, {"serve", "--no-such-flag"}, {"user", "add", "bad/name", "--database", filepath.Join(t.TempDir(), "x.db")},
+	} {
+		if code, _, _ := runCmd(t, "", args...); code != 2 {
+			t.Errorf("davenport %v: exit %d, want 2", args, code)
+		}
+	}
+	if code, out, _ := runCmd(t, "", "version"); code != 0 || !strings.Contains(out, "davenport") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// TestBadDatabase: an unusable data directory, a corrupt file or a database
+// from a newer version gives a clear error and exit code 1, and nothing is
+// overwritten.
+func TestBadDatabase(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("unwritable data directory", func(t *testing.T) {
+		file := filepath.Join(dir, "a-file")
+		os.WriteFile(file, []byte("x"), 0o600)
+		code, _, errs := runCmd(t, "", "serve", "--listen", "127.0.0.1:0", "--database", filepath.Join(file, "data", "d.db"))
+		if code != 1 || !strings.Contains(errs, "a-file") {
+			t.Errorf("exit %d, stderr %q", code, errs)
+		}
+	})
+	t.Run("corrupt file", func(t *testing.T) {
+		db := filepath.Join(dir, "corrupt.db")
+		junk := bytes.Repeat([]byte("this is not a database "), 500)
+		os.WriteFile(db, junk, 0o600)
+		code, _, errs := runCmd(t, "", "serve", "--listen", "127.0.0.1:0", "--database", db)
+		if code != 1 || !strings.Contains(errs, "corrupt.db") {
+			t.Errorf("exit %d, stderr %q", code, errs)
+		}
+		if got, _ := os.ReadFile(db); !bytes.Equal(got, junk) {
+			t.Errorf("the corrupt file was modified")
+		}
+	})
+	t.Run("newer schema", func(t *testing.T) {
+		db := filepath.Join(dir, "newer.db")
+		if code, _, errs := runCmd(t, "", "migrate", "--database", db); code != 0 {
+			t.Fatalf("migrate: %d %s", code, errs)
+		}
+		sdb, err := sql.Open("sqlite", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sdb.Exec(`UPDATE schema_migrations SET version = 9999`); err != nil {
+			t.Fatal(err)
+		}
+		sdb.Close()
+		before, _ := os.ReadFile(db)
+		code, _, errs := runCmd(t, "", "serve", "--listen", "127.0.0.1:0", "--database", db)
+		if code != 1 || !strings.Contains(errs, "newer") {
+			t.Errorf("exit %d, stderr %q", code, errs)
+		}
+		if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+			t.Errorf("the newer database was modified")
+		}
+	})
+	t.Run("unreachable postgres", func(t *testing.T) {
+		code, _, errs := runCmd(t, "", "user", "list", "--database", "postgres://nobody:secretpw@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+		if code != 1 || strings.Contains(errs, "secretpw") {
+			t.Errorf("exit %d, stderr %q (must not show the password)", code, errs)
+		}
+	})
+}
+
+func TestEnvironmentAndFiles(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "env.db")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("from-a-file\n"), 0o600)
+	t.Setenv("DAVENPORT_DATABASE", db)
+	t.Setenv("DAVENPORT_ADMIN_PASSWORD_FILE", pwFile)
+	s := startServe(t, nil)
+	if got := propfind(t, s.url, "admin", "from-a-file"); got != 207 {
+		t.Errorf("admin password from DAVENPORT_ADMIN_PASSWORD_FILE: %d", got)
+	}
+	s.stop()
+	t.Setenv("DAVENPORT_ADMIN_PASSWORD", "both")
+	if code, _, errs := runCmd(t, "", "serve", "--listen", "127.0.0.1:0"); code != 2 || !strings.Contains(errs, "_FILE") {
+		t.Errorf("both X and X_FILE: exit %d %q", code, errs)
+	}
+}
