@@ -68,30 +68,35 @@ func Span(cal *ical.Calendar, lim Limits) (first, last *time.Time) {
 		return fallback()
 	}
 	var f, l time.Time
+	lastOpen := false
 	for i, in := range ins {
 		openStart, openEnd := in.unbounded()
 		if openStart {
 			return nil, nil
 		}
 		s, e := in.Start, in.End
+		if openEnd {
+			e = s
+			lastOpen = true
+		}
 		if e.Before(s) {
 			s, e = e, s
 		}
 		if i == 0 || s.Before(f) {
 			f = s
 		}
-		if openEnd {
-			fs := f.Add(-slack)
-			for _, in := range ins[i:] {
-				if in.Start.Before(fs) {
-					fs = in.Start.Add(-slack)
-				}
-			}
-			return &fs, nil
-		}
 		if i == 0 || e.After(l) {
 			l = e
 		}
+	}
+	if lastOpen {
+		fs := f.Add(-slack - lead)
+		for _, t := range absTriggers {
+			if t.Before(fs) {
+				fs = t.Add(-slack)
+			}
+		}
+		return &fs, nil
 	}
 	for _, t := range absTriggers {
 		if t.Before(f) {
