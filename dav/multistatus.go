@@ -100,11 +100,7 @@ func (m *MultiStatus) Add(r *Response) error {
 		b.WriteString("<D:status>")
 		b.WriteString(statusLine(r.Status))
 		b.WriteString("</D:status>")
-		if r.Error != nil {
-			b.WriteString("<D:error>")
-			writeElement(&b, r.Error)
-			b.WriteString("</D:error>")
-		}
+		writeErrorElement(&b, r.Error)
 	}
 	stats := make([]PropStat, 0, len(r.PropStats))
 	for _, ps := range r.PropStats {
@@ -128,11 +124,7 @@ func (m *MultiStatus) Add(r *Response) error {
 		b.WriteString("</D:prop><D:status>")
 		b.WriteString(statusLine(ps.Status))
 		b.WriteString("</D:status>")
-		if ps.Error != nil {
-			b.WriteString("<D:error>")
-			writeElement(&b, ps.Error)
-			b.WriteString("</D:error>")
-		}
+		writeErrorElement(&b, ps.Error)
 		b.WriteString("</D:propstat>")
 	}
 	b.WriteString("</D:response>")
@@ -170,30 +162,20 @@ func statusLine(code int) string {
 // writeElement writes e with the document's prefixes; elements in other
 // namespaces declare a prefix of their own.
 func writeElement(b *strings.Builder, e *Element) {
-	writeElementNS(b, e, 0)
+	writeTree(b, e, qualify, "", 0)
 }
 
-func writeElementNS(b *strings.Builder, e *Element, depth int) {
-	name, decl := qualify(e.Name, depth)
-	b.WriteByte('<')
-	b.WriteString(name)
-	b.WriteString(decl)
-	writeAttrs(b, e.Attr)
-	if e.Text == "" && len(e.Children) == 0 {
-		b.WriteString("/>")
+// writeErrorElement writes a DAV:error holding cond, if any (RFC 4918 §16).
+func writeErrorElement(b *strings.Builder, cond *Element) {
+	if cond == nil {
 		return
 	}
-	b.WriteByte('>')
-	escapeText(b, e.Text)
-	for _, c := range e.Children {
-		writeElementNS(b, c, depth+1)
-	}
-	b.WriteString("</")
-	b.WriteString(name)
-	b.WriteByte('>')
+	b.WriteString("<D:error>")
+	writeElement(b, cond)
+	b.WriteString("</D:error>")
 }
 
-func qualify(n xml.Name, depth int) (name, decl string) {
+func qualify(n xml.Name, _ string, depth int) (name, decl string) {
 	if p, ok := prefixOf(n.Space); ok {
 		return p + ":" + n.Local, ""
 	}

@@ -117,18 +117,32 @@ func (e *Element) Decode(v any) error {
 // fragment can be stored (dead properties) and written back anywhere.
 func (e *Element) String() string {
 	var b strings.Builder
-	e.encode(&b, "")
+	writeTree(&b, e, selfContained, "", 0)
 	return b.String()
 }
 
-func (e *Element) encode(b *strings.Builder, parentNS string) {
-	b.WriteByte('<')
-	b.WriteString(e.Name.Local)
-	if e.Name.Space != parentNS {
-		b.WriteString(` xmlns="`)
-		escapeAttr(b, e.Name.Space)
-		b.WriteByte('"')
+// A qualifier names an element for output: the qualified name to write and
+// the namespace declaration it needs, given its parent's namespace and its
+// depth.
+type qualifier func(n xml.Name, parentNS string, depth int) (name, decl string)
+
+// selfContained redeclares the default namespace wherever it changes, so the
+// fragment needs no declarations from outside.
+func selfContained(n xml.Name, parentNS string, _ int) (string, string) {
+	if n.Space == parentNS {
+		return n.Local, ""
 	}
+	var b strings.Builder
+	escapeAttr(&b, n.Space)
+	return n.Local, ` xmlns="` + b.String() + `"`
+}
+
+// writeTree serializes e and its children, naming elements with q.
+func writeTree(b *strings.Builder, e *Element, q qualifier, parentNS string, depth int) {
+	name, decl := q(e.Name, parentNS, depth)
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteString(decl)
 	writeAttrs(b, e.Attr)
 	if e.Text == "" && len(e.Children) == 0 {
 		b.WriteString("/>")
@@ -137,10 +151,10 @@ func (e *Element) encode(b *strings.Builder, parentNS string) {
 	b.WriteByte('>')
 	escapeText(b, e.Text)
 	for _, c := range e.Children {
-		c.encode(b, e.Name.Space)
+		writeTree(b, c, q, e.Name.Space, depth+1)
 	}
 	b.WriteString("</")
-	b.WriteString(e.Name.Local)
+	b.WriteString(name)
 	b.WriteByte('>')
 }
 
