@@ -208,3 +208,53 @@ func TestRFC4791Examples(t *testing.T) {
 		})
 	}
 }
+
+// TestClientQueries runs calendar-query shapes real clients send (see
+// testdata/filter) against the Appendix B collection.
+func TestClientQueries(t *testing.T) {
+	objs := tqAppendixB(t)
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"davx5-events-since.xml", []string{"abcd2.ics", "abcd3.ics"}},
+		{"davx5-tasks.xml", []string{"abcd4.ics", "abcd5.ics", "abcd6.ics", "abcd7.ics"}},
+		{"thunderbird-events-range.xml", []string{"abcd1.ics", "abcd2.ics"}},
+		{"thunderbird-open-todos.xml", []string{"abcd5.ics"}},
+		{"python-caldav-expand.xml", []string{"abcd1.ics", "abcd2.ics"}},
+		{"python-caldav-uid.xml", []string{"abcd5.ics"}},
+		{"python-caldav-pending-todos.xml", []string{"abcd4.ics", "abcd5.ics"}},
+		{"unicode-summary.xml", []string{"abcd2.ics"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			q := tqReadQuery(t, filepath.Join("testdata", "filter", tt.file))
+			if err := q.Filter.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if err := q.Prop.CalendarData.Validate(); err != nil {
+				t.Fatalf("calendar-data Validate: %v", err)
+			}
+			opts := q.Filter.ListOptions()
+			var got []string
+			for _, o := range objs {
+				ok, err := q.Filter.Match(o.cal, time.UTC, DefaultLimits)
+				if err != nil {
+					t.Fatalf("%s: %v", o.name, err)
+				}
+				if ok {
+					got = append(got, o.name)
+					if !tqCandidate(opts, o) {
+						t.Errorf("%s matches but ListOptions %+v excludes it", o.name, opts)
+					}
+					if _, err := q.Prop.CalendarData.Render(o.body, time.UTC, DefaultLimits); err != nil {
+						t.Errorf("%s: Render: %v", o.name, err)
+					}
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("matched %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

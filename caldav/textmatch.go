@@ -102,11 +102,18 @@ func asciiFold(s string) string {
 // unicodeCasemap computes RFC 5051 §2's canonical form: every character is
 // mapped through the titlecase property of UnicodeData.txt (the simple,
 // one-to-one mapping; unicode.ToTitle), and the result is fully decomposed
-// (NFKD). Because the mapping is the simple one, "ß" stays "ß" and does not
-// equal "SS"; U+0130 "İ" becomes "I" followed by U+0307, so it does not equal
-// "i", while U+0131 "ı" titlecases to "I" and does. Invalid UTF-8 octets are
-// kept as they are, so they only ever match themselves.
+// (NFKD). The characters a compatibility decomposition produces are mapped
+// once more, so that "ﬁ" (decomposing to "fi") equals "FI" as "fi" does.
+// Because the mapping is the simple one, "ß" stays "ß" and does not equal
+// "SS"; U+0130 "İ" becomes "I" followed by U+0307, so it does not equal "i",
+// while U+0131 "ı" titlecases to "I" and does. Invalid UTF-8 octets are kept
+// as they are, so they only ever match themselves.
 func unicodeCasemap(s string) string {
+	return titleMap(norm.NFKD.String(titleMap(s)))
+}
+
+// titleMap replaces every character by its simple titlecase mapping.
+func titleMap(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
@@ -119,5 +126,5 @@ func unicodeCasemap(s string) string {
 		b.WriteRune(unicode.ToTitle(r))
 		i += n
 	}
-	return norm.NFKD.String(b.String())
+	return b.String()
 }
