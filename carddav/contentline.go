@@ -136,16 +136,21 @@ func unfold(body []byte) ([]string, error) {
 	s := string(body)
 	s = strings.TrimPrefix(s, "\uFEFF") // a UTF-8 byte order mark some exporters write
 	var (
-		lines []string
-		cur   strings.Builder
-		open  bool
+		lines  []string
+		cur    string          // the logical line so far, while it has no continuation
+		folded strings.Builder // the logical line once a continuation appended to it
+		open   bool
 	)
 	flush := func() {
-		if open {
-			lines = append(lines, cur.String())
-			cur.Reset()
-			open = false
+		if !open {
+			return
 		}
+		if folded.Len() > 0 {
+			cur = folded.String()
+			folded.Reset()
+		}
+		lines = append(lines, cur)
+		open = false
 	}
 	for len(s) > 0 {
 		var phys string
@@ -162,11 +167,13 @@ func unfold(body []byte) ([]string, error) {
 			if !open {
 				return nil, fmt.Errorf("%w: continuation line without a line to continue", errSyntax)
 			}
-			cur.WriteString(phys[1:])
+			if folded.Len() == 0 {
+				folded.WriteString(cur)
+			}
+			folded.WriteString(phys[1:])
 		default:
 			flush()
-			cur.WriteString(phys)
-			open = true
+			cur, open = phys, true
 		}
 	}
 	flush()
