@@ -18,11 +18,6 @@ const floatingSlack = 14 * time.Hour
 // matches a range ending at T), and instants have whole seconds.
 const spanPadding = time.Second
 
-// indexObject fills the instance span of po.
-func indexObject(po *ParsedObject) {
-	po.FirstStart, po.LastEnd = Span(po.Cal, DefaultLimits)
-}
-
 // Span returns the span of all instances of the calendar object cal for SQL
 // narrowing (store.Object.FirstStart/LastEnd): every instance that the exact
 // RFC 4791 §9.9 test can match against any range lies within [first, last],
@@ -36,15 +31,19 @@ func Span(cal *ical.Calendar, lim Limits) (first, last *time.Time) {
 	if cal == nil || cal.Component == nil {
 		return nil, nil
 	}
+	return span(cal, lim, newZones(cal))
+}
+
+func span(cal *ical.Calendar, lim Limits, z *zones) (first, last *time.Time) {
 	slack := spanPadding
 	if hasFloating(cal.Component) {
 		slack += floatingSlack
 	}
-	lo, loOK := lowerBound(cal)
+	lo, loOK := lowerBound(cal, z)
 	// A VALARM inside a component fires before or after its instances
 	// (RFC 5545 §3.8.6.3), and a time-range on the VALARM matches its
 	// trigger times: widen the span to reach them.
-	lead, lag, absTriggers := alarmReach(cal)
+	lead, lag, absTriggers := alarmReach(cal, z)
 	for _, t := range absTriggers {
 		if loOK && t.Before(lo) {
 			lo = t
@@ -60,7 +59,7 @@ func Span(cal *ical.Calendar, lim Limits) (first, last *time.Time) {
 	if openEnded(cal) {
 		return fallback()
 	}
-	ins, err := Instances(cal, time.Time{}, time.Time{}, time.UTC, lim)
+	ins, err := instances(newExpanderZones(cal, z, time.UTC, lim), time.Time{}, time.Time{})
 	if err != nil || len(ins) == 0 {
 		// No instance at all (a VJOURNAL without DTSTART, a set whose
 		// every instance is excluded) matches no range, but nil is the
@@ -113,8 +112,7 @@ func Span(cal *ical.Calendar, lim Limits) (first, last *time.Time) {
 // alarmReach returns how far before (lead) and after (lag) their instance
 // the relative triggers of cal's alarms fire, repetitions included, and
 // the absolute trigger times.
-func alarmReach(cal *ical.Calendar) (lead, lag time.Duration, abs []time.Time) {
-	z := newZones(cal)
+func alarmReach(cal *ical.Calendar, z *zones) (lead, lag time.Duration, abs []time.Time) {
 	for _, c := range cal.Children {
 		for _, a := range c.Children {
 			if a.Name != ical.CompAlarm {
@@ -176,8 +174,8 @@ func openEnded(cal *ical.Calendar) bool {
 // in UTC), or false when a component has none of them (it matches every
 // range). RRULE instances never precede their DTSTART, and a THISANDFUTURE
 // override's later instances never precede the override's own start.
-func lowerBound(cal *ical.Calendar) (time.Time, bool) {
-	x := newExpander(cal, time.UTC, DefaultLimits)
+func lowerBound(cal *ical.Calendar, z *zones) (time.Time, bool) {
+	x := newExpanderZones(cal, z, time.UTC, DefaultLimits)
 	var lo time.Time
 	found := false
 	take := func(t time.Time) {

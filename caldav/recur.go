@@ -161,11 +161,20 @@ func (in Instance) unbounded() (start, end bool) {
 // overlap [start, end) by the rules of RFC 4791 §9.9, ordered by start. A zero
 // start or end leaves that side open. Floating and all-day times are
 // interpreted in loc (the calendar-timezone, or UTC when nil).
+//
+// When a limit is hit the error is ErrTooManyInstances and the instances
+// found until then are returned with it: genuine matches, though not all of
+// them (a caller asking whether anything matches, e.g. a time-range without
+// an end against an endless rule, can use them).
 func Instances(cal *ical.Calendar, start, end time.Time, loc *time.Location, lim Limits) ([]Instance, error) {
 	if cal == nil || cal.Component == nil {
 		return nil, nil
 	}
-	x := newExpander(cal, loc, lim)
+	return instances(newExpander(cal, loc, lim), start, end)
+}
+
+func instances(x *expander, start, end time.Time) ([]Instance, error) {
+	cal := x.cal
 	var comps []*ical.Component
 	for _, c := range cal.Children {
 		switch c.Name {
@@ -173,11 +182,7 @@ func Instances(cal *ical.Calendar, start, end time.Time, loc *time.Location, lim
 			comps = append(comps, c)
 		}
 	}
-	out, err := x.expandGroup(comps, start, end)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return x.expandGroup(comps, start, end)
 }
 
 // ComponentInstances returns the instances of one component of cal that
@@ -195,16 +200,13 @@ func ComponentInstances(cal *ical.Calendar, comp *ical.Component, start, end tim
 		return x.alarmInstances(comp, start, end)
 	}
 	all, err := x.expandGroup(x.groupOf(comp), start, end)
-	if err != nil {
-		return nil, err
-	}
 	out := all[:0]
 	for _, in := range all {
 		if in.Component == comp {
 			out = append(out, in)
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // groupOf returns the components of cal that share comp's type and UID.
@@ -246,10 +248,16 @@ type expander struct {
 }
 
 func newExpander(cal *ical.Calendar, loc *time.Location, lim Limits) *expander {
+	return newExpanderZones(cal, newZones(cal), loc, lim)
+}
+
+// newExpanderZones shares the zones (and their cache) of an earlier pass
+// over the same calendar.
+func newExpanderZones(cal *ical.Calendar, z *zones, loc *time.Location, lim Limits) *expander {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &expander{cal: cal, zones: newZones(cal), viewer: loc, lim: lim.orDefault()}
+	return &expander{cal: cal, zones: z, viewer: loc, lim: lim.orDefault()}
 }
 
 // step counts one unit of work and fails when the budget is spent.
@@ -283,18 +291,20 @@ func (x *expander) expandGroup(comps []*ical.Component, start, end time.Time) ([
 		byUID[uid] = append(byUID[uid], c)
 	}
 	var out []Instance
+	var err error
 	for _, uid := range uids {
-		ins, err := x.expandUID(byUID[uid], start, end)
-		if err != nil {
-			return nil, err
-		}
+		var ins []Instance
+		ins, err = x.expandUID(byUID[uid], start, end)
 		out = append(out, ins...)
-		if len(out) > x.lim.MaxInstances {
-			return nil, ErrTooManyInstances
+		if err == nil && len(out) > x.lim.MaxInstances {
+			err = ErrTooManyInstances
+		}
+		if err != nil {
+			break
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
-	return out, nil
+	return out, err
 }
 
 // override is a component with a RECURRENCE-ID.
@@ -352,7 +362,7 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 		for _, in := range o.shape.static(x.viewer) {
 			in.RecurrenceID = o.rid
 			if err := add(in); err != nil {
-				return nil, err
+				return out, err
 			}
 		}
 	}
@@ -366,7 +376,7 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 	if !sh.recurs() {
 		for _, in := range sh.static(x.viewer) {
 			if err := add(in); err != nil {
-				return nil, err
+				return out, err
 			}
 		}
 		return out, nil
@@ -388,10 +398,9 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 	if !end.IsZero() {
 		stop = end.Add(lag)
 	}
-	occs, err := x.occurrences(sh, from, stop)
-	if err != nil {
-		return nil, err
-	}
+	// On ErrTooManyInstances, occurrences are those found so far: they
+	// are still turned into instances for the caller.
+	occs, occErr := x.occurrences(sh, from, stop)
 	for _, o := range occs {
 		rid := o.start.abs(x.viewer)
 		if ov := findOverride(overrides, rid); ov != nil {
@@ -416,10 +425,10 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 		in.RecurrenceID = rid
 		in.Component = comp
 		if err := add(in); err != nil {
-			return nil, err
+			return out, err
 		}
 	}
-	return out, nil
+	return out, occErr
 }
 
 // findOverride returns the override whose RECURRENCE-ID names the instance

@@ -59,11 +59,10 @@ func (x *expander) alarmInstances(alarm *ical.Component, start, end time.Time) (
 		pEnd = end.Add(span + 24*time.Hour)
 	}
 	var parents []Instance
+	var expandErr error
 	if absTrigger.IsZero() {
-		all, err := x.expandGroup(x.groupOf(parent), pStart, pEnd)
-		if err != nil {
-			return nil, err
-		}
+		var all []Instance
+		all, expandErr = x.expandGroup(x.groupOf(parent), pStart, pEnd)
 		for _, in := range all {
 			if in.Component == parent {
 				parents = append(parents, in)
@@ -87,13 +86,13 @@ func (x *expander) alarmInstances(alarm *ical.Component, start, end time.Time) (
 			if in.Overlaps(start, end) {
 				out = append(out, in)
 				if len(out) > x.lim.MaxInstances {
-					return nil, ErrTooManyInstances
+					return out, ErrTooManyInstances
 				}
 			}
 			t = addDuration(t, every, x.viewer)
 		}
 	}
-	return out, nil
+	return out, expandErr
 }
 
 func isDateTimeTrigger(p *ical.Prop) bool {

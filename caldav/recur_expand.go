@@ -65,21 +65,21 @@ func (x *expander) occurrences(s *shape, from, stop time.Time) ([]occurrence, er
 	// the recurrence rule is undefined." The DTSTART is kept as the first
 	// instance either way, as the COUNT text ("The "DTSTART" property
 	// value always counts as the first occurrence") and common clients do.
-	if err := addWall(s.start.wall); err != nil {
-		return nil, err
-	}
+	err := addWall(s.start.wall)
 	for _, r := range s.rrules {
+		if err != nil {
+			break
+		}
 		it := newRuleIter(r, s.start.wall, x)
 		if !wallFrom.IsZero() {
 			it.skipTo(wallFrom)
 		}
 		first := true
-		for {
-			w, ok, err := it.next(wallStop)
-			if err != nil {
-				return nil, err
-			}
-			if !ok || (!wallStop.IsZero() && w.After(wallStop)) {
+		for err == nil {
+			var w time.Time
+			var ok bool
+			w, ok, err = it.next(wallStop)
+			if err != nil || !ok || (!wallStop.IsZero() && w.After(wallStop)) {
 				break
 			}
 			if first && r.count > 0 && !w.Equal(s.start.wall) {
@@ -91,15 +91,16 @@ func (x *expander) occurrences(s *shape, from, stop time.Time) ([]occurrence, er
 			}
 			first = false
 			if !w.Equal(s.start.wall) {
-				if err := addWall(w); err != nil {
-					return nil, err
-				}
+				err = addWall(w)
 			}
 		}
 	}
 	for _, p := range s.rdates {
-		if err := x.step(); err != nil {
-			return nil, err
+		if err != nil {
+			break
+		}
+		if err = x.step(); err != nil {
+			break
 		}
 		o := occurrence{start: p.start, abs: p.start.abs(x.viewer)}
 		if p.hasEnd || !p.dur.isZero() {
@@ -112,7 +113,7 @@ func (x *expander) occurrences(s *shape, from, stop time.Time) ([]occurrence, er
 	if len(s.exdates) > 0 {
 		out = slices.DeleteFunc(out, func(o occurrence) bool { return s.excluded(o.start, o.abs, x.viewer) })
 	}
-	return out, nil
+	return out, err
 }
 
 // excluded reports whether an EXDATE names the occurrence. RFC 5545

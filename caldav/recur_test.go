@@ -325,6 +325,19 @@ func TestComponentInstancesOverride(t *testing.T) {
 	}
 }
 
+// TestOpenEndedPartial: an endless rule against a range without end hits
+// the limit, and the instances found so far come back with the error.
+func TestOpenEndedPartial(t *testing.T) {
+	cal := loadCal(t, "recur/dst-eu.ics")
+	ins, err := Instances(cal, utc("20300101T000000Z"), time.Time{}, time.UTC, Limits{MaxInstances: 50, MaxWork: 10_000})
+	if !errors.Is(err, ErrTooManyInstances) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(ins) == 0 || describe(ins[0]) != "20300104T080000Z/20300104T093000Z weekly" {
+		t.Fatalf("got %d instances, first %v", len(ins), ins)
+	}
+}
+
 // TestHostileRules: rules that would run forever or produce millions of
 // instances stop within the work budget, quickly.
 func TestHostileRules(t *testing.T) {

@@ -67,11 +67,12 @@ func ParseObject(body []byte, contentType string, allowed []string) (*ParsedObje
 	if allowed == nil {
 		allowed = defaultComponents
 	}
-	po, err := validateObject(cal, allowed)
+	z := newZones(cal)
+	po, err := validateStructure(cal, allowed, z)
 	if err != nil {
 		return nil, err
 	}
-	indexObject(po)
+	po.FirstStart, po.LastEnd = span(cal, DefaultLimits, z)
 	return po, nil
 }
 
@@ -165,9 +166,4 @@ func checkNesting(body []byte) error {
 
 func hasPrefixFold(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && strings.EqualFold(string(b[:len(prefix)]), prefix)
-}
-
-// validateObject checks the calendar object resource rules.
-func validateObject(cal *ical.Calendar, allowed []string) (*ParsedObject, error) {
-	return validateStructure(cal, allowed)
 }

@@ -20,7 +20,7 @@ var mainComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal, i
 
 // validateStructure applies RFC 4791 §4.1 and the RFC 5545 rules recurrence
 // and indexing depend on to a parsed calendar.
-func validateStructure(cal *ical.Calendar, allowed []string) (*ParsedObject, error) {
+func validateStructure(cal *ical.Calendar, allowed []string, z *zones) (*ParsedObject, error) {
 	// RFC 5545 §3.6: VERSION is REQUIRED; "2.0" is the only iCalendar
 	// version (1.0 is vCalendar, another format).
 	switch v := cal.Props.Values(ical.PropVersion); {
@@ -93,7 +93,7 @@ func validateStructure(cal *ical.Calendar, allowed []string) (*ParsedObject, err
 	if !slices.Contains(allowed, po.Component) || !slices.Contains(mainComponents, po.Component) {
 		return nil, invalid(CondSupportedCalendarComponent, "%s is not supported by this calendar", po.Component)
 	}
-	x := newExpander(cal, time.UTC, DefaultLimits)
+	x := newExpanderZones(cal, z, time.UTC, DefaultLimits)
 	if err := checkTZIDs(cal.Component, x.zones); err != nil {
 		return nil, err
 	}
