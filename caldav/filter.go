@@ -430,8 +430,9 @@ var timeRangeProperties = map[string]bool{
 // filter (RFC 4791 §7.8: "a CALDAV:filter cannot nest a <C:comp
 // name="VEVENT"> element in a <C:comp name="VEVENT"> element, and ... cannot
 // nest a <C:time-range> element in a <C:prop name="SUMMARY"> element"),
-// CondSupportedCollation for an unknown collation (§7.5.1), nil when the
-// filter can be evaluated.
+// CondSupportedFilter for a time-range on a component §9.9 gives no meaning
+// (VTIMEZONE, VCALENDAR, x-components), CondSupportedCollation for an
+// unknown collation (§7.5.1); nil when the filter can be evaluated.
 func (f *Filter) Validate() error {
 	if f == nil || len(f.CompFilters) == 0 {
 		return validFilterErr("filter without comp-filter")
@@ -470,7 +471,10 @@ func (cf *CompFilter) validate(parent string, depth int) error {
 	}
 	if cf.TimeRange != nil {
 		if !timeRangeComponents[cf.Name] {
-			return validFilterErr("time-range is not defined for %s", cf.Name)
+			// RFC 4791 §9.9: "The semantic of CALDAV:time-range is not
+			// defined for any other calendar components": a filter this
+			// server does not support (§7.8 CALDAV:supported-filter).
+			return &QueryError{Condition: CondSupportedFilter, Reason: "time-range is not defined for " + cf.Name}
 		}
 		if err := cf.TimeRange.validate(); err != nil {
 			return err
@@ -539,19 +543,16 @@ func (tm *TextMatch) validate() error {
 	return nil
 }
 
-// listMargin widens the time window handed to SQL. The stored instance span
-// is computed once at write time, while Match reads floating times and dates
-// in the query's time zone (up to ±14 hours away) and treats some
-// zero-length spans as inclusive at the start (RFC 4791 §9.9); two days
-// covers both.
+// listMargin widens the time window handed to SQL beyond what the index
+// contract needs (Span promises a superset of every instance the §9.9 test
+// can match, for every viewer zone): a cheap guard should the two drift.
 const listMargin = 48 * time.Hour
 
 // ListOptions returns the SQL narrowing for the filter: a superset of the
 // objects Match accepts. Only a single positive comp-filter under VCALENDAR
-// narrows by component, and only a VEVENT or VJOURNAL time-range narrows by
-// the instance span: the VTODO rules of §9.9 match to-dos with no date at
-// all or by CREATED/COMPLETED, which the span does not describe, and VFREEBUSY
-// spans come from its own periods.
+// narrows by component, and only its own time-range on a VEVENT, VTODO or
+// VJOURNAL narrows by the instance span (see Span: to-dos that match every
+// range are indexed without bounds). A VFREEBUSY range does not narrow.
 // WithBody is set, since Match needs the body.
 func (f *Filter) ListOptions() store.ListObjectsOptions {
 	opts := store.ListObjectsOptions{WithBody: true}
@@ -564,7 +565,7 @@ func (f *Filter) ListOptions() store.ListObjectsOptions {
 		return opts
 	}
 	opts.Component = cf.Name
-	if tr := cf.TimeRange; tr != nil && tr.problem == "" && (cf.Name == "VEVENT" || cf.Name == "VJOURNAL") {
+	if tr := cf.TimeRange; tr != nil && tr.problem == "" && recurrable(cf.Name) {
 		if !tr.Start.IsZero() {
 			s := tr.Start.Add(-listMargin)
 			opts.Start = &s

@@ -258,3 +258,65 @@ func TestClientQueries(t *testing.T) {
 		})
 	}
 }
+
+// TestListOptionsSuperset checks, over a grid of ranges, viewer zones and
+// objects, that every object Match accepts is among the candidates the SQL
+// narrowing of ListOptions selects from the real index.
+func TestListOptionsSuperset(t *testing.T) {
+	objs := tqAppendixB(t)
+	extra := map[string][]byte{
+		"weekly":    tqWeekly,
+		"floating":  tqWrap("BEGIN:VEVENT\nUID:f@example.com\nDTSTAMP:20060101T000000Z\nDTSTART:20060103T230000\nDTEND:20060104T010000\nEND:VEVENT\n"),
+		"all-day":   tqWrap("BEGIN:VEVENT\nUID:a@example.com\nDTSTAMP:20060101T000000Z\nDTSTART;VALUE=DATE:20060104\nEND:VEVENT\n"),
+		"point":     tqWrap("BEGIN:VEVENT\nUID:p@example.com\nDTSTAMP:20060101T000000Z\nDTSTART:20060104T000000Z\nEND:VEVENT\n"),
+		"created":   tqWrap("BEGIN:VTODO\nUID:c@example.com\nDTSTAMP:20060101T000000Z\nCREATED:20060101T000000Z\nEND:VTODO\n"),
+		"undated":   tqWrap("BEGIN:VTODO\nUID:u@example.com\nDTSTAMP:20060101T000000Z\nEND:VTODO\n"),
+		"journal":   tqWrap("BEGIN:VJOURNAL\nUID:j@example.com\nDTSTAMP:20060101T000000Z\nDTSTART;VALUE=DATE:20060105\nEND:VJOURNAL\n"),
+		"completed": tqWrap("BEGIN:VTODO\nUID:d@example.com\nDTSTAMP:20060101T000000Z\nCOMPLETED:20060104T120000Z\nEND:VTODO\n"),
+	}
+	for name, body := range extra {
+		po, err := ParseObject(body, "text/calendar", nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		objs = append(objs, tqObject{name: name, body: body, cal: tqParse(t, body), po: po})
+	}
+	var zones []*time.Location
+	for _, z := range []string{"UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York"} {
+		loc, err := time.LoadLocation(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zones = append(zones, loc)
+	}
+	base := time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+	var bounds []string
+	for h := 0; h <= 8*24; h += 7 {
+		bounds = append(bounds, base.Add(time.Duration(h)*time.Hour).Format(timeFormatUTC))
+	}
+	checked := 0
+	for _, comp := range []string{"VEVENT", "VTODO", "VJOURNAL"} {
+		for i, s := range append([]string{""}, bounds...) {
+			for _, e := range append(bounds[max(i, 1)-1:], "") {
+				if s == "" && e == "" || (s != "" && e != "" && e <= s) {
+					continue
+				}
+				f := tqFilter(t, tqRange(comp, s, e))
+				opts := f.ListOptions()
+				for _, o := range objs {
+					for _, loc := range zones {
+						ok, err := f.Match(o.cal, loc, DefaultLimits)
+						if err != nil {
+							t.Fatalf("%s %s–%s: %v", o.name, s, e, err)
+						}
+						checked++
+						if ok && !tqCandidate(opts, o) {
+							t.Fatalf("%s matches %s %s–%s in %s, but ListOptions excludes it", o.name, comp, s, e, loc)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d checks", checked)
+}
