@@ -105,7 +105,8 @@ type TextMatch struct {
 	NegateCondition YesNo  `xml:"negate-condition,attr,omitempty"`
 	// MatchType is equals, contains (the default), starts-with or ends-with.
 	MatchType string `xml:"match-type,attr,omitempty"`
-	Value     string `xml:",chardata"`
+	// Value is the term; white space around it is ignored.
+	Value string `xml:",chardata"`
 }
 
 // Validate checks the filter against what the server supports. RFC 6352
@@ -327,6 +328,12 @@ func (tm *TextMatch) matchProperty(name, value string) bool {
 	return tm.matchAny(candidates)
 }
 
+// term is the text to look for. White space around it is XML formatting
+// (<C:text-match>\n  555 0100\n</C:text-match>), not part of the term.
+func (tm *TextMatch) term() string {
+	return strings.Trim(tm.Value, " \t\r\n")
+}
+
 // matchAny applies the text-match to candidates: positive when any of them
 // matches, and then negated when negate-condition is yes (RFC 6352
 // §10.5.4: "return a match if the text does not match").
@@ -336,7 +343,7 @@ func (tm *TextMatch) matchAny(candidates []string) bool {
 	if collation == "" || matchType == "" {
 		return false // Validate refuses these; never match on what we cannot compare
 	}
-	term := foldFor(collation, tm.Value)
+	term := foldFor(collation, tm.term())
 	positive := false
 	for _, c := range candidates {
 		if compareFolded(matchType, foldFor(collation, c), term) {
@@ -394,7 +401,7 @@ func (pf *PropFilter) searchTerms() []string {
 		if tm.NegateCondition || canonicalCollation(tm.Collation) == "" || canonicalMatchType(tm.MatchType) == "" {
 			continue
 		}
-		if t := Normalize(tm.Value); t != "" {
+		if t := Normalize(tm.term()); t != "" {
 			terms = append(terms, t)
 		}
 	}

@@ -303,6 +303,7 @@ func TestFilterSemantics(t *testing.T) {
 		{"name without group matches grouped", Filter{PropFilters: []PropFilter{prop("X-ABLABEL", text("other"))}}, []string{"zoe"}},
 		{"ß does not fold to ss", Filter{PropFilters: []PropFilter{prop("NOTE", text("strasse"))}}, nil},
 		{"group cards by kind", Filter{PropFilters: []PropFilter{prop("X-ADDRESSBOOKSERVER-KIND", TextMatch{MatchType: "equals", Value: "group"})}}, []string{"grp"}},
+		{"white space around the term is formatting", Filter{PropFilters: []PropFilter{prop("TEL", TextMatch{MatchType: "ends-with", Value: "\n   0100\n  "})}}, []string{"ann"}},
 		{"empty text matches any value", Filter{PropFilters: []PropFilter{prop("TEL", text(""))}}, []string{"ann", "bob"}},
 		{"unsupported collation never matches", Filter{PropFilters: []PropFilter{prop("FN", TextMatch{Collation: "i;nope", NegateCondition: true, Value: "x"})}}, nil},
 	}
