@@ -101,7 +101,7 @@ type ParamFilter struct {
 // Value against a property or parameter value under Collation (empty means
 // i;ascii-casemap). NegateCondition is the raw attribute, "yes" or "no"
 // (empty: "no"). MatchType is the RFC 6352 extension attribute (empty:
-// contains).
+// contains). Value is compared as sent, surrounding white space included.
 type TextMatch struct {
 	Collation       string `xml:"collation,attr"`
 	NegateCondition string `xml:"negate-condition,attr"`
