@@ -63,8 +63,21 @@ func (k Kind) Properties() []*dav.Property {
 			}
 			return dav.TextElement(card("max-resource-size"), strconv.FormatInt(rq.H.MaxResourceSize, 10)), nil
 		}},
+		// RFC 6352 §8.3.1: the collations text-match accepts, on the
+		// collections that answer addressbook-query.
+		{Name: card("supported-collation-set"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
+			e := dav.NewElement(card("supported-collation-set"))
+			for _, name := range Collations {
+				e.Children = append(e.Children, dav.TextElement(card("supported-collation"), name))
+			}
+			return e, nil
+		})},
 	}
 }
+
+// Collations are the RFC 6352 §8.3 collations text-match supports, as
+// advertised in CARDDAV:supported-collation-set.
+var Collations = []string{"i;ascii-casemap", "i;octet", "i;unicode-casemap"}
 
 // NewCollection makes an address book for an extended MKCOL whose
 // resourcetype names CARDDAV:addressbook (RFC 6352 §6.3.1, RFC 5689).
@@ -125,16 +138,38 @@ func (Kind) DataProperty(req *dav.Element) *dav.Property {
 		if reqErr != nil {
 			return nil, queryError(reqErr)
 		}
-		p, err := ParseCard(res.Object.Body, "")
+		// Render reads the version from the body itself; a full ParseCard
+		// (validation, search text) would only repeat work done at PUT.
+		out, _, err := adr.Render(res.Object.Body, nil)
 		if err != nil {
-			return nil, err
-		}
-		out, _, err := adr.Render(res.Object.Body, p.Card)
-		if err != nil {
-			return nil, err
+			// A stored card that no longer parses cannot be converted or
+			// cut down. RFC 6352 §5.1.1: the failure to convert is reported
+			// "in the DAV:response XML element ... for the targeted address
+			// object resource", and the rest of the 207 stands.
+			return nil, dav.Precondition(http.StatusForbidden, dav.NSCardDAV, CondSupportedAddressDataConv, err.Error())
 		}
 		return dav.TextElement(card("address-data"), string(out)), nil
 	}}
+}
+
+// checkAddressData enforces the precondition RFC 6352 §8.6 and §8.7 set on
+// both REPORTs (CARDDAV:supported-address-data): "The attributes
+// "content-type" and "version" of the CARDDAV:address-data XML element
+// (see Section 10.4) specify a media type supported by the server for
+// address object resources." A request for a media type the server never
+// produces fails as a whole, before any member is read.
+func checkAddressData(prop *dav.Element) error {
+	for _, el := range prop.ChildrenNamed(card("address-data")) {
+		var adr AddressDataRequest
+		err := el.Decode(&adr)
+		if err == nil {
+			err = adr.Validate()
+		}
+		if err != nil {
+			return dav.Precondition(http.StatusForbidden, dav.NSCardDAV, CondSupportedAddressData, "carddav: address-data: "+err.Error())
+		}
+	}
+	return nil
 }
 
 // queryError maps a QueryError to its precondition: 403 with the CARDDAV
@@ -150,12 +185,22 @@ func queryError(err error) error {
 // Report answers the CardDAV REPORTs.
 func (Kind) Report(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) (bool, error) {
 	switch body.Name {
-	case card("addressbook-multiget"):
-		return true, rq.H.Multiget(rq, w, res, body)
-	case card("addressbook-query"):
-		return true, addressbookQuery(rq, w, res, body)
+	case card("addressbook-multiget"), card("addressbook-query"):
+	default:
+		return false, nil
 	}
-	return false, nil
+	if res.Type != dav.ResCollection {
+		// Both REPORTs are answered on an address book (RFC 6352 §8.6,
+		// §8.7); on a home or a card there is nothing to search.
+		return true, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("supported-report")), Message: "carddav: report on a non-collection"}
+	}
+	if err := checkAddressData(body.Child(dav.Name("prop"))); err != nil {
+		return true, err
+	}
+	if body.Name == card("addressbook-multiget") {
+		return true, rq.H.Multiget(rq, w, res, body)
+	}
+	return true, addressbookQuery(rq, w, res, body)
 }
 
 // addressbookQuery answers addressbook-query (RFC 6352 §8.6): the store
@@ -173,9 +218,14 @@ func addressbookQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource,
 	}
 	limit := 0
 	if le := body.Child(card("limit")); le != nil {
-		n, err := strconv.Atoi(strings.TrimSpace(le.Child(card("nresults")).Text))
-		if le.Child(card("nresults")) == nil || err != nil || n < 1 {
-			return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: bad limit"}
+		// RFC 6352 §10.6: <!ELEMENT limit (nresults)>, a positive integer.
+		nr := le.Child(card("nresults"))
+		if nr == nil {
+			return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: limit without nresults"}
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(nr.Text))
+		if err != nil || n < 1 {
+			return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: bad nresults " + strconv.Quote(nr.Text)}
 		}
 		limit = n
 	}
