@@ -204,13 +204,29 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	o, err := h.Store.GetObject(rq.Ctx, res.Collection.ID, res.Object.Name)
+	if err != nil {
+		return err
+	}
+	if dst.Collection.ID != res.Collection.ID {
+		// RFC 4791 §5.3.2.1: the preconditions of PUT (supported component,
+		// size, valid data) hold for "the resource ... targeted by a COPY or
+		// MOVE request" too, judged by the destination collection.
+		if o.Size > h.MaxResourceSize {
+			return Precondition(http.StatusForbidden, res.Kind.Namespace(), "max-resource-size", "dav: object over the destination's max-resource-size")
+		}
+		if _, err := res.Kind.PrepareObject(rq, dst.Collection, o.Body, o.ContentType); err != nil {
+			return err
+		}
+	}
 	var created bool
 	if r.Method == "MOVE" {
 		created, err = h.Store.MoveObject(rq.Ctx, res.Collection.ID, res.Object.Name, dst.Collection.ID, dst.Name, store.MoveObjectOptions{IfMatch: ifMatch, Overwrite: overwrite})
 	} else {
-		var o *store.Object
-		if o, err = h.Store.GetObject(rq.Ctx, res.Collection.ID, res.Object.Name); err != nil {
-			return err
+		// The copy is checked against the source's ETag as read, so a
+		// concurrent change of the source cannot be copied half-seen.
+		if ifMatch != "" && o.ETag != ifMatch {
+			return store.ErrPreconditionFailed
 		}
 		o.CollectionID, o.Name = dst.Collection.ID, dst.Name
 		created, err = h.Store.PutObject(rq.Ctx, o, store.PutObjectOptions{IfNoneMatch: !overwrite})
@@ -257,6 +273,8 @@ func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res
 	c.OwnerID = res.Owner.ID
 	c.Name = res.Name
 	var patch store.CollectionPatch
+	var failed []PropStat
+	failedNames := map[xml.Name]bool{}
 	for _, el := range props {
 		p := h.lookup(el)
 		switch {
@@ -264,18 +282,39 @@ func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res
 			err = p.Init(c, el)
 		case p != nil && p.Set != nil:
 			err = p.Set(&patch, el)
+			if err != nil {
+				// RFC 4918 §9.2.1: a value whose semantics do not fit.
+				err = &Error{Status: http.StatusConflict, Message: err.Error()}
+			}
 		case p != nil:
 			err = &Error{Status: http.StatusForbidden, Condition: NewElement(Name("cannot-modify-protected-property"))}
 		default:
 			patch.DeadProps = append(patch.DeadProps, store.DeadProp{Namespace: el.Name.Space, Name: el.Name.Local, XML: el.String()})
 		}
 		if err != nil {
-			var de *Error
-			if errors.As(err, &de) {
-				return de
-			}
-			return &Error{Status: http.StatusForbidden, Message: "dav: MKCOL property " + el.Name.Local + ": " + err.Error()}
+			de := &Error{Status: http.StatusForbidden}
+			errors.As(err, &de)
+			failedNames[el.Name] = true
+			failed = append(failed, PropStat{Status: de.Status, Props: []*Element{NewElement(el.Name)}, Error: de.Condition})
+			err = nil
 		}
+	}
+	if len(failed) > 0 {
+		// RFC 5689 §3 (and RFC 4791 §5.3.1 for MKCALENDAR): when a property
+		// cannot be set the collection is not created, and the answer lists
+		// each property's status, 424 for those that would have succeeded.
+		dep := PropStat{Status: http.StatusFailedDependency}
+		for _, el := range props {
+			if !failedNames[el.Name] {
+				dep.Props = append(dep.Props, NewElement(el.Name))
+			}
+		}
+		root := Name("mkcol-response")
+		if r.Method == "MKCALENDAR" {
+			root = xml.Name{Space: NSCalDAV, Local: "mkcalendar-response"}
+		}
+		writePropStatBody(w, failed[0].Status, root, append(failed, dep))
+		return nil
 	}
 	if err := h.Store.CreateCollection(rq.Ctx, c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -319,4 +358,29 @@ func (h *Handler) report(rq *Request, w http.ResponseWriter, r *http.Request, re
 func patchEmpty(p *store.CollectionPatch) bool {
 	return p.DisplayName == nil && p.Description == nil && p.Color == nil && p.ColorSymbolic == nil &&
 		p.Order == nil && p.Timezone == nil && len(p.DeadProps) == 0
+}
+
+// writePropStatBody answers status with a body of propstats under root (the
+// shape of DAV:mkcol-response and CALDAV:mkcalendar-response).
+func writePropStatBody(w http.ResponseWriter, status int, root xml.Name, stats []PropStat) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
+	name, _ := qualify(root, "", 0)
+	b.WriteString("<" + name + rootNamespaces() + ">")
+	for _, ps := range stats {
+		if len(ps.Props) == 0 {
+			continue
+		}
+		b.WriteString("<D:propstat><D:prop>")
+		for _, p := range ps.Props {
+			writeElement(&b, p)
+		}
+		b.WriteString("</D:prop><D:status>" + statusLine(ps.Status) + "</D:status>")
+		writeErrorElement(&b, ps.Error)
+		b.WriteString("</D:propstat>")
+	}
+	b.WriteString("</" + name + ">\n")
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(status)
+	io.WriteString(w, b.String())
 }

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"encoding/xml"
 	"net/http"
 
 	"github.com/davenport-dav/davenport/store"
@@ -20,7 +21,18 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 	var patch store.CollectionPatch
 	okStat := PropStat{Status: http.StatusOK}
 	var failed []PropStat
+	failedNames := map[xml.Name]bool{}
+	// fail records a failed property, sharing one propstat per status and
+	// condition.
 	fail := func(status int, el *Element, cond string) {
+		failedNames[el.Name] = true
+		for i := range failed {
+			ps := &failed[i]
+			if ps.Status == status && (ps.Error == nil) == (cond == "") && (cond == "" || ps.Error.Name.Local == cond) {
+				ps.Props = append(ps.Props, NewElement(el.Name))
+				return
+			}
+		}
 		ps := PropStat{Status: status, Props: []*Element{NewElement(el.Name)}}
 		if cond != "" {
 			ps.Error = NewElement(Name(cond))
@@ -65,13 +77,9 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 	}
 	resp := &Response{Href: res.Href}
 	if len(failed) > 0 {
-		failedNames := map[string]bool{}
-		for _, f := range failed {
-			failedNames[f.Props[0].Name.Space+" "+f.Props[0].Name.Local] = true
-		}
 		dep := PropStat{Status: http.StatusFailedDependency}
 		for _, el := range okStat.Props {
-			if !failedNames[el.Name.Space+" "+el.Name.Local] {
+			if !failedNames[el.Name] {
 				dep.Props = append(dep.Props, el)
 			}
 		}
