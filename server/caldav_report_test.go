@@ -1,0 +1,153 @@
+package server_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/testdb"
+)
+
+// Every CalDAV REPORT shape (RFC 4791 §7.8–§7.10) on the fixture calendar,
+// and the multiget bodies real clients send, pinned as golden 207s.
+
+func reportBody(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "caldav", "report", name+".req"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestCalendarReports(t *testing.T) {
+	cases := []struct {
+		name   string
+		depth  string
+		want   int
+		path   string // default the personal calendar
+		header map[string]string
+	}{
+		// calendar-multiget: a missing href gets its own 404, an href of
+		// another collection too (RFC 4791 §7.9).
+		{name: "multiget-missing", depth: "1", want: http.StatusMultiStatus},
+		// time-range: the daily series matches through its instances and
+		// its override, the all-day event by its date (RFC 4791 §9.9).
+		{name: "query-time-range", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-time-range-allday", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-open-ended", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-vtodo", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-text-match", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-text-match-unicode", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-partial", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-expand", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-limit-recurrence-set", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-alarm", depth: "1", want: http.StatusMultiStatus},
+		{name: "query-all", depth: "1", want: http.StatusMultiStatus},
+		// Depth 0 on the calendar is accepted as clients send it.
+		{name: "query-all", depth: "0", want: http.StatusMultiStatus},
+		{name: "query-no-filter", depth: "1", want: http.StatusForbidden},
+		{name: "query-bad-collation", depth: "1", want: http.StatusForbidden},
+		// A REPORT on the home or an object is not a calendar REPORT.
+		{name: "query-all", depth: "1", want: http.StatusForbidden, path: calHome},
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.populate(t)
+		for _, c := range cases {
+			path := c.path
+			if path == "" {
+				path = personalCal
+			}
+			name := "caldav/report/" + c.name
+			if c.path != "" {
+				name += "-on-home"
+			}
+			if c.depth == "0" {
+				name += "-depth0"
+			}
+			t.Run(strings.TrimPrefix(name, "caldav/report/"), func(t *testing.T) {
+				h := with(thunderbird, c.depth)
+				for k, v := range c.header {
+					h[k] = v
+				}
+				resp := e.do(request{method: "REPORT", path: path, body: reportBody(t, c.name), header: h})
+				body := expectStatus(t, "REPORT", resp, c.want)
+				golden(t, name, canonical(t, body))
+			})
+		}
+	})
+}
+
+func TestFreeBusyQuery(t *testing.T) {
+	stamp := regexp.MustCompile(`(?m)^DTSTAMP:\d{8}T\d{6}Z\r$`)
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.populate(t)
+		// A cancelled occurrence and a transparent event are free time.
+		cancelled := strings.ReplaceAll(fixture(t, "a.ics"), "a@davenport.test", "cancelled@davenport.test")
+		cancelled = strings.Replace(cancelled, "SUMMARY:", "STATUS:CANCELLED\r\nSUMMARY:", 1)
+		expectStatus(t, "PUT", e.do(request{method: "PUT", path: personalCal + "cancelled.ics", body: cancelled, header: calICS}), http.StatusCreated)
+		for _, depth := range []string{"1", "0"} {
+			resp := e.do(request{method: "REPORT", path: personalCal, body: reportBody(t, "free-busy"), header: with(davx5, depth)})
+			body := expectStatus(t, "free-busy-query", resp, http.StatusOK)
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if !stamp.MatchString(body) {
+				t.Errorf("VFREEBUSY without DTSTAMP:\n%s", body)
+			}
+			golden(t, "caldav/report/free-busy.ics", strings.ReplaceAll(stamp.ReplaceAllString(body, "DTSTAMP:STAMP\r"), "\r\n", "\n"))
+		}
+		// RFC 4791 §7.10: the time-range is required.
+		resp := e.do(request{method: "REPORT", path: personalCal, body: `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>`, header: with(davx5, "1")})
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Errorf("free-busy-query without time-range: %d, want 4xx", resp.StatusCode)
+		}
+	})
+}
+
+// TestClientCalendarRequests replays the calendar requests of shared/clients
+// against a populated calendar: Apple's home PROPFIND after the calendars
+// were dressed by PROPPATCH, and the multigets of DAVx5 and Thunderbird.
+func TestClientCalendarRequests(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.populate(t)
+		patch := `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop>` +
+			`<A:calendar-color symbolic-color="blue">#1BADF8FF</A:calendar-color><A:calendar-order>1</A:calendar-order>` +
+			`<C:calendar-description>Alice's calendar</C:calendar-description>` +
+			`<C:schedule-calendar-transp><C:opaque/></C:schedule-calendar-transp>` +
+			`<A:refreshrate>PT1H</A:refreshrate></D:prop></D:set></D:propertyupdate>`
+		expectStatus(t, "PROPPATCH", e.do(request{method: "PROPPATCH", path: personalCal, body: patch, header: apple}), http.StatusMultiStatus)
+		mk := `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop><D:displayname>Reminders</D:displayname>` +
+			`<A:calendar-color symbolic-color="purple">#CC73E1FF</A:calendar-color><C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
+		expectStatus(t, "MKCALENDAR", e.do(request{method: "MKCALENDAR", path: calHome + "reminders/", body: mk, header: apple}), http.StatusCreated)
+		todo := strings.ReplaceAll(fixture(t, "d.ics"), "d@davenport.test", "reminder@davenport.test")
+		expectStatus(t, "PUT", e.do(request{method: "PUT", path: calHome + "reminders/r.ics", body: todo, header: calICS}), http.StatusCreated)
+
+		cases := []struct {
+			golden, file, path string
+			header             map[string]string
+		}{
+			{"apple-03-calendar-home", "apple-03-calendar-home-propfind.xml", calHome, with(apple, "1")},
+			{"davx5-08-calendar-multiget", "davx5-08-calendar-multiget.xml", personalCal, with(davx5, "0")},
+			{"thunderbird-06-calendar-multiget", "thunderbird-06-calendar-multiget.xml", personalCal, with(thunderbird, "1")},
+		}
+		for _, c := range cases {
+			t.Run(c.golden, func(t *testing.T) {
+				method := "REPORT"
+				if strings.Contains(c.file, "propfind") {
+					method = "PROPFIND"
+				}
+				resp := e.do(request{method: method, path: c.path, body: clientBody(t, c.file), header: c.header})
+				body := expectStatus(t, c.golden, resp, http.StatusMultiStatus)
+				golden(t, "caldav/clients/"+c.golden, canonical(t, body))
+			})
+		}
+	})
+}
