@@ -179,6 +179,11 @@ func TestCardDAVCollections(t *testing.T) {
 					`<D:mkcol xmlns:D="DAV:" xmlns:X="urn:x"><D:set><D:prop><D:resourcetype><D:collection/><X:thing/></D:resourcetype></D:prop></D:set></D:mkcol>`, 403},
 				{"plain-collection", "/dav/addressbooks/alice/bad/",
 					`<D:mkcol xmlns:D="DAV:"><D:set><D:prop><D:resourcetype><D:collection/></D:resourcetype></D:prop></D:set></D:mkcol>`, 403},
+				// RFC 5689 §3: a property that cannot be set fails the MKCOL
+				// with a DAV:mkcol-response, 424 for the rest.
+				{"protected-property", "/dav/addressbooks/alice/bad/",
+					`<D:mkcol ` + cardNS + ` xmlns:CS="http://calendarserver.org/ns/"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype>` +
+						`<D:displayname>Bad</D:displayname><CS:getctag>42</CS:getctag><CR:max-resource-size>1</CR:max-resource-size></D:prop></D:set></D:mkcol>`, 403},
 				{"addressbook-in-calendar-home", "/dav/calendars/alice/bad/",
 					`<D:mkcol ` + cardNS + `><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype></D:prop></D:set></D:mkcol>`, 403},
 			}
