@@ -33,6 +33,13 @@ func FuzzParseObject(f *testing.F) {
 			if !errors.As(err, &ve) {
 				t.Fatalf("error is not a ValidationError: %v", err)
 			}
+			// Stored objects passed validation, but expansion must
+			// not panic on anything the decoder accepts either.
+			if cal, err := decodeCalendar(body); err == nil {
+				lim := Limits{MaxInstances: 200, MaxWork: 5_000}
+				Instances(cal, time.Time{}, time.Time{}, nil, lim)
+				Span(cal, lim)
+			}
 			return
 		}
 		start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)

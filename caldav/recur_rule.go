@@ -97,8 +97,8 @@ func parseRuleText(text string, start dtValue, z *zones, viewer *time.Location) 
 	if err != nil {
 		return nil, bad(err.Error())
 	}
-	if _, err := rrule.NewRRule(*opt); err != nil { // RFC 5545 value bounds
-		return nil, bad(err.Error())
+	if why := checkBounds(opt); why != "" {
+		return nil, bad(why)
 	}
 	if opt.Interval < 0 || opt.Interval > maxInterval {
 		return nil, bad("INTERVAL out of range")
@@ -174,6 +174,48 @@ func parseRuleText(text string, start dtValue, z *zones, viewer *time.Location) 
 		r.bysecond = []int{sw.Second()}
 	}
 	return r, nil
+}
+
+// checkBounds applies the value ranges of RFC 5545 §3.3.10 (recur-rule-part
+// grammar). rrule.NewRRule checks the same, but it also builds the rule,
+// whose time set is the product of BYHOUR, BYMINUTE and BYSECOND with their
+// duplicates: a short hostile rule makes it allocate billions of times.
+func checkBounds(o *rrule.ROption) string {
+	in := func(list []int, lo, hi int, signed bool) bool {
+		for _, v := range list {
+			if signed && v < 0 {
+				v = -v
+			}
+			if v < lo || v > hi {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case !in(o.Bysecond, 0, 60, false): // 60: a leap second
+		return "BYSECOND out of range"
+	case !in(o.Byminute, 0, 59, false):
+		return "BYMINUTE out of range"
+	case !in(o.Byhour, 0, 23, false):
+		return "BYHOUR out of range"
+	case !in(o.Bymonthday, 1, 31, true):
+		return "BYMONTHDAY out of range"
+	case !in(o.Byyearday, 1, 366, true):
+		return "BYYEARDAY out of range"
+	case !in(o.Byweekno, 1, 53, true):
+		return "BYWEEKNO out of range"
+	case !in(o.Bymonth, 1, 12, false):
+		return "BYMONTH out of range"
+	case !in(o.Bysetpos, 1, 366, true):
+		return "BYSETPOS out of range"
+	}
+	for _, w := range o.Byweekday {
+		if n := w.N(); n > 53 || n < -53 {
+			return "BYDAY ordinal out of range"
+		}
+	}
+	return ""
 }
 
 // untilWall converts an UNTIL value into the frame of DTSTART. RFC 5545

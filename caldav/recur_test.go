@@ -410,3 +410,21 @@ func seq(from, to int) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// TestRuleDuplicates: duplicated BY values (which rrule-go multiplies into
+// its time set) cost nothing.
+func TestRuleDuplicates(t *testing.T) {
+	list := strings.Repeat("1,", 600) + "1"
+	rule := "FREQ=YEARLY;BYHOUR=" + list + ";BYMINUTE=" + list + ";BYSECOND=" + list
+	begin := time.Now()
+	spec, err := parseRuleText(rule, dtValue{wall: utc("20240101T000000Z"), kind: kindUTC}, newZones(nil), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.byhour) != 1 || len(spec.byminute) != 1 || len(spec.bysecond) != 1 {
+		t.Fatalf("lists not reduced: %v %v %v", spec.byhour, spec.byminute, spec.bysecond)
+	}
+	if d := time.Since(begin); d > 5*time.Second { // a hang guard
+		t.Fatalf("took %v", d)
+	}
+}
