@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +15,8 @@ import (
 // token. With DAV:limit the answer is cut after nresults changes and marked
 // by a 507 response on the collection itself (§3.6); the returned token
 // resumes exactly after the last change listed, because each modseq stamps
-// one name.
+// one name (floorSuffix keeps such a token servable when it falls behind the
+// pruned tombstones).
 func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource, body *Element) error {
 	if res.Type != ResCollection {
 		return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
@@ -25,13 +27,13 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		return &Error{Status: http.StatusBadRequest, Message: "dav: sync-collection with Depth " + d}
 	}
 	c := res.Collection
-	var since int64
+	var since, floor int64
 	initial := true
 	if tok := body.Child(Name("sync-token")); tok != nil && strings.TrimSpace(tok.Text) != "" {
 		var ok bool
-		since, ok = parseSyncToken(strings.TrimSpace(tok.Text), c)
+		since, floor, ok = parseSyncToken(strings.TrimSpace(tok.Text), c)
 		if !ok {
-			return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("valid-sync-token")), Message: "dav: sync token not valid for this collection"}
+			return invalidSyncToken("dav: sync token not valid for this collection")
 		}
 		initial = false
 	}
@@ -55,6 +57,23 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 	changes, err := h.Store.ListChangesSince(rq.Ctx, c.ID, since, limit, pr.needsBody(h))
 	if err != nil {
 		return err
+	}
+	if !initial {
+		// RFC 6578 §3.2, DAV:valid-sync-token: "A token can become
+		// invalid as the result of being 'out of date' (out of the range
+		// of change history maintained by the server)" — refused, never
+		// answered without a deletion. The token was checked against the
+		// pruned_modseq read when the request began; a prune that
+		// committed between that read and the listing removed tombstones
+		// the listing needed. Read pruned_modseq again now the listing is
+		// done: any prune it could have missed is visible by then.
+		now, err := h.Store.GetCollection(rq.Ctx, c.OwnerID, c.Kind, c.Name)
+		if errors.Is(err, store.ErrNotFound) || err == nil && (now.ID != c.ID || floor < now.PrunedModSeq) {
+			return invalidSyncToken("dav: tombstones pruned during sync-collection")
+		}
+		if err != nil {
+			return err
+		}
 	}
 	ms := NewMultiStatus(w)
 	for i := range changes.Changes {
@@ -80,27 +99,72 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 	}
 	tokenCol := *c
 	tokenCol.ModSeq = changes.ModSeq
-	return ms.Close(SyncToken(&tokenCol))
+	token := SyncToken(&tokenCol)
+	if changes.Truncated {
+		token += floorSuffix(changes.ModSeq, floor, initial, c)
+	}
+	return ms.Close(token)
 }
 
-// parseSyncToken reads a token issued by SyncToken for collection c. A token
-// of another collection, from the future, or older than the pruned
-// tombstones is refused: the client must start a full sync.
-func parseSyncToken(tok string, c *store.Collection) (int64, bool) {
+func invalidSyncToken(msg string) *Error {
+	return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("valid-sync-token")), Message: msg}
+}
+
+// floorSuffix extends the token of a truncated answer, cut after modseq
+// next, when that plain token would be refused at once because tombstones
+// above next are pruned already: an initial sync of a collection whose
+// oldest live members predate the pruning could otherwise never get past
+// its first page (RFC 6578 §3.6 wants a token from which the client
+// continues; a 403 would send it back to a full sync, and the same page).
+//
+// The floor is the lowest modseq above which every deletion the client
+// still needs to hear of lies. A client in an initial sync holds only
+// members that were live when its first page was read, so the deletions it
+// needs are all above the collection's modseq of that moment (c.ModSeq, read
+// before the listing); the pruned tombstones below it are of names it never
+// had. An incremental client needs every deletion above its token. The
+// extended token stays valid while pruned_modseq is at most the floor.
+func floorSuffix(next, floor int64, initial bool, c *store.Collection) string {
+	if initial {
+		floor = c.ModSeq
+	}
+	if next >= c.PrunedModSeq || floor <= next {
+		return ""
+	}
+	return "/" + strconv.FormatInt(floor, 10)
+}
+
+// parseSyncToken reads a token issued by sync-collection for collection c:
+// the modseq to list changes after, and the floor above which the client
+// needs every deletion (the modseq itself, unless floorSuffix extended the
+// token). A token of another collection, from the future, or whose floor is
+// below the pruned tombstones is refused: the client must start a full sync.
+func parseSyncToken(tok string, c *store.Collection) (since, floor int64, ok bool) {
 	rest, ok := strings.CutPrefix(tok, syncTokenPrefix)
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
-	idStr, seqStr, ok := strings.Cut(rest, "/")
-	if !ok {
-		return 0, false
+	parts := strings.Split(rest, "/")
+	if len(parts) != 2 && len(parts) != 3 {
+		return 0, 0, false
 	}
-	id, err1 := strconv.ParseInt(idStr, 10, 64)
-	seq, err2 := strconv.ParseInt(seqStr, 10, 64)
-	if err1 != nil || err2 != nil || id != c.ID || seq < 0 || seq > c.ModSeq || seq < c.PrunedModSeq {
-		return 0, false
+	id, err1 := strconv.ParseInt(parts[0], 10, 64)
+	since, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || id != c.ID || since < 0 {
+		return 0, 0, false
 	}
-	return seq, true
+	floor = since
+	if len(parts) == 3 {
+		f, err := strconv.ParseInt(parts[2], 10, 64)
+		if err != nil || f <= since {
+			return 0, 0, false
+		}
+		floor = f
+	}
+	if floor > c.ModSeq || floor < c.PrunedModSeq {
+		return 0, 0, false
+	}
+	return since, floor, true
 }
 
 func (e *Element) textOr(def string) string {
