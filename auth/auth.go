@@ -1,0 +1,459 @@
+// Package auth authenticates Davenport's users: argon2id password hashing in
+// the PHC string format, HTTP Basic authentication (RFC 7617) as middleware,
+// a short-lived in-memory cache of successful verifications, and throttling
+// of failed attempts.
+//
+// Basic authentication sends the password with every request, and argon2id is
+// slow on purpose (tens of milliseconds). So a success is remembered for a few
+// minutes under an HMAC of the username, the password and the user's stored
+// hashes, with a per-process secret. Every request still reads the user row
+// and its app passwords (cheap indexed reads), and the stored hashes are part
+// of the cache key: a password changed or an app password revoked by any
+// process stops matching on the very next request, in every process. Failed
+// attempts are never cached; they are counted per user and client address and
+// per client address, and past a limit the client is refused without any
+// password check until old failures age out of the window.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Sentinel errors of Authenticate.
+var (
+	// ErrInvalidCredentials: unknown user, wrong password, or credentials
+	// that cannot be valid (empty, too long, control characters). Callers
+	// cannot tell these apart, by design.
+	ErrInvalidCredentials = errors.New("auth: invalid credentials")
+	// ErrThrottled: too many recent failures from this client; no password
+	// was checked. The error is a *ThrottledError carrying the wait.
+	ErrThrottled = errors.New("auth: too many failed attempts")
+)
+
+// ThrottledError is returned while a client is throttled. It matches
+// ErrThrottled with errors.Is.
+type ThrottledError struct {
+	// RetryAfter is how long until the client may try again.
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("auth: too many failed attempts, retry after %s", e.RetryAfter.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrThrottled) true for a ThrottledError.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Users is the part of store.Store the Authenticator reads; store.Store
+// satisfies it.
+type Users interface {
+	GetUser(ctx context.Context, username string) (*store.User, error)
+	ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error)
+}
+
+// Options configure an Authenticator. The zero value gives the defaults noted
+// on each field.
+type Options struct {
+	// Params are the argon2id parameters of the dummy verification run for
+	// unknown usernames, so that a missing user costs as much as a wrong
+	// password. Zero means DefaultParams(), which HashPassword also uses.
+	// Stored hashes are always verified with the parameters they record.
+	Params Params
+	// CacheTTL is how long a successful verification is trusted without
+	// running argon2 again. 0 means 5 minutes; negative disables the cache.
+	CacheTTL time.Duration
+	// CacheSize bounds the success cache. 0 means 10000.
+	CacheSize int
+	// MaxFailures is how many failures one client address may have for one
+	// username within FailureWindow before it is throttled. 0 means 10;
+	// negative disables this limit.
+	MaxFailures int
+	// MaxFailuresPerIP is how many failures one client address may have over
+	// all usernames within FailureWindow (password spraying). 0 means 100;
+	// negative disables this limit. An IPv6 client's whole /64 counts as
+	// one address.
+	MaxFailuresPerIP int
+	// FailureWindow is the sliding window failures are counted in. 0 means
+	// 5 minutes.
+	FailureWindow time.Duration
+	// MaxTracked bounds how many keys each failure counter holds. 0 means
+	// 10000.
+	MaxTracked int
+	// MaxConcurrentVerifications bounds how many argon2 computations run at
+	// once (each holds Params.Memory KiB while it runs); further requests
+	// wait. 0 means runtime.GOMAXPROCS(0).
+	MaxConcurrentVerifications int
+	// TrustedProxies lists the peers whose X-Forwarded-For header is
+	// believed. Empty means the client address is always r.RemoteAddr.
+	TrustedProxies []netip.Prefix
+	// Realm is the Basic realm in WWW-Authenticate. "" means "Davenport".
+	Realm string
+	// Now is the clock. nil means time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultCacheTTL         = 5 * time.Minute
+	DefaultCacheSize        = 10000
+	DefaultMaxFailures      = 10
+	DefaultMaxFailuresPerIP = 100
+	DefaultFailureWindow    = 5 * time.Minute
+	DefaultMaxTracked       = 10000
+	DefaultRealm            = "Davenport"
+)
+
+// Limits on credentials, checked before any lookup.
+const (
+	maxUsernameLen = 256  // bytes
+	maxPasswordLen = 1024 // bytes; argon2 would take more, nobody types more
+)
+
+// Authenticator checks credentials against the store. It is safe for
+// concurrent use.
+type Authenticator struct {
+	users     Users
+	log       *slog.Logger
+	now       func() time.Time
+	secret    []byte
+	dummyHash string
+	realm     string
+	trusted   []netip.Prefix
+	sem       chan struct{}
+	// verify is VerifyPassword; tests wrap it to count verifications.
+	verify func(hash, pw string) (bool, error)
+
+	mu       sync.Mutex
+	cache    *successCache
+	userIP   *limiter // key: username and client address
+	perIP    *limiter // key: client address
+	inflight map[cacheKey]*flight
+}
+
+// flight is one verification in progress; identical concurrent requests (a
+// client opening several connections at once) wait for it instead of each
+// running argon2.
+type flight struct {
+	done chan struct{}
+	ok   bool
+	err  error
+}
+
+// New returns an Authenticator reading users from users (a store.Store).
+// It computes one argon2 hash at opts.Params for the unknown-user path.
+func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error) {
+	if users == nil || logger == nil {
+		return nil, errors.New("auth: new: users and logger are required")
+	}
+	if opts.Params == (Params{}) {
+		opts.Params = DefaultParams()
+	}
+	if err := opts.Params.validate(); err != nil {
+		return nil, fmt.Errorf("auth: new: params: %w", err)
+	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = DefaultCacheTTL
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	if opts.MaxFailures == 0 {
+		opts.MaxFailures = DefaultMaxFailures
+	}
+	if opts.MaxFailuresPerIP == 0 {
+		opts.MaxFailuresPerIP = DefaultMaxFailuresPerIP
+	}
+	if opts.FailureWindow <= 0 {
+		opts.FailureWindow = DefaultFailureWindow
+	}
+	if opts.MaxTracked <= 0 {
+		opts.MaxTracked = DefaultMaxTracked
+	}
+	if opts.MaxConcurrentVerifications <= 0 {
+		opts.MaxConcurrentVerifications = runtime.GOMAXPROCS(0)
+	}
+	if opts.Realm == "" {
+		opts.Realm = DefaultRealm
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret) // never fails (crypto/rand, Go ≥ 1.24)
+	dummy, err := HashPasswordParams(GeneratePassword(), opts.Params)
+	if err != nil {
+		return nil, fmt.Errorf("auth: new: %w", err)
+	}
+	return &Authenticator{
+		users:     users,
+		log:       logger,
+		now:       opts.Now,
+		secret:    secret,
+		dummyHash: dummy,
+		realm:     opts.Realm,
+		trusted:   opts.TrustedProxies,
+		sem:       make(chan struct{}, opts.MaxConcurrentVerifications),
+		verify:    VerifyPassword,
+		cache:     newSuccessCache(opts.CacheTTL, opts.CacheSize),
+		userIP:    newLimiter(opts.MaxFailures, opts.FailureWindow, opts.MaxTracked),
+		perIP:     newLimiter(opts.MaxFailuresPerIP, opts.FailureWindow, opts.MaxTracked),
+		inflight:  make(map[cacheKey]*flight),
+	}, nil
+}
+
+// Authenticate returns the user whose password or one of whose app passwords
+// is password. It fails with ErrInvalidCredentials (never saying whether the
+// user exists), with a *ThrottledError (matching ErrThrottled) when remoteIP
+// has failed too often, or with a wrapped store or context error.
+//
+// The throttle is checked before anything else, the cache included: a cache
+// hit needs the right password, so answering from the cache while throttled
+// would let a throttled client keep testing guesses at memory speed.
+func (a *Authenticator) Authenticate(ctx context.Context, username, password, remoteIP string) (*store.User, error) {
+	ip := ipKey(remoteIP)
+	uk := strconv.Itoa(len(username)) + ":" + username + ip
+
+	a.mu.Lock()
+	now := a.now()
+	blocked, wait := a.userIP.blocked(uk, now)
+	if b2, w2 := a.perIP.blocked(ip, now); b2 {
+		blocked, wait = true, max(wait, w2)
+	}
+	if !blocked {
+		a.userIP.begin(uk)
+		a.perIP.begin(ip)
+	}
+	a.mu.Unlock()
+	if blocked {
+		a.log.Debug("auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	defer func() {
+		a.mu.Lock()
+		a.userIP.end(uk)
+		a.perIP.end(ip)
+		a.mu.Unlock()
+	}()
+
+	if why := checkCredentials(username, password); why != "" {
+		return nil, a.fail(username, remoteIP, uk, ip, why)
+	}
+
+	u, err := a.users.GetUser(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend what a wrong password would cost, so response time does not
+		// tell which usernames exist.
+		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
+			return nil, err
+		}
+		return nil, a.fail(username, remoteIP, uk, ip, "unknown user")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: get user: %w", err)
+	}
+	apps, err := a.users.ListAppPasswords(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list app passwords: %w", err)
+	}
+	cands := make([]candidate, 0, 1+len(apps))
+	if u.PasswordHash != "" {
+		cands = append(cands, candidate{hash: u.PasswordHash})
+	}
+	for _, p := range apps {
+		if p.PasswordHash != "" {
+			cands = append(cands, candidate{hash: p.PasswordHash, appID: p.ID})
+		}
+	}
+	if len(cands) == 0 {
+		// No password at all: nothing can match, but take the usual time.
+		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
+			return nil, err
+		}
+		return nil, a.fail(username, remoteIP, uk, ip, "no password set")
+	}
+	hashes := make([]string, len(cands))
+	for i, c := range cands {
+		hashes[i] = c.hash
+	}
+	key := makeCacheKey(a.secret, u.Username, password, hashes)
+
+	a.mu.Lock()
+	hit := a.cache.hit(key, a.now())
+	if hit {
+		a.userIP.reset(uk)
+	}
+	a.mu.Unlock()
+	if hit {
+		a.log.Debug("auth ok", "user", u.Username, "ip", remoteIP, "cached", true)
+		return u, nil
+	}
+
+	ok, err := a.verifyOnce(ctx, key, u, cands, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, a.fail(username, remoteIP, uk, ip, "wrong password")
+	}
+	a.mu.Lock()
+	a.userIP.reset(uk)
+	a.mu.Unlock()
+	a.log.Debug("auth ok", "user", u.Username, "ip", remoteIP, "cached", false)
+	return u, nil
+}
+
+// Forget drops this process's cached verifications for username. Because the
+// stored hashes are part of every cache key and are read on each request, a
+// changed password already stops matching everywhere on the next request;
+// Forget frees the stale entries at once instead of at their expiry.
+func (a *Authenticator) Forget(username string) {
+	a.mu.Lock()
+	a.cache.forget(username)
+	a.mu.Unlock()
+}
+
+// candidate is one stored hash a password may match.
+type candidate struct {
+	hash  string
+	appID int64 // 0 for the account password
+}
+
+// checkCredentials rejects credentials no account can have, before any
+// lookup. RFC 7617 §2: "The user-id and password MUST NOT contain any control
+// characters"; a user-id containing a colon is invalid.
+func checkCredentials(username, password string) string {
+	switch {
+	case username == "" || password == "":
+		return "empty username or password"
+	case len(username) > maxUsernameLen || len(password) > maxPasswordLen:
+		return "credentials too long"
+	case !utf8.ValidString(username) || !utf8.ValidString(password):
+		return "credentials not UTF-8"
+	case hasControl(username) || hasControl(password):
+		return "control character in credentials"
+	}
+	return ""
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// logName bounds an attacker-chosen username before it reaches the log.
+func logName(username string) string {
+	const n = 64
+	if len(username) <= n {
+		return username
+	}
+	for i := n; i > 0; i-- {
+		if utf8.RuneStart(username[i]) {
+			return username[:i] + "…"
+		}
+	}
+	return ""
+}
+
+// fail records a failed attempt and returns ErrInvalidCredentials. The
+// password is never logged, nor anything derived from it.
+func (a *Authenticator) fail(username, remoteIP, uk, ip, reason string) error {
+	now := a.now()
+	a.mu.Lock()
+	userLimit := a.userIP.fail(uk, now)
+	ipLimit := a.perIP.fail(ip, now)
+	a.mu.Unlock()
+	a.log.Info("auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
+	if userLimit {
+		a.log.Info("auth throttling user at address", "user", logName(username), "ip", remoteIP,
+			"failures", a.userIP.limit, "window", a.userIP.width*nBuckets)
+	}
+	if ipLimit {
+		a.log.Info("auth throttling address", "ip", remoteIP,
+			"failures", a.perIP.limit, "window", a.perIP.width*nBuckets)
+	}
+	return ErrInvalidCredentials
+}
+
+// verifyOnce checks password against cands, sharing the work with identical
+// concurrent requests, and caches a success.
+func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, u *store.User, cands []candidate, password string) (bool, error) {
+	for {
+		a.mu.Lock()
+		f, waiting := a.inflight[key]
+		if !waiting {
+			f = &flight{done: make(chan struct{})}
+			a.inflight[key] = f
+		}
+		a.mu.Unlock()
+
+		if waiting {
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+			if f.err != nil && ctx.Err() == nil {
+				continue // the leader's request was cancelled, not ours
+			}
+			return f.ok, f.err
+		}
+
+		f.ok, f.err = a.verifyAll(ctx, u, cands, password)
+		a.mu.Lock()
+		delete(a.inflight, key)
+		if f.ok {
+			a.cache.add(key, u.Username, a.now())
+		}
+		a.mu.Unlock()
+		close(f.done)
+		return f.ok, f.err
+	}
+}
+
+// verifyAll tries the account password, then each app password. A stored
+// hash that does not parse is logged and skipped: one corrupt app password
+// must not lock the user out.
+func (a *Authenticator) verifyAll(ctx context.Context, u *store.User, cands []candidate, password string) (bool, error) {
+	for _, c := range cands {
+		ok, err := a.check(ctx, c.hash, password)
+		switch {
+		case err == nil && ok:
+			return true, nil
+		case errors.Is(err, ErrMalformedHash):
+			a.log.Error("stored password hash unusable", "user", u.Username, "app_password_id", c.appID, "err", err)
+		case err != nil:
+			return false, err // the request's context ended
+		}
+	}
+	return false, nil
+}
+
+// check runs one verification under the concurrency bound.
+func (a *Authenticator) check(ctx context.Context, hash, password string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	select {
+	case a.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-a.sem }()
+	return a.verify(hash, password)
+}
