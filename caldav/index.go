@@ -18,6 +18,10 @@ const floatingSlack = 14 * time.Hour
 // matches a range ending at T), and instants have whole seconds.
 const spanPadding = time.Second
 
+// spanMaxInstances is the most instances Span expands before it gives up
+// the last end.
+const spanMaxInstances = 20_000
+
 // Span returns the span of all instances of the calendar object cal for SQL
 // narrowing (store.Object.FirstStart/LastEnd): every instance that the exact
 // RFC 4791 §9.9 test can match against any range lies within [first, last],
@@ -59,6 +63,11 @@ func span(cal *ical.Calendar, lim Limits, z *zones) (first, last *time.Time) {
 	if openEnded(cal) {
 		return fallback()
 	}
+	// The span needs every instance once, at write time: allow more of
+	// them than a query would (20 years of a daily event), within the
+	// same work budget.
+	lim = lim.orDefault()
+	lim.MaxInstances = max(lim.MaxInstances, spanMaxInstances)
 	ins, err := instances(newExpanderZones(cal, z, time.UTC, lim), time.Time{}, time.Time{})
 	if err != nil || len(ins) == 0 {
 		// No instance at all (a VJOURNAL without DTSTART, a set whose

@@ -84,6 +84,11 @@ func TestSpan(t *testing.T) {
 			first: "20240109T085959Z", last: "20240110T110001Z",
 		},
 		{
+			name:  "20 years of a daily event still has an end",
+			body:  calText("BEGIN:VEVENT", "UID:a", "DTSTART:20240110T100000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=7300", "END:VEVENT"),
+			first: "20240110T095959Z", last: "20440104T110001Z",
+		},
+		{
 			name:  "too many instances to expand: earliest start, open end",
 			body:  calText("BEGIN:VEVENT", "UID:a", "DTSTART:20240110T100000Z", "RRULE:FREQ=MINUTELY;COUNT=1000000", "END:VEVENT"),
 			first: "20240110T095959Z", last: "open",
