@@ -272,12 +272,6 @@ func (x *expander) charge(n int) error {
 	return nil
 }
 
-// Far bounds used for open ranges; times outside them are not expanded.
-var (
-	farPast   = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	farFuture = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
-)
-
 // expandGroup expands one master with its overrides, grouped by UID when the
 // input mixes several (an unvalidated calendar).
 func (x *expander) expandGroup(comps []*ical.Component, start, end time.Time) ([]Instance, error) {
@@ -309,11 +303,10 @@ func (x *expander) expandGroup(comps []*ical.Component, start, end time.Time) ([
 
 // override is a component with a RECURRENCE-ID.
 type override struct {
-	comp    *ical.Component
-	rid     time.Time // absolute
-	ridWall time.Time // calendar fields as written, for floating matches
-	future  bool      // RANGE=THISANDFUTURE
-	shape   *shape
+	comp   *ical.Component
+	rid    time.Time // absolute
+	future bool      // RANGE=THISANDFUTURE
+	shape  *shape
 }
 
 func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]Instance, error) {
@@ -336,11 +329,10 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 			continue
 		}
 		overrides = append(overrides, override{
-			comp:    c,
-			rid:     rv.abs(x.viewer),
-			ridWall: rv.wall,
-			future:  strings.EqualFold(ridProp.Params.Get(ical.ParamRange), "THISANDFUTURE"),
-			shape:   sh,
+			comp:   c,
+			rid:    rv.abs(x.viewer),
+			future: strings.EqualFold(ridProp.Params.Get(ical.ParamRange), "THISANDFUTURE"),
+			shape:  sh,
 		})
 	}
 	sort.SliceStable(overrides, func(i, j int) bool { return overrides[i].rid.Before(overrides[j].rid) })
@@ -453,15 +445,4 @@ func lastFuture(overrides []override, rid time.Time) *override {
 		}
 	}
 	return f
-}
-
-// timeOrZero guards against instants outside the supported years.
-func clampTime(t time.Time) time.Time {
-	if t.Before(farPast) {
-		return farPast
-	}
-	if t.After(farFuture) {
-		return farFuture
-	}
-	return t
 }

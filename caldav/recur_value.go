@@ -215,17 +215,12 @@ type duration struct {
 func (d duration) isZero() bool   { return d.days == 0 && d.secs == 0 }
 func (d duration) negative() bool { return d.days < 0 || d.secs < 0 }
 func (d duration) neg() duration  { return duration{-d.days, -d.secs} }
-func (d duration) String() string { return fmt.Sprintf("%dd%ds", d.days, d.secs) }
 func durSeconds(s int64) duration { return duration{secs: s} }
 func durDays(n int) duration      { return duration{days: n} }
 
 // approx returns d with days as 25 hours: at least as long as any day.
 func (d duration) approx() time.Duration {
 	return time.Duration(d.days)*25*time.Hour + time.Duration(d.secs)*time.Second
-}
-
-func (d duration) add(wall time.Time) time.Time {
-	return wall.AddDate(0, 0, d.days).Add(time.Duration(d.secs) * time.Second)
 }
 
 // maxDurationSeconds bounds durations to about 300 years, far beyond any

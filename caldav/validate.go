@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"strings"
 	"time"
@@ -42,13 +43,13 @@ type ParsedObject struct {
 	Cal       *ical.Calendar
 	UID       string
 	Component string // VEVENT, VTODO, VJOURNAL or VFREEBUSY
-	// FirstStart and LastEnd bound the span of all instances (see
-	// index.go for the exact contract); nil is unbounded on that side.
+	// FirstStart and LastEnd bound the span of all instances, as Span
+	// computes it; nil is unbounded on that side.
 	FirstStart *time.Time
 	LastEnd    *time.Time
 }
 
-// DefaultComponents are the components a calendar accepts when its
+// defaultComponents are the components a calendar accepts when its
 // supported-calendar-component-set was not set.
 var defaultComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal}
 
@@ -106,12 +107,12 @@ func checkContentType(ct string) error {
 // (VCALENDAR/VEVENT/VALARM, VCALENDAR/VTIMEZONE/STANDARD).
 const maxNesting = 8
 
-// decodeCalendar parses exactly one VCALENDAR. RFC 4791 §4.1: "Calendar
-// object resources contained in calendar collections MUST NOT specify the
-// iCalendar METHOD property" and hold one VCALENDAR; unparsable data fails
+// decodeCalendar parses exactly one VCALENDAR. Unparsable data fails
 // valid-calendar-data (RFC 4791 §5.3.2.1: "The resource submitted in the PUT
 // request, or targeted by a COPY or MOVE request, MUST be valid data for the
-// media type being specified").
+// media type being specified"); a second VCALENDAR fails
+// valid-calendar-object-resource, since a calendar object resource is one
+// iCalendar object (RFC 4791 §4.1).
 func decodeCalendar(body []byte) (cal *ical.Calendar, err error) {
 	if !utf8.Valid(body) {
 		return nil, invalid(CondValidCalendarData, "body is not UTF-8")
@@ -135,7 +136,7 @@ func decodeCalendar(body []byte) (cal *ical.Calendar, err error) {
 	// calendar object resource holds exactly one.
 	if _, err := dec.Decode(); err == nil {
 		return nil, invalid(CondValidCalendarObjectResource, "more than one VCALENDAR")
-	} else if !errors.Is(err, errEOF) && !isEOF(err) {
+	} else if !errors.Is(err, io.EOF) {
 		return nil, invalid(CondValidCalendarData, "trailing data: %v", err)
 	}
 	return cal, nil

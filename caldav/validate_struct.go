@@ -2,17 +2,12 @@ package caldav
 
 import (
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
 )
-
-var errEOF = io.EOF
-
-func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
 // mainComponents are the components a calendar object resource is about
 // (RFC 4791 §4.1); VTIMEZONE only supports them.
