@@ -222,7 +222,7 @@ func TestAuthenticate(t *testing.T) {
 			wantErr: ErrInvalidCredentials, wantVerifies: 0,
 		},
 		{
-			name: "corrupt account hash, valid app password",
+			name:  "corrupt account hash, valid app password",
 			setup: func(h *harness) { h.users.setHash("bob", "$argon2id$garbage") },
 			user:  "bob", pw: "bob-phone",
 			wantUser: "bob", wantVerifies: 2,
