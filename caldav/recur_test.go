@@ -188,6 +188,13 @@ func TestInstances(t *testing.T) {
 			},
 		},
 		{
+			name: "all-day EXDATE list and a moved all-day override", file: "recur/allday-exdate.ics", loc: "America/New_York",
+			want: []string{
+				"20240401T040000Z/20240402T040000Z holiday allday",
+				"20240405T040000Z/20240407T040000Z moved holiday allday",
+			},
+		},
+		{
 			name: "floating times read in the calendar's zone", file: "recur/floating.ics", loc: "Asia/Tokyo",
 			want: []string{
 				"20240101T000000Z/20240101T003000Z float",
