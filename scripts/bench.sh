@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: Davenport on its embedded store, Davenport on
+# PostgreSQL and Radicale, driven by cmd/davbench with the same workloads,
+# then the ratios Davenport/Radicale (issue 7). See docs/performance.md.
+#
+#   scripts/bench.sh                  N = 1,000 and 10,000 for all three (~20 min)
+#   BENCH_BIG=1 scripts/bench.sh      also N = 100,000 for Davenport alone (+~30 min)
+#
+# Knobs (environment):
+#   BENCH_SIZES="1000 10000"     N for every server
+#   BENCH_BIG=0                  1: also BENCH_BIG_N for Davenport, and the flatness check
+#   BENCH_BIG_N=100000
+#   BENCH_TARGETS="radicale sqlite postgres"   which servers to run
+#   BENCH_DURATION=10s           time per workload (requests in flight finish)
+#   BENCH_CONCURRENCY=8          concurrent requests
+#   BENCH_SEED=1                 data generator seed
+#   BENCH_RADICALE_SEED_TIME=90s Radicale's PUT seeding is O(N) per item (every new
+#                                UID is checked against all items), so after this
+#                                long the rest is stored by one whole-collection PUT
+#   BENCH_OUT=DIR                results: JSON, tables, ratios, server logs
+#                                (default /tmp/davenport-bench-YYYYmmdd-HHMMSS, kept)
+#
+# Needs Go; installs Debian's radicale (and eatmydata) when missing and run as
+# root; PostgreSQL comes from scripts/pg.sh. Every server listens on 127.0.0.1
+# only, is stopped by its PID, and its data lives in a temporary directory
+# removed on exit, also on Ctrl-C.
+set -euo pipefail
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+say() { echo "bench.sh: $*" >&2; }
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+sizes=${BENCH_SIZES:-1000 10000}
+big=${BENCH_BIG:-0}
+big_n=${BENCH_BIG_N:-100000}
+targets=${BENCH_TARGETS:-radicale sqlite postgres}
+duration=${BENCH_DURATION:-10s}
+concurrency=${BENCH_CONCURRENCY:-8}
+seed=${BENCH_SEED:-1}
+radicale_seed_time=${BENCH_RADICALE_SEED_TIME:-90s}
+out=${BENCH_OUT:-/tmp/davenport-bench-$(date +%Y%m%d-%H%M%S)}
+
+work=$(mktemp -d /tmp/davenport-bench-work.XXXXXX)
+chmod 755 "$work" # the PostgreSQL cluster below runs as the postgres user
+server_pid=""
+pg_dir=""
+
+cleanup() {
+	local rc=$?
+	if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	if [[ -n "$pg_dir" ]]; then
+		"$root/scripts/pg.sh" stop "$pg_dir" || true
+	fi
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+has_target() { [[ " $targets " == *" $1 "* ]]; }
+
+# --- tools ------------------------------------------------------------------
+
+mkdir -p "$out"
+say "results in $out"
+(cd "$root" && go build -o "$work/davenport" ./cmd/davenport && go build -o "$work/davbench" ./cmd/davbench) ||
+	die "build failed"
+
+eatmydata=""
+if has_target radicale; then
+	if ! command -v radicale >/dev/null 2>&1 || ! command -v eatmydata >/dev/null 2>&1; then
+		if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+			say "installing radicale and eatmydata with apt-get"
+			export DEBIAN_FRONTEND=noninteractive
+			apt-get update >&2
+			apt-get install -y --no-install-recommends radicale eatmydata >&2 ||
+				apt-get install -y --no-install-recommends radicale >&2 || true
+		fi
+	fi
+	command -v radicale >/dev/null 2>&1 || die "radicale is not installed (apt-get install radicale), or leave it out of BENCH_TARGETS"
+	# Radicale fsyncs every write and has no setting to stop it; Davenport's
+	# embedded store commits without fsync (WAL, synchronous=NORMAL) and the
+	# bench cluster runs with fsync=off. eatmydata levels that field.
+	if command -v eatmydata >/dev/null 2>&1; then
+		eatmydata=eatmydata
+	else
+		say "eatmydata missing: Radicale runs with fsync on every write"
+	fi
+fi
+
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "nproc: $(nproc)"
+	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+	echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+	echo "kernel: $(uname -sr)"
+	echo "go: $(go version)"
+	if has_target radicale; then echo "radicale: $(radicale --version 2>&1)${eatmydata:+ (under eatmydata)}"; fi
+	echo "sizes: $sizes; big: $big ($big_n); duration: $duration; concurrency: $concurrency; seed: $seed"
+	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$out/machine.txt" >&2
+
+# --- servers ----------------------------------------------------------------
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		port_in_use "$p" || { echo "$p"; return 0; }
+	done
+	die "no free port"
+}
+
+# wait_listening PORT: until something accepts on it, while the server lives.
+wait_listening() {
+	local port=$1
+	for _ in $(seq 1 600); do
+		port_in_use "$port" && return 0
+		kill -0 "$server_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+
+# start_server TARGET DIR: sets server_pid and port.
+start_server() {
+	local target=$1 dir=$2
+	mkdir -p "$dir"
+	port=$(free_port)
+	case "$target" in
+	sqlite | postgres)
+		local db="$dir/davenport.db"
+		if [[ "$target" == postgres ]]; then
+			pg_dir="$dir/pg"
+			db=$("$root/scripts/pg.sh" start "$pg_dir")
+		fi
+		DAVENPORT_ADMIN_PASSWORD=$password "$work/davenport" serve --listen "127.0.0.1:$port" \
+			--database "$db" --log-level warn >"$dir/server.log" 2>&1 &
+		server_pid=$!
+		;;
+	radicale)
+		printf 'admin:%s\n' "$password" >"$dir/users"
+		cat >"$dir/config" <<-EOF
+			[server]
+			hosts = 127.0.0.1:$port
+			max_connections = $((2 * concurrency))
+			ssl = False
+			[auth]
+			type = htpasswd
+			htpasswd_filename = $dir/users
+			htpasswd_encryption = plain
+			delay = 0
+			[rights]
+			type = owner_only
+			[storage]
+			type = multifilesystem
+			filesystem_folder = $dir/collections
+			[web]
+			type = none
+			[logging]
+			level = warning
+		EOF
+		# Debian's /etc/radicale/config is read first; this file overrides
+		# every option that matters. eatmydata execs, so $! is Radicale.
+		$eatmydata radicale --config "$dir/config" >"$dir/server.log" 2>&1 &
+		server_pid=$!
+		;;
+	esac
+	wait_listening "$port" || { tail -n 20 "$dir/server.log" >&2; die "$target did not start"; }
+}
+
+stop_server() {
+	if [[ -n "$server_pid" ]]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+		server_pid=""
+	fi
+	if [[ -n "$pg_dir" ]]; then
+		"$root/scripts/pg.sh" stop "$pg_dir"
+		pg_dir=""
+	fi
+}
+
+label_of() {
+	case "$1" in
+	sqlite) echo davenport-sqlite ;;
+	postgres) echo davenport-postgres ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# bench TARGET N: one fresh server, one davbench run.
+bench() {
+	local target=$1 n=$2 label
+	label=$(label_of "$target")
+	local dir="$work/$label-$n"
+	say "== $label, N=$n"
+	start_server "$target" "$dir"
+	local extra=()
+	if [[ "$target" == radicale ]]; then
+		extra=(--seed-timeout "$radicale_seed_time" --fill collection-put)
+	fi
+	local rc=0
+	DAVBENCH_PASSWORD=$password "$work/davbench" --url "http://127.0.0.1:$port/" --user admin \
+		--n "$n" --concurrency "$concurrency" --duration "$duration" --seed "$seed" \
+		--pid "$server_pid" --label "$label" --json "$out/$label-n$n.json" "${extra[@]}" \
+		>"$out/$label-n$n.txt" 2>"$out/$label-n$n.log" || rc=$?
+	cat "$out/$label-n$n.txt"
+	cp "$dir/server.log" "$out/$label-n$n.server.log" 2>/dev/null || true
+	stop_server
+	[[ $rc -eq 0 ]] || { tail -n 20 "$out/$label-n$n.log" >&2; say "davbench failed against $label at N=$n (exit $rc)"; }
+	return 0
+}
+
+# --- runs -------------------------------------------------------------------
+
+start=$(date +%s)
+for n in $sizes; do
+	for t in radicale sqlite postgres; do
+		if has_target "$t"; then bench "$t" "$n"; fi
+	done
+	if has_target radicale && [[ -f "$out/radicale-n$n.json" ]]; then
+		cands=()
+		for t in sqlite postgres; do
+			f="$out/$(label_of "$t")-n$n.json"
+			if has_target "$t" && [[ -f "$f" ]]; then cands+=("$f"); fi
+		done
+		if [[ ${#cands[@]} -gt 0 ]]; then
+			"$work/davbench" compare "$out/radicale-n$n.json" "${cands[@]}" | tee "$out/ratios-n$n.txt"
+		fi
+	fi
+done
+
+if [[ "$big" == 1 ]]; then
+	small=$(echo "$sizes" | tr ' ' '\n' | sort -n | head -n 1)
+	for t in sqlite postgres; do
+		has_target "$t" || continue
+		bench "$t" "$big_n"
+		label=$(label_of "$t")
+		if [[ -f "$out/$label-n$small.json" && -f "$out/$label-n$big_n.json" ]]; then
+			"$work/davbench" flat "$out/$label-n$small.json" "$out/$label-n$big_n.json" | tee "$out/flat-$label.txt"
+		fi
+	done
+fi
+
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt" >&2
+say "done in $(($(date +%s) - start)) s; results in $out"
