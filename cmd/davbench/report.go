@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -175,18 +174,19 @@ const (
 	verdictNone   verdict = "not measured"
 )
 
-// speedupVerdict judges a workload of candidate c against peer p: the
-// throughput ratio c/p and the p50 ratio c/p, and whether the target holds.
+// speedupVerdict judges a workload of candidate c against peer p: how many
+// times the peer's throughput c reaches, how many times faster its p50 is,
+// and whether either reaches the target.
 func speedupVerdict(c, p Result) (thr, lat float64, v verdict) {
 	if c.Failure != "" || c.Ops == 0 || p.Ops == 0 {
 		// A failure of the peer leaves nothing to compare with either.
 		return 0, 0, verdictFailed
 	}
 	thr = c.OpsPerSec / p.OpsPerSec
-	if p.P50Ms > 0 {
-		lat = c.P50Ms / p.P50Ms
+	if c.P50Ms > 0 {
+		lat = p.P50Ms / c.P50Ms
 	}
-	if thr >= targetSpeedup || (lat > 0 && lat <= 1/targetSpeedup) {
+	if thr >= targetSpeedup || lat >= targetSpeedup {
 		return thr, lat, verdictMet
 	}
 	return thr, lat, verdictMissed
@@ -197,31 +197,25 @@ var errCompareUsage = errors.New("usage: davbench compare PEER.json CANDIDATE.js
 // compareReports prints each candidate's ratios against the peer (issue 7:
 // every workload ≥ 20× the peer's throughput or ≤ 1/20 of its p50).
 func compareReports(w io.Writer, peer *Report, cands []*Report) {
-	fmt.Fprintf(w, "ratios candidate/%s at N=%d (target: throughput ×%.0f or p50 ×1/%.0f)\n",
-		peer.Label, peer.N, targetSpeedup, targetSpeedup)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprint(tw, "workload\t"+peer.Label+" ops/s\t"+peer.Label+" p50 ms")
 	for _, c := range cands {
-		fmt.Fprintf(tw, "\t%s ops/s\t%s p50 ms\tthroughput ×\tp50 ×\ttarget", c.Label, c.Label)
-	}
-	fmt.Fprintln(tw)
-	for _, p := range peer.Results {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.2f", p.Workload, p.OpsPerSec, p.P50Ms)
-		if p.Failure != "" {
-			fmt.Fprintf(tw, " (peer failed)")
-		}
-		for _, c := range cands {
+		fmt.Fprintf(w, "%s / %s at N=%d (target: throughput ×%.0f, or p50 %.0f× lower)\n",
+			c.Label, peer.Label, peer.N, targetSpeedup, targetSpeedup)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "workload\t%s ops/s\t%s ops/s\tthroughput ×\t%s p50 ms\t%s p50 ms\tp50 lower ×\ttarget\n",
+			peer.Label, c.Label, peer.Label, c.Label)
+		for _, p := range peer.Results {
 			r, ok := c.result(p.Workload)
 			if !ok {
-				fmt.Fprintf(tw, "\t-\t-\t-\t-\t%s", verdictNone)
+				fmt.Fprintf(tw, "%s\t%.1f\t-\t-\t%.2f\t-\t-\t%s\n", p.Workload, p.OpsPerSec, p.P50Ms, verdictNone)
 				continue
 			}
 			thr, lat, v := speedupVerdict(r, p)
-			fmt.Fprintf(tw, "\t%.1f\t%.2f\t%s\t%s\t%s", r.OpsPerSec, r.P50Ms, ratio(thr), ratio(lat), v)
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%s\t%.2f\t%.2f\t%s\t%s\n",
+				p.Workload, p.OpsPerSec, r.OpsPerSec, ratio(thr), p.P50Ms, r.P50Ms, ratio(lat), v)
 		}
-		fmt.Fprintln(tw)
+		tw.Flush()
+		fmt.Fprintln(w)
 	}
-	tw.Flush()
 }
 
 // flatWorkloads are the requests whose cost must not grow with N.
@@ -265,11 +259,12 @@ func flatReports(w io.Writer, small, big *Report) {
 }
 
 func ratio(x float64) string {
-	if x == 0 {
+	switch {
+	case x == 0:
 		return "-"
-	}
-	if x >= 10 {
+	case x >= 10:
 		return fmt.Sprintf("%.0f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
 	}
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".")
 }

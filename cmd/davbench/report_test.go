@@ -101,7 +101,7 @@ func TestSpeedupVerdict(t *testing.T) {
 	}{
 		{"20x throughput", Result{Ops: 1, OpsPerSec: 200, P50Ms: 50}, 20, verdictMet},
 		{"p50 at 1/20 suffices", Result{Ops: 1, OpsPerSec: 50, P50Ms: 5}, 5, verdictMet},
-		{"neither", Result{Ops: 1, OpsPerSec: 190, P50Ms: 6}, 19, verdictMissed},
+		{"neither", Result{Ops: 1, OpsPerSec: 190, P50Ms: 5.1}, 19, verdictMissed},
 		{"candidate failed", Result{Ops: 5, OpsPerSec: 1000, P50Ms: 1, Failure: "x"}, 0, verdictFailed},
 		{"nothing measured", Result{}, 0, verdictFailed},
 	}
