@@ -237,7 +237,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	}
 	a.mu.Unlock()
 	if blocked {
-		a.log.Debug("auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
+		a.log.DebugContext(ctx, "auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
 	defer func() {
@@ -248,7 +248,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	}()
 
 	if why := checkCredentials(username, password); why != "" {
-		return nil, a.fail(username, remoteIP, uk, ip, why)
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, why)
 	}
 
 	u, err := a.users.GetUser(ctx, username)
@@ -258,7 +258,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
 			return nil, err
 		}
-		return nil, a.fail(username, remoteIP, uk, ip, "unknown user")
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, "unknown user")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: get user: %w", err)
@@ -281,7 +281,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
 			return nil, err
 		}
-		return nil, a.fail(username, remoteIP, uk, ip, "no password set")
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, "no password set")
 	}
 	hashes := make([]string, len(cands))
 	for i, c := range cands {
@@ -296,7 +296,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	}
 	a.mu.Unlock()
 	if hit {
-		a.log.Debug("auth ok", "user", u.Username, "ip", remoteIP, "cached", true)
+		a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", true)
 		return u, nil
 	}
 
@@ -305,12 +305,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		return nil, err
 	}
 	if !ok {
-		return nil, a.fail(username, remoteIP, uk, ip, "wrong password")
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, "wrong password")
 	}
 	a.mu.Lock()
 	a.userIP.reset(uk)
 	a.mu.Unlock()
-	a.log.Debug("auth ok", "user", u.Username, "ip", remoteIP, "cached", false)
+	a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", false)
 	return u, nil
 }
 
@@ -372,19 +372,19 @@ func logName(username string) string {
 
 // fail records a failed attempt and returns ErrInvalidCredentials. The
 // password is never logged, nor anything derived from it.
-func (a *Authenticator) fail(username, remoteIP, uk, ip, reason string) error {
+func (a *Authenticator) fail(ctx context.Context, username, remoteIP, uk, ip, reason string) error {
 	now := a.now()
 	a.mu.Lock()
 	userLimit := a.userIP.fail(uk, now)
 	ipLimit := a.perIP.fail(ip, now)
 	a.mu.Unlock()
-	a.log.Info("auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
+	a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
 	if userLimit {
-		a.log.Info("auth throttling user at address", "user", logName(username), "ip", remoteIP,
+		a.log.InfoContext(ctx, "auth throttling user at address", "user", logName(username), "ip", remoteIP,
 			"failures", a.userIP.limit, "window", a.userIP.width*nBuckets)
 	}
 	if ipLimit {
-		a.log.Info("auth throttling address", "ip", remoteIP,
+		a.log.InfoContext(ctx, "auth throttling address", "ip", remoteIP,
 			"failures", a.perIP.limit, "window", a.perIP.width*nBuckets)
 	}
 	return ErrInvalidCredentials
@@ -436,7 +436,7 @@ func (a *Authenticator) verifyAll(ctx context.Context, u *store.User, cands []ca
 		case err == nil && ok:
 			return true, nil
 		case errors.Is(err, ErrMalformedHash):
-			a.log.Error("stored password hash unusable", "user", u.Username, "app_password_id", c.appID, "err", err)
+			a.log.ErrorContext(ctx, "stored password hash unusable", "user", u.Username, "app_password_id", c.appID, "err", err)
 		case err != nil:
 			return false, err // the request's context ended
 		}

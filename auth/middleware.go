@@ -54,11 +54,11 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		username, password, res := parseBasic(r.Header.Values("Authorization"))
 		switch res {
 		case basicMissing:
-			a.log.Debug("auth required", "ip", ip, "method", r.Method, "path", r.URL.Path)
+			a.log.DebugContext(r.Context(), "auth required", "ip", ip, "method", r.Method, "path", r.URL.Path)
 			a.challenge(w, "authentication required")
 			return
 		case basicMalformed:
-			a.log.Info("auth failed", "ip", ip, "reason", "malformed authorization header")
+			a.log.InfoContext(r.Context(), "auth failed", "ip", ip, "reason", "malformed authorization header")
 			a.challenge(w, "malformed authorization header")
 			return
 		}
@@ -74,10 +74,10 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 			textError(w, http.StatusTooManyRequests, "too many failed login attempts, retry later")
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			a.log.Debug("auth abandoned", "ip", ip, "err", err)
+			a.log.DebugContext(r.Context(), "auth abandoned", "ip", ip, "err", err)
 			textError(w, http.StatusServiceUnavailable, "request ended")
 		default:
-			a.log.Error("auth lookup failed", "user", logName(username), "ip", ip, "err", err)
+			a.log.ErrorContext(r.Context(), "auth lookup failed", "user", logName(username), "ip", ip, "err", err)
 			textError(w, http.StatusInternalServerError, "internal error")
 		}
 	})
