@@ -74,18 +74,20 @@ func cardMultiget(prop string, hrefs ...string) string {
 	return b.String()
 }
 
-// TestCardDAVReports pins every addressbook-query and addressbook-multiget
-// shape on the fixture address book. want lists the hrefs (names) the 207
-// must hold, so a golden rewritten by -update cannot silently accept a
-// wrong match set.
-func TestCardDAVReports(t *testing.T) {
-	type rc struct {
-		golden, body, depth string
-		header              map[string]string
-		want                []string // names in the answer; nil skips the check
-	}
+// cardReportCase is one REPORT on the fixture address book and its answer.
+type cardReportCase struct {
+	golden, body, depth string
+	header              map[string]string
+	want                []string // names in the answer; nil skips the check
+}
+
+// cardReportCases are every addressbook-query and addressbook-multiget
+// shape, shared by TestCardDAVReports and the seeds of
+// FuzzAddressbookQueryBody.
+func cardReportCases() []cardReportCase {
+	type rc = cardReportCase
 	all := []string{"a.vcf", "climbing.vcf", "taro.vcf", "v102.vcf", "v104.vcf", "v106.vcf", "zoe.vcf"}
-	cases := []rc{
+	return []rc{
 		// RFC 6352 §8.6.3 and §8.6.4 verbatim.
 		{golden: "query-rfc6352-8.6.3-nickname", body: cardRFCQueryNickname, depth: "1", want: []string{"v102.vcf"}},
 		{golden: "query-rfc6352-8.6.4-fn-or-email", body: cardRFCQueryDaboo, depth: "1", want: []string{"v102.vcf", "v104.vcf"}},
@@ -195,6 +197,14 @@ func TestCardDAVReports(t *testing.T) {
 			body: strings.Replace(cardClientBody("davx5-10-addressbook-multiget-vcard4.xml"), "</href>",
 				"</href><href>"+contactsPath+"taro.vcf</href><href>"+contactsPath+"zoe.vcf</href><href>"+contactsPath+"gone.vcf</href>", 1)},
 	}
+}
+
+// TestCardDAVReports pins every addressbook-query and addressbook-multiget
+// shape on the fixture address book. want lists the hrefs (names) the 207
+// must hold, so a golden rewritten by -update cannot silently accept a
+// wrong match set.
+func TestCardDAVReports(t *testing.T) {
+	cases := cardReportCases()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		e.cardPutFixtures()
@@ -258,10 +268,34 @@ func cardCheckHrefs(t *testing.T, canon string, want []string) {
 // precondition in an XML error body, and requests that ask nothing odd but
 // target the wrong resource get a clear status.
 func TestCardDAVReportErrors(t *testing.T) {
-	cases := []struct {
-		golden, path, body, depth string
-		status                    int
-	}{
+	cases := cardReportErrorCases()
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.cardPutFixtures()
+		for _, c := range cases {
+			t.Run(c.golden, func(t *testing.T) {
+				resp := e.do(request{method: "REPORT", path: c.path, body: c.body, header: map[string]string{"Depth": c.depth, "Content-Type": "application/xml"}})
+				golden(t, "carddav/"+c.golden, cardError(t, resp, c.status))
+			})
+		}
+		// Bodies that are not what they claim: 400 without an XML body.
+		for _, c := range cardReportBadBodies() {
+			resp := e.do(request{method: "REPORT", path: contactsPath, body: c.body, header: map[string]string{"Depth": "1"}})
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s: %d, want 400", c.name, resp.StatusCode)
+			}
+		}
+	})
+}
+
+// cardReportErrorCase is a REPORT refused with a precondition.
+type cardReportErrorCase struct {
+	golden, path, body, depth string
+	status                    int
+}
+
+func cardReportErrorCases() []cardReportErrorCase {
+	return []cardReportErrorCase{
 		// RFC 6352 §8.3: an unknown collation is CARDDAV:supported-collation.
 		{"error-unsupported-collation", contactsPath, cardQuery(cardETagProp, cardTextMatch("FN", `collation="i;klingon"`, "x"), ""), "1", 403},
 		// §8.6: what the server cannot filter on is CARDDAV:supported-filter.
@@ -278,27 +312,15 @@ func TestCardDAVReportErrors(t *testing.T) {
 		{"error-addressbook-query-on-calendar", "/dav/calendars/alice/personal/", cardQuery(cardETagProp, `<CR:filter/>`, ""), "1", 403},
 		{"error-addressbook-query-on-home", "/dav/addressbooks/alice/", cardQuery(cardETagProp, `<CR:filter/>`, ""), "1", 403},
 	}
-	testdb.Each(t, func(t *testing.T, st store.Store) {
-		e := newEnv(t, st)
-		e.cardPutFixtures()
-		for _, c := range cases {
-			t.Run(c.golden, func(t *testing.T) {
-				resp := e.do(request{method: "REPORT", path: c.path, body: c.body, header: map[string]string{"Depth": c.depth, "Content-Type": "application/xml"}})
-				golden(t, "carddav/"+c.golden, cardError(t, resp, c.status))
-			})
-		}
-		// Bodies that are not what they claim: 400 without an XML body.
-		for _, c := range []struct{ name, body string }{
-			{"no body", ""},
-			{"malformed", `<CR:addressbook-query ` + cardNS + `><D:prop>`},
-			{"limit without nresults", cardQuery(cardETagProp, `<CR:filter/>`, `<CR:limit/>`)},
-			{"limit zero", cardQuery(cardETagProp, `<CR:filter/>`, `<CR:limit><CR:nresults>0</CR:nresults></CR:limit>`)},
-			{"limit not a number", cardQuery(cardETagProp, `<CR:filter/>`, `<CR:limit><CR:nresults>many</CR:nresults></CR:limit>`)},
-		} {
-			resp := e.do(request{method: "REPORT", path: contactsPath, body: c.body, header: map[string]string{"Depth": "1"}})
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Errorf("%s: %d, want 400", c.name, resp.StatusCode)
-			}
-		}
-	})
+}
+
+// cardReportBadBodies are REPORT bodies answered 400.
+func cardReportBadBodies() []struct{ name, body string } {
+	return []struct{ name, body string }{
+		{"no body", ""},
+		{"malformed", `<CR:addressbook-query ` + cardNS + `><D:prop>`},
+		{"limit without nresults", cardQuery(cardETagProp, `<CR:filter/>`, `<CR:limit/>`)},
+		{"limit zero", cardQuery(cardETagProp, `<CR:filter/>`, `<CR:limit><CR:nresults>0</CR:nresults></CR:limit>`)},
+		{"limit not a number", cardQuery(cardETagProp, `<CR:filter/>`, `<CR:limit><CR:nresults>many</CR:nresults></CR:limit>`)},
+	}
 }
