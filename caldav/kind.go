@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -108,9 +109,21 @@ func (k Kind) Properties() []*dav.Property {
 			}
 			return dav.TextElement(cal("calendar-timezone"), c.Timezone), nil
 		}), Set: func(p *store.CollectionPatch, el *dav.Element) error {
+			if el != nil && strings.TrimSpace(el.Text) != "" {
+				if _, err := parseTimezone(el.Text); err != nil {
+					return err
+				}
+			}
 			p.Timezone = textOf(el)
 			return nil
 		}, Init: func(c *store.Collection, el *dav.Element) error {
+			// RFC 4791 §5.3.1.1: MKCALENDAR's CALDAV:valid-calendar-data
+			// precondition covers the calendar-timezone it sets.
+			if strings.TrimSpace(el.Text) != "" {
+				if _, err := parseTimezone(el.Text); err != nil {
+					return dav.Precondition(http.StatusForbidden, dav.NSCalDAV, CondValidCalendarData, err.Error())
+				}
+			}
 			c.Timezone = el.Text
 			return nil
 		}},
@@ -131,8 +144,13 @@ func (k Kind) Properties() []*dav.Property {
 				name, _ := comp.AttrValue("name")
 				name = strings.ToUpper(name)
 				switch name {
-				case "VEVENT", "VTODO", "VJOURNAL":
-					c.Components = append(c.Components, name)
+				case "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY":
+					if !slices.Contains(c.Components, name) {
+						c.Components = append(c.Components, name)
+					}
+				case "VTIMEZONE":
+					// Always allowed beside the others (RFC 4791 §4.1);
+					// some clients list it anyway.
 				default:
 					return dav.Precondition(http.StatusForbidden, dav.NSCalDAV, "supported-calendar-component", "caldav: unsupported component "+name)
 				}

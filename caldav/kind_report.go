@@ -70,22 +70,57 @@ func collectionLocation(c *store.Collection) *time.Location {
 
 // timezoneLocation reads a VCALENDAR holding one VTIMEZONE (the
 // calendar-timezone property, or a query's CALDAV:timezone) and returns the
-// zone its TZID names; UTC when it names none the server knows.
+// zone it defines, resolved like a TZID inside an object: an IANA name, a
+// Windows name, else the VTIMEZONE's own rules. UTC when there is none.
 func timezoneLocation(text string) *time.Location {
-	cal, err := ical.NewDecoder(strings.NewReader(text)).Decode()
+	cal, err := parseTimezone(text)
 	if err != nil {
 		return time.UTC
 	}
+	z := newZones(cal)
 	for _, c := range cal.Children {
 		if c.Name == ical.CompTimezone {
 			if id := c.Props.Get(ical.PropTimezoneID); id != nil {
-				if loc, err := time.LoadLocation(id.Value); err == nil {
+				if loc, err := z.location(id.Value); err == nil {
 					return loc
 				}
 			}
 		}
 	}
 	return time.UTC
+}
+
+// parseTimezone parses a calendar-timezone value. RFC 4791 §5.2.2: it "MUST
+// be a valid iCalendar object containing a single valid VTIMEZONE
+// component" — and nothing else the server would have to ignore.
+func parseTimezone(text string) (cal *ical.Calendar, err error) {
+	defer func() {
+		// go-ical sees client bytes here: a parser bug is a bad value.
+		if r := recover(); r != nil {
+			cal, err = nil, errors.New("caldav: calendar-timezone does not parse")
+		}
+	}()
+	if err := checkNesting([]byte(text)); err != nil {
+		return nil, err
+	}
+	cal, err = ical.NewDecoder(strings.NewReader(text)).Decode()
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, c := range cal.Children {
+		if c.Name != ical.CompTimezone {
+			return nil, errors.New("caldav: calendar-timezone holds a " + c.Name)
+		}
+		if id := c.Props.Get(ical.PropTimezoneID); id == nil || id.Value == "" {
+			return nil, errors.New("caldav: VTIMEZONE without TZID")
+		}
+		n++
+	}
+	if n != 1 {
+		return nil, errors.New("caldav: calendar-timezone must hold exactly one VTIMEZONE")
+	}
+	return cal, nil
 }
 
 // Report answers the CalDAV REPORTs.

@@ -151,3 +151,69 @@ func TestClientCalendarRequests(t *testing.T) {
 		}
 	})
 }
+
+// TestCalendarTimezone: floating times are read in the calendar's
+// calendar-timezone (RFC 4791 §5.2.2), or in the query's CALDAV:timezone
+// (§9.8), whether it names an IANA zone, a Windows zone or only itself.
+func TestCalendarTimezone(t *testing.T) {
+	vtz := func(tzid, offset string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Davenport//tests//EN\r\nBEGIN:VTIMEZONE\r\nTZID:" + tzid + "\r\n" +
+			"BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:" + offset + "\r\nTZOFFSETTO:" + offset + "\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+	}
+	escape := func(s string) string { return strings.ReplaceAll(xmlEscape(s), "\r", "&#13;") }
+	floating := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Davenport//tests//EN\r\nBEGIN:VEVENT\r\nUID:floating@davenport.test\r\nDTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART:20260310T233000\r\nDTEND:20260310T234500\r\nSUMMARY:Late call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	query := func(start, end, tz string) string {
+		q := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>` +
+			`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="` + start + `" end="` + end + `"/></C:comp-filter></C:comp-filter></C:filter>`
+		if tz != "" {
+			q += `<C:timezone>` + escape(tz) + `</C:timezone>`
+		}
+		return q + `</C:calendar-query>`
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		// A Windows zone name, as Outlook-made calendars carry; rules of
+		// its own that differ from the real zone's show which one is used.
+		mk := `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>` +
+			escape(vtz("W. Europe Standard Time", "+0300")) + `</C:calendar-timezone></D:prop></D:set></C:mkcalendar>`
+		expectStatus(t, "MKCALENDAR", e.do(request{method: "MKCALENDAR", path: calHome + "tz/", body: mk}), http.StatusCreated)
+		expectStatus(t, "PUT", e.do(request{method: "PUT", path: calHome + "tz/late.ics", body: floating, header: calICS}), http.StatusCreated)
+		const late = calHome + "tz/late.ics"
+		cases := []struct {
+			name, start, end, tz string
+			match                bool
+		}{
+			// 23:30 in Europe/Berlin (UTC+1 in March) is 22:30Z.
+			{"calendar zone, inside", "20260310T220000Z", "20260310T224500Z", "", true},
+			{"calendar zone, the UTC reading", "20260310T230000Z", "20260310T235900Z", "", false},
+			// A zone only the VTIMEZONE defines: 23:30 at +0500 is 18:30Z.
+			{"custom query zone, inside", "20260310T180000Z", "20260310T190000Z", vtz("Custom/Plus-Five", "+0500"), true},
+			{"custom query zone, outside", "20260310T220000Z", "20260310T224500Z", vtz("Custom/Plus-Five", "+0500"), false},
+			{"IANA query zone", "20260311T033000Z", "20260311T034000Z", vtz("America/New_York", "-0500"), true},
+		}
+		for _, c := range cases {
+			resp := e.do(request{method: "REPORT", path: calHome + "tz/", body: query(c.start, c.end, c.tz), header: hdr("Depth", "1")})
+			_, found := etagsOf(t, expectStatus(t, c.name, resp, http.StatusMultiStatus))[late]
+			if found != c.match {
+				t.Errorf("%s: matched %v, want %v", c.name, found, c.match)
+			}
+		}
+		// A calendar-timezone that is not one VTIMEZONE is refused.
+		bad := []string{"not a calendar", strings.Replace(floating, "BEGIN:VEVENT", "BEGIN:VTIMEZONE\r\nTZID:X\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT", 1)}
+		for i, tz := range bad {
+			mk := `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>` + escape(tz) + `</C:calendar-timezone></D:prop></D:set></C:mkcalendar>`
+			resp := e.do(request{method: "MKCALENDAR", path: calHome + "badtz/", body: mk})
+			body := expectStatus(t, "MKCALENDAR with a bad calendar-timezone", resp, http.StatusForbidden)
+			if i == 0 {
+				golden(t, "caldav/mkcalendar-bad-timezone", canonical(t, body))
+			}
+			patch := `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>` + escape(tz) + `</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`
+			resp = e.do(request{method: "PROPPATCH", path: calHome + "tz/", body: patch})
+			body = expectStatus(t, "PROPPATCH with a bad calendar-timezone", resp, http.StatusMultiStatus)
+			if i == 0 {
+				golden(t, "caldav/proppatch-bad-timezone", canonical(t, body))
+			}
+		}
+	})
+}
