@@ -12,8 +12,9 @@ import (
 // (RFC 6352 §8.7) on collection res: the requested properties of every href,
 // read in one query; an href that names no member gets its own 404 response.
 func (h *Handler) Multiget(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
-	if res.Type != ResCollection {
-		return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
+	res, _, err := reportScope(res)
+	if err != nil {
+		return err
 	}
 	pr := PropRequestFromProp(body.Child(Name("prop")), rq.HTTP)
 	hrefs := body.ChildrenNamed(Name("href"))
@@ -73,12 +74,20 @@ func (h *Handler) memberName(res *Resource, href string) (string, bool) {
 // accepts all). The candidates are read with bodies only when match or the
 // requested properties need them.
 func (h *Handler) Query(rq *Request, w http.ResponseWriter, res *Resource, prop *Element, opts store.ListObjectsOptions, match func(o *store.Object) (bool, error), limit int) error {
-	if res.Type != ResCollection {
-		return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
+	res, only, err := reportScope(res)
+	if err != nil {
+		return err
 	}
 	pr := PropRequestFromProp(prop, rq.HTTP)
 	opts.WithBody = opts.WithBody || pr.needsBody(h) || match != nil
-	objs, err := h.Store.ListObjects(rq.Ctx, res.Collection.ID, opts)
+	var objs []store.Object
+	if only != "" {
+		// On an object the query asks whether that one object matches;
+		// the store's narrowing is only an optimisation, match decides.
+		objs, err = h.Store.GetObjects(rq.Ctx, res.Collection.ID, []string{only}, opts.WithBody)
+	} else {
+		objs, err = h.Store.ListObjects(rq.Ctx, res.Collection.ID, opts)
+	}
 	if err != nil {
 		return err
 	}
@@ -117,4 +126,20 @@ func (h *Handler) Query(rq *Request, w http.ResponseWriter, res *Resource, prop 
 		ms.Add(&Response{Href: res.Href, Status: http.StatusInsufficientStorage, Error: NewElement(Name("number-of-matches-within-limits"))})
 	}
 	return ms.Close("")
+}
+
+// reportScope returns the collection a query or multiget REPORT runs in: the
+// collection itself, or for a REPORT on an object resource (RFC 4791 §7.8,
+// §7.9, RFC 6352 §8.6, §8.7 allow both) its collection, with only naming
+// the object.
+func reportScope(res *Resource) (col *Resource, only string, err error) {
+	switch {
+	case res.Type == ResCollection:
+		return res, "", nil
+	case res.Type == ResObject && res.Object != nil:
+		col = &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, res.Collection.Name),
+			Owner: res.Owner, Kind: res.Kind, Collection: res.Collection}
+		return col, res.Object.Name, nil
+	}
+	return nil, "", &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
 }

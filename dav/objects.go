@@ -234,7 +234,11 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return h.uidConflict(dst, err)
 	}
+	// The bytes moved unchanged, so the destination has the source's
+	// entity tag; clients that track ETags need not GET it again.
+	w.Header().Set("ETag", `"`+o.ETag+`"`)
 	if created {
+		w.Header().Set("Location", dst.Href)
 		w.WriteHeader(http.StatusCreated)
 	} else {
 		w.WriteHeader(http.StatusNoContent)

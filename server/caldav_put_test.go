@@ -406,6 +406,9 @@ func TestCopyMove(t *testing.T) {
 		// COPY back: both exist, bytes identical, same ETag.
 		resp = e.do(request{method: "COPY", path: work + "a.ics", header: dest(personalCal + "a.ics")})
 		expectStatus(t, "COPY between", resp, http.StatusCreated)
+		if etag := e.do(request{method: "GET", path: work + "a.ics"}).Header.Get("ETag"); resp.Header.Get("ETag") != etag {
+			t.Errorf("COPY answered ETag %q, the copy has %q", resp.Header.Get("ETag"), etag)
+		}
 		s1, b1 := get(work + "a.ics")
 		s2, b2 := get(personalCal + "a.ics")
 		if s1 != 200 || s2 != 200 || b1 != a || b2 != a {

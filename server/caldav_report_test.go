@@ -30,6 +30,7 @@ func TestCalendarReports(t *testing.T) {
 		depth  string
 		want   int
 		path   string // default the personal calendar
+		suffix string // of the golden file's name
 		header map[string]string
 	}{
 		// calendar-multiget: a missing href gets its own 404, an href of
@@ -52,8 +53,13 @@ func TestCalendarReports(t *testing.T) {
 		{name: "query-all", depth: "0", want: http.StatusMultiStatus},
 		{name: "query-no-filter", depth: "1", want: http.StatusForbidden},
 		{name: "query-bad-collation", depth: "1", want: http.StatusForbidden},
-		// A REPORT on the home or an object is not a calendar REPORT.
-		{name: "query-all", depth: "1", want: http.StatusForbidden, path: calHome},
+		// A REPORT on the home is not a calendar REPORT.
+		{name: "query-all", depth: "1", want: http.StatusForbidden, path: calHome, suffix: "-on-home"},
+		// On an object resource a query tests that object alone, and a
+		// multiget answers from its calendar (RFC 4791 §7.8, §7.9).
+		{name: "query-time-range", depth: "0", want: http.StatusMultiStatus, path: personalCal + "b.ics", suffix: "-on-object"},
+		{name: "query-vtodo", depth: "0", want: http.StatusMultiStatus, path: personalCal + "b.ics", suffix: "-on-object"},
+		{name: "multiget-missing", depth: "0", want: http.StatusMultiStatus, path: personalCal + "a.ics", suffix: "-on-object"},
 	}
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
@@ -63,11 +69,8 @@ func TestCalendarReports(t *testing.T) {
 			if path == "" {
 				path = personalCal
 			}
-			name := "caldav/report/" + c.name
-			if c.path != "" {
-				name += "-on-home"
-			}
-			if c.depth == "0" {
+			name := "caldav/report/" + c.name + c.suffix
+			if c.depth == "0" && c.suffix == "" {
 				name += "-depth0"
 			}
 			t.Run(strings.TrimPrefix(name, "caldav/report/"), func(t *testing.T) {
