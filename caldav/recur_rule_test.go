@@ -86,7 +86,7 @@ func randomRule(r *rand.Rand) string {
 func TestRuleIterMatchesRRuleGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	z := newZones(nil)
-	n := 3000
+	n := 800
 	if testing.Short() {
 		n = 100
 	}
