@@ -235,7 +235,11 @@ func (k Kind) PrepareObject(rq *dav.Request, c *store.Collection, body []byte, c
 	}, nil
 }
 
-// ObjectBody serves the stored bytes verbatim.
+// ObjectBody serves the stored bytes verbatim, with the content type
+// getcontenttype reports (RFC 4918 §15.5: the Content-Type a GET returns).
 func (Kind) ObjectBody(rq *dav.Request, o *store.Object) ([]byte, string, error) {
+	if o.ContentType != "" {
+		return o.Body, o.ContentType, nil
+	}
 	return o.Body, "text/calendar; charset=utf-8", nil
 }

@@ -178,13 +178,28 @@ func assertETagEverywhere(t *testing.T, e *env, path, etag, body string) {
 	if resp.Header.Get("Last-Modified") == "" {
 		t.Error("GET without Last-Modified")
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
-		t.Errorf("GET Content-Type %q", ct)
+	ctype := resp.Header.Get("Content-Type")
+	if !strings.HasPrefix(ctype, "text/calendar") {
+		t.Errorf("GET Content-Type %q", ctype)
 	}
 	dir := path[:strings.LastIndex(path, "/")+1]
-	resp = e.do(request{method: "PROPFIND", path: dir, body: propfind(`<D:getetag/>`), header: hdr("Depth", "1")})
-	if got := etagsOf(t, expectStatus(t, "PROPFIND", resp, http.StatusMultiStatus))[path]; got != etag {
+	resp = e.do(request{method: "PROPFIND", path: dir, body: propfind(`<D:getetag/><D:getcontenttype/>`), header: hdr("Depth", "1")})
+	ms := expectStatus(t, "PROPFIND", resp, http.StatusMultiStatus)
+	if got := etagsOf(t, ms)[path]; got != etag {
 		t.Errorf("PROPFIND getetag %q, want %q", got, etag)
+	}
+	// RFC 4918 §15.5: getcontenttype is what GET sends as Content-Type.
+	root, err := dav.ParseXML([]byte(ms), dav.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range root.ChildrenNamed(dav.Name("response")) {
+		if r.Child(dav.Name("href")).Text != path {
+			continue
+		}
+		if el := findProp(&dav.Element{Name: dav.Name("multistatus"), Children: []*dav.Element{r}}, dav.Name("getcontenttype")); el == nil || el.Text != ctype {
+			t.Errorf("getcontenttype %v, GET Content-Type %q", el, ctype)
+		}
 	}
 	if got := e.multigetETags(t, dir, path)[path]; got != etag {
 		t.Errorf("multiget getetag %q, want %q", got, etag)
