@@ -331,8 +331,40 @@ func newRuleIter(r *ruleSpec, dtstart time.Time, x *expander) *ruleIter {
 	default:
 		it.base = dtstart.Truncate(r.periodUnit())
 	}
-	it.done = !r.reachable(it.base)
+	it.done = !r.reachable(it.base) || r.impossibleDay(dtstart)
 	return it
+}
+
+// impossibleDay reports day rules no date can satisfy, so the rule never
+// produces anything and need not be walked to the year 9999:
+// BYMONTH=2;BYMONTHDAY=30, or FREQ=DAILY;INTERVAL=7;BYDAY=TU from a Monday.
+func (r *ruleSpec) impossibleDay(dtstart time.Time) bool {
+	if len(r.bymonthday) > 0 {
+		months := r.bymonth
+		if len(months) == 0 {
+			months = []int{1}
+		}
+		possible := false
+		for _, m := range months {
+			for _, md := range r.bymonthday {
+				if md <= monthLen(2000, m) && -md <= monthLen(2000, m) { // 2000: Feb has 29
+					possible = true
+				}
+			}
+		}
+		if !possible {
+			return true
+		}
+	}
+	if r.freq == rrule.DAILY && r.interval%7 == 0 && len(r.byday) > 0 {
+		for _, w := range r.byday {
+			if w.wd == dtstart.Weekday() {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // skipTo moves the iterator past periods that end before from. Only valid
@@ -411,10 +443,15 @@ func (it *ruleIter) next(stop time.Time) (time.Time, bool, error) {
 			it.done = true
 			return time.Time{}, false, nil
 		}
-		if it.r.freq == rrule.DAILY && len(it.r.bymonth) > 0 && !slices.Contains(it.r.bymonth, int(ps.Month())) {
-			// Skip a month BYMONTH leaves out in one jump.
-			it.jumpTo(time.Date(ps.Year(), ps.Month()+1, 1, 0, 0, 0, 0, time.UTC))
-			continue
+		if it.r.freq == rrule.DAILY {
+			if c := civilOf(ps); !it.dayOK(c) {
+				next, err := it.nextDay(c)
+				if err != nil {
+					return time.Time{}, false, err
+				}
+				it.jumpTo(next)
+				continue
+			}
 		}
 		var err error
 		if it.r.freq >= rrule.HOURLY {
@@ -708,11 +745,11 @@ func (it *ruleIter) subDaily(ps time.Time) error {
 	r := it.r
 	day := time.Date(ps.Year(), ps.Month(), ps.Day(), 0, 0, 0, 0, time.UTC)
 	if c := civilOf(day); !it.dayOK(c) {
-		if len(r.bymonth) > 0 && !slices.Contains(r.bymonth, c.m) {
-			it.jumpTo(day.AddDate(0, 0, c.dim-c.md+1)) // to the next month
-			return nil
+		next, err := it.nextDay(c)
+		if err != nil {
+			return err
 		}
-		it.jumpTo(day.AddDate(0, 0, 1))
+		it.jumpTo(next)
 		return nil
 	}
 	tod := ps.Sub(day)
@@ -756,6 +793,29 @@ func (it *ruleIter) subDaily(ps time.Time) error {
 		cands = []time.Time{ps}
 	}
 	return it.emit(cands)
+}
+
+// nextDay returns the first day after c that the day rules allow, scanning
+// day by day (a month BYMONTH leaves out at once), one unit of work per 16
+// days.
+func (it *ruleIter) nextDay(c civil) (time.Time, error) {
+	r := it.r
+	for n := 1; c.y <= 9999; n++ {
+		if len(r.bymonth) > 0 && !slices.Contains(r.bymonth, c.m) {
+			c.nextMonth()
+		} else {
+			c.next()
+		}
+		if n%16 == 0 {
+			if err := it.x.step(); err != nil {
+				return time.Time{}, err
+			}
+		}
+		if it.dayOK(c) {
+			break
+		}
+	}
+	return c.time(), nil
 }
 
 // jumpTo moves k to the first period starting at or after t.
