@@ -190,14 +190,18 @@ func freeBusyQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 		return &dav.Error{Status: http.StatusBadRequest, Message: "caldav: free-busy-query needs start < end"}
 	}
 	start, end := tr.Start, tr.End
-	objs, err := rq.H.Store.ListObjects(rq.Ctx, res.Collection.ID, store.ListObjectsOptions{WithBody: true, Component: "VEVENT", Start: &start, End: &end})
-	if err != nil {
-		return err
-	}
-	cals := make([]*ical.Calendar, 0, len(objs))
-	for _, o := range objs {
-		if c, err := ical.NewDecoder(bytes.NewReader(o.Body)).Decode(); err == nil {
-			cals = append(cals, c)
+	// §7.10: busy time comes from VEVENTs and from the FREEBUSY
+	// properties of VFREEBUSY components.
+	var cals []*ical.Calendar
+	for _, comp := range []string{ical.CompEvent, ical.CompFreeBusy} {
+		objs, err := rq.H.Store.ListObjects(rq.Ctx, res.Collection.ID, store.ListObjectsOptions{WithBody: true, Component: comp, Start: &start, End: &end})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if c, err := ical.NewDecoder(bytes.NewReader(o.Body)).Decode(); err == nil {
+				cals = append(cals, c)
+			}
 		}
 	}
 	out, err := FreeBusy(cals, start, end, collectionLocation(res.Collection), DefaultLimits)
