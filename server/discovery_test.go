@@ -76,8 +76,8 @@ func TestWellKnownRedirect(t *testing.T) {
 			for _, method := range []string{"GET", "PROPFIND"} {
 				for _, anon := range []bool{true, false} {
 					resp := e.do(request{method: method, path: path, anonymous: anon, header: map[string]string{"Depth": "0"}})
-					if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/dav/" {
-						t.Errorf("%s %s (anonymous %v): %d Location %q, want 301 /dav/", method, path, anon, resp.StatusCode, resp.Header.Get("Location"))
+					if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != "/dav/" {
+						t.Errorf("%s %s (anonymous %v): %d Location %q, want 307 /dav/", method, path, anon, resp.StatusCode, resp.Header.Get("Location"))
 					}
 				}
 			}

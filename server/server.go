@@ -89,8 +89,12 @@ func (s *Server) davEntry(authed http.Handler) http.Handler {
 	})
 }
 
+// wellKnown redirects with 307 (RFC 6764 §5 allows 301, 303 or 307): unlike
+// 301, a 307 makes every HTTP library resend the PROPFIND with its body —
+// python's requests, for one, drops the body on a 301, and a body-less
+// PROPFIND is an allprop.
 func (s *Server) wellKnown(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, dav.Prefix, http.StatusMovedPermanently)
+	http.Redirect(w, r, dav.Prefix, http.StatusTemporaryRedirect)
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
