@@ -259,3 +259,37 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	})
 }
+
+// TestThrottling: repeated failures from one address are answered 429 with
+// Retry-After, even with the right password, while other users still get in.
+func TestThrottling(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		propfind := func(user, pw string) *http.Response {
+			return e.do(request{method: "PROPFIND", path: "/dav/", user: user, password: pw, header: map[string]string{"Depth": "0"}})
+		}
+		throttled := false
+		for i := 0; i < 20 && !throttled; i++ {
+			resp := propfind("alice", "guess-"+string(rune('a'+i)))
+			switch resp.StatusCode {
+			case http.StatusUnauthorized:
+			case http.StatusTooManyRequests:
+				throttled = true
+				if resp.Header.Get("Retry-After") == "" {
+					t.Errorf("429 without Retry-After")
+				}
+			default:
+				t.Fatalf("attempt %d: status %d", i, resp.StatusCode)
+			}
+		}
+		if !throttled {
+			t.Fatal("20 wrong passwords were never throttled")
+		}
+		if resp := propfind("alice", alicePassword); resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("right password while throttled: %d, want 429", resp.StatusCode)
+		}
+		if resp := propfind("bob", bobPassword); resp.StatusCode != http.StatusMultiStatus {
+			t.Errorf("another user from the same address: %d, want 207", resp.StatusCode)
+		}
+	})
+}
