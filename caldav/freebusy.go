@@ -37,88 +37,94 @@ func FreeBusy(cals []*ical.Calendar, start, end time.Time, loc *time.Location, l
 	start, end = start.UTC().Truncate(time.Second), end.UTC().Truncate(time.Second)
 	var busy []busyPeriod
 	for _, cal := range cals {
+		if cal == nil || cal.Component == nil {
+			continue
+		}
+		events := false
+		for _, c := range cal.Children {
+			switch c.Name {
+			case ical.CompEvent:
+				events = true
+			case ical.CompFreeBusy:
+				busy = append(busy, freeBusyPeriods(c, start, end, loc)...)
+			}
+		}
+		if !events {
+			continue
+		}
 		ins, err := Instances(cal, start, end, loc, lim)
 		if err != nil {
 			return nil, err
 		}
 		for _, in := range ins {
-			busy = append(busy, busyOf(in, start, end)...)
+			busy = append(busy, eventBusy(in, start, end)...)
 		}
 	}
 	return encodeFreeBusy(mergeBusy(busy), start, end, time.Now()), nil
 }
 
-// busyOf returns the busy periods one instance contributes, clipped to the
-// range.
-func busyOf(in Instance, start, end time.Time) []busyPeriod {
-	c := in.Component
-	var out []busyPeriod
-	clip := func(s, e time.Time, typ string) {
-		if s.Before(start) {
-			s = start
-		}
-		if e.After(end) {
-			e = end
-		}
-		if e.After(s) {
-			out = append(out, busyPeriod{s, e, typ})
-		}
+// clipBusy returns the busy period [s, e) of type typ clipped to the range,
+// if anything is left.
+func clipBusy(s, e time.Time, typ string, start, end time.Time) []busyPeriod {
+	if s.Before(start) {
+		s = start
 	}
-	switch c.Name {
-	case ical.CompEvent:
-		if strings.EqualFold(propText(c, ical.PropTransparency), "TRANSPARENT") {
-			return nil
-		}
-		typ := fbBusy
-		switch strings.ToUpper(propText(c, ical.PropStatus)) {
-		case "CANCELLED":
-			return nil
-		case "TENTATIVE":
-			typ = fbBusyTentative
-		}
-		clip(in.Start, in.End, typ)
-	case ical.CompFreeBusy:
-		// A VFREEBUSY with FREEBUSY properties yields one instance per
-		// period; the FBTYPE comes from the property holding it.
-		if in.rule == ruleFreeBusy {
-			return nil // DTSTART/DTEND only: the window, not busy time
-		}
-		typ := fbTypeAt(c, in.Start)
-		if typ == "" {
-			return nil
-		}
-		clip(in.Start, in.End, typ)
+	if e.After(end) {
+		e = end
 	}
-	return out
+	if !e.After(s) {
+		return nil
+	}
+	return []busyPeriod{{s.UTC(), e.UTC(), typ}}
 }
 
-// fbTypeAt returns the FBTYPE of the FREEBUSY property holding a period that
-// starts at t, "" for FREE.
-func fbTypeAt(c *ical.Component, t time.Time) string {
+// eventBusy returns the busy period of one VEVENT instance.
+func eventBusy(in Instance, start, end time.Time) []busyPeriod {
+	c := in.Component
+	if c.Name != ical.CompEvent || strings.EqualFold(propText(c, ical.PropTransparency), "TRANSPARENT") {
+		return nil
+	}
+	typ := fbBusy
+	switch strings.ToUpper(propText(c, ical.PropStatus)) {
+	case "CANCELLED":
+		return nil
+	case "TENTATIVE":
+		typ = fbBusyTentative
+	}
+	return clipBusy(in.Start, in.End, typ, start, end)
+}
+
+// freeBusyPeriods returns the busy periods of a VFREEBUSY: its FREEBUSY
+// properties, whatever its DTSTART/DTEND (they bound the published window,
+// they are not busy time), typed by FBTYPE (RFC 5545 §3.2.9: BUSY by
+// default, FREE is not busy, unknown types count as BUSY).
+func freeBusyPeriods(c *ical.Component, start, end time.Time, loc *time.Location) []busyPeriod {
 	z := newZones(nil)
+	var out []busyPeriod
 	for i := range c.Props.Values(ical.PropFreeBusy) {
 		p := &c.Props.Values(ical.PropFreeBusy)[i]
+		typ := strings.ToUpper(p.Params.Get(ical.ParamFreeBusyType))
+		switch typ {
+		case "FREE":
+			continue
+		case fbBusyTentative, fbBusyUnavailable:
+		default:
+			typ = fbBusy
+		}
 		ps, err := dtList(p, z)
 		if err != nil {
 			continue
 		}
 		for _, pr := range ps {
-			if pr.start.abs(time.UTC).Equal(t) {
-				switch typ := strings.ToUpper(p.Params.Get(ical.ParamFreeBusyType)); typ {
-				case "FREE":
-					return ""
-				case "", fbBusy:
-					return fbBusy
-				case fbBusyTentative, fbBusyUnavailable:
-					return typ
-				default:
-					// RFC 5545 §3.2.9: unknown types are treated as BUSY.
-					return fbBusy
-				}
+			s := pr.start.abs(loc)
+			e := endOf(pr.start, pr.dur, loc)
+			if pr.hasEnd {
+				e = pr.end.abs(loc)
 			}
+			out = append(out, clipBusy(s, e, typ, start, end)...)
 		}
 	}
-	return fbBusy
+	return out
 }
 
 func fbRank(typ string) int {
