@@ -103,7 +103,8 @@ type Collection struct {
 	// ModSeq is the modseq of the last change to the collection's members.
 	ModSeq int64
 	// PrunedModSeq is the highest modseq whose tombstones may have been
-	// pruned; a sync token at or below it can no longer be served.
+	// pruned; a sync token below it can no longer be served (one equal to
+	// it can: every change after it is still known).
 	PrunedModSeq int64
 	Created      time.Time
 	Updated      time.Time
