@@ -275,6 +275,9 @@ func (r *ruleSpec) reachable(base time.Time) bool {
 	}
 	unit := int64(r.periodUnit() / time.Second)
 	g := gcd(int64(r.interval)*unit, 86400)
+	if g == 1 {
+		return true // every second of the day is reached
+	}
 	tod := int64(base.Hour()*3600 + base.Minute()*60 + base.Second())
 	for t := tod % g; t < 86400; t += g {
 		h, m, s := int(t/3600), int(t/60%60), int(t%60)
@@ -331,7 +334,7 @@ func newRuleIter(r *ruleSpec, dtstart time.Time, x *expander) *ruleIter {
 	default:
 		it.base = dtstart.Truncate(r.periodUnit())
 	}
-	it.done = !r.reachable(it.base) || r.impossibleDay(dtstart)
+	it.done = r.impossibleDay(dtstart) || !r.reachable(it.base)
 	return it
 }
 
