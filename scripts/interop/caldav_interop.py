@@ -120,24 +120,20 @@ def client_at(url):
 
 
 def well_known_start():
-    """The URL the library should discover from when given the well-known
-    URI. RFC 6764 §5 lets the server redirect with 301, 303 or 307, but the
-    requests library under python-caldav drops the PROPFIND body on a 301
-    (it keeps it on 307/308 only), so after a 301 the library would read an
-    allprop answer without current-user-principal. A 307/308 is checked end
-    to end; a 301 is reported and discovery continues at its Location."""
+    """Check the well-known redirect the library is about to follow. RFC 6764
+    §5 lets the server redirect with 301, 303 or 307, but the requests
+    library under python-caldav drops the PROPFIND body after a 301 or 303
+    (it keeps it on 307/308 only) and would then read an allprop answer
+    without current-user-principal; so only 307 and 308 will do."""
     wk = BASE + "/.well-known/caldav"
     r = requests.request("PROPFIND", wk, allow_redirects=False, auth=(USER, PASSWORD),
                          headers={"Depth": "0"})
-    check(r.status_code in (301, 303, 307, 308), "PROPFIND %s: %s, want a redirect" % (wk, r.status_code))
+    check(r.status_code in (307, 308),
+          "PROPFIND %s: %s, want 307 or 308 (a client resends PROPFIND with its body only after those)"
+          % (wk, r.status_code))
     location = urljoin(wk, r.headers.get("Location", ""))
     check(urlparse(location).path == "/dav/", "well-known redirects to %r" % location)
-    if r.status_code in (307, 308):
-        return wk
-    print("NOTE  /.well-known/caldav answers PROPFIND with %d: python-caldav (requests) resends the "
-          "PROPFIND without its body after a %d; a 308 keeps it (server/server.go wellKnown). "
-          "Discovering from the Location instead." % (r.status_code, r.status_code), flush=True)
-    return location
+    return wk
 
 
 @step("discover the principal from / and from /.well-known/caldav")
