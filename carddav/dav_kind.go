@@ -189,9 +189,9 @@ func (Kind) Report(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 	default:
 		return false, nil
 	}
-	if res.Type != dav.ResCollection {
-		// Both REPORTs are answered on an address book (RFC 6352 §8.6,
-		// §8.7); on a home or a card there is nothing to search.
+	if res.Type != dav.ResCollection && res.Type != dav.ResObject {
+		// Both REPORTs are answered on an address book or one card (RFC
+		// 6352 §8.6, §8.7); on a home there is nothing to search.
 		return true, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("supported-report")), Message: "carddav: report on a non-collection"}
 	}
 	if err := checkAddressData(body.Child(dav.Name("prop"))); err != nil {

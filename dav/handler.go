@@ -143,6 +143,11 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	res, err := h.resolve(rq.Ctx, rq.User, t, r.URL.EscapedPath())
+	if errors.Is(err, errParentMissing) && r.Method != http.MethodPut && r.Method != "MKCOL" && r.Method != "MKCALENDAR" {
+		// Only a write into a missing collection is a conflict (RFC 4918
+		// §9.7.1); reading a member of one finds nothing.
+		err = store.ErrNotFound
+	}
 	switch r.Method {
 	case "PROPFIND":
 		if err != nil {

@@ -28,6 +28,8 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	}
 	etag := ETag(o)
 	w.Header().Set("ETag", etag)
+	// The body may depend on Accept (vCard version conversion).
+	w.Header().Set("Vary", "Accept")
 	w.Header().Set("Last-Modified", o.Updated.UTC().Format(http.TimeFormat))
 	if im := r.Header.Get("If-Match"); im != "" && !etagListMatches(im, o.ETag) {
 		return store.ErrPreconditionFailed

@@ -196,6 +196,8 @@ func (h *Handler) coreProperties() []*Property {
 			case ResCollection:
 				reports = append(res.Kind.ReportNames(), Name("sync-collection"))
 			case ResObject:
+				// RFC 4791 §7.8/§7.9, RFC 6352 §8.6/§8.7: the query and
+				// multiget REPORTs also run on one object resource.
 				reports = res.Kind.ReportNames()
 			}
 			for _, n := range reports {

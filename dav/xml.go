@@ -158,14 +158,21 @@ func writeTree(b *strings.Builder, e *Element, q qualifier, parentNS string, dep
 	b.WriteByte('>')
 }
 
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+
 // writeAttrs writes attributes; namespaced ones get a prefix declared on the
 // same element.
 func writeAttrs(b *strings.Builder, attrs []xml.Attr) {
 	n := 0
 	for _, a := range attrs {
-		if a.Name.Space == "" {
+		switch a.Name.Space {
+		case "":
 			fmt.Fprintf(b, ` %s="`, a.Name.Local)
-		} else {
+		case xmlNamespace, "xml":
+			// The xml prefix is bound by definition and may not be
+			// declared again (Namespaces in XML §3): xml:lang stays xml:lang.
+			fmt.Fprintf(b, ` xml:%s="`, a.Name.Local)
+		default:
 			fmt.Fprintf(b, ` xmlns:a%d="`, n)
 			escapeAttr(b, a.Name.Space)
 			fmt.Fprintf(b, `" a%d:%s="`, n, a.Name.Local)

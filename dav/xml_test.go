@@ -45,7 +45,7 @@ func TestParseXMLTree(t *testing.T) {
 <A:propfind xmlns:A="DAV:">
   <A:prop>
     <B:calendar-color xmlns:B="http://apple.com/ns/ical/" symbolic-color="red">#FF0000FF</B:calendar-color>
-    <x:thing xmlns:x="urn:example" x:attr="v">a &amp; b &#233;</x:thing>
+    <x:thing xmlns:x="urn:example" x:attr="v" xml:lang="fr">a &amp; b &#233;</x:thing>
   </A:prop>
 </A:propfind>`
 	root, err := ParseXML([]byte(body), DefaultLimits)
@@ -75,7 +75,10 @@ func TestParseXMLTree(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reparse %s: %v", thing.String(), err)
 	}
-	if again.Name != thing.Name || again.Text != thing.Text || len(again.Attr) != 1 || again.Attr[0] != thing.Attr[0] {
+	if !strings.Contains(thing.String(), ` xml:lang="fr"`) {
+		t.Errorf("xml:lang not written with its reserved prefix: %s", thing.String())
+	}
+	if again.Name != thing.Name || again.Text != thing.Text || len(again.Attr) != 2 || again.Attr[0] != thing.Attr[0] || again.Attr[1] != thing.Attr[1] {
 		t.Errorf("round trip: %+v != %+v", again, thing)
 	}
 }

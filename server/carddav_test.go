@@ -262,8 +262,6 @@ func TestCardDAVCollections(t *testing.T) {
 			}
 			t.Run("card of a deleted book", func(t *testing.T) {
 				resp := e.do(request{method: "GET", path: "/dav/addressbooks/alice/doomed/c.vcf"})
-				knownDavBug(t, resp.StatusCode == http.StatusConflict,
-					"GET of an object whose collection is missing answers 409, not 404 (dav/handler.go serve: errParentMissing reaches fail)")
 				if resp.StatusCode != http.StatusNotFound {
 					t.Errorf("GET of a card in the deleted book: %d, want 404", resp.StatusCode)
 				}
@@ -274,14 +272,4 @@ func TestCardDAVCollections(t *testing.T) {
 			}
 		})
 	})
-}
-
-// knownDavBug skips the rest of a test while a bug reported in package dav
-// (edited by others) is present, naming it; once fixed, the assertions
-// after it apply again.
-func knownDavBug(t *testing.T, present bool, bug string) {
-	t.Helper()
-	if present {
-		t.Skip("KNOWN DAV BUG: " + bug)
-	}
 }
