@@ -76,7 +76,7 @@ type config struct {
 	url, user, password string
 	n, concurrency      int
 	duration, seedTO    time.Duration
-	timeout             time.Duration
+	timeout, settleTO   time.Duration
 	pid                 int
 	jsonPath, label     string
 	workloads           string
@@ -97,7 +97,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "time per workload")
 	fs.DurationVar(&cfg.seedTO, "seed-timeout", 30*time.Minute, "time bound of each seeding workload")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "time bound of one request")
-	fs.IntVar(&cfg.pid, "pid", 0, "server process id: report its peak RSS (VmHWM, Linux)")
+	fs.IntVar(&cfg.pid, "pid", 0, "server process id: report its peak RSS (VmHWM), and before each workload wait until it is idle (Linux)")
+	fs.DurationVar(&cfg.settleTO, "settle-timeout", 10*time.Minute, "longest wait for the server (--pid) to go idle between workloads")
 	fs.StringVar(&cfg.jsonPath, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&cfg.label, "label", "", "name of the server in the report")
 	fs.StringVar(&cfg.workloads, "workloads", "all", "comma-separated workloads after seeding: "+strings.Join(allWorkloads, ","))
@@ -189,7 +190,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	spec := runSpec{Concurrency: cfg.concurrency, Duration: cfg.duration}
 	b := newBench(c, newGenerator(cfg.seed), cfg.n, spec, cfg.seedTO, cfg.fill, log)
 	rep := &Report{Label: cfg.label, URL: base.String(), N: cfg.n, Concurrency: cfg.concurrency,
-		Duration: cfg.duration.String(), Seed: cfg.seed, Started: time.Now().UTC().Truncate(time.Second), Machine: machine(), LoadBefore: loadAvg()}
+		Duration: cfg.duration.String(), TimeoutMs: ms(cfg.timeout), Seed: cfg.seed, Started: time.Now().UTC().Truncate(time.Second), Machine: machine(), LoadBefore: loadAvg()}
 
 	needEvents, needCards := false, false
 	for _, w := range selected {
@@ -269,8 +270,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			rep.Interrupted = true
 			break
 		}
+		var busy time.Duration
+		if cfg.pid > 0 {
+			// A server may still be working on requests the client gave up
+			// on (timeouts): let it finish, or the next figures pay for them.
+			var err error
+			if busy, err = settle(ctx, cfg.pid, cfg.settleTO); err != nil {
+				log.Warn("server not idle before the workload", "name", s.name, "busy", busy.Round(time.Second).String(), "err", err)
+			} else if busy >= time.Second {
+				log.Info("server was busy before the workload", "name", s.name, "busy", busy.Round(time.Second).String())
+			}
+		}
 		log.Info("workload", "name", s.name, "n", cfg.n)
 		r := s.fn(ctx)
+		r.SettleSeconds = busy.Seconds()
 		if cfg.pid > 0 {
 			if hwm, err := readVmHWM(cfg.pid); err != nil {
 				log.Warn("reading peak RSS", "pid", cfg.pid, "err", err)
@@ -318,6 +331,68 @@ func readVmHWM(pid int) (int64, error) {
 	}
 	defer f.Close()
 	return parseProcKiB(f, "VmHWM")
+}
+
+var errSettle = errors.New("server still busy")
+
+// settle waits until process pid has used at most 5% of one core over a
+// whole second, and returns how long it was busy before that.
+func settle(ctx context.Context, pid int, limit time.Duration) (time.Duration, error) {
+	const window = time.Second
+	start := time.Now()
+	prev, err := processCPUTicks(pid)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return time.Since(start), ctx.Err()
+		case <-time.After(window):
+		}
+		cur, err := processCPUTicks(pid)
+		if err != nil {
+			return time.Since(start), err
+		}
+		// /proc counts in USER_HZ, 100 per second on Linux: 5 ticks = 50 ms.
+		if cur-prev <= 5 {
+			return time.Since(start) - window, nil
+		}
+		prev = cur
+		if time.Since(start) > limit {
+			return time.Since(start), fmt.Errorf("%w after %s", errSettle, limit)
+		}
+	}
+}
+
+// processCPUTicks reads the user+system CPU time of a process from
+// /proc/PID/stat, in clock ticks.
+func processCPUTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime (field 14) and stime (field 15) of proc(5)'s
+// stat line. The command name (field 2) may hold spaces and parentheses,
+// so fields are counted after its last ')'.
+func parseStatCPU(stat string) (int64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed stat line %q", stat)
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short stat line %q", stat)
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed stat times in %q", stat)
+	}
+	return u + st, nil
 }
 
 // parseProcKiB finds "Key:   123 kB" in a /proc status-style file.

@@ -12,31 +12,40 @@ import (
 
 // Result is one workload's figures, as printed and written to JSON.
 type Result struct {
-	Workload    string  `json:"workload"`
-	Ops         int     `json:"ops"`
-	Errors      int     `json:"errors"`
-	Seconds     float64 `json:"seconds"`
-	OpsPerSec   float64 `json:"ops_per_sec"`
-	P50Ms       float64 `json:"p50_ms"`
-	P99Ms       float64 `json:"p99_ms"`
-	MeanMs      float64 `json:"mean_ms"`
-	MaxMs       float64 `json:"max_ms"`
-	ItemsPerOp  float64 `json:"items_per_op"`
-	BytesPerOp  float64 `json:"bytes_per_op"`
-	PeakRSSKiB  int64   `json:"peak_rss_kib,omitempty"`
-	Validated   bool    `json:"validated"`
-	Failure     string  `json:"failure,omitempty"`
-	Note        string  `json:"note,omitempty"`
-	Description string  `json:"description"`
+	Workload   string  `json:"workload"`
+	Ops        int     `json:"ops"`
+	Errors     int     `json:"errors"`
+	Timeouts   int     `json:"timeouts,omitempty"`
+	Seconds    float64 `json:"seconds"`
+	OpsPerSec  float64 `json:"ops_per_sec"`
+	P50Ms      float64 `json:"p50_ms"`
+	P99Ms      float64 `json:"p99_ms"`
+	MeanMs     float64 `json:"mean_ms"`
+	MaxMs      float64 `json:"max_ms"`
+	ItemsPerOp float64 `json:"items_per_op"`
+	BytesPerOp float64 `json:"bytes_per_op"`
+	PeakRSSKiB int64   `json:"peak_rss_kib,omitempty"`
+	Validated  bool    `json:"validated"`
+	Failure    string  `json:"failure,omitempty"`
+	Note       string  `json:"note,omitempty"`
+	// SettleSeconds is how long the server stayed busy after the previous
+	// workload (finishing requests the client had given up on) before this
+	// one started; see settle.
+	SettleSeconds float64 `json:"settle_seconds,omitempty"`
+	Description   string  `json:"description"`
 }
 
 // Report is a whole run.
 type Report struct {
-	Label       string    `json:"label,omitempty"`
-	URL         string    `json:"url"`
-	N           int       `json:"n"`
-	Concurrency int       `json:"concurrency"`
-	Duration    string    `json:"duration"`
+	Label       string `json:"label,omitempty"`
+	URL         string `json:"url"`
+	N           int    `json:"n"`
+	Concurrency int    `json:"concurrency"`
+	Duration    string `json:"duration"`
+	// TimeoutMs bounds one request; a request still unanswered then is a
+	// failure, and the p50 of a workload whose requests all timed out is
+	// above it.
+	TimeoutMs   float64   `json:"timeout_ms"`
 	Seed        uint64    `json:"seed"`
 	Started     time.Time `json:"started"`
 	Machine     Machine   `json:"machine"`
@@ -63,6 +72,7 @@ func newResult(name, desc string, st runStats) Result {
 		Description: desc,
 		Ops:         st.Ops,
 		Errors:      st.Errors,
+		Timeouts:    st.Timeouts,
 		Seconds:     st.Elapsed.Seconds(),
 		P50Ms:       ms(st.Latency.P50),
 		P99Ms:       ms(st.Latency.P99),
@@ -112,6 +122,9 @@ func writeTable(w io.Writer, rep *Report) {
 	for _, r := range rep.Results {
 		if r.Note != "" {
 			fmt.Fprintf(w, "note %s: %s\n", r.Workload, r.Note)
+		}
+		if r.SettleSeconds >= 1 {
+			fmt.Fprintf(w, "note %s: started after the server had been busy %.0f s with earlier requests\n", r.Workload, r.SettleSeconds)
 		}
 		if r.Failure != "" {
 			fmt.Fprintf(w, "FAILED %s: %s\n", r.Workload, r.Failure)
@@ -176,20 +189,31 @@ const (
 
 // speedupVerdict judges a workload of candidate c against peer p: how many
 // times the peer's throughput c reaches, how many times faster its p50 is,
-// and whether either reaches the target.
-func speedupVerdict(c, p Result) (thr, lat float64, v verdict) {
-	if c.Failure != "" || c.Ops == 0 || p.Ops == 0 {
-		// A failure of the peer leaves nothing to compare with either.
-		return 0, 0, verdictFailed
+// and whether either reaches the target. When every request of the peer
+// timed out, its p50 is only known to exceed peerTimeoutMs: lat is then a
+// lower bound and bound is true.
+func speedupVerdict(c, p Result, peerTimeoutMs float64) (thr, lat float64, bound bool, v verdict) {
+	if c.Failure != "" || c.Ops == 0 {
+		return 0, 0, false, verdictFailed
+	}
+	if p.Ops == 0 {
+		if p.Errors > 0 && p.Timeouts == p.Errors && peerTimeoutMs > 0 && c.P50Ms > 0 {
+			lat = peerTimeoutMs / c.P50Ms
+			if lat >= targetSpeedup {
+				return 0, lat, true, verdictMet
+			}
+			return 0, lat, true, verdictMissed
+		}
+		return 0, 0, false, verdictFailed // nothing to compare with
 	}
 	thr = c.OpsPerSec / p.OpsPerSec
 	if c.P50Ms > 0 {
 		lat = p.P50Ms / c.P50Ms
 	}
 	if thr >= targetSpeedup || lat >= targetSpeedup {
-		return thr, lat, verdictMet
+		return thr, lat, false, verdictMet
 	}
-	return thr, lat, verdictMissed
+	return thr, lat, false, verdictMissed
 }
 
 var errCompareUsage = errors.New("usage: davbench compare PEER.json CANDIDATE.json… | davbench flat SMALL.json BIG.json")
@@ -209,9 +233,13 @@ func compareReports(w io.Writer, peer *Report, cands []*Report) {
 				fmt.Fprintf(tw, "%s\t%.1f\t-\t-\t%.2f\t-\t-\t%s\n", p.Workload, p.OpsPerSec, p.P50Ms, verdictNone)
 				continue
 			}
-			thr, lat, v := speedupVerdict(r, p)
-			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%s\t%.2f\t%.2f\t%s\t%s\n",
-				p.Workload, p.OpsPerSec, r.OpsPerSec, ratio(thr), p.P50Ms, r.P50Ms, ratio(lat), v)
+			thr, lat, bound, v := speedupVerdict(r, p, peer.TimeoutMs)
+			peerP50, latS := fmt.Sprintf("%.2f", p.P50Ms), ratio(lat)
+			if bound {
+				peerP50, latS = fmt.Sprintf("> %.0f (timed out)", peer.TimeoutMs), "> "+latS
+			}
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%s\t%s\t%.2f\t%s\t%s\n",
+				p.Workload, p.OpsPerSec, r.OpsPerSec, ratio(thr), peerP50, r.P50Ms, latS, v)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,6 +79,37 @@ func TestParseProcKiB(t *testing.T) {
 	}
 }
 
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		line string
+		want int64
+		ok   bool
+	}{
+		{"1234 (davenport) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 38 0 0 20 0 9 0 100 0 0", 288, true},
+		// A command name with spaces and a parenthesis.
+		{"42 (my (odd) srv) R 1 42 42 0 -1 0 0 0 0 0 7 5 0 0 20 0 1 0 1 0 0", 12, true},
+		{"42 (x) R 1 2", 0, false},
+		{"garbage", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseStatCPU(tt.line)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseStatCPU(%q) = %d, %v; want %d ok=%v", tt.line, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestSettleOnIdleProcess(t *testing.T) {
+	// This test process is near idle while it sleeps in settle; a process
+	// that does not exist is an error, not an endless wait.
+	if _, err := processCPUTicks(os.Getpid()); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	if _, err := settle(context.Background(), 1<<30, time.Second); err == nil {
+		t.Error("settle on a missing process succeeded")
+	}
+}
+
 func TestSelectWorkloads(t *testing.T) {
 	got, err := selectWorkloads("get, propfind,get")
 	if err != nil || strings.Join(got, ",") != "propfind,get" {
@@ -93,23 +125,28 @@ func TestSelectWorkloads(t *testing.T) {
 
 func TestSpeedupVerdict(t *testing.T) {
 	peer := Result{Ops: 10, OpsPerSec: 10, P50Ms: 100}
+	timedOut := Result{Errors: 8, Timeouts: 8}
 	tests := []struct {
-		name string
-		c    Result
-		thr  float64
-		want verdict
+		name     string
+		c, p     Result
+		thr, lat float64
+		bound    bool
+		want     verdict
 	}{
-		{"20x throughput", Result{Ops: 1, OpsPerSec: 200, P50Ms: 50}, 20, verdictMet},
-		{"p50 at 1/20 suffices", Result{Ops: 1, OpsPerSec: 50, P50Ms: 5}, 5, verdictMet},
-		{"neither", Result{Ops: 1, OpsPerSec: 190, P50Ms: 5.1}, 19, verdictMissed},
-		{"candidate failed", Result{Ops: 5, OpsPerSec: 1000, P50Ms: 1, Failure: "x"}, 0, verdictFailed},
-		{"nothing measured", Result{}, 0, verdictFailed},
+		{"20x throughput", Result{Ops: 1, OpsPerSec: 200, P50Ms: 50}, peer, 20, 2, false, verdictMet},
+		{"p50 20x lower suffices", Result{Ops: 1, OpsPerSec: 50, P50Ms: 5}, peer, 5, 20, false, verdictMet},
+		{"neither", Result{Ops: 1, OpsPerSec: 190, P50Ms: 6.25}, peer, 19, 16, false, verdictMissed},
+		{"candidate failed", Result{Ops: 5, OpsPerSec: 1000, P50Ms: 1, Failure: "x"}, peer, 0, 0, false, verdictFailed},
+		{"nothing measured", Result{}, peer, 0, 0, false, verdictFailed},
+		{"peer timed out, candidate fast", Result{Ops: 9, OpsPerSec: 90, P50Ms: 100}, timedOut, 0, 600, true, verdictMet},
+		{"peer timed out, candidate slow", Result{Ops: 9, OpsPerSec: 9, P50Ms: 6000}, timedOut, 0, 10, true, verdictMissed},
+		{"peer failed otherwise", Result{Ops: 9, OpsPerSec: 9, P50Ms: 1}, Result{Errors: 8, Timeouts: 2}, 0, 0, false, verdictFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			thr, _, v := speedupVerdict(tt.c, peer)
-			if v != tt.want || thr != tt.thr {
-				t.Errorf("verdict %s ×%v, want %s ×%v", v, thr, tt.want, tt.thr)
+			thr, lat, bound, v := speedupVerdict(tt.c, tt.p, 60000)
+			if v != tt.want || thr != tt.thr || lat != tt.lat || bound != tt.bound {
+				t.Errorf("verdict %s thr ×%v p50 ×%v bound %v, want %s ×%v ×%v %v", v, thr, lat, bound, tt.want, tt.thr, tt.lat, tt.bound)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"sync"
@@ -79,6 +80,7 @@ type runStats struct {
 	Elapsed  time.Duration
 	Ops      int
 	Errors   int
+	Timeouts int // errors that were the per-request time bound running out
 	Items    int64
 	Bytes    int64
 	FirstErr error
@@ -96,6 +98,7 @@ const abortAfter = 10
 func runWorkload(ctx context.Context, spec runSpec, fn op) runStats {
 	var (
 		seq, okOps, errs atomic.Int64
+		timeouts         atomic.Int64
 		items, bytes     atomic.Int64
 		aborted          atomic.Bool
 		mu               sync.Mutex
@@ -120,6 +123,9 @@ func runWorkload(ctx context.Context, spec runSpec, fn op) runStats {
 				if err != nil {
 					if ctx.Err() != nil {
 						return // interrupted, not a server failure
+					}
+					if errors.Is(err, context.DeadlineExceeded) {
+						timeouts.Add(1)
 					}
 					mu.Lock()
 					if firstErr == nil {
@@ -164,6 +170,7 @@ func runWorkload(ctx context.Context, spec runSpec, fn op) runStats {
 		Elapsed:  time.Since(start),
 		Ops:      int(okOps.Load()),
 		Errors:   int(errs.Load()),
+		Timeouts: int(timeouts.Load()),
 		Items:    items.Load(),
 		Bytes:    bytes.Load(),
 		FirstErr: firstErr,
