@@ -14,6 +14,8 @@
 #   BENCH_DURATION=10s           time per workload (requests in flight finish)
 #   BENCH_CONCURRENCY=8          concurrent requests
 #   BENCH_SEED=1                 data generator seed
+#   BENCH_TIMEOUT=60s            a request unanswered after this counts as failed (timed
+#                                out); clients give up sooner (DAVx5 after about 45 s)
 #   BENCH_RADICALE_SEED_TIME=90s Radicale's PUT seeding is O(N) per item (every new
 #                                UID is checked against all items), so after this
 #                                long the rest is stored by one whole-collection PUT
@@ -37,6 +39,7 @@ targets=${BENCH_TARGETS:-radicale sqlite postgres}
 duration=${BENCH_DURATION:-10s}
 concurrency=${BENCH_CONCURRENCY:-8}
 seed=${BENCH_SEED:-1}
+timeout=${BENCH_TIMEOUT:-60s}
 radicale_seed_time=${BENCH_RADICALE_SEED_TIME:-90s}
 out=${BENCH_OUT:-/tmp/davenport-bench-$(date +%Y%m%d-%H%M%S)}
 
@@ -100,7 +103,7 @@ fi
 	echo "kernel: $(uname -sr)"
 	echo "go: $(go version)"
 	if has_target radicale; then echo "radicale: $(radicale --version 2>&1)${eatmydata:+ (under eatmydata)}"; fi
-	echo "sizes: $sizes; big: $big ($big_n); duration: $duration; concurrency: $concurrency; seed: $seed"
+	echo "sizes: $sizes; big: $big ($big_n); duration: $duration; concurrency: $concurrency; seed: $seed; timeout: $timeout"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/machine.txt" >&2
 
@@ -210,7 +213,7 @@ bench() {
 	fi
 	local rc=0
 	DAVBENCH_PASSWORD=$password "$work/davbench" --url "http://127.0.0.1:$port/" --user admin \
-		--n "$n" --concurrency "$concurrency" --duration "$duration" --seed "$seed" \
+		--n "$n" --concurrency "$concurrency" --duration "$duration" --seed "$seed" --timeout "$timeout" \
 		--pid "$server_pid" --label "$label" --json "$out/$label-n$n.json" "${extra[@]}" \
 		>"$out/$label-n$n.txt" 2>"$out/$label-n$n.log" || rc=$?
 	cat "$out/$label-n$n.txt"
