@@ -142,7 +142,7 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	res, err := h.resolve(rq.Ctx, rq.User, t, r.URL.EscapedPath())
+	res, err := h.resolve(rq.Ctx, rq.User, t, r.URL.EscapedPath(), r.Method == http.MethodGet || r.Method == http.MethodHead)
 	if errors.Is(err, errParentMissing) && r.Method != http.MethodPut && r.Method != "MKCOL" && r.Method != "MKCALENDAR" {
 		// Only a write into a missing collection is a conflict (RFC 4918
 		// §9.7.1); reading a member of one finds nothing.

@@ -22,10 +22,7 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 		w.Header().Set("Allow", allowed)
 		return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: GET on a collection"}
 	}
-	o, err := h.Store.GetObject(rq.Ctx, res.Collection.ID, res.Object.Name)
-	if err != nil {
-		return err
-	}
+	o := res.Object // resolved with its body
 	etag := ETag(o)
 	w.Header().Set("ETag", etag)
 	// The body may depend on Accept (vCard version conversion).
@@ -188,7 +185,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err != nil || t.typ != ResObject || t.kind != res.Kind {
 		return &Error{Status: http.StatusForbidden, Message: "dav: Destination is not an object of the same kind"}
 	}
-	dst, err := h.resolve(rq.Ctx, rq.User, t, u.EscapedPath())
+	dst, err := h.resolve(rq.Ctx, rq.User, t, u.EscapedPath(), false)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		if errors.Is(err, errParentMissing) {
 			return &Error{Status: http.StatusConflict, Message: "dav: Destination collection missing"}

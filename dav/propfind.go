@@ -16,11 +16,29 @@ type propRequest struct {
 	names    []*Element // requested property elements, in request order
 	include  []*Element // allprop's DAV:include
 	minimal  bool       // Prefer: return=minimal / Brief: t — omit non-200 propstats
+
+	// resolved caches the property of each requested element, so a listing
+	// of many resources looks each one up (and decodes a calendar-data
+	// request) once, not once per resource.
+	resolved map[*Element]*Property
+}
+
+// property returns the property answering el, looked up once per request.
+func (pr *propRequest) property(h *Handler, el *Element) *Property {
+	if p, ok := pr.resolved[el]; ok {
+		return p
+	}
+	if pr.resolved == nil {
+		pr.resolved = map[*Element]*Property{}
+	}
+	p := h.lookup(el)
+	pr.resolved[el] = p
+	return p
 }
 
 func (pr *propRequest) needsBody(h *Handler) bool {
 	for _, el := range pr.names {
-		if p := h.lookup(el); p != nil && p.NeedsBody {
+		if p := pr.property(h, el); p != nil && p.NeedsBody {
 			return true
 		}
 	}
@@ -246,14 +264,14 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 		}
 		for _, el := range pr.include {
 			if !seen[el.Name] {
-				if err := get(el, h.lookup(el)); err != nil {
+				if err := get(el, pr.property(h, el)); err != nil {
 					return nil, err
 				}
 			}
 		}
 	default:
 		for _, el := range pr.names {
-			if err := get(el, h.lookup(el)); err != nil {
+			if err := get(el, pr.property(h, el)); err != nil {
 				return nil, err
 			}
 		}

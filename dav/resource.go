@@ -158,11 +158,12 @@ func (h *Handler) kindByStoreKind(sk store.Kind) Kind {
 	return nil
 }
 
-// resolve looks the target up for the authenticated user. Another user's
+// resolve looks the target up for the authenticated user; withBody loads
+// an object's body with it (GET), saving a second read. Another user's
 // resources are forbidden (no sharing yet); a missing collection or object
 // yields ErrNotFound with as much of the resource filled in as exists, so
 // PUT and MKCOL can create it.
-func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escapedPath string) (*Resource, error) {
+func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escapedPath string, withBody bool) (*Resource, error) {
 	res := &Resource{Type: t.typ, Kind: t.kind}
 	switch t.typ {
 	case ResRoot:
@@ -205,7 +206,7 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 	}
 	res.Href = ObjectHref(t.kind, user.Username, c.Name, t.object)
 	res.Name = t.object
-	objs, err := h.Store.GetObjects(ctx, c.ID, []string{t.object}, false)
+	objs, err := h.Store.GetObjects(ctx, c.ID, []string{t.object}, withBody)
 	if err != nil {
 		return res, err
 	}

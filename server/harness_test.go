@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // env is a full Davenport over loopback HTTP on one store, with users alice
 // and bob (each with the default collections).
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	st  store.Store
 	srv *httptest.Server
 }
@@ -36,7 +36,10 @@ const (
 	bobPassword   = "hunter2hunter2"
 )
 
-func newEnv(t *testing.T, st store.Store) *env {
+func newEnv(t *testing.T, st store.Store) *env { return newEnvTB(t, st) }
+
+// newEnvTB is newEnv for benchmarks too.
+func newEnvTB(t testing.TB, st store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	for _, u := range []struct{ name, pw, email string }{
@@ -101,7 +104,7 @@ func (e *env) do(r request) *http.Response {
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {

@@ -1,0 +1,64 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/davenport-dav/davenport/store/testdb"
+)
+
+// benchEnv is a server on the embedded store with n events in alice's
+// calendar, for the request-path benchmarks.
+func benchEnv(b *testing.B, n int) *env {
+	b.Helper()
+	st := testdb.SQLite(b)
+	e := newEnvTB(b, st)
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\nUID:ev-%d\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260301T%02d0000Z\r\nDURATION:PT1H\r\nSUMMARY:Event %d\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", i, i%24, i)
+		resp := e.do(request{method: "PUT", path: fmt.Sprintf("/dav/calendars/alice/personal/ev-%d.ics", i), body: body, header: map[string]string{"Content-Type": "text/calendar"}})
+		if resp.StatusCode != http.StatusCreated {
+			b.Fatalf("seed PUT: %d", resp.StatusCode)
+		}
+		resp.Body.Close()
+	}
+	return e
+}
+
+func (e *env) bench(b *testing.B, r request) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp := e.do(r)
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		b.SetBytes(n)
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	e := benchEnv(b, 100)
+	e.bench(b, request{method: "GET", path: "/dav/calendars/alice/personal/ev-42.ics"})
+}
+
+func BenchmarkMultiget100(b *testing.B) {
+	e := benchEnv(b, 1000)
+	var hrefs strings.Builder
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&hrefs, "<D:href>/dav/calendars/alice/personal/ev-%d.ics</D:href>", i*7)
+	}
+	body := `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>` + hrefs.String() + `</C:calendar-multiget>`
+	e.bench(b, request{method: "REPORT", path: "/dav/calendars/alice/personal/", body: body, header: map[string]string{"Depth": "1"}})
+}
+
+func BenchmarkPropfindDepth1(b *testing.B) {
+	e := benchEnv(b, 1000)
+	body := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:propfind>`
+	e.bench(b, request{method: "PROPFIND", path: "/dav/calendars/alice/personal/", body: body, header: map[string]string{"Depth": "1"}})
+}
