@@ -92,15 +92,15 @@ func (m *MultiStatus) Add(r *Response) error {
 		return m.err
 	}
 	m.start()
-	var b strings.Builder
+	b := m.bw // written in place: a response is never buffered whole
 	b.WriteString("<D:response><D:href>")
-	escapeText(&b, r.Href)
+	escapeText(b, r.Href)
 	b.WriteString("</D:href>")
 	if r.Status != 0 {
 		b.WriteString("<D:status>")
 		b.WriteString(statusLine(r.Status))
 		b.WriteString("</D:status>")
-		writeErrorElement(&b, r.Error)
+		writeErrorElement(b, r.Error)
 	}
 	stats := make([]PropStat, 0, len(r.PropStats))
 	for _, ps := range r.PropStats {
@@ -116,7 +116,7 @@ func (m *MultiStatus) Add(r *Response) error {
 	for _, ps := range stats {
 		b.WriteString("<D:propstat><D:prop>")
 		for _, p := range ps.Props {
-			writeElement(&b, p)
+			writeElement(b, p)
 		}
 		for _, raw := range ps.Raw {
 			b.WriteString(raw)
@@ -124,11 +124,10 @@ func (m *MultiStatus) Add(r *Response) error {
 		b.WriteString("</D:prop><D:status>")
 		b.WriteString(statusLine(ps.Status))
 		b.WriteString("</D:status>")
-		writeErrorElement(&b, ps.Error)
+		writeErrorElement(b, ps.Error)
 		b.WriteString("</D:propstat>")
 	}
-	b.WriteString("</D:response>")
-	_, m.err = m.bw.WriteString(b.String())
+	_, m.err = b.WriteString("</D:response>")
 	return m.err
 }
 
@@ -140,11 +139,9 @@ func (m *MultiStatus) Close(syncToken string) error {
 	}
 	m.start()
 	if syncToken != "" {
-		var b strings.Builder
-		b.WriteString("<D:sync-token>")
-		escapeText(&b, syncToken)
-		b.WriteString("</D:sync-token>")
-		m.bw.WriteString(b.String())
+		m.bw.WriteString("<D:sync-token>")
+		escapeText(m.bw, syncToken)
+		m.bw.WriteString("</D:sync-token>")
 	}
 	m.bw.WriteString("</D:multistatus>\n")
 	m.err = m.bw.Flush()
@@ -161,12 +158,12 @@ func statusLine(code int) string {
 
 // writeElement writes e with the document's prefixes; elements in other
 // namespaces declare a prefix of their own.
-func writeElement(b *strings.Builder, e *Element) {
+func writeElement(b xmlWriter, e *Element) {
 	writeTree(b, e, qualify, "", 0)
 }
 
 // writeErrorElement writes a DAV:error holding cond, if any (RFC 4918 §16).
-func writeErrorElement(b *strings.Builder, cond *Element) {
+func writeErrorElement(b xmlWriter, cond *Element) {
 	if cond == nil {
 		return
 	}

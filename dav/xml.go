@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // XML namespaces the protocol layer speaks.
@@ -138,7 +139,7 @@ func selfContained(n xml.Name, parentNS string, _ int) (string, string) {
 }
 
 // writeTree serializes e and its children, naming elements with q.
-func writeTree(b *strings.Builder, e *Element, q qualifier, parentNS string, depth int) {
+func writeTree(b xmlWriter, e *Element, q qualifier, parentNS string, depth int) {
 	name, decl := q(e.Name, parentNS, depth)
 	b.WriteByte('<')
 	b.WriteString(name)
@@ -162,7 +163,7 @@ const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 
 // writeAttrs writes attributes; namespaced ones get a prefix declared on the
 // same element.
-func writeAttrs(b *strings.Builder, attrs []xml.Attr) {
+func writeAttrs(b xmlWriter, attrs []xml.Attr) {
 	n := 0
 	for _, a := range attrs {
 		switch a.Name.Space {
@@ -183,13 +184,60 @@ func writeAttrs(b *strings.Builder, attrs []xml.Attr) {
 	}
 }
 
-func escapeText(b *strings.Builder, s string) {
-	var buf bytes.Buffer
-	_ = xml.EscapeText(&buf, []byte(s))
-	b.Write(buf.Bytes())
+// xmlWriter is what the serializers write to: a strings.Builder for stored
+// fragments, the response's bufio.Writer for 207 bodies.
+type xmlWriter interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
 }
 
-func escapeAttr(b *strings.Builder, s string) { escapeText(b, s) }
+// escapeText writes s as XML character data (or an attribute value):
+// markup characters as references, a carriage return as &#xD; so it
+// survives the parser's line-end normalization (calendar and address data
+// keep their CRLFs), and characters XML cannot carry as U+FFFD. Runs of
+// ordinary characters are written in one piece: calendar data in a multiget
+// is mostly such a run.
+func escapeText(b xmlWriter, s string) {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		var repl string
+		width := 1
+		switch {
+		case c == '&':
+			repl = "&amp;"
+		case c == '<':
+			repl = "&lt;"
+		case c == '>':
+			repl = "&gt;"
+		case c == '"':
+			repl = "&#34;"
+		case c == '\r':
+			repl = "&#xD;"
+		case c == '\t' || c == '\n':
+		case c < 0x20:
+			repl = "\uFFFD"
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			width = n
+			if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+				repl = "\uFFFD"
+			}
+		}
+		if repl == "" {
+			i += width
+			continue
+		}
+		b.WriteString(s[start:i])
+		b.WriteString(repl)
+		i += width
+		start = i
+	}
+	b.WriteString(s[start:])
+}
+
+func escapeAttr(b xmlWriter, s string) { escapeText(b, s) }
 
 // ReadXML reads and parses an XML request body within limits. A body that
 // is empty returns (nil, nil). DTDs, and with them entity declarations, are

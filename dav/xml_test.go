@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseXMLRefusesHostileInput(t *testing.T) {
@@ -93,6 +94,33 @@ func FuzzParseXML(f *testing.F) {
 		}
 		if _, err := ParseXML([]byte(el.String()), DefaultLimits); err != nil {
 			t.Fatalf("serialized element does not parse: %v\n%s", err, el.String())
+		}
+	})
+}
+
+// FuzzEscapeText: whatever the text, the escaped form parses back to the
+// same characters (carriage returns included), with only the characters XML
+// cannot carry replaced.
+func FuzzEscapeText(f *testing.F) {
+	f.Add("BEGIN:VCALENDAR\r\nSUMMARY:a & b <c> \"d\"\r\nEND:VCALENDAR\r\n")
+	f.Add("nul\x00 bad\xff utf8 é 日本 \uFFFE")
+	f.Fuzz(func(t *testing.T, s string) {
+		var b strings.Builder
+		b.WriteString("<a>")
+		escapeText(&b, s)
+		b.WriteString("</a>")
+		el, err := ParseXML([]byte(b.String()), DefaultLimits)
+		if err != nil {
+			t.Fatalf("escaped text does not parse: %v\n%q", err, b.String())
+		}
+		want := strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r != 0xFFFE && r != 0xFFFF && r != utf8.RuneError {
+				return r
+			}
+			return '\uFFFD'
+		}, s) // ranging over s yields U+FFFD for each invalid byte, as escapeText writes
+		if el.Text != want {
+			t.Fatalf("round trip: got %q, want %q", el.Text, want)
 		}
 	})
 }
