@@ -46,14 +46,29 @@ out=${BENCH_OUT:-/tmp/davenport-bench-$(date +%Y%m%d-%H%M%S)}
 work=$(mktemp -d /tmp/davenport-bench-work.XXXXXX)
 chmod 755 "$work" # the PostgreSQL cluster below runs as the postgres user
 server_pid=""
+bench_pid=""
 pg_dir=""
+
+# stop_pid PID SIGNAL SECONDS: signal a child, give it SECONDS to exit, then
+# SIGKILL (a server stuck in a graceful shutdown must not hold the run).
+stop_pid() {
+	local pid=$1 sig=$2 secs=$3 i
+	if kill -0 "$pid" 2>/dev/null; then
+		kill "-$sig" "$pid" 2>/dev/null || true
+		for ((i = 0; i < secs * 10; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || true
+}
 
 cleanup() {
 	local rc=$?
-	if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	# davbench first: on SIGTERM it removes its collections and exits.
+	if [[ -n "$bench_pid" ]]; then stop_pid "$bench_pid" TERM 20; fi
+	if [[ -n "$server_pid" ]]; then stop_pid "$server_pid" TERM 20; fi
 	if [[ -n "$pg_dir" ]]; then
 		"$root/scripts/pg.sh" stop "$pg_dir" || true
 	fi
@@ -61,7 +76,7 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'say "interrupted"; exit 130' INT TERM
 
 has_target() { [[ " $targets " == *" $1 "* ]]; }
 
@@ -182,8 +197,7 @@ start_server() {
 
 stop_server() {
 	if [[ -n "$server_pid" ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
+		stop_pid "$server_pid" TERM 20
 		server_pid=""
 	fi
 	if [[ -n "$pg_dir" ]]; then
@@ -212,10 +226,15 @@ bench() {
 		extra=(--seed-timeout "$radicale_seed_time" --fill collection-put)
 	fi
 	local rc=0
+	# In the background so that a signal reaches the trap at once, not
+	# after the workload in progress.
 	DAVBENCH_PASSWORD=$password "$work/davbench" --url "http://127.0.0.1:$port/" --user admin \
 		--n "$n" --concurrency "$concurrency" --duration "$duration" --seed "$seed" --timeout "$timeout" \
 		--pid "$server_pid" --label "$label" --json "$out/$label-n$n.json" "${extra[@]}" \
-		>"$out/$label-n$n.txt" 2>"$out/$label-n$n.log" || rc=$?
+		>"$out/$label-n$n.txt" 2>"$out/$label-n$n.log" &
+	bench_pid=$!
+	wait "$bench_pid" || rc=$?
+	bench_pid=""
 	cat "$out/$label-n$n.txt"
 	cp "$dir/server.log" "$out/$label-n$n.server.log" 2>/dev/null || true
 	stop_server
