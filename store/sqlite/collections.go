@@ -71,25 +71,29 @@ func scanCollection(row interface{ Scan(...any) error }) (*store.Collection, err
 	return &c, nil
 }
 
+// getCollectionSQL is GetCollection's query (prepared at Open).
+const getCollectionSQL = `
+	SELECT ` + collectionColumns + `
+	FROM collections WHERE owner_id = $1 AND kind = $2 AND name = $3`
+
 // GetCollection returns the owner's collection of that kind and name.
 func (s *Store) GetCollection(ctx context.Context, ownerID int64, kind store.Kind, name string) (*store.Collection, error) {
-	c, err := scanCollection(s.r.QueryRowContext(ctx, `
-		SELECT `+collectionColumns+`
-		FROM collections WHERE owner_id = $1 AND kind = $2 AND name = $3`,
-		ownerID, string(kind), name))
+	c, err := scanCollection(s.st.getCollection.QueryRowContext(ctx, ownerID, string(kind), name))
 	if err != nil {
 		return nil, wrap("get collection", err)
 	}
 	return c, nil
 }
 
+// listCollectionsSQL is ListCollections' query (prepared at Open).
+const listCollectionsSQL = `
+	SELECT ` + collectionColumns + `
+	FROM collections WHERE owner_id = $1 AND kind = $2 ORDER BY name`
+
 // ListCollections returns the owner's collections of that kind ordered by
 // name.
 func (s *Store) ListCollections(ctx context.Context, ownerID int64, kind store.Kind) ([]store.Collection, error) {
-	rows, err := s.r.QueryContext(ctx, `
-		SELECT `+collectionColumns+`
-		FROM collections WHERE owner_id = $1 AND kind = $2 ORDER BY name`,
-		ownerID, string(kind))
+	rows, err := s.st.listCollections.QueryContext(ctx, ownerID, string(kind))
 	if err != nil {
 		return nil, wrap("list collections", err)
 	}
@@ -171,14 +175,17 @@ func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
 	})
 }
 
+// listDeadPropsSQL is ListDeadProps' query (prepared at Open).
+const listDeadPropsSQL = `
+	SELECT namespace, name, xml FROM collection_properties
+	WHERE collection_id = $1 ORDER BY namespace, name`
+
 // ListDeadProps returns the collection's dead properties ordered by namespace,
 // then name (bytewise).
 func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.DeadProp, error) {
 	var props []store.DeadProp
 	err := s.read(ctx, "list dead properties", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
-			SELECT namespace, name, xml FROM collection_properties
-			WHERE collection_id = $1 ORDER BY namespace, name`, collectionID)
+		rows, err := tx.StmtContext(ctx, s.st.listDeadProps).QueryContext(ctx, collectionID)
 		if err != nil {
 			return err
 		}
@@ -195,32 +202,35 @@ func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.
 	return props, err
 }
 
+// usedBytesSQL is UsedBytes' query (prepared at Open).
+const usedBytesSQL = `
+	SELECT coalesce(sum(o.size), 0)
+	FROM objects o JOIN collections c ON c.id = o.collection_id
+	WHERE c.owner_id = $1`
+
 // UsedBytes sums the sizes of all objects in the owner's collections.
 func (s *Store) UsedBytes(ctx context.Context, ownerID int64) (int64, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `
-		SELECT coalesce(sum(o.size), 0)
-		FROM objects o JOIN collections c ON c.id = o.collection_id
-		WHERE c.owner_id = $1`, ownerID).Scan(&n)
+	err := s.st.usedBytes.QueryRowContext(ctx, ownerID).Scan(&n)
 	if err != nil {
 		return 0, wrap("used bytes", err)
 	}
 	return n, nil
 }
 
+// collectionExistsSQL is collectionExists' query (prepared at Open on the
+// writer).
+const collectionExistsSQL = `SELECT 1 FROM collections WHERE id = $1`
+
 // collectionExists returns store.ErrNotFound when there is no collection with
-// that id.
-func collectionExists(ctx context.Context, q querier, id int64) error {
+// that id. tx is a write transaction.
+func (s *Store) collectionExists(ctx context.Context, tx *sql.Tx, id int64) error {
 	var one int
-	err := q.QueryRowContext(ctx, `SELECT 1 FROM collections WHERE id = $1`, id).Scan(&one)
+	err := tx.StmtContext(ctx, s.st.collectionExists).QueryRowContext(ctx, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("collection %d: %w", id, store.ErrNotFound)
 	}
 	return err
-}
-
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func encodeComponents(comps []string) (string, error) {

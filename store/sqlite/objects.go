@@ -47,21 +47,35 @@ func scanObject(row interface{ Scan(...any) error }, withBody bool) (*store.Obje
 	return &o, nil
 }
 
+// getObjectSQL is GetObject's query (prepared at Open).
+const getObjectSQL = `SELECT ` + objectColumns + `, body FROM objects WHERE collection_id = $1 AND name = $2`
+
 // GetObject returns the object with its body.
 func (s *Store) GetObject(ctx context.Context, collectionID int64, name string) (*store.Object, error) {
-	o, err := scanObject(s.r.QueryRowContext(ctx, `
-		SELECT `+objectSelect(true)+`
-		FROM objects WHERE collection_id = $1 AND name = $2`, collectionID, name), true)
+	o, err := scanObject(s.st.getObject.QueryRowContext(ctx, collectionID, name), true)
 	if err != nil {
 		return nil, wrap("get object", err)
 	}
 	return o, nil
 }
 
-// GetObjects returns the objects among names that exist, with one query: the
-// names travel as one JSON array parameter, so their number is not bounded by
-// SQLite's limit on bound parameters. Each name is hex-encoded in the array,
-// because JSON would replace bytes that are not UTF-8 and names are opaque.
+// getObjectsSQL is GetObjects' query (prepared at Open, once without and
+// once with the body). The names travel as one JSON array parameter: the
+// text does not depend on their number, so one prepared statement serves
+// every call, and their number is not bounded by SQLite's limit on bound
+// parameters. The plan looks each name up in the (collection_id, name)
+// unique index (TestPreparedQueriesUseIndexes).
+func getObjectsSQL(withBody bool) string {
+	return `
+	SELECT ` + objectSelect(withBody) + `
+	FROM objects
+	WHERE collection_id = $1
+	  AND name IN (SELECT CAST(unhex(value) AS TEXT) FROM json_each($2))`
+}
+
+// GetObjects returns the objects among names that exist, with one query.
+// Each name is hex-encoded in the JSON array, because JSON would replace
+// bytes that are not UTF-8 and names are opaque.
 func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []string, withBody bool) ([]store.Object, error) {
 	hexed := make([]string, len(names))
 	for i, n := range names {
@@ -71,12 +85,7 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get objects: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `
-		SELECT `+objectSelect(withBody)+`
-		FROM objects
-		WHERE collection_id = $1
-		  AND name IN (SELECT CAST(unhex(value) AS TEXT) FROM json_each($2))`,
-		collectionID, string(list))
+	rows, err := s.st.getObjects[bodyIndex(withBody)].QueryContext(ctx, collectionID, string(list))
 	if err != nil {
 		return nil, wrap("get objects", err)
 	}
@@ -91,7 +100,7 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 // narrowed by opts.
 func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.ListObjectsOptions) ([]store.Object, error) {
 	query, args := listQuery(collectionID, opts)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.listRows(ctx, query, args, len(opts.SearchText) <= maxPreparedTerms)
 	if err != nil {
 		return nil, wrap("list objects", err)
 	}
@@ -100,6 +109,19 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 		return nil, wrap("list objects", err)
 	}
 	return objs, nil
+}
+
+// listRows runs a query built by listQuery on the reader pool, on a
+// statement kept prepared when keep is set.
+func (s *Store) listRows(ctx context.Context, query string, args []any, keep bool) (*sql.Rows, error) {
+	if !keep {
+		return s.r.QueryContext(ctx, query, args...)
+	}
+	stmt, err := s.st.lists.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return stmt.QueryContext(ctx, args...)
 }
 
 // listQuery builds the query of ListObjects.
@@ -147,6 +169,20 @@ func collectObjects(rows *sql.Rows, withBody bool) ([]store.Object, error) {
 	return objs, rows.Err()
 }
 
+// Statements of PutObject (prepared at Open on the writer).
+const (
+	updateObjectSQL = `
+	UPDATE objects SET uid = $2, etag = $3, content_type = $4, component = $5,
+		size = $6, modseq = $7, first_start = $8, last_end = $9, search_text = $10,
+		updated = $11, body = $12
+	WHERE id = $1`
+	insertObjectSQL = `
+	INSERT INTO objects (collection_id, name, uid, etag, content_type, component, size,
+		modseq, first_start, last_end, search_text, created, updated, body)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+	RETURNING id`
+)
+
 // PutObject creates or replaces o by (CollectionID, Name). The conditions in
 // opts, the UID check and the modseq bump all happen inside one write
 // transaction, so two writers with the same If-Match cannot both win.
@@ -158,10 +194,10 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		body = []byte{}
 	}
 	err = s.write(ctx, "put object", func(tx *sql.Tx) error {
-		if err := collectionExists(ctx, tx, o.CollectionID); err != nil {
+		if err := s.collectionExists(ctx, tx, o.CollectionID); err != nil {
 			return err
 		}
-		cur, err := currentObject(ctx, tx, o.CollectionID, o.Name)
+		cur, err := s.currentObject(ctx, tx, o.CollectionID, o.Name)
 		if err != nil {
 			return err
 		}
@@ -172,21 +208,17 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		if cur != nil {
 			self = cur.id
 		}
-		if err := checkUID(ctx, tx, o.CollectionID, o.UID, self); err != nil {
+		if err := s.checkUID(ctx, tx, o.CollectionID, o.UID, self); err != nil {
 			return err
 		}
-		modseq, err := bump(ctx, tx, o.CollectionID)
+		modseq, err := s.bump(ctx, tx, o.CollectionID)
 		if err != nil {
 			return err
 		}
 		createdAt := t
 		if cur != nil {
 			createdAt = cur.created
-			_, err = tx.ExecContext(ctx, `
-				UPDATE objects SET uid = $2, etag = $3, content_type = $4, component = $5,
-					size = $6, modseq = $7, first_start = $8, last_end = $9, search_text = $10,
-					updated = $11, body = $12
-				WHERE id = $1`,
+			_, err = tx.StmtContext(ctx, s.st.updateObject).ExecContext(ctx,
 				cur.id, o.UID, o.ETag, o.ContentType, o.Component, size, modseq,
 				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body)
 			if err != nil {
@@ -194,18 +226,14 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 			}
 			o.ID = cur.id
 		} else {
-			err = tx.QueryRowContext(ctx, `
-				INSERT INTO objects (collection_id, name, uid, etag, content_type, component, size,
-					modseq, first_start, last_end, search_text, created, updated, body)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
-				RETURNING id`,
+			err = tx.StmtContext(ctx, s.st.insertObject).QueryRowContext(ctx,
 				o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component, size, modseq,
 				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body,
 			).Scan(&o.ID)
 			if err != nil {
 				return err
 			}
-			if err := dropTombstone(ctx, tx, o.CollectionID, o.Name); err != nil {
+			if err := s.dropTombstone(ctx, tx, o.CollectionID, o.Name); err != nil {
 				return err
 			}
 		}
@@ -219,12 +247,15 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 	return created, nil
 }
 
+// deleteObjectSQL removes one object by id (prepared at Open on the writer).
+const deleteObjectSQL = `DELETE FROM objects WHERE id = $1`
+
 // DeleteObject removes the object, leaving a tombstone stamped with a fresh
 // modseq.
 func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name string, opts store.DeleteObjectOptions) error {
 	t := now()
 	return s.write(ctx, "delete object", func(tx *sql.Tx) error {
-		cur, err := currentObject(ctx, tx, collectionID, name)
+		cur, err := s.currentObject(ctx, tx, collectionID, name)
 		if err != nil {
 			return err
 		}
@@ -236,10 +267,10 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 		if cur == nil {
 			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = $1`, cur.id); err != nil {
+		if _, err := tx.StmtContext(ctx, s.st.deleteObject).ExecContext(ctx, cur.id); err != nil {
 			return err
 		}
-		return tombstone(ctx, tx, collectionID, name, t)
+		return s.tombstone(ctx, tx, collectionID, name, t)
 	})
 }
 
@@ -264,7 +295,7 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		if fromKind != toKind {
 			return fmt.Errorf("move from a %s to a %s: %w", fromKind, toKind, store.ErrConflict)
 		}
-		src, err := currentObject(ctx, tx, fromCollectionID, name)
+		src, err := s.currentObject(ctx, tx, fromCollectionID, name)
 		if err != nil {
 			return err
 		}
@@ -278,7 +309,7 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 			// RFC 4918 §9.9.4: 403 when source and destination are the same.
 			return fmt.Errorf("move %q onto itself: %w", name, store.ErrConflict)
 		}
-		dst, err := currentObject(ctx, tx, toCollectionID, newName)
+		dst, err := s.currentObject(ctx, tx, toCollectionID, newName)
 		if err != nil {
 			return err
 		}
@@ -304,14 +335,14 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		}
 
 		if dst != nil {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = $1`, dst.id); err != nil {
+			if _, err := tx.StmtContext(ctx, s.st.deleteObject).ExecContext(ctx, dst.id); err != nil {
 				return err
 			}
 		}
-		if err := tombstone(ctx, tx, fromCollectionID, name, t); err != nil {
+		if err := s.tombstone(ctx, tx, fromCollectionID, name, t); err != nil {
 			return err
 		}
-		modseq, err := bump(ctx, tx, toCollectionID)
+		modseq, err := s.bump(ctx, tx, toCollectionID)
 		if err != nil {
 			return err
 		}
@@ -324,7 +355,7 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		if err != nil {
 			return err
 		}
-		if err := dropTombstone(ctx, tx, toCollectionID, newName); err != nil {
+		if err := s.dropTombstone(ctx, tx, toCollectionID, newName); err != nil {
 			return err
 		}
 		created = dst == nil
@@ -343,15 +374,18 @@ type current struct {
 	created time.Time
 }
 
-// currentObject returns the object at (collectionID, name), or nil.
-func currentObject(ctx context.Context, tx *sql.Tx, collectionID int64, name string) (*current, error) {
+// currentObjectSQL is currentObject's query (prepared at Open on the writer).
+const currentObjectSQL = `SELECT id, etag, created FROM objects WHERE collection_id = $1 AND name = $2`
+
+// currentObject returns the object at (collectionID, name), or nil. tx is a
+// write transaction.
+func (s *Store) currentObject(ctx context.Context, tx *sql.Tx, collectionID int64, name string) (*current, error) {
 	var (
 		c       current
 		created int64
 	)
-	err := tx.QueryRowContext(ctx, `
-		SELECT id, etag, created FROM objects WHERE collection_id = $1 AND name = $2`,
-		collectionID, name).Scan(&c.id, &c.etag, &created)
+	err := tx.StmtContext(ctx, s.st.currentObject).QueryRowContext(ctx, collectionID, name).
+		Scan(&c.id, &c.etag, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -384,13 +418,14 @@ func checkMatch(cur *current, ifMatch string, ifNoneMatch bool) error {
 	return nil
 }
 
+// checkUIDSQL is checkUID's query (prepared at Open on the writer).
+const checkUIDSQL = `SELECT name FROM objects WHERE collection_id = $1 AND uid = $2 AND id <> $3`
+
 // checkUID returns a *store.UIDConflictError when an object of the collection
-// other than self (0 for none) uses uid.
-func checkUID(ctx context.Context, tx *sql.Tx, collectionID int64, uid string, self int64) error {
+// other than self (0 for none) uses uid. tx is a write transaction.
+func (s *Store) checkUID(ctx context.Context, tx *sql.Tx, collectionID int64, uid string, self int64) error {
 	var name string
-	err := tx.QueryRowContext(ctx, `
-		SELECT name FROM objects WHERE collection_id = $1 AND uid = $2 AND id <> $3`,
-		collectionID, uid, self).Scan(&name)
+	err := tx.StmtContext(ctx, s.st.checkUID).QueryRowContext(ctx, collectionID, uid, self).Scan(&name)
 	switch {
 	case err == nil:
 		return &store.UIDConflictError{UID: uid, Name: name}
@@ -400,35 +435,44 @@ func checkUID(ctx context.Context, tx *sql.Tx, collectionID int64, uid string, s
 	return err
 }
 
+// bumpSQL is bump's statement (prepared at Open on the writer).
+const bumpSQL = `UPDATE collections SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq`
+
 // bump raises the collection's modseq by one and returns the new value. The
-// write transaction holds SQLite's write lock, so modseqs are handed out one
-// at a time.
-func bump(ctx context.Context, tx *sql.Tx, collectionID int64) (int64, error) {
+// write transaction tx holds SQLite's write lock, so modseqs are handed out
+// one at a time.
+func (s *Store) bump(ctx context.Context, tx *sql.Tx, collectionID int64) (int64, error) {
 	var modseq int64
-	err := tx.QueryRowContext(ctx, `
-		UPDATE collections SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq`,
-		collectionID).Scan(&modseq)
+	err := tx.StmtContext(ctx, s.st.bump).QueryRowContext(ctx, collectionID).Scan(&modseq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("collection %d: %w", collectionID, store.ErrNotFound)
 	}
 	return modseq, err
 }
 
-// tombstone records the deletion of name with a fresh modseq.
-func tombstone(ctx context.Context, tx *sql.Tx, collectionID int64, name string, t time.Time) error {
-	modseq, err := bump(ctx, tx, collectionID)
+// tombstoneSQL is tombstone's statement (prepared at Open on the writer).
+const tombstoneSQL = `
+	INSERT INTO tombstones (collection_id, name, modseq, deleted_at) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (collection_id, name) DO UPDATE SET modseq = excluded.modseq, deleted_at = excluded.deleted_at`
+
+// tombstone records the deletion of name with a fresh modseq. tx is a write
+// transaction.
+func (s *Store) tombstone(ctx context.Context, tx *sql.Tx, collectionID int64, name string, t time.Time) error {
+	modseq, err := s.bump(ctx, tx, collectionID)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO tombstones (collection_id, name, modseq, deleted_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (collection_id, name) DO UPDATE SET modseq = excluded.modseq, deleted_at = excluded.deleted_at`,
-		collectionID, name, modseq, toMicros(t))
+	_, err = tx.StmtContext(ctx, s.st.tombstone).ExecContext(ctx, collectionID, name, modseq, toMicros(t))
 	return err
 }
 
-// dropTombstone forgets an earlier deletion of a name that exists again.
-func dropTombstone(ctx context.Context, tx *sql.Tx, collectionID int64, name string) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM tombstones WHERE collection_id = $1 AND name = $2`, collectionID, name)
+// dropTombstoneSQL is dropTombstone's statement (prepared at Open on the
+// writer).
+const dropTombstoneSQL = `DELETE FROM tombstones WHERE collection_id = $1 AND name = $2`
+
+// dropTombstone forgets an earlier deletion of a name that exists again. tx
+// is a write transaction.
+func (s *Store) dropTombstone(ctx context.Context, tx *sql.Tx, collectionID int64, name string) error {
+	_, err := tx.StmtContext(ctx, s.st.dropTombstone).ExecContext(ctx, collectionID, name)
 	return err
 }

@@ -51,6 +51,7 @@ type Store struct {
 	path   string
 	w      *sql.DB // one connection; every write transaction
 	r      *sql.DB // query_only pool; reads
+	st     statements
 	logger *slog.Logger
 }
 
@@ -99,6 +100,10 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		s.Close()
 		return nil, err
 	}
+	if err := s.prepareStatements(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -121,10 +126,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the readers, then the writer; the last connection to close
-// checkpoints the write-ahead log into the database file.
+// Close closes the prepared statements, the readers, then the writer; the
+// last connection to close checkpoints the write-ahead log into the database
+// file.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.st.close(), s.r.Close(), s.w.Close())
 }
 
 // Connection parameters. Pragmas given in the DSN run on every new

@@ -474,12 +474,10 @@ func TestWriteHonoursContext(t *testing.T) {
 	}
 }
 
-// TestTimeRangeUsesIndex pins the query plan of a time-range listing: the
-// span bound is searched in an index, not by scanning the collection.
-func TestTimeRangeUsesIndex(t *testing.T) {
-	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
-	start, end := time.Now(), time.Now().Add(time.Hour)
-	query, args := listQuery(1, store.ListObjectsOptions{Start: &start, End: &end, Component: "VEVENT"})
+// queryPlan returns the details of EXPLAIN QUERY PLAN for query, one line a
+// step.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
 	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -494,10 +492,176 @@ func TestTimeRangeUsesIndex(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	joined := strings.Join(plan, "\n")
-	if !strings.Contains(joined, "objects_span_idx (collection_id=? AND <expr>>?)") {
-		t.Errorf("plan does not search last_end in its index:\n%s", joined)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return strings.Join(plan, "\n")
+}
+
+// TestTimeRangeUsesIndex pins the query plan of a time-range listing: the
+// span bound is searched in an index, not by scanning the collection.
+func TestTimeRangeUsesIndex(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	start, end := time.Now(), time.Now().Add(time.Hour)
+	query, args := listQuery(1, store.ListObjectsOptions{Start: &start, End: &end, Component: "VEVENT"})
+	if plan := queryPlan(t, s, query, args...); !strings.Contains(plan, "objects_span_idx (collection_id=? AND <expr>>?)") {
+		t.Errorf("plan does not search last_end in its index:\n%s", plan)
+	}
+}
+
+// TestPreparedQueriesUseIndexes pins the plans of the prepared statements
+// whose text no longer depends on their arguments: GetObjects looks each
+// name of its JSON array up in the (collection_id, name) unique index, and
+// ListChangesSince searches the modseq indexes of both tables.
+func TestPreparedQueriesUseIndexes(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	tests := []struct {
+		name, query string
+		args        []any
+		want        []string
+	}{
+		{"get objects", getObjectsSQL(false), []any{1, `["612e696373"]`},
+			[]string{"SEARCH objects USING INDEX sqlite_autoindex_objects_1 (collection_id=? AND name=?)"}},
+		{"get objects with body", getObjectsSQL(true), []any{1, `["612e696373", "622e696373"]`},
+			[]string{"SEARCH objects USING INDEX sqlite_autoindex_objects_1 (collection_id=? AND name=?)"}},
+		{"changes", changesSQL(false), []any{1, 5, -1}, []string{
+			"SEARCH objects USING INDEX objects_collection_id_modseq_idx (collection_id=? AND modseq>?)",
+			"SEARCH tombstones USING INDEX tombstones_collection_id_modseq_idx (collection_id=? AND modseq>?)",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := queryPlan(t, s, tt.query, tt.args...)
+			for _, w := range tt.want {
+				if !strings.Contains(plan, w) {
+					t.Errorf("plan lacks %q:\n%s", w, plan)
+				}
+			}
+			if strings.Contains(plan, "SCAN objects") || strings.Contains(plan, "SCAN tombstones") {
+				t.Errorf("plan scans a table:\n%s", plan)
+			}
+		})
+	}
+}
+
+// TestListStatementsBounded: a listing's statement is kept for the next
+// listing with the same options, and listings with many search terms, whose
+// number a client picks, add none; listings answer the same either way.
+func TestListStatementsBounded(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	_, c := seed(t, s)
+	o := event(c, "greek.ics", "greek")
+	o.SearchText = "alpha beta gamma delta epsilon zeta eta"
+	if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	list := func(opts store.ListObjectsOptions) []store.Object {
+		t.Helper()
+		objs, err := s.ListObjects(ctx, c.ID, opts)
+		if err != nil {
+			t.Fatalf("ListObjects(%+v): %v", opts, err)
+		}
+		return objs
+	}
+	words := strings.Fields(o.SearchText)
+	for n := 1; n <= len(words); n++ {
+		if got := list(store.ListObjectsOptions{SearchText: words[:n]}); len(got) != 1 {
+			t.Errorf("search for %q: %d objects, want 1", words[:n], len(got))
+		}
+		miss := append(slices.Clone(words[:n-1]), "omega")
+		if got := list(store.ListObjectsOptions{SearchText: miss}); len(got) != 0 {
+			t.Errorf("search for %q: %d objects, want 0", miss, len(got))
+		}
+	}
+	if err := s.st.lists.close(); err != nil { // start counting afresh
+		t.Fatal(err)
+	}
+	s.st.lists = &stmtCache{db: s.r, m: make(map[string]*sql.Stmt)}
+	list(store.ListObjectsOptions{})
+	list(store.ListObjectsOptions{})
+	list(store.ListObjectsOptions{WithBody: true, Component: "VEVENT", Start: &start})
+	list(store.ListObjectsOptions{WithBody: true, Component: "VTODO", Start: &start})
+	if n := s.st.lists.len(); n != 2 {
+		t.Errorf("%d statements cached after listings with two sets of options, want 2", n)
+	}
+	for n := 1; n <= 3*maxPreparedTerms; n++ {
+		list(store.ListObjectsOptions{SearchText: slices.Repeat([]string{"x"}, n)})
+	}
+	if got, want := s.st.lists.len(), 2+maxPreparedTerms; got != want {
+		t.Errorf("%d statements cached after searches with 1 to %d terms, want %d", got, 3*maxPreparedTerms, want)
+	}
+	s.Close()
+	if _, err := s.ListObjects(ctx, c.ID, store.ListObjectsOptions{Component: "VCARD"}); err == nil {
+		t.Error("ListObjects after Close succeeded")
+	}
+}
+
+// TestReadsReleaseSnapshots: a prepared statement is reset when its read is
+// done, whatever the outcome, so no reader connection keeps an old snapshot
+// that would stop checkpoints from emptying the write-ahead log.
+func TestReadsReleaseSnapshots(t *testing.T) {
+	// A read that kept its connection would, once the pool is used up,
+	// make the next one wait: the deadline turns that into a failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	u, c := seed(t, s)
+	for i := range 3 {
+		if _, err := s.PutObject(ctx, event(c, fmt.Sprintf("%d.ics", i), fmt.Sprint(i)), store.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteObject(ctx, c.ID, "2.ics", store.DeleteObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reads := []struct {
+		name string
+		read func() error
+	}{
+		{"GetUser", func() error { _, err := s.GetUser(ctx, u.Username); return err }},
+		{"GetUser missing", func() error { _, err := s.GetUser(ctx, "nobody"); return notFound(err) }},
+		{"ListAppPasswords", func() error { _, err := s.ListAppPasswords(ctx, u.ID); return err }},
+		{"GetCollection", func() error { _, err := s.GetCollection(ctx, u.ID, c.Kind, c.Name); return err }},
+		{"GetCollection missing", func() error { _, err := s.GetCollection(ctx, u.ID, c.Kind, "nope"); return notFound(err) }},
+		{"ListCollections", func() error { _, err := s.ListCollections(ctx, u.ID, c.Kind); return err }},
+		{"ListDeadProps", func() error { _, err := s.ListDeadProps(ctx, c.ID); return err }},
+		{"UsedBytes", func() error { _, err := s.UsedBytes(ctx, u.ID); return err }},
+		{"GetObject", func() error { _, err := s.GetObject(ctx, c.ID, "0.ics"); return err }},
+		{"GetObject missing", func() error { _, err := s.GetObject(ctx, c.ID, "2.ics"); return notFound(err) }},
+		{"GetObjects", func() error { _, err := s.GetObjects(ctx, c.ID, []string{"0.ics", "1.ics", "2.ics"}, true); return err }},
+		{"ListObjects", func() error { _, err := s.ListObjects(ctx, c.ID, store.ListObjectsOptions{}); return err }},
+		{"ListChangesSince", func() error { _, err := s.ListChangesSince(ctx, c.ID, 0, 1, true); return err }},
+	}
+	for _, r := range reads {
+		t.Run(r.name, func(t *testing.T) {
+			if err := r.read(); err != nil {
+				t.Fatal(err)
+			}
+			// A snapshot the read kept would predate these frames, and a
+			// checkpoint cannot copy frames past a live reader's snapshot.
+			if _, err := s.PutObject(ctx, event(c, "w.ics", "w"), store.PutObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var busy, logFrames, checkpointed int
+			if err := s.w.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+				t.Fatal(err)
+			}
+			if busy != 0 || checkpointed != logFrames {
+				t.Errorf("after %s, checkpoint moved %d of %d frames (busy %d): a reader holds a snapshot", r.name, checkpointed, logFrames, busy)
+			}
+		})
+	}
+}
+
+// notFound turns store.ErrNotFound into nil and anything else into an
+// error.
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return fmt.Errorf("want store.ErrNotFound, got %v", err)
 }
 
 // TestMigrationsRoundTrip: every down migration undoes its up migration; the

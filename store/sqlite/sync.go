@@ -8,6 +8,27 @@ import (
 	"github.com/davenport-dav/davenport/store"
 )
 
+// collectionModSeqSQL reads a collection's modseq (prepared at Open).
+const collectionModSeqSQL = `SELECT modseq FROM collections WHERE id = $1`
+
+// changesSQL is ListChangesSince's query (prepared at Open, once without and
+// once with the body): live objects and tombstones above a modseq, in modseq
+// order, at most $3 rows (-1 for all).
+func changesSQL(withBody bool) string {
+	body := `NULL`
+	if withBody {
+		body = `body`
+	}
+	return `
+	SELECT 0, ` + objectColumns + `, ` + body + `
+	FROM objects WHERE collection_id = $1 AND modseq > $2
+	UNION ALL
+	SELECT 1, 0, collection_id, name, '', '', '', '', 0, modseq, NULL, NULL, '', 0, 0, NULL
+	FROM tombstones WHERE collection_id = $1 AND modseq > $2
+	ORDER BY 10
+	LIMIT $3`
+}
+
 // ListChangesSince lists the live objects and tombstones of the collection
 // with a modseq above modseq, ordered by modseq, at most limit of them when
 // limit > 0 (RFC 6578 §3.6 lets the server truncate and hand out a token to
@@ -16,28 +37,16 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 	var ch store.Changes
 	err := s.read(ctx, "list changes", func(tx *sql.Tx) error {
 		var current int64
-		err := tx.QueryRowContext(ctx, `SELECT modseq FROM collections WHERE id = $1`, collectionID).Scan(&current)
+		err := tx.StmtContext(ctx, s.st.collectionModSeq).QueryRowContext(ctx, collectionID).Scan(&current)
 		if err != nil {
 			return err
-		}
-		body := `NULL`
-		if withBody {
-			body = `body`
 		}
 		// One more row than the limit tells whether the list was cut off.
 		fetch := -1
 		if limit > 0 {
 			fetch = limit + 1
 		}
-		rows, err := tx.QueryContext(ctx, `
-			SELECT 0, `+objectColumns+`, `+body+`
-			FROM objects WHERE collection_id = $1 AND modseq > $2
-			UNION ALL
-			SELECT 1, 0, collection_id, name, '', '', '', '', 0, modseq, NULL, NULL, '', 0, 0, NULL
-			FROM tombstones WHERE collection_id = $1 AND modseq > $2
-			ORDER BY 10
-			LIMIT $3`,
-			collectionID, modseq, fetch)
+		rows, err := tx.StmtContext(ctx, s.st.changes[bodyIndex(withBody)]).QueryContext(ctx, collectionID, modseq, fetch)
 		if err != nil {
 			return err
 		}

@@ -46,9 +46,13 @@ func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
 	return &u, nil
 }
 
+// getUserSQL is GetUser's query (prepared at Open: it runs for every
+// request).
+const getUserSQL = `SELECT ` + userColumns + ` FROM users WHERE username = $1`
+
 // GetUser returns the user with that username.
 func (s *Store) GetUser(ctx context.Context, username string) (*store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+	u, err := scanUser(s.st.getUser.QueryRowContext(ctx, username))
 	if err != nil {
 		return nil, wrap("get user", err)
 	}
@@ -128,11 +132,15 @@ func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) err
 	})
 }
 
+// listAppPasswordsSQL is ListAppPasswords' query (prepared at Open: it runs
+// for every request).
+const listAppPasswordsSQL = `
+	SELECT id, user_id, label, password_hash, created
+	FROM app_passwords WHERE user_id = $1 ORDER BY id`
+
 // ListAppPasswords returns the user's app passwords in order of creation.
 func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error) {
-	rows, err := s.r.QueryContext(ctx, `
-		SELECT id, user_id, label, password_hash, created
-		FROM app_passwords WHERE user_id = $1 ORDER BY id`, userID)
+	rows, err := s.st.listAppPasswords.QueryContext(ctx, userID)
 	if err != nil {
 		return nil, wrap("list app passwords", err)
 	}

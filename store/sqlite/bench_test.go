@@ -1,0 +1,163 @@
+//go:build unix
+
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// benchStore is a store with one user and a calendar of n events, named
+// ev-0.ics … ev-(n-1).ics, each spanning one hour in March 2026.
+func benchStore(b *testing.B, n int) (*Store, *store.User, *store.Collection) {
+	b.Helper()
+	s := openT(b, filepath.Join(b.TempDir(), "davenport.db"))
+	u, c := seed(b, s)
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		o := event(c, fmt.Sprintf("ev-%d.ics", i), fmt.Sprintf("ev-%d", i))
+		start, end := base.Add(time.Duration(i)*time.Hour), base.Add(time.Duration(i+1)*time.Hour)
+		o.FirstStart, o.LastEnd = &start, &end
+		if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, u, c
+}
+
+// loop runs op b.N times through b.Loop. Besides the wall time per
+// operation it reports the CPU time the process spent per operation
+// (cpu-ns/op), which other load on a shared machine inflates far less.
+func loop(b *testing.B, op func() error) {
+	b.Helper()
+	b.ReportAllocs()
+	start := cpuTime(b)
+	n := 0
+	for b.Loop() {
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(n), "cpu-ns/op")
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkAuthLookups is the store's share of authenticating a request.
+func BenchmarkAuthLookups(b *testing.B) {
+	s, _, _ := benchStore(b, 0)
+	ctx := context.Background()
+	loop(b, func() error {
+		u, err := s.GetUser(ctx, "alice")
+		if err != nil {
+			return err
+		}
+		_, err = s.ListAppPasswords(ctx, u.ID)
+		return err
+	})
+}
+
+// BenchmarkGetObject is the lookups of a GET: the collection, then the
+// object with its body.
+func BenchmarkGetObject(b *testing.B) {
+	s, u, c := benchStore(b, 100)
+	ctx := context.Background()
+	loop(b, func() error {
+		if _, err := s.GetCollection(ctx, u.ID, store.KindCalendar, c.Name); err != nil {
+			return err
+		}
+		return wantObjects(s.GetObjects(ctx, c.ID, []string{"ev-42.ics"}, true))(1)
+	})
+}
+
+// BenchmarkGetObjects100 is a calendar-multiget of 100 names.
+func BenchmarkGetObjects100(b *testing.B) {
+	s, _, c := benchStore(b, 1000)
+	names := make([]string, 100)
+	for i := range names {
+		names[i] = fmt.Sprintf("ev-%d.ics", i*7)
+	}
+	ctx := context.Background()
+	loop(b, func() error {
+		return wantObjects(s.GetObjects(ctx, c.ID, names, true))(len(names))
+	})
+}
+
+// BenchmarkListObjects1000 is the listing of a PROPFIND Depth:1.
+func BenchmarkListObjects1000(b *testing.B) {
+	s, _, c := benchStore(b, 1000)
+	ctx := context.Background()
+	loop(b, func() error {
+		return wantObjects(s.ListObjects(ctx, c.ID, store.ListObjectsOptions{}))(1000)
+	})
+}
+
+// BenchmarkTimeRange is the candidate query of a calendar-query over one
+// day of a 1000-event calendar.
+func BenchmarkTimeRange(b *testing.B) {
+	s, _, c := benchStore(b, 1000)
+	ctx := context.Background()
+	start := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	end := start.Add(24 * time.Hour)
+	opts := store.ListObjectsOptions{WithBody: true, Component: "VEVENT", Start: &start, End: &end}
+	loop(b, func() error {
+		// The inclusive bounds also take the events ending at start and
+		// starting at end.
+		return wantObjects(s.ListObjects(ctx, c.ID, opts))(26)
+	})
+}
+
+// BenchmarkChangesSince is a sync-collection report of the last ten
+// changes.
+func BenchmarkChangesSince(b *testing.B) {
+	s, _, c := benchStore(b, 1000)
+	ctx := context.Background()
+	cur, err := s.GetCollection(ctx, c.OwnerID, c.Kind, c.Name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loop(b, func() error {
+		ch, err := s.ListChangesSince(ctx, c.ID, cur.ModSeq-10, 0, false)
+		if err == nil && len(ch.Changes) != 10 {
+			err = fmt.Errorf("%d changes, want 10", len(ch.Changes))
+		}
+		return err
+	})
+}
+
+// BenchmarkPutObject replaces one object again and again.
+func BenchmarkPutObject(b *testing.B) {
+	s, _, c := benchStore(b, 100)
+	ctx := context.Background()
+	o := event(c, "ev-42.ics", "ev-42")
+	loop(b, func() error {
+		_, err := s.PutObject(ctx, o, store.PutObjectOptions{})
+		return err
+	})
+}
+
+// wantObjects checks the result of a call returning objects: no error and
+// n objects.
+func wantObjects(objs []store.Object, err error) func(n int) error {
+	return func(n int) error {
+		if err == nil && len(objs) != n {
+			err = fmt.Errorf("%d objects, want %d", len(objs), n)
+		}
+		return err
+	}
+}
