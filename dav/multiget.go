@@ -80,46 +80,87 @@ func (h *Handler) Query(rq *Request, w http.ResponseWriter, res *Resource, prop 
 	}
 	pr := PropRequestFromProp(prop, rq.HTTP)
 	opts.WithBody = opts.WithBody || pr.needsBody(h) || match != nil
-	var objs []store.Object
+	var next func() (*store.Object, error)
 	if only != "" {
 		// On an object the query asks whether that one object matches;
 		// the store's narrowing is only an optimisation, match decides.
-		objs, err = h.Store.GetObjects(rq.Ctx, res.Collection.ID, []string{only}, opts.WithBody)
+		objs, err := h.Store.GetObjects(rq.Ctx, res.Collection.ID, []string{only}, opts.WithBody)
+		if err != nil {
+			return err
+		}
+		next = func() (*store.Object, error) {
+			if len(objs) == 0 {
+				return nil, nil
+			}
+			o := &objs[0]
+			objs = objs[1:]
+			return o, nil
+		}
 	} else {
-		objs, err = h.Store.ListObjects(rq.Ctx, res.Collection.ID, opts)
+		pages, err := h.newObjectPages(rq, res, opts)
+		if err != nil {
+			return err
+		}
+		next = pages.next
 	}
-	if err != nil {
-		return err
-	}
-	// Decide membership before the 207 starts, so an error (a hostile
-	// recurrence rule, say) is still a clean error answer.
-	matched := objs[:0]
-	for i := range objs {
-		if match != nil {
-			ok, err := match(&objs[i])
+	// Matches are written a page at a time. Until the first page is
+	// written, an error (a hostile recurrence rule, say) is still a clean
+	// error answer; after it, the 207 is cut short and the error logged.
+	ms := NewMultiStatus(w)
+	started := false
+	var pending []*store.Object
+	flush := func() bool {
+		started = started || len(pending) > 0
+		for _, o := range pending {
+			resp, err := h.propResponse(rq, h.objectResource(res, o), pr)
 			if err != nil {
-				return err
+				h.Logger.ErrorContext(rq.Ctx, "query member failed", "name", o.Name, "err", err)
+				return false
+			}
+			if ms.Add(resp) != nil {
+				return false
+			}
+		}
+		pending = pending[:0]
+		return true
+	}
+	fail := func(err error) error {
+		if !started {
+			return err
+		}
+		h.Logger.ErrorContext(rq.Ctx, "query failed after the answer started", "href", res.Href, "err", err)
+		return nil
+	}
+	count, truncated := 0, false
+	for {
+		o, err := next()
+		if err != nil {
+			return fail(err)
+		}
+		if o == nil {
+			break
+		}
+		if match != nil {
+			ok, err := match(o)
+			if err != nil {
+				return fail(err)
 			}
 			if !ok {
 				continue
 			}
 		}
-		matched = append(matched, objs[i])
-	}
-	truncated := false
-	if limit > 0 && len(matched) > limit {
-		matched, truncated = matched[:limit], true
-	}
-	ms := NewMultiStatus(w)
-	for i := range matched {
-		resp, err := h.propResponse(rq, h.objectResource(res, &matched[i]), pr)
-		if err != nil {
-			h.Logger.ErrorContext(rq.Ctx, "query member failed", "name", matched[i].Name, "err", err)
+		if limit > 0 && count == limit {
+			truncated = true
+			break
+		}
+		count++
+		pending = append(pending, o)
+		if len(pending) >= pageSize && !flush() {
 			return nil
 		}
-		if ms.Add(resp) != nil {
-			return nil
-		}
+	}
+	if !flush() {
+		return nil
 	}
 	if truncated {
 		// RFC 6352 §8.6.1 / RFC 5323: more results than the limit.

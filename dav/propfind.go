@@ -132,9 +132,19 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 	default:
 		return &Error{Status: http.StatusBadRequest, Message: "dav: bad Depth header"}
 	}
-	var members []*Resource
+	var (
+		members []*Resource
+		pages   *objectPages
+	)
 	if depth == "1" {
-		if members, err = h.members(rq, res, pr.needsBody(h)); err != nil {
+		if res.Type == ResCollection {
+			// A collection's members are read a page at a time, so a
+			// listing of any size costs the memory of one page.
+			pages, err = h.newObjectPages(rq, res, store.ListObjectsOptions{WithBody: pr.needsBody(h)})
+		} else {
+			members, err = h.members(rq, res, pr.needsBody(h))
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -144,14 +154,30 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	ms.Add(resp)
-	for _, m := range members {
+	add := func(m *Resource) bool {
 		resp, err := h.propResponse(rq, m, pr)
 		if err != nil {
 			// The 207 has started; the client sees a truncated document.
 			h.Logger.ErrorContext(rq.Ctx, "propfind member failed", "href", m.Href, "err", err)
+			return false
+		}
+		return ms.Add(resp) == nil
+	}
+	for _, m := range members {
+		if !add(m) {
 			return nil
 		}
-		if err := ms.Add(resp); err != nil {
+	}
+	for pages != nil {
+		o, err := pages.next()
+		if err != nil {
+			h.Logger.ErrorContext(rq.Ctx, "propfind listing failed", "href", res.Href, "err", err)
+			return nil
+		}
+		if o == nil {
+			break
+		}
+		if !add(h.objectResource(res, o)) {
 			return nil
 		}
 	}
@@ -159,7 +185,59 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 	return nil
 }
 
-// members lists a resource's children for Depth 1.
+// pageSize is how many objects a listing reads per query.
+const pageSize = 500
+
+// objectPages walks a collection's objects in name order, one page of
+// pageSize per store query.
+type objectPages struct {
+	h    *Handler
+	rq   *Request
+	col  *Resource
+	opts store.ListObjectsOptions
+	page []store.Object
+	i    int
+	done bool
+}
+
+// newObjectPages reads the first page at once, so that a failing store is
+// still a clean error before any 207 is written.
+func (h *Handler) newObjectPages(rq *Request, col *Resource, opts store.ListObjectsOptions) (*objectPages, error) {
+	p := &objectPages{h: h, rq: rq, col: col, opts: opts}
+	return p, p.fetch()
+}
+
+func (p *objectPages) fetch() error {
+	p.opts.Limit = pageSize
+	page, err := p.h.Store.ListObjects(p.rq.Ctx, p.col.Collection.ID, p.opts)
+	if err != nil {
+		return err
+	}
+	p.page, p.i = page, 0
+	p.done = len(page) < pageSize
+	if len(page) > 0 {
+		p.opts.After = page[len(page)-1].Name
+	}
+	return nil
+}
+
+// next returns the next object, or nil at the end.
+func (p *objectPages) next() (*store.Object, error) {
+	for p.i >= len(p.page) {
+		if p.done {
+			return nil, nil
+		}
+		if err := p.fetch(); err != nil {
+			return nil, err
+		}
+	}
+	o := &p.page[p.i]
+	p.i++
+	return o, nil
+}
+
+// members lists the children of a principal collection or a home for
+// Depth 1; collections page through their objects with objectPages.
 func (h *Handler) members(rq *Request, res *Resource, withBody bool) ([]*Resource, error) {
 	switch res.Type {
 	case ResPrincipals:
@@ -173,16 +251,6 @@ func (h *Handler) members(rq *Request, res *Resource, withBody bool) ([]*Resourc
 		for i := range cols {
 			c := &cols[i]
 			out[i] = &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, c.Name), Owner: res.Owner, Kind: res.Kind, Collection: c}
-		}
-		return out, nil
-	case ResCollection:
-		objs, err := h.Store.ListObjects(rq.Ctx, res.Collection.ID, store.ListObjectsOptions{WithBody: withBody})
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*Resource, len(objs))
-		for i := range objs {
-			out[i] = h.objectResource(res, &objs[i])
 		}
 		return out, nil
 	}

@@ -54,56 +54,97 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		limit = n
 	}
 	pr := PropRequestFromProp(body.Child(Name("prop")), r)
-	changes, err := h.Store.ListChangesSince(rq.Ctx, c.ID, since, limit, pr.needsBody(h))
+	withBody := pr.needsBody(h)
+	// The change log is read a page at a time, so a full sync of a large
+	// collection costs the memory of one page; remaining counts down the
+	// client's own limit.
+	remaining := limit
+	pageLimit := func() int {
+		if remaining > 0 && remaining < pageSize {
+			return remaining
+		}
+		return pageSize
+	}
+	changes, err := h.Store.ListChangesSince(rq.Ctx, c.ID, since, pageLimit(), withBody)
 	if err != nil {
 		return err
 	}
-	if !initial {
-		// RFC 6578 §3.2, DAV:valid-sync-token: "A token can become
-		// invalid as the result of being 'out of date' (out of the range
-		// of change history maintained by the server)" — refused, never
-		// answered without a deletion. The token was checked against the
-		// pruned_modseq read when the request began; a prune that
-		// committed between that read and the listing removed tombstones
-		// the listing needed. Read pruned_modseq again now the listing is
-		// done: any prune it could have missed is visible by then.
-		now, err := h.Store.GetCollection(rq.Ctx, c.OwnerID, c.Kind, c.Name)
-		if errors.Is(err, store.ErrNotFound) || err == nil && (now.ID != c.ID || floor < now.PrunedModSeq) {
-			return invalidSyncToken("dav: tombstones pruned during sync-collection")
-		}
-		if err != nil {
-			return err
-		}
+	if err := h.checkNotPruned(rq, c, initial, floor); err != nil {
+		return err
 	}
 	ms := NewMultiStatus(w)
-	for i := range changes.Changes {
-		ch := &changes.Changes[i]
-		if ch.Deleted {
-			// §3.5.1: an initial sync lists only existing members.
-			if !initial {
-				ms.Add(&Response{Href: ObjectHref(res.Kind, res.Owner.Username, c.Name, ch.Name), Status: http.StatusNotFound})
+	truncated := false
+	for {
+		for i := range changes.Changes {
+			ch := &changes.Changes[i]
+			if ch.Deleted {
+				// §3.5.1: an initial sync lists only existing members.
+				if !initial {
+					ms.Add(&Response{Href: ObjectHref(res.Kind, res.Owner.Username, c.Name, ch.Name), Status: http.StatusNotFound})
+				}
+				continue
 			}
-			continue
+			resp, err := h.propResponse(rq, h.objectResource(res, ch.Object), pr)
+			if err != nil {
+				h.Logger.ErrorContext(rq.Ctx, "sync-collection member failed", "name", ch.Name, "err", err)
+				return nil
+			}
+			if ms.Add(resp) != nil {
+				return nil
+			}
 		}
-		resp, err := h.propResponse(rq, h.objectResource(res, ch.Object), pr)
+		if remaining > 0 {
+			remaining -= len(changes.Changes)
+		}
+		if !changes.Truncated {
+			break
+		}
+		if limit > 0 && remaining <= 0 {
+			truncated = true // the client's limit: it asks again from the token
+			break
+		}
+		next, err := h.Store.ListChangesSince(rq.Ctx, c.ID, changes.ModSeq, pageLimit(), withBody)
 		if err != nil {
-			h.Logger.ErrorContext(rq.Ctx, "sync-collection member failed", "name", ch.Name, "err", err)
+			h.Logger.ErrorContext(rq.Ctx, "sync-collection listing failed", "href", res.Href, "err", err)
 			return nil
 		}
-		if ms.Add(resp) != nil {
-			return nil
+		if err := h.checkNotPruned(rq, c, initial, floor); err != nil {
+			// A prune between pages: end here as if limited; the token
+			// below is then refused and the client resynchronizes fully.
+			truncated = true
+			break
 		}
+		changes = next
 	}
-	if changes.Truncated {
+	if truncated {
 		ms.Add(&Response{Href: res.Href, Status: http.StatusInsufficientStorage, Error: NewElement(Name("number-of-matches-within-limits"))})
 	}
 	tokenCol := *c
 	tokenCol.ModSeq = changes.ModSeq
 	token := SyncToken(&tokenCol)
-	if changes.Truncated {
+	if truncated {
 		token += floorSuffix(changes.ModSeq, floor, initial, c)
 	}
 	return ms.Close(token)
+}
+
+// checkNotPruned refuses an incremental sync whose tombstones were pruned
+// after its token was checked. RFC 6578 §3.2, DAV:valid-sync-token: "A
+// token can become invalid as the result of being 'out of date' (out of
+// the range of change history maintained by the server)" — refused, never
+// answered without a deletion. The token was checked against the
+// pruned_modseq read when the request began; a prune that committed
+// between that read and a listing removed tombstones the listing needed.
+// Reading pruned_modseq again after the listing sees any such prune.
+func (h *Handler) checkNotPruned(rq *Request, c *store.Collection, initial bool, floor int64) error {
+	if initial {
+		return nil
+	}
+	now, err := h.Store.GetCollection(rq.Ctx, c.OwnerID, c.Kind, c.Name)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (now.ID != c.ID || floor < now.PrunedModSeq) {
+		return invalidSyncToken("dav: tombstones pruned during sync-collection")
+	}
+	return err
 }
 
 func invalidSyncToken(msg string) *Error {

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
@@ -291,5 +293,87 @@ func TestThrottling(t *testing.T) {
 		if resp := propfind("bob", bobPassword); resp.StatusCode != http.StatusMultiStatus {
 			t.Errorf("another user from the same address: %d, want 207", resp.StatusCode)
 		}
+	})
+}
+
+// TestLargeCollectionPaging: listings, queries and syncs read a collection a
+// page at a time; every member must still appear exactly once, across page
+// boundaries, and a client's limit must still cut the sync exactly.
+func TestLargeCollectionPaging(t *testing.T) {
+	const n = 1203 // more than two pages of 500
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		u, err := st.GetUser(t.Context(), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := st.GetCollection(t.Context(), u.ID, store.KindCalendar, "personal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		for i := 0; i < n; i++ {
+			body := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:big-%d\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260301T090000Z\r\nDURATION:PT1H\r\nSUMMARY:Event %d\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", i, i)
+			end := start.Add(time.Hour)
+			o := &store.Object{CollectionID: c.ID, Name: fmt.Sprintf("big-%04d.ics", i), UID: fmt.Sprintf("big-%d", i),
+				ETag: fmt.Sprintf("%032x", i), ContentType: "text/calendar; charset=utf-8; component=vevent", Component: "VEVENT",
+				FirstStart: &start, LastEnd: &end, Body: []byte(body)}
+			if _, err := st.PutObject(t.Context(), o, store.PutObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(body string) map[string]int {
+			seen := map[string]int{}
+			for _, part := range strings.Split(body, "<D:href>")[1:] {
+				href := part[:strings.Index(part, "<")]
+				if strings.HasSuffix(href, ".ics") {
+					seen[href]++
+				}
+			}
+			return seen
+		}
+		check := func(what string, seen map[string]int, want int) {
+			t.Helper()
+			if len(seen) != want {
+				t.Errorf("%s: %d distinct members, want %d", what, len(seen), want)
+			}
+			for href, k := range seen {
+				if k != 1 {
+					t.Errorf("%s: %s listed %d times", what, href, k)
+				}
+			}
+		}
+		resp := e.do(request{method: "PROPFIND", path: "/dav/calendars/alice/personal/", body: `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`, header: map[string]string{"Depth": "1"}})
+		check("PROPFIND Depth 1", count(readBody(t, resp)), n)
+		query := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260301T000000Z" end="20260302T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+		resp = e.do(request{method: "REPORT", path: "/dav/calendars/alice/personal/", body: query, header: map[string]string{"Depth": "1"}})
+		check("calendar-query", count(readBody(t, resp)), n)
+		sync := func(token string, limit int) string {
+			lim := ""
+			if limit > 0 {
+				lim = fmt.Sprintf("<D:limit><D:nresults>%d</D:nresults></D:limit>", limit)
+			}
+			resp := e.do(request{method: "REPORT", path: "/dav/calendars/alice/personal/", header: map[string]string{"Depth": "0"},
+				body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token>` + token + `</D:sync-token><D:sync-level>1</D:sync-level>` + lim + `<D:prop><D:getetag/></D:prop></D:sync-collection>`})
+			return readBody(t, resp)
+		}
+		check("initial sync", count(sync("", 0)), n)
+		// With a client limit of 700 the answer crosses one internal page
+		// and stops exactly at 700, then resumes from the token.
+		all := map[string]int{}
+		body := sync("", 700)
+		first := count(body)
+		check("first limited page", first, 700)
+		if !strings.Contains(body, "507") {
+			t.Errorf("limited sync without the 507 marker")
+		}
+		for h := range first {
+			all[h]++
+		}
+		tok := body[strings.Index(body, "<D:sync-token>")+len("<D:sync-token>") : strings.Index(body, "</D:sync-token>")]
+		for h := range count(sync(tok, 700)) {
+			all[h]++
+		}
+		check("both limited pages", all, n)
 	})
 }

@@ -189,6 +189,12 @@ type ListObjectsOptions struct {
 	// SearchText keeps objects whose SearchText contains every one of these
 	// (already normalised) substrings.
 	SearchText []string
+	// After keeps only objects whose name sorts (bytewise) after it, and
+	// Limit, when positive, returns at most that many: together they page
+	// through a large collection in name order, so no request holds a whole
+	// collection in memory.
+	After string
+	Limit int
 }
 
 // Change is one entry of a collection's change log since a modseq.

@@ -97,7 +97,15 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 		// strpos, not LIKE: the terms are literal, % and _ included.
 		q.WriteString(` AND strpos(search_text, ` + param(term) + `) > 0`)
 	}
+	if opts.After != "" {
+		// Keyset paging on the (collection_id, name) key; names compare
+		// bytewise (COLLATE "C").
+		q.WriteString(` AND name > ` + param(opts.After))
+	}
 	q.WriteString(` ORDER BY name`)
+	if opts.Limit > 0 {
+		q.WriteString(` LIMIT ` + param(opts.Limit))
+	}
 	rows, _ := s.pool.Query(ctx, q.String(), args...)
 	objs, err := collectObjects(rows)
 	if err != nil {

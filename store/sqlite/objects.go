@@ -152,7 +152,15 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 	for _, term := range opts.SearchText {
 		q.WriteString(` AND instr(search_text, ` + arg(term) + `) > 0`)
 	}
+	if opts.After != "" {
+		// Keyset paging on the (collection_id, name) key; TEXT compares
+		// bytewise (BINARY collation), as ORDER BY name does.
+		q.WriteString(` AND name > ` + arg(opts.After))
+	}
 	q.WriteString(` ORDER BY name`)
+	if opts.Limit > 0 {
+		q.WriteString(` LIMIT ` + arg(opts.Limit))
+	}
 	return q.String(), args
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ var objectTests = []test{
 	{"list_component", testObjectListComponent},
 	{"list_time_range", testObjectListTimeRange},
 	{"list_search", testObjectListSearch},
+	{"list_paging", testObjectListPaging},
 	{"put_missing_collection", testObjectPutMissingCollection},
 	{"put_preconditions", testObjectPutPreconditions},
 	{"delete_preconditions", testObjectDeletePreconditions},
@@ -634,4 +636,65 @@ func testObjectUsedBytes(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteObject: %v", err)
 	}
 	check("after delete", len(b.Body)+len(card))
+}
+
+// testObjectListPaging: After and Limit page through a collection in
+// bytewise name order; the pages joined are the whole listing, under a
+// filter too.
+func testObjectListPaging(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	var all []string
+	for i := 0; i < 23; i++ {
+		n := fmt.Sprintf("p%02d.ics", i)
+		switch i % 4 {
+		case 1:
+			n = "Ä" + n // sorts after every ASCII name
+		case 2:
+			n = "a b " + n
+		}
+		o := event(cal.ID, n, fmt.Sprintf("uid-%d", i), "paging "+n)
+		if i%3 == 0 {
+			o.Component = "VTODO"
+		}
+		put(t, s, o)
+		all = append(all, n)
+	}
+	slices.Sort(all)
+	for _, opts := range []store.ListObjectsOptions{{}, {Component: "VTODO"}} {
+		whole, err := s.ListObjects(ctx, cal.ID, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paged []string
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > 30 {
+				t.Fatalf("paging does not end: %q", paged)
+			}
+			o := opts
+			o.After, o.Limit = after, 5
+			page, err := s.ListObjects(ctx, cal.ID, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > 5 {
+				t.Fatalf("Limit 5 returned %d objects", len(page))
+			}
+			paged = append(paged, names(page)...)
+			if len(page) < 5 {
+				break
+			}
+			after = page[len(page)-1].Name
+		}
+		if !equalStrings(paged, names(whole)) {
+			t.Errorf("component %q: pages %q,\n\twant %q", opts.Component, paged, names(whole))
+		}
+	}
+	if got, _ := s.ListObjects(ctx, cal.ID, store.ListObjectsOptions{After: all[len(all)-1]}); len(got) != 0 {
+		t.Errorf("After the last name: %q, want none", names(got))
+	}
+	if got, _ := s.ListObjects(ctx, cal.ID, store.ListObjectsOptions{After: all[10]}); !equalStrings(names(got), all[11:]) {
+		t.Errorf("After %q: %q, want %q", all[10], names(got), all[11:])
+	}
 }
