@@ -165,7 +165,7 @@ func (k Kind) Properties() []*dav.Property {
 			return dav.NewElement(cal("supported-calendar-data"), &dav.Element{Name: cal("calendar-data"), Attr: []xml.Attr{
 				{Name: xml.Name{Local: "content-type"}, Value: "text/calendar"}, {Name: xml.Name{Local: "version"}, Value: "2.0"}}}), nil
 		})},
-		{Name: cal("max-resource-size"), Get: maxResourceSize(k)},
+		dav.MaxResourceSizeProperty(k),
 		// RFC 4791 §5.2.6, §5.2.7: the range the server can store.
 		{Name: cal("min-date-time"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
 			return dav.TextElement(cal("min-date-time"), "19000101T000000Z"), nil
@@ -173,15 +173,6 @@ func (k Kind) Properties() []*dav.Property {
 		{Name: cal("max-date-time"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
 			return dav.TextElement(cal("max-date-time"), "21001231T235959Z"), nil
 		})},
-	}
-}
-
-func maxResourceSize(k dav.Kind) func(*dav.Request, *dav.Resource) (*dav.Element, error) {
-	return func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
-		if res.Type != dav.ResCollection || res.Kind != k {
-			return nil, dav.ErrNoProperty
-		}
-		return dav.TextElement(xml.Name{Space: k.Namespace(), Local: "max-resource-size"}, strconv.FormatInt(rq.H.MaxResourceSize, 10)), nil
 	}
 }
 

@@ -57,12 +57,7 @@ func (k Kind) Properties() []*dav.Property {
 			}
 			return e, nil
 		})},
-		{Name: card("max-resource-size"), Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
-			if res.Type != dav.ResCollection || res.Kind != k {
-				return nil, dav.ErrNoProperty
-			}
-			return dav.TextElement(card("max-resource-size"), strconv.FormatInt(rq.H.MaxResourceSize, 10)), nil
-		}},
+		dav.MaxResourceSizeProperty(k),
 		// RFC 6352 §8.3.1: the collations text-match accepts, on the
 		// collections that answer addressbook-query.
 		{Name: card("supported-collation-set"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {

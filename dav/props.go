@@ -294,3 +294,15 @@ func (r *registry) add(ps ...*Property) {
 		r.order = append(r.order, p)
 	}
 }
+
+// MaxResourceSizeProperty is kind k's max-resource-size on its collections
+// (RFC 4791 §5.2.5, RFC 6352 §6.2.3): the largest object PUT accepts.
+func MaxResourceSizeProperty(k Kind) *Property {
+	name := xml.Name{Space: k.Namespace(), Local: "max-resource-size"}
+	return &Property{Name: name, Get: func(rq *Request, res *Resource) (*Element, error) {
+		if res.Type != ResCollection || res.Kind != k {
+			return nil, ErrNoProperty
+		}
+		return TextElement(name, strconv.FormatInt(rq.H.MaxResourceSize, 10)), nil
+	}}
+}
