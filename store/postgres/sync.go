@@ -29,15 +29,23 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 		n := int64(limit) + 1 // one more tells whether the log was cut
 		fetch = &n
 	}
+	// Each branch is limited on its own (collection_id, modseq) index
+	// before the merge, so a page costs its own size: with the limit only
+	// outside the UNION, a generic plan sorted the whole rest of the log
+	// for every page, and a paged full sync went quadratic.
 	q := `
-		SELECT false, ` + objectColumns + `, ` + bodyColumn(withBody) + `
+		(SELECT false, ` + objectColumns + `, ` + bodyColumn(withBody) + `
 		FROM objects
 		WHERE collection_id = $1 AND modseq > $2 AND modseq <= $3
+		ORDER BY modseq
+		LIMIT $4)
 		UNION ALL
-		SELECT true, 0, collection_id, name, '', '', '', '', 0, modseq,
+		(SELECT true, 0, collection_id, name, '', '', '', '', 0, modseq,
 			NULL, NULL, '', deleted_at, deleted_at, NULL
 		FROM tombstones
 		WHERE collection_id = $1 AND modseq > $2 AND modseq <= $3
+		ORDER BY modseq
+		LIMIT $4)
 		ORDER BY modseq
 		LIMIT $4`
 	rows, _ := s.pool.Query(ctx, q, collectionID, modseq, current, fetch)
