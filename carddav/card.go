@@ -127,6 +127,17 @@ func ParseCard(body []byte, contentType string) (*ParsedCard, error) {
 	}, nil
 }
 
+// storedCard reads a card the store holds (validated when it was PUT): its
+// properties for filter matching and its version, without validating it
+// again or building its search text — the per-candidate work of a query.
+func storedCard(body []byte) (vcard.Card, string, error) {
+	c, err := parseCardLines(body)
+	if err != nil {
+		return nil, "", err
+	}
+	return toCard(c.props), strings.TrimSpace(c.version), nil
+}
+
 // checkContentType accepts text/vcard and the older text/x-vcard with no
 // charset or charset=utf-8 and, when a version parameter is present, 3.0 or
 // 4.0 (RFC 6350 §10.1). Anything else is RFC 6352 §6.3.2.1

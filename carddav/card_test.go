@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -67,6 +68,12 @@ func TestParseCardTestdata(t *testing.T) {
 			w := want[name]
 			if pc.UID != w.uid || pc.Version != w.version || pc.Card.Value("FN") != w.fn {
 				t.Errorf("got uid %q version %q fn %q, want %+v", pc.UID, pc.Version, pc.Card.Value("FN"), w)
+			}
+			// A query reads stored cards with storedCard: it must see the
+			// same properties and version as the validating parse.
+			card, version, err := storedCard(body)
+			if err != nil || version != pc.Version || !reflect.DeepEqual(card, pc.Card) {
+				t.Errorf("storedCard = version %q, err %v, same card %v; want ParseCard's", version, err, reflect.DeepEqual(card, pc.Card))
 			}
 		})
 	}

@@ -227,11 +227,11 @@ func addressbookQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource,
 	var match func(o *store.Object) (bool, error)
 	if len(f.PropFilters) > 0 {
 		match = func(o *store.Object) (bool, error) {
-			p, err := ParseCard(o.Body, "")
+			card, _, err := storedCard(o.Body)
 			if err != nil {
 				return false, nil // stored cards were validated; one that no longer parses cannot match
 			}
-			return f.Match(p.Card), nil
+			return f.Match(card), nil
 		}
 	}
 	opts := store.ListObjectsOptions{SearchText: f.SearchTerms()}
@@ -246,8 +246,8 @@ func (Kind) ObjectBody(rq *dav.Request, o *store.Object) ([]byte, string, error)
 	if want == "" {
 		return o.Body, "text/vcard; charset=utf-8", nil
 	}
-	p, err := ParseCard(o.Body, "")
-	if err != nil || p.Version == want {
+	_, version, err := storedCard(o.Body)
+	if err != nil || version == want {
 		return o.Body, "text/vcard; charset=utf-8", nil
 	}
 	out, err := Convert(o.Body, want)
