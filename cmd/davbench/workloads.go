@@ -160,84 +160,100 @@ func (b *bench) progress(name string) func(done, failed int) {
 	}
 }
 
-func (b *bench) seedEvents(ctx context.Context) Result {
-	spec := runSpec{Concurrency: b.spec.Concurrency, Duration: b.seedTO, MaxOps: b.n, Progress: b.progress(wSeedEvents)}
+// seeding describes one kind of item to seed: events or cards.
+type seeding struct {
+	workload    string // wSeedEvents, wSeedCards
+	noun, home  string // "events", "calendar"
+	contentType string
+	url         func(i int) string
+	body        func(i int) []byte
+	collection  string                   // the collection's URL, for the whole-collection PUT
+	whole       func() []byte            // all N items as one body
+	stored      func(i int, etag string) // item i was PUT
+	storedAll   func()                   // every item was stored by the whole-collection PUT
+}
+
+// seed PUTs N items one by one within the seed time bound (the figures);
+// with --fill collection-put, what is left is stored with one PUT of the
+// whole collection, a Radicale extension.
+func (b *bench) seed(ctx context.Context, sd seeding) Result {
+	spec := runSpec{Concurrency: b.spec.Concurrency, Duration: b.seedTO, MaxOps: b.n, Progress: b.progress(sd.workload)}
 	st := runWorkload(ctx, spec, func(ctx context.Context, w, i int) (opOutcome, error) {
-		body := b.events[i].ICS(0)
-		rep, err := b.c.do(ctx, request{Method: http.MethodPut, URL: b.eventURL(i), Body: body,
-			Header: map[string]string{"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+		body := sd.body(i)
+		rep, err := b.c.do(ctx, request{Method: http.MethodPut, URL: sd.url(i), Body: body,
+			Header: map[string]string{"Content-Type": sd.contentType, "If-None-Match": "*"},
 			Want:   []int{201, 204}})
 		if err != nil {
 			return opOutcome{}, err
 		}
-		b.setEvent(i, true, rep.Header.Get("ETag"), 0)
+		sd.stored(i, rep.Header.Get("ETag"))
 		return opOutcome{Items: 1, Bytes: int64(len(body))}, nil
 	})
-	r := withDesc(wSeedEvents, st, true)
+	r := withDesc(sd.workload, st, true)
 	if st.Ops == b.n || r.Failure != "" || ctx.Err() != nil {
 		return r
 	}
 	if b.fill != fillCollectionPut {
-		r.Failure = fmt.Sprintf("seeded only %d of %d events within %s", st.Ops, b.n, b.seedTO)
+		r.Failure = fmt.Sprintf("seeded only %d of %d %s within %s", st.Ops, b.n, sd.noun, b.seedTO)
 		return r
 	}
 	t0 := time.Now()
-	_, err := b.c.do(ctx, request{Method: http.MethodPut, URL: b.cal.String(), Body: wholeCalendar(b.events[:b.n]),
-		Header: map[string]string{"Content-Type": "text/calendar; charset=utf-8"}, Want: []int{200, 201, 204}})
+	_, err := b.c.do(ctx, request{Method: http.MethodPut, URL: sd.collection, Body: sd.whole(),
+		Header: map[string]string{"Content-Type": sd.contentType}, Want: []int{200, 201, 204}})
 	if err != nil {
-		r.Failure = fmt.Sprintf("filling the calendar with one PUT of all %d events: %v", b.n, err)
+		r.Failure = fmt.Sprintf("filling the %s with one PUT of all %d %s: %v", sd.home, b.n, sd.noun, err)
 		return r
 	}
-	for i := range b.n {
-		b.setEvent(i, true, "", 0) // the server re-filed them: ETags unknown
-	}
-	r.Note = fmt.Sprintf("%d of %d events PUT one by one within %s (the figures); all %d then stored with one whole-collection PUT in %.1fs",
-		st.Ops, b.n, b.seedTO, b.n, time.Since(t0).Seconds())
+	sd.storedAll()
+	r.Note = fmt.Sprintf("%d of %d %s PUT one by one within %s (the figures); all %d then stored with one whole-collection PUT in %.1fs",
+		st.Ops, b.n, sd.noun, b.seedTO, b.n, time.Since(t0).Seconds())
 	return r
 }
 
-func (b *bench) seedCards(ctx context.Context) Result {
-	spec := runSpec{Concurrency: b.spec.Concurrency, Duration: b.seedTO, MaxOps: b.n, Progress: b.progress(wSeedCards)}
-	st := runWorkload(ctx, spec, func(ctx context.Context, w, i int) (opOutcome, error) {
-		body := b.gen.card(i).VCF()
-		_, err := b.c.do(ctx, request{Method: http.MethodPut, URL: b.cardURL(i), Body: body,
-			Header: map[string]string{"Content-Type": "text/vcard; charset=utf-8", "If-None-Match": "*"},
-			Want:   []int{201, 204}})
-		if err != nil {
-			return opOutcome{}, err
-		}
-		b.mu.Lock()
-		b.cardPresnt[i] = true
-		b.mu.Unlock()
-		return opOutcome{Items: 1, Bytes: int64(len(body))}, nil
+func (b *bench) seedEvents(ctx context.Context) Result {
+	return b.seed(ctx, seeding{
+		workload: wSeedEvents, noun: "events", home: "calendar",
+		contentType: "text/calendar; charset=utf-8",
+		url:         b.eventURL,
+		body:        func(i int) []byte { return b.events[i].ICS(0) },
+		collection:  b.cal.String(),
+		whole:       func() []byte { return wholeCalendar(b.events[:b.n]) },
+		stored:      func(i int, etag string) { b.setEvent(i, true, etag, 0) },
+		storedAll: func() {
+			for i := range b.n {
+				b.setEvent(i, true, "", 0) // the server re-filed them: ETags unknown
+			}
+		},
 	})
-	r := withDesc(wSeedCards, st, true)
-	if st.Ops == b.n || r.Failure != "" || ctx.Err() != nil {
-		return r
-	}
-	if b.fill != fillCollectionPut {
-		r.Failure = fmt.Sprintf("seeded only %d of %d cards within %s", st.Ops, b.n, b.seedTO)
-		return r
-	}
-	t0 := time.Now()
-	var all []byte
-	for i := range b.n {
-		all = append(all, b.gen.card(i).VCF()...)
-	}
-	_, err := b.c.do(ctx, request{Method: http.MethodPut, URL: b.book.String(), Body: all,
-		Header: map[string]string{"Content-Type": "text/vcard; charset=utf-8"}, Want: []int{200, 201, 204}})
-	if err != nil {
-		r.Failure = fmt.Sprintf("filling the address book with one PUT of all %d cards: %v", b.n, err)
-		return r
-	}
-	b.mu.Lock()
-	for i := range b.cardPresnt {
-		b.cardPresnt[i] = true
-	}
-	b.mu.Unlock()
-	r.Note = fmt.Sprintf("%d of %d cards PUT one by one within %s (the figures); all %d then stored with one whole-collection PUT in %.1fs",
-		st.Ops, b.n, b.seedTO, b.n, time.Since(t0).Seconds())
-	return r
+}
+
+func (b *bench) seedCards(ctx context.Context) Result {
+	return b.seed(ctx, seeding{
+		workload: wSeedCards, noun: "cards", home: "address book",
+		contentType: "text/vcard; charset=utf-8",
+		url:         b.cardURL,
+		body:        func(i int) []byte { return b.gen.card(i).VCF() },
+		collection:  b.book.String(),
+		whole: func() []byte {
+			var all []byte
+			for i := range b.n {
+				all = append(all, b.gen.card(i).VCF()...)
+			}
+			return all
+		},
+		stored: func(i int, _ string) {
+			b.mu.Lock()
+			b.cardPresnt[i] = true
+			b.mu.Unlock()
+		},
+		storedAll: func() {
+			b.mu.Lock()
+			for i := range b.cardPresnt {
+				b.cardPresnt[i] = true
+			}
+			b.mu.Unlock()
+		},
+	})
 }
 
 // --- listings ---
