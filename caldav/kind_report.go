@@ -126,6 +126,15 @@ func parseTimezone(text string) (cal *ical.Calendar, err error) {
 // Report answers the CalDAV REPORTs.
 func (Kind) Report(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) (bool, error) {
 	switch body.Name {
+	case cal("calendar-multiget"), cal("calendar-query"):
+		// A calendar-data request the server cannot honour fails the
+		// whole REPORT (RFC 4791 §7.8, §7.9 preconditions), before any
+		// object is read, not once in every object's response.
+		if err := checkCalendarData(body.Child(dav.Name("prop"))); err != nil {
+			return true, err
+		}
+	}
+	switch body.Name {
 	case cal("calendar-multiget"):
 		return true, rq.H.Multiget(rq, w, res, body)
 	case cal("calendar-query"):
@@ -134,6 +143,21 @@ func (Kind) Report(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 		return true, freeBusyQuery(rq, w, res, body)
 	}
 	return false, nil
+}
+
+// checkCalendarData validates the calendar-data elements of a REPORT's prop.
+func checkCalendarData(prop *dav.Element) error {
+	for _, el := range prop.ChildrenNamed(cal("calendar-data")) {
+		var cdr CalendarDataRequest
+		err := el.Decode(&cdr)
+		if err == nil {
+			err = cdr.Validate()
+		}
+		if err != nil {
+			return queryError(err)
+		}
+	}
+	return nil
 }
 
 // calendarQuery answers calendar-query (RFC 4791 §7.8): SQL narrows the

@@ -273,3 +273,27 @@ func TestHostileRecurrence(t *testing.T) {
 		}
 	})
 }
+
+// TestCalendarDataRequestRefusedWhole: a calendar-data request the server
+// cannot serve fails the whole REPORT with its precondition, not each
+// object's response.
+func TestCalendarDataRequestRefusedWhole(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		ev := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:cd-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260301T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+		if resp := e.do(request{method: "PUT", path: "/dav/calendars/alice/personal/cd-1.ics", body: ev, header: map[string]string{"Content-Type": "text/calendar"}}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT: %d", resp.StatusCode)
+		}
+		data := `<C:calendar-data content-type="application/calendar+json"/>`
+		for name, body := range map[string]string{
+			"multiget": `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>` + data + `</D:prop><D:href>/dav/calendars/alice/personal/cd-1.ics</D:href></C:calendar-multiget>`,
+			"query":    `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` + data + `</D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>`,
+		} {
+			resp := e.do(request{method: "REPORT", path: "/dav/calendars/alice/personal/", body: body, header: map[string]string{"Depth": "1"}})
+			got := readBody(t, resp)
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(canonical(t, got), "<C:supported-calendar-data/>") {
+				t.Errorf("%s: %d\n%s", name, resp.StatusCode, got)
+			}
+		}
+	})
+}
