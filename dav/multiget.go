@@ -16,7 +16,7 @@ func (h *Handler) Multiget(rq *Request, w http.ResponseWriter, res *Resource, bo
 	if err != nil {
 		return err
 	}
-	pr := PropRequestFromProp(body.Child(Name("prop")), rq.HTTP)
+	pr := propRequestFromProp(body.Child(Name("prop")), rq.HTTP)
 	hrefs := body.ChildrenNamed(Name("href"))
 	names := make([]string, 0, len(hrefs))
 	wanted := make([]string, len(hrefs)) // decoded name per href; "" when outside the collection
@@ -78,7 +78,7 @@ func (h *Handler) Query(rq *Request, w http.ResponseWriter, res *Resource, prop 
 	if err != nil {
 		return err
 	}
-	pr := PropRequestFromProp(prop, rq.HTTP)
+	pr := propRequestFromProp(prop, rq.HTTP)
 	opts.WithBody = opts.WithBody || pr.needsBody(h) || match != nil
 	var next func() (*store.Object, error)
 	if only != "" {

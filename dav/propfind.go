@@ -75,9 +75,9 @@ func parsePropfind(body *Element) (*propRequest, error) {
 	return pr, nil
 }
 
-// PropRequestFromProp builds a property request from a REPORT's DAV:prop
-// element (nil → getetag only is NOT assumed: nil asks for no properties).
-func PropRequestFromProp(prop *Element, r *http.Request) *propRequest {
+// propRequestFromProp builds the property request of a REPORT from its
+// DAV:prop element; a REPORT without one asks for no properties.
+func propRequestFromProp(prop *Element, r *http.Request) *propRequest {
 	pr := &propRequest{minimal: wantsMinimal(r)}
 	if prop != nil {
 		pr.names = prop.Children

@@ -53,7 +53,7 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		}
 		limit = n
 	}
-	pr := PropRequestFromProp(body.Child(Name("prop")), r)
+	pr := propRequestFromProp(body.Child(Name("prop")), r)
 	withBody := pr.needsBody(h)
 	// The change log is read a page at a time, so a full sync of a large
 	// collection costs the memory of one page; remaining counts down the
