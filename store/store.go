@@ -225,6 +225,14 @@ type Store interface {
 	// initial collections, in one transaction.
 	CreateUser(ctx context.Context, u *User, collections []Collection) error
 	GetUser(ctx context.Context, username string) (*User, error)
+	// GetUserCredentials returns the user with that username together with
+	// their app passwords, oldest first, as GetUser and ListAppPasswords
+	// would, but read in one query: one round trip and one snapshot, so a
+	// password change or revocation is seen whole or not at all. It is the
+	// lookup that authenticates every request; it reads the database each
+	// time, never a cache, so a change made by any process is seen by the
+	// next request. An unknown username is ErrNotFound.
+	GetUserCredentials(ctx context.Context, username string) (*User, []AppPassword, error)
 	GetUserByID(ctx context.Context, id int64) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)

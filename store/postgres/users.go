@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -51,6 +52,52 @@ func (s *Store) GetUser(ctx context.Context, username string) (*store.User, erro
 		return nil, fmt.Errorf("store: get user %q: %w", username, notFound(err))
 	}
 	return &u, nil
+}
+
+// GetUserCredentials returns the user with that username and their app
+// passwords, oldest first, with one query: one row per app password, or one
+// row with NULL app-password columns for a user without any, and no row for
+// an unknown user. One statement sees one snapshot, even at READ COMMITTED.
+func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store.User, []store.AppPassword, error) {
+	const q = `
+		SELECT u.id, u.username, u.display_name, u.email, u.password_hash, u.created,
+		       a.id, a.label, a.password_hash, a.created
+		FROM users u
+		LEFT JOIN app_passwords a ON a.user_id = u.id
+		WHERE u.username = $1
+		ORDER BY a.id`
+	rows, _ := s.pool.Query(ctx, q, username)
+	defer rows.Close()
+	var (
+		u     store.User
+		found bool
+		ps    []store.AppPassword
+		appID pgtype.Int8
+		label pgtype.Text
+		hash  pgtype.Text
+		ac    pgtype.Timestamptz
+	)
+	for rows.Next() {
+		// Every row repeats the user's columns; scanning them again just
+		// overwrites u with the same values.
+		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created,
+			&appID, &label, &hash, &ac); err != nil {
+			return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, err)
+		}
+		found = true
+		if appID.Valid {
+			ps = append(ps, store.AppPassword{
+				ID: appID.Int64, UserID: u.ID, Label: label.String, PasswordHash: hash.String, Created: ac.Time,
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, err)
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, store.ErrNotFound)
+	}
+	return &u, ps, nil
 }
 
 // GetUserByID returns the user with that id.

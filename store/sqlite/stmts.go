@@ -29,6 +29,7 @@ type statements struct {
 
 	// On the reader pool.
 	getUser, listAppPasswords                     *sql.Stmt
+	getUserCredentials                            *sql.Stmt
 	getCollection, listCollections, listDeadProps *sql.Stmt
 	usedBytes, collectionModSeq, getObject        *sql.Stmt
 	getObjects, changes                           [2]*sql.Stmt // indexed by bodyIndex(withBody)
@@ -61,6 +62,7 @@ func (s *Store) prepareStatements(ctx context.Context) error {
 	}{
 		{&st.getUser, s.r, getUserSQL},
 		{&st.listAppPasswords, s.r, listAppPasswordsSQL},
+		{&st.getUserCredentials, s.r, getUserCredentialsSQL},
 		{&st.getCollection, s.r, getCollectionSQL},
 		{&st.listCollections, s.r, listCollectionsSQL},
 		{&st.listDeadProps, s.r, listDeadPropsSQL},

@@ -59,6 +59,62 @@ func (s *Store) GetUser(ctx context.Context, username string) (*store.User, erro
 	return u, nil
 }
 
+// getUserCredentialsSQL is GetUserCredentials' query (prepared at Open: it
+// authenticates every request). One row per app password, or one row with
+// NULL app-password columns for a user without any; no row for an unknown
+// user. One statement reads one snapshot: SQLite runs it in a single read
+// transaction.
+const getUserCredentialsSQL = `
+	SELECT u.id, u.username, u.display_name, u.email, u.password_hash, u.created,
+	       a.id, a.label, a.password_hash, a.created
+	FROM users u
+	LEFT JOIN app_passwords a ON a.user_id = u.id
+	WHERE u.username = $1
+	ORDER BY a.id`
+
+// GetUserCredentials returns the user with that username and their app
+// passwords, oldest first, with one query.
+func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store.User, []store.AppPassword, error) {
+	rows, err := s.st.getUserCredentials.QueryContext(ctx, username)
+	if err != nil {
+		return nil, nil, wrap("get user credentials", err)
+	}
+	defer rows.Close()
+	var (
+		u     store.User
+		found bool
+		ps    []store.AppPassword
+		uc    int64
+		appID sql.NullInt64
+		label sql.NullString
+		hash  sql.NullString
+		ac    sql.NullInt64
+	)
+	for rows.Next() {
+		// Every row repeats the user's columns; scanning them again just
+		// overwrites u with the same values.
+		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &uc,
+			&appID, &label, &hash, &ac); err != nil {
+			return nil, nil, wrap("get user credentials", err)
+		}
+		found = true
+		if appID.Valid {
+			ps = append(ps, store.AppPassword{
+				ID: appID.Int64, UserID: u.ID, Label: label.String, PasswordHash: hash.String,
+				Created: fromMicros(ac.Int64),
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, wrap("get user credentials", err)
+	}
+	if !found {
+		return nil, nil, wrap("get user credentials", sql.ErrNoRows)
+	}
+	u.Created = fromMicros(uc)
+	return &u, ps, nil
+}
+
 // GetUserByID returns the user with that id.
 func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) {
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))

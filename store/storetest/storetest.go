@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		tests []test
 	}{
 		{"users", userTests},
+		{"credentials", credentialTests},
 		{"collections", collectionTests},
 		{"objects", objectTests},
 		{"moves", moveTests},
