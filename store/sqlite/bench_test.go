@@ -122,6 +122,56 @@ func BenchmarkTimeRange(b *testing.B) {
 	})
 }
 
+// BenchmarkTimeRangeSpread is the candidate query of a one-week
+// calendar-query over calendars of 1,000 and 100,000 one-hour events spread
+// evenly over two years, the shape of cmd/davbench's data. The week is in
+// the middle, where a one-sided index on either bound would still read
+// half of the collection. Per returned item the cost should not grow with
+// the collection.
+func BenchmarkTimeRangeSpread(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			s := openT(b, filepath.Join(b.TempDir(), "davenport.db"))
+			_, c := seed(b, s)
+			ctx := context.Background()
+			base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			step := 2 * 365 * 24 * time.Hour / time.Duration(n)
+			// One transaction of plain INSERTs: PutObject would take
+			// minutes for 100,000 events. The span triggers still run.
+			tx, err := s.w.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range n {
+				start := base.Add(time.Duration(i) * step)
+				o := event(c, fmt.Sprintf("ev-%d.ics", i), fmt.Sprintf("ev-%d", i))
+				_, err := tx.ExecContext(ctx, insertObjectSQL, c.ID, o.Name, o.UID, o.ETag, o.ContentType, o.Component,
+					len(o.Body), i+1, toMicros(start), toMicros(start.Add(time.Hour)), "", toMicros(start), o.Body)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			start := base.AddDate(1, 0, 0)
+			end := start.AddDate(0, 0, 7)
+			opts := store.ListObjectsOptions{WithBody: true, Component: "VEVENT", Start: &start, End: &end}
+			var got int
+			loop(b, func() error {
+				objs, err := s.ListObjects(ctx, c.ID, opts)
+				got = len(objs)
+				return err
+			})
+			// Events ending inside the week's first hour count too.
+			if want := int((7*24*time.Hour + time.Hour) / step); got < want-1 || got > want+1 {
+				b.Fatalf("got %d events in the week, want about %d", got, want)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(got), "ns/item")
+		})
+	}
+}
+
 // BenchmarkChangesSince is a sync-collection report of the last ten
 // changes.
 func BenchmarkChangesSince(b *testing.B) {

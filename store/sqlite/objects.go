@@ -134,7 +134,16 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects WHERE collection_id = $1`)
+	if opts.Start == nil && opts.End == nil {
+		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects WHERE collection_id = $1`)
+	} else {
+		// A time range is searched in the R*Tree objects_span first
+		// (migration 8), both bounds at once; CROSS JOIN keeps it the
+		// outer loop, so objects is only read by rowid for the entries
+		// found. The tree rounds outward, so the exact test follows.
+		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects_span AS s CROSS JOIN objects ON objects.id = s.object_id` +
+			` WHERE s.collection_lo <= $1 AND s.collection_hi >= $1 AND objects.collection_id = $1`)
+	}
 	if opts.Component != "" {
 		q.WriteString(` AND component = ` + arg(opts.Component))
 	}
@@ -143,11 +152,12 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 	// exact RFC 4791 §9.9 test (done by the caller) would keep, such as a
 	// zero-duration event at the range's start. NULL is unbounded.
 	if opts.Start != nil {
-		// The expression matches the index objects_span_idx.
-		q.WriteString(` AND coalesce(last_end, 9223372036854775807) >= ` + arg(toMicros(*opts.Start)))
+		start := arg(toMicros(*opts.Start))
+		q.WriteString(` AND s.span_hi >= ` + start + ` AND (last_end IS NULL OR last_end >= ` + start + `)`)
 	}
 	if opts.End != nil {
-		q.WriteString(` AND (first_start IS NULL OR first_start <= ` + arg(toMicros(*opts.End)) + `)`)
+		end := arg(toMicros(*opts.End))
+		q.WriteString(` AND s.span_lo <= ` + end + ` AND (first_start IS NULL OR first_start <= ` + end + `)`)
 	}
 	for _, term := range opts.SearchText {
 		q.WriteString(` AND instr(search_text, ` + arg(term) + `) > 0`)

@@ -498,14 +498,29 @@ func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
 	return strings.Join(plan, "\n")
 }
 
-// TestTimeRangeUsesIndex pins the query plan of a time-range listing: the
-// span bound is searched in an index, not by scanning the collection.
+// TestTimeRangeUsesIndex pins the query plan of a time-range listing: both
+// bounds of the span are searched in the R*Tree, and objects is then read by
+// rowid, never scanned.
 func TestTimeRangeUsesIndex(t *testing.T) {
 	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
 	start, end := time.Now(), time.Now().Add(time.Hour)
-	query, args := listQuery(1, store.ListObjectsOptions{Start: &start, End: &end, Component: "VEVENT"})
-	if plan := queryPlan(t, s, query, args...); !strings.Contains(plan, "objects_span_idx (collection_id=? AND <expr>>?)") {
-		t.Errorf("plan does not search last_end in its index:\n%s", plan)
+	// The R*Tree's index string names each constraint it searches: B is
+	// <= and D is >=, on coordinates 0 and 1 (the collection) and 2 and 3
+	// (the span).
+	tests := []struct {
+		opts store.ListObjectsOptions
+		want string
+	}{
+		{store.ListObjectsOptions{Start: &start, End: &end, Component: "VEVENT"}, "SCAN s VIRTUAL TABLE INDEX 2:B0D1D3B2"},
+		{store.ListObjectsOptions{Start: &start, Component: "VTODO", After: "a.ics", Limit: 10}, "SCAN s VIRTUAL TABLE INDEX 2:B0D1D3\n"},
+		{store.ListObjectsOptions{End: &end}, "SCAN s VIRTUAL TABLE INDEX 2:B0D1B2\n"},
+	}
+	for _, tt := range tests {
+		query, args := listQuery(1, tt.opts)
+		plan := queryPlan(t, s, query, args...)
+		if !strings.Contains(plan, tt.want) || !strings.Contains(plan, "SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)") {
+			t.Errorf("plan of %s does not search the R*Tree (%q), then objects by rowid:\n%s", query, tt.want, plan)
+		}
 	}
 }
 
@@ -766,5 +781,107 @@ func TestOpaqueNames(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(gotNames, want) {
 		t.Errorf("GetObjects names = %q, want %q", gotNames, want)
+	}
+}
+
+// TestSpanIndexInStep: the triggers of migration 8 keep the R*Tree
+// objects_span equal to the spans in objects through every write path, and a
+// listing drops what the tree's outward rounding lets through, to the
+// microsecond.
+func TestSpanIndexInStep(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	u, c := seed(t, s)
+	other := &store.Collection{OwnerID: u.ID, Kind: store.KindCalendar, Name: "other", Components: []string{"VEVENT"}}
+	if err := s.CreateCollection(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	inStep := func(step string) {
+		t.Helper()
+		var objects, entries, wrong int
+		err := s.r.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM objects),
+			(SELECT count(*) FROM objects_span),
+			(SELECT count(*) FROM objects_span s LEFT JOIN objects o ON o.id = s.object_id
+			 WHERE o.id IS NULL
+			    OR s.collection_lo > o.collection_id OR s.collection_hi < o.collection_id
+			    OR s.span_lo > coalesce(o.first_start, -3e38) OR s.span_hi < coalesce(o.last_end, 3e38))`,
+		).Scan(&objects, &entries, &wrong)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if objects != entries || wrong != 0 {
+			t.Errorf("after %s: %d objects, %d R*Tree entries, %d wrong", step, objects, entries, wrong)
+		}
+	}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 123457000, time.UTC)
+	put := func(col *store.Collection, name string, start, end *time.Time) {
+		t.Helper()
+		o := event(col, name, name)
+		o.FirstStart, o.LastEnd = start, end
+		if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hour := at.Add(time.Hour)
+	put(c, "a.ics", &at, &hour)
+	put(c, "open.ics", nil, nil)
+	put(other, "b.ics", &at, &hour)
+	inStep("create")
+
+	list := func(col *store.Collection, start, end time.Time) []string {
+		t.Helper()
+		objs, err := s.ListObjects(ctx, col.ID, store.ListObjectsOptions{Start: &start, End: &end})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, o := range objs {
+			names = append(names, o.Name)
+		}
+		return names
+	}
+	µs := time.Microsecond
+	for _, tt := range []struct {
+		start, end time.Time
+		want       string
+	}{
+		{hour, hour.Add(time.Hour), "a.ics open.ics"},
+		{hour.Add(µs), hour.Add(time.Hour), "open.ics"},
+		{at.Add(-time.Hour), at, "a.ics open.ics"},
+		{at.Add(-time.Hour), at.Add(-µs), "open.ics"},
+	} {
+		if got := strings.Join(list(c, tt.start, tt.end), " "); got != tt.want {
+			t.Errorf("range %v–%v: got %q, want %q", tt.start, tt.end, got, tt.want)
+		}
+	}
+
+	later, laterEnd := at.AddDate(1, 0, 0), at.AddDate(1, 0, 1)
+	put(c, "a.ics", &later, &laterEnd)
+	inStep("update")
+	if got := list(c, at, hour); strings.Join(got, " ") != "open.ics" {
+		t.Errorf("old span still found after update: %q", got)
+	}
+	if _, err := s.MoveObject(ctx, c.ID, "a.ics", other.ID, "moved.ics", store.MoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inStep("move")
+	if got := list(other, later, laterEnd); strings.Join(got, " ") != "moved.ics" {
+		t.Errorf("moved object not found in its new collection: %q", got)
+	}
+	if got := list(c, later, laterEnd); strings.Join(got, " ") != "open.ics" {
+		t.Errorf("moved object still found in its old collection: %q", got)
+	}
+	if err := s.DeleteObject(ctx, c.ID, "open.ics", store.DeleteObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inStep("delete")
+	if err := s.DeleteCollection(ctx, u.ID, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	inStep("collection delete")
+	var left int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM objects_span`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("R*Tree entries left after all objects are gone: %d (%v)", left, err)
 	}
 }
