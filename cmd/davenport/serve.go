@@ -23,6 +23,7 @@ type serveConfig struct {
 	retention                 time.Duration
 	maxResourceSize           byteSize
 	trustedProxies            string
+	debugListen               string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -36,6 +37,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.retention, "tombstone-retention", 90*24*time.Hour, "how long deletions are remembered for incremental sync")
 	fs.Var(&cfg.maxResourceSize, "max-resource-size", "largest calendar object or vCard accepted (e.g. 10MiB)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	fs.StringVar(&cfg.debugListen, "debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -82,6 +84,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Store: st, Auth: authn, Logger: logger,
 		MaxResourceSize: int64(cfg.maxResourceSize), Version: version,
 	})
+	if cfg.debugListen != "" {
+		if _, err := serveDebug(ctx, cfg.debugListen, logger); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	go pruneTombstones(ctx, st, cfg.retention, logger)
 	logger.Info("davenport listening", "addr", ln.Addr().String(), "database", describeDatabase(cfg.database), "version", version)
 	return srv.Run(ctx, ln)
