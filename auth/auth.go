@@ -7,12 +7,13 @@
 // slow on purpose (tens of milliseconds). So a success is remembered for a few
 // minutes under an HMAC of the username, the password and the user's stored
 // hashes, with a per-process secret. Every request still reads the user row
-// and its app passwords (cheap indexed reads), and the stored hashes are part
-// of the cache key: a password changed or an app password revoked by any
-// process stops matching on the very next request, in every process. Failed
-// attempts are never cached; they are counted per user and client address and
-// per client address, and past a limit the client is refused without any
-// password check until old failures age out of the window.
+// and its app passwords (one indexed query, store.GetUserCredentials), and
+// the stored hashes are part of the cache key: a password changed or an app
+// password revoked by any process stops matching on the very next request,
+// in every process, and a deleted user is refused. Failed attempts are never
+// cached; they are counted per user and client address and per client
+// address, and past a limit the client is refused without any password check
+// until old failures age out of the window.
 package auth
 
 import (
@@ -57,10 +58,10 @@ func (e *ThrottledError) Error() string {
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
 // Users is the part of store.Store the Authenticator reads; store.Store
-// satisfies it.
+// satisfies it. GetUserCredentials runs once per request, so it must read
+// the current rows every time (see the package doc).
 type Users interface {
-	GetUser(ctx context.Context, username string) (*store.User, error)
-	ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error)
+	GetUserCredentials(ctx context.Context, username string) (*store.User, []store.AppPassword, error)
 }
 
 // Options configure an Authenticator. The zero value gives the defaults noted
@@ -127,7 +128,7 @@ type Authenticator struct {
 	users     Users
 	log       *slog.Logger
 	now       func() time.Time
-	secret    []byte
+	keys      keyer
 	dummyHash string
 	realm     string
 	trusted   []netip.Prefix
@@ -200,7 +201,7 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 		users:     users,
 		log:       logger,
 		now:       opts.Now,
-		secret:    secret,
+		keys:      keyer{secret: secret},
 		dummyHash: dummy,
 		realm:     opts.Realm,
 		trusted:   opts.TrustedProxies,
@@ -240,7 +241,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		a.log.DebugContext(ctx, "auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
+	ended := false // set when a cache hit already ended the attempt
 	defer func() {
+		if ended {
+			return
+		}
 		a.mu.Lock()
 		a.userIP.end(uk)
 		a.perIP.end(ip)
@@ -251,7 +256,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		return nil, a.fail(ctx, username, remoteIP, uk, ip, why)
 	}
 
-	u, err := a.users.GetUser(ctx, username)
+	// One query, on every request, cache or not: the stored hashes read
+	// here are part of the cache key, so a change made by any process
+	// takes effect now.
+	u, apps, err := a.users.GetUserCredentials(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend what a wrong password would cost, so response time does not
 		// tell which usernames exist.
@@ -261,13 +269,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		return nil, a.fail(ctx, username, remoteIP, uk, ip, "unknown user")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("auth: get user: %w", err)
+		return nil, fmt.Errorf("auth: get user credentials: %w", err)
 	}
-	apps, err := a.users.ListAppPasswords(ctx, u.ID)
-	if err != nil {
-		return nil, fmt.Errorf("auth: list app passwords: %w", err)
-	}
-	cands := make([]candidate, 0, 1+len(apps))
+	// Most users have a password and at most a few app passwords: the
+	// candidates then fit in this array and need no allocation.
+	var buf [4]candidate
+	cands := buf[:0]
 	if u.PasswordHash != "" {
 		cands = append(cands, candidate{hash: u.PasswordHash})
 	}
@@ -283,20 +290,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		}
 		return nil, a.fail(ctx, username, remoteIP, uk, ip, "no password set")
 	}
-	hashes := make([]string, len(cands))
-	for i, c := range cands {
-		hashes[i] = c.hash
-	}
-	key := makeCacheKey(a.secret, u.Username, password, hashes)
+	key := a.keys.key(u.Username, password, cands)
 
 	a.mu.Lock()
 	hit := a.cache.hit(key, a.now())
 	if hit {
 		a.userIP.reset(uk)
+		a.userIP.end(uk)
+		a.perIP.end(ip)
+		ended = true
 	}
 	a.mu.Unlock()
 	if hit {
-		a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", true)
+		if a.log.Enabled(ctx, slog.LevelDebug) { // spares boxing the attributes
+			a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", true)
+		}
 		return u, nil
 	}
 

@@ -15,9 +15,9 @@ import (
 	"github.com/davenport-dav/davenport/store"
 )
 
-// fakeUsers is an in-memory stand-in for the two store methods the
-// Authenticator reads: the unit under test is the authenticator, not the
-// database (store/testdb covers the real backends in store_test.go).
+// fakeUsers is an in-memory stand-in for the store method the Authenticator
+// reads: the unit under test is the authenticator, not the database
+// (store/testdb covers the real backends in store_test.go).
 type fakeUsers struct {
 	mu    sync.Mutex
 	users map[string]*store.User
@@ -29,27 +29,18 @@ func newFakeUsers() *fakeUsers {
 	return &fakeUsers{users: make(map[string]*store.User), apps: make(map[int64][]store.AppPassword)}
 }
 
-func (f *fakeUsers) GetUser(_ context.Context, name string) (*store.User, error) {
+func (f *fakeUsers) GetUserCredentials(_ context.Context, name string) (*store.User, []store.AppPassword, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
-		return nil, f.err
+		return nil, nil, f.err
 	}
 	u, ok := f.users[name]
 	if !ok {
-		return nil, store.ErrNotFound
+		return nil, nil, store.ErrNotFound
 	}
 	c := *u
-	return &c, nil
-}
-
-func (f *fakeUsers) ListAppPasswords(_ context.Context, id int64) ([]store.AppPassword, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return nil, f.err
-	}
-	return append([]store.AppPassword(nil), f.apps[id]...), nil
+	return &c, append([]store.AppPassword(nil), f.apps[u.ID]...), nil
 }
 
 func (f *fakeUsers) add(t testing.TB, name, pw string, appPWs ...string) *store.User {

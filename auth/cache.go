@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
+	"sync"
 	"time"
 )
 
@@ -16,23 +18,61 @@ import (
 // next request reads different hashes and misses.
 type cacheKey [sha256.Size]byte
 
-func makeCacheKey(secret []byte, username, password string, hashes []string) cacheKey {
-	m := hmac.New(sha256.New, secret)
+// keyer computes cache keys. It runs on every request, so it keeps keyed
+// HMAC states in a pool and resets them (crypto/hmac restores the keyed
+// state without hashing the key again) instead of building one per call.
+// The zero value with secret set is ready to use.
+type keyer struct {
+	secret []byte
+	pool   sync.Pool // of *keyState
+}
+
+// keyState is one pooled HMAC with the buffer its input is gathered in and
+// room for the sum, so that nothing is allocated per key.
+type keyState struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// maxPooledBuf bounds the input buffer a pooled keyState keeps. Usernames
+// and passwords are bounded (maxUsernameLen, maxPasswordLen) and each stored
+// hash is about a hundred bytes, so only a user with dozens of app passwords
+// needs more.
+const maxPooledBuf = 4096
+
+// key returns the cache key of username and password for a user whose
+// stored hashes are those of cands, in order.
+func (k *keyer) key(username, password string, cands []candidate) cacheKey {
+	st, _ := k.pool.Get().(*keyState)
+	if st == nil {
+		st = &keyState{mac: hmac.New(sha256.New, k.secret)}
+	}
 	// Length-prefix every field so no two inputs share an encoding, whatever
 	// bytes they contain.
-	var n [binary.MaxVarintLen64]byte
-	field := func(s string) {
-		m.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-		m.Write([]byte(s))
+	b := appendField(st.buf[:0], username)
+	b = appendField(b, password)
+	for _, c := range cands {
+		b = appendField(b, c.hash)
 	}
-	field(username)
-	field(password)
-	for _, h := range hashes {
-		field(h)
+	st.mac.Write(b)
+	st.mac.Sum(st.sum[:0])
+	st.mac.Reset()
+	k2 := cacheKey(st.sum)
+	// The buffer held the password: clear it before it goes back to the
+	// pool, so the pool holds nothing a memory dump could use.
+	clear(b)
+	st.buf = b[:0]
+	if cap(b) > maxPooledBuf {
+		st.buf = nil
 	}
-	var k cacheKey
-	m.Sum(k[:0])
-	return k
+	k.pool.Put(st)
+	return k2
+}
+
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 type cacheEntry struct {
