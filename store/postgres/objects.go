@@ -56,15 +56,20 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 	if len(names) == 0 {
 		return nil, nil
 	}
-	q := `SELECT ` + objectColumns + `, ` + bodyColumn(withBody) + `
-		FROM objects
-		WHERE collection_id = $1 AND name = ANY($2)`
-	rows, _ := s.pool.Query(ctx, q, collectionID, names)
+	rows, _ := s.pool.Query(ctx, getObjectsQuery(withBody), collectionID, names)
 	objs, err := collectObjects(rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: get objects: %w", err)
 	}
 	return objs, nil
+}
+
+// getObjectsQuery is the query of GetObjects: $1 the collection, $2 the
+// names.
+func getObjectsQuery(withBody bool) string {
+	return `SELECT ` + objectColumns + `, ` + bodyColumn(withBody) + `
+		FROM objects
+		WHERE collection_id = $1 AND name = ANY($2)`
 }
 
 // ListObjects returns the collection's objects that pass opts, ordered by
@@ -75,6 +80,17 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 	if opts.Start != nil && opts.End != nil && opts.End.Before(*opts.Start) {
 		return nil, nil // an empty range overlaps nothing
 	}
+	query, args := listQuery(collectionID, opts)
+	rows, _ := s.pool.Query(ctx, query, args...)
+	objs, err := collectObjects(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: list objects: %w", err)
+	}
+	return objs, nil
+}
+
+// listQuery builds the query of ListObjects.
+func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any) {
 	var q strings.Builder
 	args := []any{collectionID}
 	param := func(v any) string {
@@ -106,12 +122,7 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 	if opts.Limit > 0 {
 		q.WriteString(` LIMIT ` + param(opts.Limit))
 	}
-	rows, _ := s.pool.Query(ctx, q.String(), args...)
-	objs, err := collectObjects(rows)
-	if err != nil {
-		return nil, fmt.Errorf("store: list objects: %w", err)
-	}
-	return objs, nil
+	return q.String(), args
 }
 
 // errUIDTaken marks a write that hit objects_collection_id_uid_key; the

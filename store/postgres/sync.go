@@ -29,26 +29,7 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 		n := int64(limit) + 1 // one more tells whether the log was cut
 		fetch = &n
 	}
-	// Each branch is limited on its own (collection_id, modseq) index
-	// before the merge, so a page costs its own size: with the limit only
-	// outside the UNION, a generic plan sorted the whole rest of the log
-	// for every page, and a paged full sync went quadratic.
-	q := `
-		(SELECT false, ` + objectColumns + `, ` + bodyColumn(withBody) + `
-		FROM objects
-		WHERE collection_id = $1 AND modseq > $2 AND modseq <= $3
-		ORDER BY modseq
-		LIMIT $4)
-		UNION ALL
-		(SELECT true, 0, collection_id, name, '', '', '', '', 0, modseq,
-			NULL, NULL, '', deleted_at, deleted_at, NULL
-		FROM tombstones
-		WHERE collection_id = $1 AND modseq > $2 AND modseq <= $3
-		ORDER BY modseq
-		LIMIT $4)
-		ORDER BY modseq
-		LIMIT $4`
-	rows, _ := s.pool.Query(ctx, q, collectionID, modseq, current, fetch)
+	rows, _ := s.pool.Query(ctx, changesQuery(withBody), collectionID, modseq, current, fetch)
 	changes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Change, error) {
 		var (
 			deleted bool
@@ -73,6 +54,31 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 		res.Truncated = true
 	}
 	return res, nil
+}
+
+// changesQuery is the query of ListChangesSince: $1 the collection, $2 the
+// modseq to start after, $3 the collection's modseq to stop at, $4 the
+// limit (NULL for none).
+func changesQuery(withBody bool) string {
+	// Each branch is limited on its own (collection_id, modseq) index
+	// before the merge, so a page costs its own size: with the limit only
+	// outside the UNION, a generic plan sorted the whole rest of the log
+	// for every page, and a paged full sync went quadratic.
+	return `
+		(SELECT false, ` + objectColumns + `, ` + bodyColumn(withBody) + `
+		FROM objects
+		WHERE collection_id = $1 AND modseq > $2 AND modseq <= $3
+		ORDER BY modseq
+		LIMIT $4)
+		UNION ALL
+		(SELECT true, 0, collection_id, name, '', '', '', '', 0, modseq,
+			NULL, NULL, '', deleted_at, deleted_at, NULL
+		FROM tombstones
+		WHERE collection_id = $1 AND modseq > $2 AND modseq <= $3
+		ORDER BY modseq
+		LIMIT $4)
+		ORDER BY modseq
+		LIMIT $4`
 }
 
 // PruneTombstones deletes the tombstones of deletions before the given time

@@ -23,6 +23,7 @@ import (
 
 	"github.com/davenport-dav/davenport/migrations"
 	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/storetest"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -884,4 +885,79 @@ func TestSpanIndexInStep(t *testing.T) {
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM objects_span`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("R*Tree entries left after all objects are gone: %d (%v)", left, err)
 	}
+}
+
+// TestListingsReadNoBody: listings (PROPFIND Depth 1, sync-collection, a
+// multiget of etags) never read the body column, so their cost does not
+// depend on how large the items are, and a large body's overflow pages are
+// never loaded. The test reads the compiled program of each query: no
+// Column instruction may read the body (the last column) through a cursor
+// on the objects table. The same queries asking for the body must read it,
+// so the test can tell.
+func TestListingsReadNoBody(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	var root int
+	if err := s.r.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = 'objects'`).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	var bodyColumn int
+	if err := s.r.QueryRow(`SELECT cid FROM pragma_table_info('objects') WHERE name = 'body'`).Scan(&bodyColumn); err != nil {
+		t.Fatal(err)
+	}
+	for _, withBody := range []bool{false, true} {
+		type query struct {
+			name string
+			sql  string
+			args []any
+		}
+		var queries []query
+		for _, c := range storetest.ListingShapes(withBody) {
+			q, args := listQuery(1, c.Opts)
+			queries = append(queries, query{c.Name, q, args})
+		}
+		queries = append(queries,
+			query{"changes", changesSQL(withBody), []any{1, 0, 100}},
+			query{"get objects", getObjectsSQL(withBody), []any{1, `["612e696373"]`}},
+		)
+		for _, q := range queries {
+			if got := readsColumn(t, s, root, bodyColumn, q.sql, q.args...); got != withBody {
+				t.Errorf("%s (withBody %v): program reads the body = %v", q.name, withBody, got)
+			}
+		}
+	}
+}
+
+// readsColumn reports whether the program of query reads column col of the
+// table whose B-tree is rooted at page root.
+func readsColumn(t *testing.T, s *Store, root, col int, query string, args ...any) bool {
+	t.Helper()
+	rows, err := s.r.Query(`EXPLAIN `+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	onTable := map[int64]bool{} // cursors opened on the table
+	reads := false
+	for rows.Next() {
+		var (
+			addr, p1, p2, p3 int64
+			opcode           string
+			p4, p5, comment  any
+		)
+		if err := rows.Scan(&addr, &opcode, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+			t.Fatal(err)
+		}
+		switch opcode {
+		case "OpenRead":
+			onTable[p1] = p2 == int64(root)
+		case "Column":
+			if onTable[p1] && p2 == int64(col) {
+				reads = true
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return reads
 }
