@@ -548,6 +548,32 @@ func (tm *TextMatch) validate() error {
 // can match, for every viewer zone): a cheap guard should the two drift.
 const listMargin = 48 * time.Hour
 
+// ByComponent reports whether ListOptions narrows exactly: the filter asks
+// only for calendar objects, or only for those of one main component type
+// (a comp-filter on VEVENT, VTODO, VJOURNAL or VFREEBUSY with no test
+// inside). A calendar object resource holds one type of component besides
+// its time zones (RFC 4791 §4.1) and the store records that type, so Match
+// would accept every candidate, and a listing of such a query needs no
+// bodies: the filter clients send to list a calendar costs what PROPFIND
+// Depth 1 costs.
+func (f *Filter) ByComponent() bool {
+	root := f.Root()
+	if root == nil || root.IsNotDefined || root.problem != "" || root.Name != "VCALENDAR" ||
+		root.TimeRange != nil || len(root.PropFilters) > 0 {
+		return false
+	}
+	switch len(root.CompFilters) {
+	case 0:
+		return true
+	case 1:
+		cf := &root.CompFilters[0]
+		main := recurrable(cf.Name) || cf.Name == "VFREEBUSY"
+		return main && !cf.IsNotDefined && cf.problem == "" && cf.TimeRange == nil &&
+			len(cf.PropFilters) == 0 && len(cf.CompFilters) == 0
+	}
+	return false
+}
+
 // ListOptions returns the SQL narrowing for the filter: a superset of the
 // objects Match accepts. Only a single positive comp-filter under VCALENDAR
 // narrows by component, and only its own time-range on a VEVENT, VTODO or

@@ -579,3 +579,66 @@ func TestMatchDefensive(t *testing.T) {
 		t.Errorf("empty calendar = %v, %v", ok, err)
 	}
 }
+
+// TestFilterByComponent: ByComponent holds only for filters that test the
+// component type alone, and for those Match accepts exactly the objects
+// whose stored component is the one named (or every object).
+func TestFilterByComponent(t *testing.T) {
+	vtz := "BEGIN:VTIMEZONE\nTZID:Europe/Berlin\nBEGIN:STANDARD\nDTSTART:19701025T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nEND:STANDARD\nEND:VTIMEZONE\n"
+	objects := [][]byte{
+		tqWeekly,
+		tqWrap(vtz, "BEGIN:VEVENT\nUID:e@x\nDTSTAMP:20240101T000000Z\nDTSTART;TZID=Europe/Berlin:20240101T100000\nEND:VEVENT\n"),
+		tqWrap("BEGIN:VTODO\nUID:t@x\nDTSTAMP:20240101T000000Z\nSUMMARY:no dates\nEND:VTODO\n"),
+		tqWrap("BEGIN:VJOURNAL\nUID:j@x\nDTSTAMP:20240101T000000Z\nEND:VJOURNAL\n"),
+		tqWrap("BEGIN:VFREEBUSY\nUID:f@x\nDTSTAMP:20240101T000000Z\nDTSTART:20240101T000000Z\nDTEND:20240102T000000Z\nEND:VFREEBUSY\n"),
+	}
+	var parsed []*ParsedObject
+	for _, body := range objects {
+		p, err := ParseObject(body, "text/calendar", []string{"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"})
+		if err != nil {
+			t.Fatalf("ParseObject: %v\n%s", err, body)
+		}
+		parsed = append(parsed, p)
+	}
+	cases := []struct {
+		name, inner string
+		want        bool
+	}{
+		{"everything", ``, true},
+		{"events", `<C:comp-filter name="VEVENT"/>`, true},
+		{"to-dos", `<C:comp-filter name="VTODO"/>`, true},
+		{"journals", `<C:comp-filter name="VJOURNAL"/>`, true},
+		{"free-busy", `<C:comp-filter name="VFREEBUSY"/>`, true},
+		{"time zones", `<C:comp-filter name="VTIMEZONE"/>`, false},
+		{"events in range", tqRange("VEVENT", "20240101T000000Z", "20240102T000000Z"), false},
+		{"negated", `<C:comp-filter name="VEVENT"><C:is-not-defined/></C:comp-filter>`, false},
+		{"two components", `<C:comp-filter name="VEVENT"/><C:comp-filter name="VTODO"/>`, false},
+		{"property", `<C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"/></C:comp-filter>`, false},
+		{"alarm inside", `<C:comp-filter name="VEVENT"><C:comp-filter name="VALARM"/></C:comp-filter>`, false},
+		{"calendar property", `<C:prop-filter name="PRODID"/>`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tqFilter(t, tc.inner)
+			if got := f.ByComponent(); got != tc.want {
+				t.Fatalf("ByComponent = %v, want %v", got, tc.want)
+			}
+			if !tc.want {
+				return
+			}
+			comp := f.ListOptions().Component
+			for _, p := range parsed {
+				ok, err := f.Match(p.Cal, nil, DefaultLimits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := comp == "" || p.Component == comp; ok != want {
+					t.Errorf("Match on a %s = %v, but the narrowing to %q says %v", p.Component, ok, comp, want)
+				}
+			}
+		})
+	}
+	if (*Filter)(nil).ByComponent() || (&Filter{}).ByComponent() {
+		t.Error("ByComponent on an empty filter")
+	}
+}

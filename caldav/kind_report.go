@@ -180,6 +180,12 @@ func calendarQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 	if tz := body.Child(cal("timezone")); tz != nil {
 		loc = timezoneLocation(tz.Text)
 	}
+	opts := f.ListOptions()
+	if f.ByComponent() {
+		// The store's narrowing is exact: no body needs reading.
+		opts.WithBody = false
+		return rq.H.Query(rq, w, res, body.Child(dav.Name("prop")), opts, nil, 0)
+	}
 	match := func(o *store.Object) (bool, error) {
 		c, err := ical.NewDecoder(bytes.NewReader(o.Body)).Decode()
 		if err != nil {
@@ -193,7 +199,7 @@ func calendarQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 		}
 		return ok, err
 	}
-	return rq.H.Query(rq, w, res, body.Child(dav.Name("prop")), f.ListOptions(), match, 0)
+	return rq.H.Query(rq, w, res, body.Child(dav.Name("prop")), opts, match, 0)
 }
 
 // freeBusyQuery answers free-busy-query (RFC 4791 §7.10) with a VFREEBUSY
