@@ -202,32 +202,35 @@ func escapeText(b xmlWriter, s string) {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c < utf8.RuneSelf && textSafe[c] {
+			i++
+			continue
+		}
 		var repl string
 		width := 1
-		switch {
-		case c == '&':
+		switch c {
+		case '&':
 			repl = "&amp;"
-		case c == '<':
+		case '<':
 			repl = "&lt;"
-		case c == '>':
+		case '>':
 			repl = "&gt;"
-		case c == '"':
+		case '"':
 			repl = "&#34;"
-		case c == '\r':
+		case '\r':
 			repl = "&#xD;"
-		case c == '\t' || c == '\n':
-		case c < 0x20:
-			repl = "\uFFFD"
-		case c >= utf8.RuneSelf:
+		default:
+			if c < utf8.RuneSelf {
+				repl = "\uFFFD" // a control character
+				break
+			}
 			r, n := utf8.DecodeRuneInString(s[i:])
 			width = n
-			if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
-				repl = "\uFFFD"
+			if !(r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF) {
+				i += width
+				continue
 			}
-		}
-		if repl == "" {
-			i += width
-			continue
+			repl = "\uFFFD"
 		}
 		b.WriteString(s[start:i])
 		b.WriteString(repl)
@@ -236,6 +239,18 @@ func escapeText(b xmlWriter, s string) {
 	}
 	b.WriteString(s[start:])
 }
+
+// textSafe marks the ASCII bytes escapeText copies as they are.
+var textSafe = func() (safe [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		safe[c] = true
+	}
+	safe['\t'], safe['\n'] = true, true
+	for _, c := range `&<>"` {
+		safe[c] = false
+	}
+	return safe
+}()
 
 func escapeAttr(b xmlWriter, s string) { escapeText(b, s) }
 
