@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -134,15 +135,23 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	if opts.Start == nil && opts.End == nil {
-		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects WHERE collection_id = $1`)
-	} else {
+	match := trigramQuery(opts.SearchText)
+	switch {
+	case opts.Start != nil || opts.End != nil:
 		// A time range is searched in the R*Tree objects_span first
 		// (migration 8), both bounds at once; CROSS JOIN keeps it the
 		// outer loop, so objects is only read by rowid for the entries
 		// found. The tree rounds outward, so the exact test follows.
 		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects_span AS s CROSS JOIN objects ON objects.id = s.object_id` +
 			` WHERE s.collection_lo <= $1 AND s.collection_hi >= $1 AND objects.collection_id = $1`)
+	case match != "":
+		// Search terms are looked up in the trigram index objects_search
+		// (migration 10) first, the same way; it finds a superset, the
+		// exact substring test follows.
+		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects_search AS f CROSS JOIN objects ON objects.id = f.rowid` +
+			` WHERE f.objects_search MATCH ` + arg(match) + ` AND objects.collection_id = $1`)
+	default:
+		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects WHERE collection_id = $1`)
 	}
 	if opts.Component != "" {
 		q.WriteString(` AND component = ` + arg(opts.Component))
@@ -172,6 +181,42 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 		q.WriteString(` LIMIT ` + arg(opts.Limit))
 	}
 	return q.String(), args
+}
+
+// maxTrigrams bounds the trigrams trigramQuery asks the index for: a few
+// already narrow a search to the rows worth the exact test.
+const maxTrigrams = 12
+
+// trigramQuery is the FTS5 query on objects_search that every object whose
+// search text contains all of terms satisfies: each distinct trigram of each
+// term, ANDed. The index stores no positions (detail=none), so the order of
+// the trigrams is not checked; the exact test on objects does that. Terms
+// shorter than three characters have no trigram and terms that are not
+// valid UTF-8 might be split differently from the text, so neither is
+// looked up; "" means that no term can be.
+func trigramQuery(terms []string) string {
+	var (
+		q    strings.Builder
+		seen = map[string]bool{}
+	)
+	for _, term := range terms {
+		if !utf8.ValidString(term) {
+			continue
+		}
+		runes := []rune(term)
+		for i := 0; i+3 <= len(runes) && len(seen) < maxTrigrams; i++ {
+			tri := string(runes[i : i+3])
+			if seen[tri] {
+				continue
+			}
+			seen[tri] = true
+			if q.Len() > 0 {
+				q.WriteString(" AND ")
+			}
+			q.WriteString(`"` + strings.ReplaceAll(tri, `"`, `""`) + `"`)
+		}
+	}
+	return q.String()
 }
 
 func collectObjects(rows *sql.Rows, withBody bool) ([]store.Object, error) {

@@ -961,3 +961,101 @@ func readsColumn(t *testing.T, s *Store, root, col int, query string, args ...an
 	}
 	return reads
 }
+
+// TestSearchIndexInStep: the triggers of migration 10 keep the trigram index
+// objects_search equal to the search text of objects through every write
+// path. The exact test in ListObjects would hide a stale entry, so the
+// index is compared with the table directly.
+func TestSearchIndexInStep(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	u, _ := seed(t, s)
+	book := &store.Collection{OwnerID: u.ID, Kind: store.KindAddressBook, Name: "book"}
+	other := &store.Collection{OwnerID: u.ID, Kind: store.KindAddressBook, Name: "other"}
+	for _, c := range []*store.Collection{book, other} {
+		if err := s.CreateCollection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(c *store.Collection, name, text string) {
+		t.Helper()
+		o := event(c, name, name)
+		o.Component, o.SearchText = "VCARD", text
+		if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trigrams := []string{"ALI", "LIC", "ICE", "BOB", "MÜL", "ÜLL", "CAR", "DAN"}
+	inStep := func(step string) {
+		t.Helper()
+		for _, tri := range trigrams {
+			var indexed, stored []int64
+			for _, q := range []struct {
+				sql string
+				to  *[]int64
+			}{
+				{`SELECT rowid FROM objects_search WHERE objects_search MATCH '"' || $1 || '"' ORDER BY rowid`, &indexed},
+				{`SELECT id FROM objects WHERE instr(search_text, $1) > 0 ORDER BY id`, &stored},
+			} {
+				rows, err := s.r.QueryContext(ctx, q.sql, tri)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var id int64
+					if err := rows.Scan(&id); err != nil {
+						t.Fatal(err)
+					}
+					*q.to = append(*q.to, id)
+				}
+				rows.Close()
+			}
+			if fmt.Sprint(indexed) != fmt.Sprint(stored) {
+				t.Errorf("after %s, %q: index has %v, objects %v", step, tri, indexed, stored)
+			}
+		}
+	}
+	put(book, "a.vcf", "ALICE SMITH")
+	put(book, "b.vcf", "BOB MÜLLER")
+	put(book, "e.vcf", "")
+	put(other, "c.vcf", "CAROL ALICE")
+	inStep("create")
+	put(book, "a.vcf", "DANIEL")
+	put(book, "e.vcf", "ALICIA")
+	put(book, "b.vcf", "")
+	inStep("update")
+	if _, err := s.MoveObject(ctx, other.ID, "c.vcf", book.ID, "c.vcf", store.MoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteObject(ctx, book.ID, "e.vcf", store.DeleteObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inStep("move and delete")
+	if err := s.DeleteCollection(ctx, u.ID, book.ID); err != nil {
+		t.Fatal(err)
+	}
+	inStep("collection delete")
+}
+
+// TestSearchUsesIndex pins the plan of a text search: the trigram index is
+// searched first, and objects is then read by rowid, never scanned. Terms
+// without a trigram cannot use it.
+func TestSearchUsesIndex(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "davenport.db"))
+	for _, tt := range []struct {
+		terms []string
+		fts   bool
+	}{
+		{[]string{"ALICE"}, true},
+		{[]string{"AL", "SMITH"}, true},
+		{[]string{"AL"}, false},
+		{[]string{"\xff\xfeX"}, false},
+	} {
+		query, args := listQuery(1, store.ListObjectsOptions{SearchText: tt.terms, WithBody: true})
+		plan := queryPlan(t, s, query, args...)
+		fts := strings.Contains(plan, "SCAN f VIRTUAL TABLE INDEX 0:M") && strings.Contains(plan, "SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)")
+		if fts != tt.fts {
+			t.Errorf("terms %q: plan searches the trigram index = %v, want %v:\n%s", tt.terms, fts, tt.fts, plan)
+		}
+	}
+}

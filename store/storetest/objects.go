@@ -363,6 +363,7 @@ func testObjectListSearch(t *testing.T, s store.Store) {
 		"bob.vcf":     "bob jones bob@example.org",
 		"mueller.vcf": "jürgen müller j.mueller@example.de",
 		"percent.vcf": "100% sure under_score",
+		"quote.vcf":   `say "hi" and or not`,
 		"empty.vcf":   "",
 	}
 	for n, text := range cards {
@@ -376,7 +377,7 @@ func testObjectListSearch(t *testing.T, s store.Store) {
 		terms []string
 		want  []string
 	}{
-		{nil, []string{"alice.vcf", "bob.vcf", "empty.vcf", "mueller.vcf", "percent.vcf"}},
+		{nil, []string{"alice.vcf", "bob.vcf", "empty.vcf", "mueller.vcf", "percent.vcf", "quote.vcf"}},
 		{[]string{"alice"}, []string{"alice.vcf"}},
 		{[]string{"lic"}, []string{"alice.vcf"}},
 		{[]string{"alice", "smith"}, []string{"alice.vcf"}},
@@ -393,16 +394,52 @@ func testObjectListSearch(t *testing.T, s store.Store) {
 		{[]string{"b_b"}, nil},
 		{[]string{"+1 555"}, []string{"alice.vcf"}},
 		{[]string{`\`}, nil},
+		// Quotes and query-language words are literal too.
+		{[]string{`"hi"`}, []string{"quote.vcf"}},
+		{[]string{`say "`}, []string{"quote.vcf"}},
+		{[]string{"and or"}, []string{"quote.vcf"}},
+		{[]string{"AND"}, nil},
+		{[]string{"\xff\xfe"}, nil},
+		// Every trigram present, but not as one substring.
+		{[]string{"alice@jones"}, nil},
+		{[]string{"smithalice"}, nil},
+	}
+	search := func(terms []string, want ...string) {
+		t.Helper()
+		objs, err := s.ListObjects(ctx, book.ID, store.ListObjectsOptions{SearchText: terms})
+		if err != nil {
+			t.Fatalf("ListObjects(%q): %v", terms, err)
+		}
+		if got := names(objs); !equalStrings(got, want) {
+			t.Errorf("search %q = %q, want %q", terms, got, want)
+		}
 	}
 	for _, tc := range cases {
-		objs, err := s.ListObjects(ctx, book.ID, store.ListObjectsOptions{SearchText: tc.terms})
-		if err != nil {
-			t.Fatalf("ListObjects(%q): %v", tc.terms, err)
-		}
-		if got := names(objs); !equalStrings(got, tc.want) {
-			t.Errorf("search %q = %q, want %q", tc.terms, got, tc.want)
-		}
+		search(tc.terms, tc.want...)
 	}
+
+	// Another address book's cards are never found, and a card is found
+	// by its current text only.
+	other := newCollection(t, s, u.ID, store.KindAddressBook, "other")
+	body := []byte("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:x\r\nFN:alice\r\nEND:VCARD\r\n")
+	put(t, s, &store.Object{CollectionID: other.ID, Name: "x.vcf", UID: "x", ETag: etagOf(body), ContentType: "text/vcard",
+		Component: "VCARD", Body: body, SearchText: "alice smith"})
+	search([]string{"alice smith"}, "alice.vcf")
+	body = []byte("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:alice.vcf\r\nFN:alicia\r\nEND:VCARD\r\n")
+	put(t, s, &store.Object{CollectionID: book.ID, Name: "alice.vcf", UID: "alice.vcf", ETag: etagOf(body), ContentType: "text/vcard",
+		Component: "VCARD", Body: body, SearchText: "alicia jones"})
+	search([]string{"alice"})
+	search([]string{"alicia"}, "alice.vcf")
+	search([]string{"jones"}, "alice.vcf", "bob.vcf")
+	if err := s.DeleteObject(ctx, book.ID, "alice.vcf", store.DeleteObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	search([]string{"alicia"})
+	search([]string{"jones"}, "bob.vcf")
+	if _, err := s.MoveObject(ctx, other.ID, "x.vcf", book.ID, "moved.vcf", store.MoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	search([]string{"alice smith"}, "moved.vcf")
 }
 
 func testObjectPutMissingCollection(t *testing.T, s store.Store) {
