@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -79,6 +80,11 @@ func getObjectsQuery(withBody bool) string {
 func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.ListObjectsOptions) ([]store.Object, error) {
 	if opts.Start != nil && opts.End != nil && opts.End.Before(*opts.Start) {
 		return nil, nil // an empty range overlaps nothing
+	}
+	for _, term := range opts.SearchText {
+		if !utf8.ValidString(term) {
+			return nil, nil // text columns hold UTF-8 only, so no text contains it
+		}
 	}
 	query, args := listQuery(collectionID, opts)
 	rows, _ := s.pool.Query(ctx, query, args...)
