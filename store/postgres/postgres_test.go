@@ -83,8 +83,8 @@ func newMigrate(t *testing.T, dsn string) *migrate.Migrate {
 	return m
 }
 
-// schemaDump describes the current schema's tables, columns, indexes and
-// constraints, to compare schemas.
+// schemaDump describes the current schema's tables, columns, indexes,
+// constraints, functions and triggers, to compare schemas.
 func schemaDump(t *testing.T, conn *pgx.Conn) string {
 	t.Helper()
 	queries := []string{
@@ -100,6 +100,15 @@ func schemaDump(t *testing.T, conn *pgx.Conn) string {
 		FROM pg_constraint
 		WHERE connamespace = current_schema()::regnamespace
 		ORDER BY conrelid::regclass::text, conname`,
+		`SELECT 'function ' || p.oid::regprocedure::text || ': ' || md5(pg_get_functiondef(p.oid))
+		FROM pg_proc p
+		WHERE p.pronamespace = current_schema()::regnamespace
+		ORDER BY 1`,
+		`SELECT 'trigger ' || tgname || ': ' || pg_get_triggerdef(oid)
+		FROM pg_trigger
+		WHERE NOT tgisinternal AND tgrelid::regclass::text IN
+			(SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema())
+		ORDER BY 1`,
 	}
 	var b strings.Builder
 	for _, q := range queries {
@@ -200,6 +209,11 @@ func TestMigrateDownUp(t *testing.T) {
 	if got := tables(t, conn); len(got) != 1 || got[0] != "schema_migrations" {
 		t.Fatalf("after all downs, tables = %q; want only schema_migrations", got)
 	}
+	var funcs int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace`).
+		Scan(&funcs); err != nil || funcs != 0 {
+		t.Fatalf("after all downs, %d functions are left (%v); want none", funcs, err)
+	}
 	if err := m.Up(); err != nil {
 		t.Fatalf("up: %v", err)
 	}
@@ -253,6 +267,80 @@ func TestMigrateKeepsData(t *testing.T) {
 	if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil || o.ModSeq != 8 {
 		t.Fatalf("PutObject after upgrade: modseq %d, %v; want 8", o.ModSeq, err)
 	}
+}
+
+// TestMigrateBackfillsUsedBytes upgrades a schema from before migration 8,
+// holding objects, and checks that each collection's used_bytes starts out
+// as the sum of its objects' sizes and that the triggers keep it there.
+func TestMigrateBackfillsUsedBytes(t *testing.T) {
+	ctx := t.Context()
+	dsn := testdb.PostgresDSN(t)
+	if err := newMigrate(t, dsn).Migrate(7); err != nil {
+		t.Fatalf("migrate to 7: %v", err)
+	}
+	conn := connect(t, dsn)
+	exec := func(q string, args ...any) int64 {
+		t.Helper()
+		var id int64
+		if err := conn.QueryRow(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return id
+	}
+	const addUser = `INSERT INTO users (username, password_hash) VALUES ($1, 'h')`
+	const addCollection = `INSERT INTO collections (owner_id, kind, name) VALUES ($1, $2, $3)`
+	const addObject = `INSERT INTO objects (collection_id, name, uid, etag, body, size, modseq)
+		VALUES ($1, $2, $2, 'e', $3::bytea, length($3::bytea), 1)`
+	alice, bob := exec(addUser, "alice"), exec(addUser, "bob")
+	cal := exec(addCollection, alice, "calendar", "cal")
+	book := exec(addCollection, alice, "addressbook", "book")
+	exec(addCollection, alice, "calendar", "empty")
+	bobCal := exec(addCollection, bob, "calendar", "cal")
+	want := map[int64]int64{}
+	for i, o := range []struct {
+		collection int64
+		size       int
+	}{{cal, 100}, {cal, 2500}, {cal, 0}, {book, 70}, {bobCal, 9000}} {
+		owner := alice
+		if o.collection == bobCal {
+			owner = bob
+		}
+		exec(addObject, o.collection, "o"+strconv.Itoa(i), []byte(strings.Repeat("x", o.size)))
+		want[owner] += int64(o.size)
+	}
+
+	s, err := postgres.Open(ctx, dsn, discard)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	check := func(what string) {
+		t.Helper()
+		for _, owner := range []int64{alice, bob} {
+			if n, err := s.UsedBytes(ctx, owner); err != nil || n != want[owner] {
+				t.Errorf("%s: UsedBytes(%d) = %d, %v; want %d", what, owner, n, err, want[owner])
+			}
+		}
+		var wrong int
+		err := conn.QueryRow(ctx, `
+			SELECT count(*) FROM collections c
+			WHERE used_bytes <> (SELECT coalesce(sum(size), 0) FROM objects WHERE collection_id = c.id)`).Scan(&wrong)
+		if err != nil || wrong != 0 {
+			t.Errorf("%s: %d collections' used_bytes differ from their objects' sizes (%v)", what, wrong, err)
+		}
+	}
+	check("after upgrade")
+
+	o := &store.Object{CollectionID: cal, Name: "new.ics", UID: "new", ETag: "e", Body: []byte("12345")}
+	if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	want[alice] += 5
+	if err := s.DeleteCollection(ctx, bob, bobCal); err != nil {
+		t.Fatalf("DeleteCollection: %v", err)
+	}
+	want[bob] = 0
+	check("after writes")
 }
 
 // TestRefuseNewerSchema: a database migrated by a newer binary is refused
