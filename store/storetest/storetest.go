@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"moves", moveTests},
 		{"sync", syncTests},
 		{"concurrency", concurrencyTests},
+		{"quota", quotaTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
