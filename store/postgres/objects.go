@@ -116,8 +116,16 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 			param(opts.Start), param(opts.End))
 	}
 	for _, term := range opts.SearchText {
-		// strpos, not LIKE: the terms are literal, % and _ included.
-		q.WriteString(` AND strpos(search_text, ` + param(term) + `) > 0`)
+		if utf8.RuneCountInString(term) >= 3 {
+			// LIKE, which the trigram index of migration 9 answers,
+			// with the term's own % _ and \ escaped: still a literal
+			// substring test.
+			q.WriteString(` AND search_text LIKE ` + param("%"+likeEscaper.Replace(term)+"%"))
+		} else {
+			// A term without a trigram cannot use the index, and the
+			// planner could pick a scan of all of it.
+			q.WriteString(` AND strpos(search_text, ` + param(term) + `) > 0`)
+		}
 	}
 	if opts.After != "" {
 		// Keyset paging on the (collection_id, name) key; names compare
@@ -130,6 +138,10 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 	}
 	return q.String(), args
 }
+
+// likeEscaper makes a string match itself literally in a LIKE pattern
+// (backslash is PostgreSQL's default escape character).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // errUIDTaken marks a write that hit objects_collection_id_uid_key; the
 // transaction is aborted by then, so the holder is looked up afterwards.
