@@ -31,7 +31,7 @@ BEGIN
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
     WHERE e.extname = 'pg_trgm';
     IF ext_schema IS NOT NULL THEN
-        EXECUTE format('CREATE INDEX objects_search_text_trgm_idx ON objects USING gin (search_text %I.gin_trgm_ops) WITH (fastupdate = off)', ext_schema);
+        EXECUTE format('CREATE INDEX objects_search_text_trgm_idx ON objects USING gin (search_text %I.gin_trgm_ops) WITH (fastupdate = off) WHERE search_text <> %L', ext_schema, '');
     END IF;
 END
 $$;
