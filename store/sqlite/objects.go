@@ -28,24 +28,39 @@ func objectSelect(withBody bool) string {
 
 func scanObject(row interface{ Scan(...any) error }, withBody bool) (*store.Object, error) {
 	var (
-		o                store.Object
-		first, last      sql.NullInt64
-		created, updated int64
+		o    store.Object
+		scan objectScanner
 	)
-	dest := []any{&o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
-		&o.Size, &o.ModSeq, &first, &last, &o.SearchText, &created, &updated}
-	if withBody {
-		dest = append(dest, &o.Body)
-	}
-	if err := row.Scan(dest...); err != nil {
+	if err := scan.scan(row, &o, withBody); err != nil {
 		return nil, err
 	}
-	o.FirstStart, o.LastEnd = fromNullMicros(first), fromNullMicros(last)
-	o.Created, o.Updated = fromMicros(created), fromMicros(updated)
+	return &o, nil
+}
+
+// objectScanner reads rows of objectSelect into store.Objects; one scanner
+// serves every row of a listing, so the per-row work allocates only what
+// the object keeps.
+type objectScanner struct {
+	first, last      sql.NullInt64
+	created, updated int64
+	dest             []any
+}
+
+func (sc *objectScanner) scan(row interface{ Scan(...any) error }, o *store.Object, withBody bool) error {
+	sc.dest = append(sc.dest[:0], &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
+		&o.Size, &o.ModSeq, &sc.first, &sc.last, &o.SearchText, &sc.created, &sc.updated)
+	if withBody {
+		sc.dest = append(sc.dest, &o.Body)
+	}
+	if err := row.Scan(sc.dest...); err != nil {
+		return err
+	}
+	o.FirstStart, o.LastEnd = fromNullMicros(sc.first), fromNullMicros(sc.last)
+	o.Created, o.Updated = fromMicros(sc.created), fromMicros(sc.updated)
 	if withBody && o.Body == nil {
 		o.Body = []byte{}
 	}
-	return &o, nil
+	return nil
 }
 
 // getObjectSQL is GetObject's query (prepared at Open).
@@ -90,7 +105,7 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 	if err != nil {
 		return nil, wrap("get objects", err)
 	}
-	objs, err := collectObjects(rows, withBody)
+	objs, err := collectObjects(rows, withBody, len(names))
 	if err != nil {
 		return nil, wrap("get objects", err)
 	}
@@ -105,7 +120,7 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 	if err != nil {
 		return nil, wrap("list objects", err)
 	}
-	objs, err := collectObjects(rows, opts.WithBody)
+	objs, err := collectObjects(rows, opts.WithBody, opts.Limit)
 	if err != nil {
 		return nil, wrap("list objects", err)
 	}
@@ -219,15 +234,17 @@ func trigramQuery(terms []string) string {
 	return q.String()
 }
 
-func collectObjects(rows *sql.Rows, withBody bool) ([]store.Object, error) {
+// collectObjects reads every row; capacity is the number expected when
+// known (at most 128 are reserved up front).
+func collectObjects(rows *sql.Rows, withBody bool, capacity int) ([]store.Object, error) {
 	defer rows.Close()
-	var objs []store.Object
+	objs := make([]store.Object, 0, min(capacity, 128))
+	var scan objectScanner
 	for rows.Next() {
-		o, err := scanObject(rows, withBody)
-		if err != nil {
+		objs = append(objs, store.Object{})
+		if err := scan.scan(rows, &objs[len(objs)-1], withBody); err != nil {
 			return nil, err
 		}
-		objs = append(objs, *o)
 	}
 	return objs, rows.Err()
 }
