@@ -535,11 +535,11 @@ func TestFilterListOptions(t *testing.T) {
 	}{
 		{"everything", ``, "", nil, nil},
 		{"events", `<C:comp-filter name="VEVENT"/>`, "VEVENT", nil, nil},
-		{"events in range", tqRange("VEVENT", "20060104T000000Z", "20060105T000000Z"), "VEVENT", ts("20060102T000000Z"), ts("20060107T000000Z")},
-		{"events open end", tqRange("VEVENT", "20060104T000000Z", ""), "VEVENT", ts("20060102T000000Z"), nil},
-		{"to-dos in range", tqRange("VTODO", "20060104T000000Z", "20060105T000000Z"), "VTODO", ts("20060102T000000Z"), ts("20060107T000000Z")},
+		{"events in range", tqRange("VEVENT", "20060104T000000Z", "20060105T000000Z"), "VEVENT", ts("20060103T220000Z"), ts("20060105T020000Z")},
+		{"events open end", tqRange("VEVENT", "20060104T000000Z", ""), "VEVENT", ts("20060103T220000Z"), nil},
+		{"to-dos in range", tqRange("VTODO", "20060104T000000Z", "20060105T000000Z"), "VTODO", ts("20060103T220000Z"), ts("20060105T020000Z")},
 		{"free-busy keeps no span", tqRange("VFREEBUSY", "20060104T000000Z", "20060105T000000Z"), "VFREEBUSY", nil, nil},
-		{"journals in range", tqRange("VJOURNAL", "20060104T000000Z", "20060105T000000Z"), "VJOURNAL", ts("20060102T000000Z"), ts("20060107T000000Z")},
+		{"journals in range", tqRange("VJOURNAL", "20060104T000000Z", "20060105T000000Z"), "VJOURNAL", ts("20060103T220000Z"), ts("20060105T020000Z")},
 		{"negated", `<C:comp-filter name="VEVENT"><C:is-not-defined/></C:comp-filter>`, "", nil, nil},
 		{"two components", `<C:comp-filter name="VEVENT"/><C:comp-filter name="VTODO"/>`, "", nil, nil},
 	}
