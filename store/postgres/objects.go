@@ -87,6 +87,15 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 		}
 	}
 	query, args := listQuery(collectionID, opts)
+	if opts.Start != nil || opts.End != nil {
+		// Planned for its own range each time. A cached statement gets a
+		// generic plan after five runs, and for "range overlaps … ORDER BY
+		// name LIMIT" that plan walks the (collection_id, name) index
+		// through the whole collection: 0.5 s for a 100-minute range of
+		// 100,000 events, against under a millisecond through the GiST
+		// index.
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
 	rows, _ := s.pool.Query(ctx, query, args...)
 	objs, err := collectObjects(rows)
 	if err != nil {
