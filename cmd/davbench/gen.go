@@ -133,6 +133,20 @@ func (g generator) weekRange(w int) (time.Time, time.Time) {
 	return s, s.AddDate(0, 0, 7)
 }
 
+// narrowRange is 1,000/n of week w (the whole week for n ≤ 1,000), from the
+// Wednesday at 06:00, when events begin to start: the n events spread over
+// the same two years, so it holds about as many of them at any n as a week
+// holds at n = 1,000 (up to twice as many, since events start only in the
+// daytime).
+func (g generator) narrowRange(w, n int) (time.Time, time.Time) {
+	s, e := g.weekRange(w)
+	if n <= 1000 {
+		return s, e
+	}
+	s = s.AddDate(0, 0, 2).Add(6 * time.Hour)
+	return s, s.Add(7 * 24 * time.Hour * 1000 / time.Duration(n))
+}
+
 // queryWeek maps a request number onto the weeks of the spread, stepping by
 // a prime so consecutive requests touch distant weeks.
 func queryWeek(k int) int {

@@ -172,6 +172,32 @@ func TestWeekQuerySelectsAboutOnePercent(t *testing.T) {
 	}
 }
 
+// TestNarrowQueryHoldsTheSameAtAnyN: calendar-query-narrow's ranges select
+// about as many events at N = 20,000 as a week does at N = 1,000 (up to
+// twice as many: they lie in the daytime).
+func TestNarrowQueryHoldsTheSameAtAnyN(t *testing.T) {
+	g := newGenerator(1)
+	perRange := func(n int) float64 {
+		total := 0
+		for i := range n {
+			ev := g.event(i)
+			for w := -spreadWeeks; w < spreadWeeks; w++ {
+				if s, e := g.narrowRange(w, n); ev.Overlaps(s, e) {
+					total++
+				}
+			}
+		}
+		return float64(total) / float64(2*spreadWeeks)
+	}
+	small, big := perRange(1000), perRange(20000)
+	if s, e := g.narrowRange(3, 1000); s != g.anchor.AddDate(0, 0, 21) || e != s.AddDate(0, 0, 7) {
+		t.Errorf("narrowRange(3, 1000) = %v–%v, want the week itself", s, e)
+	}
+	if small < 5 || big < small || big > 2.5*small {
+		t.Errorf("events per range: %.1f at N = 1,000, %.1f at N = 20,000; want as many, up to twice", small, big)
+	}
+}
+
 func TestICSShape(t *testing.T) {
 	g := newGenerator(1)
 	for _, i := range []int{0, 16, 19} { // single, weekly, zoned

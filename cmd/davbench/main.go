@@ -259,7 +259,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		steps = append(steps, step{wSeedCards, b.seedCards})
 	}
 	fns := map[string]func(context.Context) Result{
-		wPropfind: b.propfind, wQuery: b.calendarQuery, wMultiget: b.multiget, wSyncInitial: b.syncInitial,
+		wPropfind: b.propfind, wQuery: b.calendarQuery, wQueryNarrow: b.calendarQueryNarrow, wMultiget: b.multiget, wSyncInitial: b.syncInitial,
 		wSyncIncr: b.syncIncremental, wGet: b.get, wPut: b.put, wCardQuery: b.addressbookQuery,
 	}
 	for _, w := range selected {

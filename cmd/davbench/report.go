@@ -247,7 +247,7 @@ func compareReports(w io.Writer, peer *Report, cands []*Report) {
 }
 
 // flatWorkloads are the requests whose cost must not grow with N.
-var flatWorkloads = []string{"calendar-query", "multiget", "sync-incremental", "get"}
+var flatWorkloads = []string{"calendar-query", "calendar-query-narrow", "multiget", "sync-incremental", "get"}
 
 // flatVerdict judges p50 growth from the small to the big run.
 func flatVerdict(small, big Result) (growth float64, v verdict) {

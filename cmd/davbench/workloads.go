@@ -24,6 +24,7 @@ const (
 	wSeedCards    = "seed-cards"
 	wPropfind     = "propfind"
 	wQuery        = "calendar-query"
+	wQueryNarrow  = "calendar-query-narrow"
 	wMultiget     = "multiget"
 	wSyncInitial  = "sync-initial"
 	wSyncIncr     = "sync-incremental"
@@ -35,13 +36,14 @@ const (
 )
 
 // allWorkloads are the measured workloads after seeding, in order.
-var allWorkloads = []string{wPropfind, wQuery, wMultiget, wSyncInitial, wSyncIncr, wGet, wPut, wCardQuery}
+var allWorkloads = []string{wPropfind, wQuery, wQueryNarrow, wMultiget, wSyncInitial, wSyncIncr, wGet, wPut, wCardQuery}
 
 var descriptions = map[string]string{
 	wSeedEvents:  "PUT If-None-Match:* of N events (80% single, 15% weekly, 5% own VTIMEZONE)",
 	wSeedCards:   "PUT If-None-Match:* of N vCards 3.0",
 	wPropfind:    "PROPFIND Depth:1 getetag+getcontenttype on the calendar (N members)",
 	wQuery:       "calendar-query VEVENT time-range of one week, getetag+calendar-data",
+	wQueryNarrow: "calendar-query VEVENT time-range of one week × 1,000/N (≈13 events at any N), getetag+calendar-data",
 	wMultiget:    "calendar-multiget of 100 hrefs, getetag+calendar-data",
 	wSyncInitial: "sync-collection with an empty token, getetag (N members)",
 	wSyncIncr:    "sync-collection since a token taken before 10 changes (8 updates, 1 delete, 1 create)",
@@ -355,10 +357,23 @@ func (b *bench) propfind(ctx context.Context) Result {
 }
 
 func (b *bench) calendarQuery(ctx context.Context) Result {
+	return b.timeRangeQuery(ctx, wQuery, b.gen.weekRange)
+}
+
+// calendarQueryNarrow asks for ranges that hold as many events at any N as
+// a week holds at N = 1,000 (generator.narrowRange). Its answer does not
+// grow with the collection, so neither should its cost.
+func (b *bench) calendarQueryNarrow(ctx context.Context) Result {
+	return b.timeRangeQuery(ctx, wQueryNarrow, func(w int) (time.Time, time.Time) { return b.gen.narrowRange(w, b.n) })
+}
+
+// timeRangeQuery runs a calendar-query workload over the ranges window
+// gives for the weeks of the spread.
+func (b *bench) timeRangeQuery(ctx context.Context, name string, window func(week int) (time.Time, time.Time)) Result {
 	live := b.presentEvents()
 	expect := make(map[int][]string, 2*spreadWeeks)
 	for w := -spreadWeeks; w < spreadWeeks; w++ {
-		s, e := b.gen.weekRange(w)
+		s, e := window(w)
 		var names []string
 		for _, i := range live {
 			if b.events[i].Overlaps(s, e) {
@@ -369,7 +384,7 @@ func (b *bench) calendarQuery(ctx context.Context) Result {
 	}
 	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
 		week := queryWeek(seq)
-		s, e := b.gen.weekRange(week)
+		s, e := window(week)
 		check := shouldValidate(seq)
 		rep, err := b.c.do(ctx, request{Method: "REPORT", URL: b.cal.String(), Header: davHeaders("1"),
 			Body: calendarQueryBody(s, e), Want: []int{207}, Keep: check})
@@ -387,7 +402,7 @@ func (b *bench) calendarQuery(ctx context.Context) Result {
 		}
 		return opOutcome{Items: len(expect[week]), Bytes: rep.Bytes}, nil
 	})
-	return withDesc(wQuery, st, true)
+	return withDesc(name, st, true)
 }
 
 func (b *bench) multiget(ctx context.Context) Result {
