@@ -128,7 +128,8 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 		if utf8.RuneCountInString(term) >= 3 {
 			// LIKE, which the trigram index of migration 9 answers,
 			// with the term's own % _ and \ escaped: still a literal
-			// substring test.
+			// substring test. "<> ''" repeats the partial index's
+			// predicate, which the planner cannot derive from LIKE.
 			q.WriteString(` AND search_text <> '' AND search_text LIKE ` + param("%"+likeEscaper.Replace(term)+"%"))
 		} else {
 			// A term without a trigram cannot use the index, and the

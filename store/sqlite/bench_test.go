@@ -66,11 +66,7 @@ func BenchmarkAuthLookups(b *testing.B) {
 	s, _, _ := benchStore(b, 0)
 	ctx := context.Background()
 	loop(b, func() error {
-		u, err := s.GetUser(ctx, "alice")
-		if err != nil {
-			return err
-		}
-		_, err = s.ListAppPasswords(ctx, u.ID)
+		_, _, err := s.GetUserCredentials(ctx, "alice")
 		return err
 	})
 }

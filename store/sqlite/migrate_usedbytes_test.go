@@ -1,20 +1,13 @@
-package sqlite_test
+package sqlite
 
 import (
 	"database/sql"
-	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/golang-migrate/migrate/v4"
-	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
-
-	"github.com/davenport-dav/davenport/migrations"
 	"github.com/davenport-dav/davenport/store"
-	"github.com/davenport-dav/davenport/store/sqlite"
 )
 
 // TestMigrateBackfillsUsedBytes upgrades a database from before the
@@ -24,25 +17,15 @@ import (
 func TestMigrateBackfillsUsedBytes(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "davenport.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	db, err := sql.Open("sqlite", dsn(path, "rwc", writerParams()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-
-	src, err := iofs.New(migrations.SQLite, "sqlite")
-	if err != nil {
+	if err := db.PingContext(ctx); err != nil { // creates the file
 		t.Fatal(err)
 	}
-	drv, err := migratesqlite.WithInstance(db, &migratesqlite.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.NewWithInstance("iofs", src, "sqlite", drv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newMigrate(t, path)
 	if err := m.Migrate(7); err != nil {
 		t.Fatalf("migrate to 7: %v", err)
 	}
@@ -77,11 +60,7 @@ func TestMigrateBackfillsUsedBytes(t *testing.T) {
 		t.Fatalf("close migrations: %v, %v", srcErr, dbErr)
 	}
 
-	s, err := sqlite.Open(ctx, path, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := openT(t, path)
 	check := func(what string) {
 		t.Helper()
 		for _, owner := range []int64{alice, bob} {

@@ -28,7 +28,6 @@ type statements struct {
 	all []*sql.Stmt // every statement below but lists, for Close
 
 	// On the reader pool.
-	getUser, listAppPasswords                     *sql.Stmt
 	getUserCredentials                            *sql.Stmt
 	getCollection, listCollections, listDeadProps *sql.Stmt
 	usedBytes, collectionModSeq, getObject        *sql.Stmt
@@ -60,8 +59,6 @@ func (s *Store) prepareStatements(ctx context.Context) error {
 		db    *sql.DB
 		query string
 	}{
-		{&st.getUser, s.r, getUserSQL},
-		{&st.listAppPasswords, s.r, listAppPasswordsSQL},
 		{&st.getUserCredentials, s.r, getUserCredentialsSQL},
 		{&st.getCollection, s.r, getCollectionSQL},
 		{&st.listCollections, s.r, listCollectionsSQL},

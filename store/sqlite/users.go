@@ -46,13 +46,13 @@ func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
 	return &u, nil
 }
 
-// getUserSQL is GetUser's query (prepared at Open: it runs for every
-// request).
+// getUserSQL is GetUser's query. The request path authenticates through
+// GetUserCredentials; this one serves the CLI, so it is not kept prepared.
 const getUserSQL = `SELECT ` + userColumns + ` FROM users WHERE username = $1`
 
 // GetUser returns the user with that username.
 func (s *Store) GetUser(ctx context.Context, username string) (*store.User, error) {
-	u, err := scanUser(s.st.getUser.QueryRowContext(ctx, username))
+	u, err := scanUser(s.r.QueryRowContext(ctx, getUserSQL, username))
 	if err != nil {
 		return nil, wrap("get user", err)
 	}
@@ -188,15 +188,15 @@ func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) err
 	})
 }
 
-// listAppPasswordsSQL is ListAppPasswords' query (prepared at Open: it runs
-// for every request).
+// listAppPasswordsSQL is ListAppPasswords' query, for the CLI and tests (the
+// request path reads app passwords through GetUserCredentials).
 const listAppPasswordsSQL = `
 	SELECT id, user_id, label, password_hash, created
 	FROM app_passwords WHERE user_id = $1 ORDER BY id`
 
 // ListAppPasswords returns the user's app passwords in order of creation.
 func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error) {
-	rows, err := s.st.listAppPasswords.QueryContext(ctx, userID)
+	rows, err := s.r.QueryContext(ctx, listAppPasswordsSQL, userID)
 	if err != nil {
 		return nil, wrap("list app passwords", err)
 	}

@@ -28,7 +28,6 @@ var objectTests = []test{
 	{"delete_preconditions", testObjectDeletePreconditions},
 	{"uid_conflict", testObjectUIDConflict},
 	{"tombstones", testObjectTombstones},
-	{"used_bytes", testObjectUsedBytes},
 }
 
 func testObjectPutGet(t *testing.T, s store.Store) {
@@ -638,41 +637,6 @@ func testObjectTombstones(t *testing.T, s store.Store) {
 	if !equalStrings(seen, []string{"keep.ics", "gone.ics"}) {
 		t.Errorf("changes since 0 = %q, want keep.ics then gone.ics once", seen)
 	}
-}
-
-func testObjectUsedBytes(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	u := newUser(t, s, "quota")
-	other := newUser(t, s, "other")
-	cal := newCollection(t, s, u.ID, store.KindCalendar, "cal")
-	cal2 := newCollection(t, s, u.ID, store.KindCalendar, "cal2")
-	book := newCollection(t, s, u.ID, store.KindAddressBook, "book")
-	otherCal := newCollection(t, s, other.ID, store.KindCalendar, "cal")
-	check := func(what string, want int) {
-		t.Helper()
-		if n, err := s.UsedBytes(ctx, u.ID); err != nil || n != int64(want) {
-			t.Errorf("%s: UsedBytes = %d, %v; want %d", what, n, err, want)
-		}
-	}
-	check("empty", 0)
-	a := putEvent(t, s, cal.ID, "a.ics", "a")
-	b := putEvent(t, s, cal.ID, "b.ics", "b")
-	card := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:X\r\nEND:VCARD\r\n")
-	put(t, s, &store.Object{CollectionID: book.ID, Name: "x.vcf", UID: "x", ETag: etagOf(card), Component: "VCARD", Body: card})
-	putEvent(t, s, otherCal.ID, "a.ics", "a")
-	check("three objects", len(a.Body)+len(b.Body)+len(card))
-
-	bigger := event(cal.ID, "a.ics", "a", strings.Repeat("longer summary ", 20))
-	put(t, s, bigger)
-	check("after replace", len(bigger.Body)+len(b.Body)+len(card))
-	if _, err := s.MoveObject(ctx, cal.ID, "b.ics", cal2.ID, "b.ics", store.MoveObjectOptions{}); err != nil {
-		t.Fatalf("MoveObject: %v", err)
-	}
-	check("after move", len(bigger.Body)+len(b.Body)+len(card))
-	if err := s.DeleteObject(ctx, cal.ID, "a.ics", store.DeleteObjectOptions{}); err != nil {
-		t.Fatalf("DeleteObject: %v", err)
-	}
-	check("after delete", len(b.Body)+len(card))
 }
 
 // testObjectListPaging: After and Limit page through a collection in
