@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -37,7 +38,7 @@ func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (net.Addr
 		srv.Close()
 	}()
 	go func() {
-		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Warn("debug listener stopped", "err", err)
 		}
 	}()
