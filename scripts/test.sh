@@ -10,6 +10,10 @@
 #    race detector in shuffled order. DAVENPORT_REQUIRE_DB=1 makes a missing
 #    database a failure: PostgreSQL tests never skip here.
 # 3. Interop checks against real clients (hook below).
+# 4. One closing line, "N passed, M failed", counting every Go test and
+#    subtest (scripts/testsum reads go test -json) and every interop step.
+#    A gofmt or vet failure stops the run at once; a failing test does not:
+#    the interop checks still run, and the exit status is 1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -39,29 +43,63 @@ if [[ -z "${DAVENPORT_TEST_DATABASE_URL:-}" ]]; then
 fi
 export DAVENPORT_REQUIRE_DB=1
 
+passed=0
+failed=0
+finish() {
+	echo "$passed passed, $failed failed"
+	[[ $failed -eq 0 ]]
+}
+
 step "gofmt"
 unformatted=$(gofmt -l .)
 if [[ -n "$unformatted" ]]; then
 	echo "gofmt: these files need formatting (run gofmt -w):" >&2
 	echo "$unformatted" >&2
-	exit 1
+	failed=1
+	finish || exit 1
 fi
 
 step "go vet"
-go vet ./...
+if ! go vet ./...; then
+	failed=1
+	finish || exit 1
+fi
 
 step "go test"
-go test -race -shuffle=on -count=1 ./...
+counts=$(mktemp "${TMPDIR:-/tmp}/davenport-counts.XXXXXX")
+go build -o "$counts.testsum" ./scripts/testsum
+go test -json -race -shuffle=on -count=1 ./... 2>&1 | "$counts.testsum" -counts "$counts" || true
+read -r p f _ <"$counts" || { p=0; f=1; }
+rm -f "$counts" "$counts.testsum"
+passed=$((passed + p))
+failed=$((failed + f))
 
 # --- interop checks ---------------------------------------------------------
 # HOOK: checks against real peers (python3-caldav, litmus; DESIGN.md
 # "Testing") go here, as executable scripts/interop/*.sh run in name order.
 # Each gets DAVENPORT_TEST_DATABASE_URL in its environment and fails the run
-# with a non-zero exit.
+# with a non-zero exit. Each line it prints that starts with "ok    " counts
+# as a passed step and each "FAIL  " line as a failed one; a check that
+# exits non-zero without a "FAIL  " line counts as one failure.
 for check in scripts/interop/*.sh; do
 	[[ -e "$check" ]] || continue
 	step "interop: $check"
-	"$check"
+	log=$(mktemp "${TMPDIR:-/tmp}/davenport-interop-log.XXXXXX")
+	set +e
+	"$check" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	p=$(grep -c '^ok    ' "$log" || true)
+	f=$(grep -c '^FAIL  ' "$log" || true)
+	rm -f "$log"
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
 done
 
-step "all checks passed"
+if [[ $failed -eq 0 ]]; then
+	step "all checks passed"
+fi
+finish
