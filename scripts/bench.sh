@@ -19,6 +19,9 @@
 #   BENCH_RADICALE_SEED_TIME=90s Radicale's PUT seeding is O(N) per item (every new
 #                                UID is checked against all items), so after this
 #                                long the rest is stored by one whole-collection PUT
+#   BENCH_WORKLOADS=all          davbench --workloads (free-busy is opt-in: Radicale lacks it)
+#   BENCH_DAVENPORT=PATH         benchmark this davenport binary instead of building one
+#                                (a before/after comparison: build the old commit first)
 #   BENCH_OUT=DIR                results: JSON, tables, ratios, server logs
 #                                (default /tmp/davenport-bench-YYYYmmdd-HHMMSS, kept)
 #
@@ -41,6 +44,8 @@ concurrency=${BENCH_CONCURRENCY:-8}
 seed=${BENCH_SEED:-1}
 timeout=${BENCH_TIMEOUT:-60s}
 radicale_seed_time=${BENCH_RADICALE_SEED_TIME:-90s}
+workloads=${BENCH_WORKLOADS:-all}
+prebuilt=${BENCH_DAVENPORT:-}
 out=${BENCH_OUT:-/tmp/davenport-bench-$(date +%Y%m%d-%H%M%S)}
 
 work=$(mktemp -d /tmp/davenport-bench-work.XXXXXX)
@@ -84,8 +89,13 @@ has_target() { [[ " $targets " == *" $1 "* ]]; }
 
 mkdir -p "$out"
 say "results in $out"
-(cd "$root" && go build -o "$work/davenport" ./cmd/davenport && go build -o "$work/davbench" ./cmd/davbench) ||
-	die "build failed"
+if [[ -n "$prebuilt" ]]; then
+	cp "$prebuilt" "$work/davenport" || die "cannot copy $prebuilt"
+	(cd "$root" && go build -o "$work/davbench" ./cmd/davbench) || die "build failed"
+else
+	(cd "$root" && go build -o "$work/davenport" ./cmd/davenport && go build -o "$work/davbench" ./cmd/davbench) ||
+		die "build failed"
+fi
 
 eatmydata=""
 if has_target radicale; then
@@ -230,7 +240,7 @@ bench() {
 	# after the workload in progress.
 	DAVBENCH_PASSWORD=$password "$work/davbench" --url "http://127.0.0.1:$port/" --user admin \
 		--n "$n" --concurrency "$concurrency" --duration "$duration" --seed "$seed" --timeout "$timeout" \
-		--pid "$server_pid" --label "$label" --json "$out/$label-n$n.json" "${extra[@]}" \
+		--workloads "$workloads" --pid "$server_pid" --label "$label" --json "$out/$label-n$n.json" "${extra[@]}" \
 		>"$out/$label-n$n.txt" 2>"$out/$label-n$n.log" &
 	bench_pid=$!
 	wait "$bench_pid" || rc=$?

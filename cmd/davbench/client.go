@@ -198,6 +198,12 @@ func calendarQueryBody(start, end time.Time) []byte {
 		`</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`)
 }
 
+func freeBusyQueryBody(start, end time.Time) []byte {
+	const f = "20060102T150405Z"
+	return []byte(xmlHeader + `<c:free-busy-query xmlns:c="urn:ietf:params:xml:ns:caldav">` +
+		`<c:time-range start="` + start.UTC().Format(f) + `" end="` + end.UTC().Format(f) + `"/></c:free-busy-query>`)
+}
+
 func calendarMultigetBody(hrefs []string) []byte {
 	var b strings.Builder
 	b.WriteString(xmlHeader + `<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">` +

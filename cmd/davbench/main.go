@@ -101,7 +101,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.settleTO, "settle-timeout", 10*time.Minute, "longest wait for the server (--pid) to go idle between workloads")
 	fs.StringVar(&cfg.jsonPath, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&cfg.label, "label", "", "name of the server in the report")
-	fs.StringVar(&cfg.workloads, "workloads", "all", "comma-separated workloads after seeding: "+strings.Join(allWorkloads, ","))
+	fs.StringVar(&cfg.workloads, "workloads", "all", "comma-separated workloads after seeding, or all (every one but "+wFreeBusy+"): "+strings.Join(allWorkloads, ","))
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the data generator")
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow a server that is not on a loopback address")
 	fs.StringVar(&cfg.fill, "fill", fillNone, "when seeding by PUT stops at --seed-timeout short of N: \"none\" (fail) or \"collection-put\" (store all N with one PUT of the whole collection, a Radicale extension)")
@@ -133,7 +133,13 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 // selectWorkloads parses --workloads.
 func selectWorkloads(spec string) ([]string, error) {
 	if strings.TrimSpace(spec) == "all" {
-		return allWorkloads, nil
+		var out []string
+		for _, a := range allWorkloads {
+			if !optInWorkloads[a] {
+				out = append(out, a)
+			}
+		}
+		return out, nil
 	}
 	want := map[string]bool{}
 	for _, w := range strings.Split(spec, ",") {
@@ -261,6 +267,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fns := map[string]func(context.Context) Result{
 		wPropfind: b.propfind, wQuery: b.calendarQuery, wQueryNarrow: b.calendarQueryNarrow, wMultiget: b.multiget, wSyncInitial: b.syncInitial,
 		wSyncIncr: b.syncIncremental, wGet: b.get, wPut: b.put, wCardQuery: b.addressbookQuery,
+		wFreeBusy: b.freeBusy,
 	}
 	for _, w := range selected {
 		steps = append(steps, step{w, fns[w]})

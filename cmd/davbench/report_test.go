@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,8 +119,11 @@ func TestSelectWorkloads(t *testing.T) {
 	if _, err := selectWorkloads("get,bogus"); !errors.Is(err, errUsage) {
 		t.Errorf("unknown workload: %v", err)
 	}
-	if all, _ := selectWorkloads("all"); len(all) != len(allWorkloads) {
-		t.Errorf("all = %v", all)
+	if all, _ := selectWorkloads("all"); len(all) != len(allWorkloads)-len(optInWorkloads) || slices.Contains(all, wFreeBusy) {
+		t.Errorf("all = %v (want every workload but the opt-in ones)", all)
+	}
+	if got, err := selectWorkloads("free-busy,get"); err != nil || strings.Join(got, ",") != "get,free-busy" {
+		t.Errorf("selectWorkloads(free-busy,get) = %v, %v", got, err)
 	}
 }
 
