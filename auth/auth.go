@@ -1,19 +1,3 @@
-// Package auth authenticates Davenport's users: argon2id password hashing in
-// the PHC string format, HTTP Basic authentication (RFC 7617) as middleware,
-// a short-lived in-memory cache of successful verifications, and throttling
-// of failed attempts.
-//
-// Basic authentication sends the password with every request, and argon2id is
-// slow on purpose (tens of milliseconds). So a success is remembered for a few
-// minutes under an HMAC of the username, the password and the user's stored
-// hashes, with a per-process secret. Every request still reads the user row
-// and its app passwords (one indexed query, store.GetUserCredentials), and
-// the stored hashes are part of the cache key: a password changed or an app
-// password revoked by any process stops matching on the very next request,
-// in every process, and a deleted user is refused. Failed attempts are never
-// cached; they are counted per user and client address and per client
-// address, and past a limit the client is refused without any password check
-// until old failures age out of the window.
 package auth
 
 import (

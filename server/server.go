@@ -1,7 +1,3 @@
-// Package server is Davenport's http.Handler: the routes of the URL space
-// (RFC 6764 well-known redirects, the /dav/ tree, health and metrics), the
-// middleware every request passes (recover, request id, one log line,
-// authentication) and the listener with its timeouts and graceful shutdown.
 package server
 
 import (

@@ -1,0 +1,21 @@
+// Package store defines Davenport's storage contract: the domain types, the
+// Store interface and the sentinel errors that every backend returns.
+//
+// Storage model (DESIGN.md): users own collections (calendars and address
+// books); collections hold objects, each kept as the exact bytes the client
+// sent together with an index (UID, component, instance span, search text).
+// Every write to a collection bumps the collection's modseq inside the same
+// transaction and stamps it on the changed object, or on a tombstone when a
+// name is deleted; sync tokens and getctag are built from that modseq
+// (RFC 6578). A modseq value stamps exactly one name in a collection: a write
+// that changes two names (a move within one collection) bumps the modseq once
+// for each, so a change log cut after any entry resumes without loss or
+// repetition. Tombstones older than a retention window are pruned and the
+// collection's PrunedModSeq raised, so older tokens can be refused.
+//
+// The package imports nothing from HTTP, XML or configuration. Backends live in
+// store/postgres (production) and store/sqlite (embedded default); both pass
+// the behavioural suite in store/storetest.
+//
+// Imports: nothing of Davenport's; the standard library only.
+package store
