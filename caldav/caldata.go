@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // CalendarDataRequest is CALDAV:calendar-data inside a DAV:prop of a REPORT
@@ -241,7 +243,7 @@ func (c *CompRequest) validate(depth int) error {
 // time zone for floating and all-day values (the query's CALDAV:timezone or
 // the calendar's); lim bounds recurrence expansion, and ErrTooManyInstances
 // is returned when it is exceeded. r must have passed Validate.
-func (r *CalendarDataRequest) Render(body []byte, loc *time.Location, lim Limits) ([]byte, error) {
+func (r *CalendarDataRequest) Render(body []byte, loc *time.Location, lim recur.Limits) ([]byte, error) {
 	if !r.HasRestriction() {
 		return body, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // This file implements the recurrence and free-busy restrictions of
@@ -174,9 +176,9 @@ func icalView(root *rawComp) (*ical.Calendar, map[*ical.Component]*rawComp) {
 // and local time with reference to time zone information MUST be converted
 // into date with UTC time"). Floating times and dates have no time zone
 // reference and stay as they are.
-func expandRecurrences(root *rawComp, start, end time.Time, loc *time.Location, lim Limits) error {
+func expandRecurrences(root *rawComp, start, end time.Time, loc *time.Location, lim recur.Limits) error {
 	cal, index := icalView(root)
-	insts, err := Instances(cal, start, end, loc, lim)
+	insts, err := recur.Instances(cal, start, end, loc, lim)
 	if err != nil {
 		return err
 	}
@@ -211,7 +213,7 @@ func expandRecurrences(root *rawComp, start, end time.Time, loc *time.Location, 
 
 // instanceComp writes the component of one expanded instance: a copy of
 // src (the master or override the instance comes from) with its own times.
-func instanceComp(src *rawComp, in Instance, loc *time.Location) *rawComp {
+func instanceComp(src *rawComp, in recur.Instance, loc *time.Location) *rawComp {
 	out := &rawComp{name: src.name, begin: src.begin, end: src.end}
 	hasRID := !in.RecurrenceID.IsZero()
 	wroteRID := false
@@ -295,7 +297,7 @@ func retimeAs(p *rawProp, name string, t time.Time, loc *time.Location) *rawProp
 // been used if the instance were not overridden – overlap the time range").
 // A THISANDFUTURE override also impacts every range after its original
 // start, since it changes the instances there.
-func limitRecurrenceSet(root *rawComp, start, end time.Time, loc *time.Location, lim Limits) error {
+func limitRecurrenceSet(root *rawComp, start, end time.Time, loc *time.Location, lim recur.Limits) error {
 	// Split the calendar: overrides on one side, masters on the other, the
 	// time zones with both.
 	overrides := &rawComp{name: root.name, begin: root.begin, end: root.end}
@@ -315,11 +317,11 @@ func limitRecurrenceSet(root *rawComp, start, end time.Time, loc *time.Location,
 	ovCal, ovIndex := icalView(overrides)
 	// With no master in it, expanding the overrides alone iterates no rule:
 	// it yields each override's own instance with its original start.
-	all, err := Instances(ovCal, time.Time{}, time.Time{}, loc, lim)
+	all, err := recur.Instances(ovCal, time.Time{}, time.Time{}, loc, lim)
 	if err != nil {
 		return err
 	}
-	current, err := Instances(ovCal, start, end, loc, lim)
+	current, err := recur.Instances(ovCal, start, end, loc, lim)
 	if err != nil {
 		return err
 	}
@@ -328,7 +330,7 @@ func limitRecurrenceSet(root *rawComp, start, end time.Time, loc *time.Location,
 		keep[ovIndex[in.Component]] = true
 	}
 	mCal, _ := icalView(masters)
-	original, err := Instances(mCal, start, end, loc, lim)
+	original, err := recur.Instances(mCal, start, end, loc, lim)
 	if err != nil {
 		return err
 	}

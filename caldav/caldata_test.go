@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 func tqCalendarData(t testing.TB, x string) *CalendarDataRequest {
@@ -24,7 +26,7 @@ func tqCalendarData(t testing.TB, x string) *CalendarDataRequest {
 
 func tqRender(t testing.TB, r *CalendarDataRequest, body []byte, loc *time.Location) string {
 	t.Helper()
-	out, err := r.Render(body, loc, DefaultLimits)
+	out, err := r.Render(body, loc, recur.DefaultLimits)
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
@@ -43,18 +45,18 @@ func TestRenderVerbatim(t *testing.T) {
 		if err := xml.Unmarshal([]byte(`<C:calendar-data xmlns:C="urn:ietf:params:xml:ns:caldav"`+strings.TrimSuffix(x, "/>")+map[bool]string{true: "/>", false: "</C:calendar-data>"}[strings.HasSuffix(x, "/>")]), &r); err != nil {
 			t.Fatal(err)
 		}
-		out, err := r.Render(body, nil, DefaultLimits)
+		out, err := r.Render(body, nil, recur.DefaultLimits)
 		if err != nil || &out[0] != &body[0] || len(out) != len(body) {
 			t.Errorf("%s: Render did not return the stored body (err %v)", x, err)
 		}
 	}
 	var nilReq *CalendarDataRequest
-	if out, err := nilReq.Render(body, nil, DefaultLimits); err != nil || !bytes.Equal(out, body) {
+	if out, err := nilReq.Render(body, nil, recur.DefaultLimits); err != nil || !bytes.Equal(out, body) {
 		t.Errorf("nil request: %q, %v", out, err)
 	}
 	// A restriction keeps the fold and makes line ends CRLF.
 	r := tqCalendarData(t, `><C:comp name="VCALENDAR"><C:allprop/><C:comp name="VEVENT"><C:prop name="SUMMARY"/></C:comp></C:comp>`)
-	out, err := r.Render(body, nil, DefaultLimits)
+	out, err := r.Render(body, nil, recur.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package caldav
 import (
 	"testing"
 	"time"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // BenchmarkFilterMatch measures a time-range query on a weekly recurring
@@ -13,7 +15,7 @@ func BenchmarkFilterMatch(b *testing.B) {
 	f := tqFilter(b, `<C:comp-filter name="VEVENT"><C:time-range start="20270301T000000Z" end="20270401T000000Z"/></C:comp-filter>`)
 	b.ReportAllocs()
 	for b.Loop() {
-		ok, err := f.Match(cal, time.UTC, DefaultLimits)
+		ok, err := f.Match(cal, time.UTC, recur.DefaultLimits)
 		if err != nil || !ok {
 			b.Fatal(ok, err)
 		}
@@ -25,7 +27,7 @@ func BenchmarkRenderExpand(b *testing.B) {
 	r := tqCalendarData(b, `><C:expand start="20270301T000000Z" end="20270401T000000Z"/>`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := r.Render(tqWeekly, time.UTC, DefaultLimits); err != nil {
+		if _, err := r.Render(tqWeekly, time.UTC, recur.DefaultLimits); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // tqFuzzLimits keep fuzzing fast while still reaching the limit paths.
-var tqFuzzLimits = Limits{MaxInstances: 200, MaxWork: 5000}
+var tqFuzzLimits = recur.Limits{MaxInstances: 200, MaxWork: 5000}
 
 func tqSeedQueries(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join("testdata", "rfc4791", "*.xml"))
@@ -63,7 +65,7 @@ func FuzzReportFilter(f *testing.F) {
 		valid := q.Filter.Validate() == nil
 		for _, cal := range cals {
 			_, err := q.Filter.Match(cal, ny, tqFuzzLimits)
-			if valid && err != nil && err != ErrTooManyInstances {
+			if valid && err != nil && err != recur.ErrTooManyInstances {
 				t.Fatalf("valid filter failed: %v", err)
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // Match reports whether the calendar object matches the filter, by the rules
@@ -19,7 +21,7 @@ import (
 //
 // The filter should have passed Validate; an invalid filter never panics but
 // its result is unspecified.
-func (f *Filter) Match(cal *ical.Calendar, loc *time.Location, lim Limits) (bool, error) {
+func (f *Filter) Match(cal *ical.Calendar, loc *time.Location, lim recur.Limits) (bool, error) {
 	root := f.Root()
 	if root == nil || cal == nil || cal.Component == nil {
 		return false, nil
@@ -41,10 +43,10 @@ func (f *Filter) Match(cal *ical.Calendar, loc *time.Location, lim Limits) (bool
 type matcher struct {
 	cal *ical.Calendar
 	loc *time.Location
-	lim Limits
+	lim recur.Limits
 
 	infinite *bool // whether the calendar has a rule without COUNT or UNTIL
-	cache    map[window][]Instance
+	cache    map[window][]recur.Instance
 	zones    map[string]*time.Location
 }
 
@@ -58,7 +60,7 @@ type window struct {
 // comp, one component its name selected. in is the instance being looked at
 // when comp is a recurring component (or the parent of a VALARM); nil when
 // the component is considered as a whole.
-func (m *matcher) matchTests(cf *CompFilter, comp *ical.Component, in *Instance) (bool, error) {
+func (m *matcher) matchTests(cf *CompFilter, comp *ical.Component, in *recur.Instance) (bool, error) {
 	for i := range cf.PropFilters {
 		ok, err := m.matchPropFilter(&cf.PropFilters[i], comp)
 		if err != nil || !ok {
@@ -88,7 +90,7 @@ func children(parent *ical.Component, name string) []*ical.Component {
 // matchCompFilter evaluates a comp-filter in the scope of parent (RFC 4791
 // §9.7.1): it matches when one component of its name passes all its tests,
 // or, with is-not-defined, when there is none.
-func (m *matcher) matchCompFilter(cf *CompFilter, parent *ical.Component, pin *Instance) (bool, error) {
+func (m *matcher) matchCompFilter(cf *CompFilter, parent *ical.Component, pin *recur.Instance) (bool, error) {
 	kids := children(parent, cf.Name)
 	if cf.IsNotDefined {
 		return len(kids) == 0, nil
@@ -157,7 +159,7 @@ func (m *matcher) matchInstances(cf *CompFilter, kids []*ical.Component) (bool, 
 		if overrides {
 			// Expanding the overrides alone iterates no rule, so this is
 			// cheap even for open ranges.
-			found, err := m.scan(m.subCalendar(isOverride), win.Start, win.End, func(in Instance) (bool, error) {
+			found, err := m.scan(m.subCalendar(isOverride), win.Start, win.End, func(in recur.Instance) (bool, error) {
 				return pass[in.Component], nil
 			})
 			if err != nil || found {
@@ -167,7 +169,7 @@ func (m *matcher) matchInstances(cf *CompFilter, kids []*ical.Component) (bool, 
 		if !masters {
 			return false, nil
 		}
-		return m.scan(m.cal, win.Start, win.End, func(in Instance) (bool, error) {
+		return m.scan(m.cal, win.Start, win.End, func(in recur.Instance) (bool, error) {
 			return pass[in.Component], nil
 		})
 	}
@@ -185,7 +187,7 @@ func (m *matcher) matchInstances(cf *CompFilter, kids []*ical.Component) (bool, 
 			end = end.Add(before + time.Second)
 		}
 	}
-	found, err := m.scan(m.cal, start, end, func(in Instance) (bool, error) {
+	found, err := m.scan(m.cal, start, end, func(in recur.Instance) (bool, error) {
 		if in.Component == nil || !strings.EqualFold(in.Component.Name, cf.Name) {
 			return false, nil
 		}
@@ -269,7 +271,7 @@ var (
 
 // scan calls fn for the instances of cal that overlap [start, end) (zero
 // sides open) until fn reports true.
-func (m *matcher) scan(cal *ical.Calendar, start, end time.Time, fn func(Instance) (bool, error)) (bool, error) {
+func (m *matcher) scan(cal *ical.Calendar, start, end time.Time, fn func(recur.Instance) (bool, error)) (bool, error) {
 	try := func(s, e time.Time) (bool, error) {
 		ins, err := m.instances(cal, s, e)
 		if err != nil {
@@ -308,17 +310,17 @@ func (m *matcher) scan(cal *ical.Calendar, start, end time.Time, fn func(Instanc
 }
 
 // instances expands cal over [start, end), caching per window.
-func (m *matcher) instances(cal *ical.Calendar, start, end time.Time) ([]Instance, error) {
+func (m *matcher) instances(cal *ical.Calendar, start, end time.Time) ([]recur.Instance, error) {
 	key := window{start: start, end: end, cal: cal}
 	if ins, ok := m.cache[key]; ok {
 		return ins, nil
 	}
-	ins, err := Instances(cal, start, end, m.loc, m.lim)
+	ins, err := recur.Instances(cal, start, end, m.loc, m.lim)
 	if err != nil {
 		return nil, err
 	}
 	if m.cache == nil {
-		m.cache = make(map[window][]Instance)
+		m.cache = make(map[window][]recur.Instance)
 	}
 	m.cache[key] = ins
 	return ins, nil
@@ -365,7 +367,7 @@ const maxRepeat = 1000
 // trigger is taken from the instance in of the component holding the alarm
 // (RFC 5545 §3.8.6.3: relative to its start, or with RELATED=END to its end
 // or due time); without an instance only absolute triggers can fire.
-func (m *matcher) alarmFires(alarm, parent *ical.Component, in *Instance, tr *TimeRange) bool {
+func (m *matcher) alarmFires(alarm, parent *ical.Component, in *recur.Instance, tr *TimeRange) bool {
 	trig := alarm.Props.Get(ical.PropTrigger)
 	if trig == nil {
 		return false

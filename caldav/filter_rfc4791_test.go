@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/davenport-dav/davenport/internal/recur"
 	"github.com/davenport-dav/davenport/store"
 )
 
@@ -170,7 +171,7 @@ func TestRFC4791Examples(t *testing.T) {
 			opts := q.Filter.ListOptions()
 			var got []string
 			for _, o := range objs {
-				ok, err := q.Filter.Match(o.cal, time.UTC, DefaultLimits)
+				ok, err := q.Filter.Match(o.cal, time.UTC, recur.DefaultLimits)
 				if err != nil {
 					t.Fatalf("%s: Match: %v", o.name, err)
 				}
@@ -194,7 +195,7 @@ func TestRFC4791Examples(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := q.Prop.CalendarData.Render(o.body, time.UTC, DefaultLimits)
+				out, err := q.Prop.CalendarData.Render(o.body, time.UTC, recur.DefaultLimits)
 				if err != nil {
 					t.Fatalf("%s: Render: %v", o.name, err)
 				}
@@ -238,7 +239,7 @@ func TestClientQueries(t *testing.T) {
 			opts := q.Filter.ListOptions()
 			var got []string
 			for _, o := range objs {
-				ok, err := q.Filter.Match(o.cal, time.UTC, DefaultLimits)
+				ok, err := q.Filter.Match(o.cal, time.UTC, recur.DefaultLimits)
 				if err != nil {
 					t.Fatalf("%s: %v", o.name, err)
 				}
@@ -247,7 +248,7 @@ func TestClientQueries(t *testing.T) {
 					if !tqCandidate(opts, o) {
 						t.Errorf("%s matches but ListOptions %+v excludes it", o.name, opts)
 					}
-					if _, err := q.Prop.CalendarData.Render(o.body, time.UTC, DefaultLimits); err != nil {
+					if _, err := q.Prop.CalendarData.Render(o.body, time.UTC, recur.DefaultLimits); err != nil {
 						t.Errorf("%s: Render: %v", o.name, err)
 					}
 				}
@@ -305,7 +306,7 @@ func TestListOptionsSuperset(t *testing.T) {
 				opts := f.ListOptions()
 				for _, o := range objs {
 					for _, loc := range zones {
-						ok, err := f.Match(o.cal, loc, DefaultLimits)
+						ok, err := f.Match(o.cal, loc, recur.DefaultLimits)
 						if err != nil {
 							t.Fatalf("%s %s–%s: %v", o.name, s, e, err)
 						}

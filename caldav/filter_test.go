@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // tqWrap builds a calendar object from component lines (LF separated).
@@ -53,7 +55,7 @@ func tqRunMatch(t *testing.T, body []byte, loc *time.Location, cases []tqMatchCa
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tqFilter(t, tc.filter)
-			got, err := f.Match(cal, loc, DefaultLimits)
+			got, err := f.Match(cal, loc, recur.DefaultLimits)
 			if err != nil {
 				t.Fatalf("Match: %v", err)
 			}
@@ -396,9 +398,9 @@ func TestRecurrenceLimits(t *testing.T) {
 	body := tqWrap("BEGIN:VEVENT\nUID:s@example.com\nDTSTAMP:20240101T000000Z\nDTSTART:20000101T000000Z\nRRULE:FREQ=SECONDLY\nSUMMARY:x\nEND:VEVENT\n")
 	cal := tqParse(t, body)
 	f := tqFilter(t, tqRange("VEVENT", "20240101T000000Z", "20240102T000000Z"))
-	_, err := f.Match(cal, time.UTC, Limits{MaxInstances: 100, MaxWork: 10000})
-	if !errors.Is(err, ErrTooManyInstances) {
-		t.Fatalf("Match = %v, want ErrTooManyInstances", err)
+	_, err := f.Match(cal, time.UTC, recur.Limits{MaxInstances: 100, MaxWork: 10000})
+	if !errors.Is(err, recur.ErrTooManyInstances) {
+		t.Fatalf("Match = %v, want recur.ErrTooManyInstances", err)
 	}
 }
 
@@ -561,21 +563,21 @@ func TestFilterListOptions(t *testing.T) {
 func TestMatchDefensive(t *testing.T) {
 	cal := tqParse(t, tqWeekly)
 	for _, f := range []*Filter{nil, {}, {CompFilters: []CompFilter{{Name: "VCALENDAR"}, {Name: "VCALENDAR"}}}} {
-		if ok, err := f.Match(cal, nil, DefaultLimits); ok || err != nil {
+		if ok, err := f.Match(cal, nil, recur.DefaultLimits); ok || err != nil {
 			t.Errorf("Match(%+v) = %v, %v", f, ok, err)
 		}
 	}
 	f := &Filter{CompFilters: []CompFilter{{Name: "VTODO", IsNotDefined: true}}}
-	if ok, _ := f.Match(cal, nil, DefaultLimits); !ok {
+	if ok, _ := f.Match(cal, nil, recur.DefaultLimits); !ok {
 		t.Error("a missing top-level component with is-not-defined should match")
 	}
 	bad := &Filter{CompFilters: []CompFilter{{Name: "VCALENDAR", PropFilters: []PropFilter{{Name: "PRODID", TextMatch: &TextMatch{Collation: "x;y", Value: "a"}}}}}}
-	_, err := bad.Match(cal, nil, DefaultLimits)
+	_, err := bad.Match(cal, nil, recur.DefaultLimits)
 	var qe *QueryError
 	if !errors.As(err, &qe) || qe.Condition != CondSupportedCollation {
 		t.Errorf("unknown collation in Match = %v", err)
 	}
-	if ok, err := (&Filter{CompFilters: []CompFilter{{Name: "VCALENDAR"}}}).Match(&ical.Calendar{}, nil, DefaultLimits); ok || err != nil {
+	if ok, err := (&Filter{CompFilters: []CompFilter{{Name: "VCALENDAR"}}}).Match(&ical.Calendar{}, nil, recur.DefaultLimits); ok || err != nil {
 		t.Errorf("empty calendar = %v, %v", ok, err)
 	}
 }
@@ -628,7 +630,7 @@ func TestFilterByComponent(t *testing.T) {
 			}
 			comp := f.ListOptions().Component
 			for _, p := range parsed {
-				ok, err := f.Match(p.Cal, nil, DefaultLimits)
+				ok, err := f.Match(p.Cal, nil, recur.DefaultLimits)
 				if err != nil {
 					t.Fatal(err)
 				}

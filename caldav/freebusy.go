@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // Free-busy types (RFC 5545 §3.2.9), in increasing order of precedence when
@@ -33,7 +35,7 @@ type busyPeriod struct {
 // BUSY otherwise), and from the FREEBUSY properties of VFREEBUSY components
 // (their FBTYPE, BUSY by default; FREE periods are not busy time). Instances
 // that take no time contribute nothing.
-func FreeBusy(cals []*ical.Calendar, start, end time.Time, loc *time.Location, lim Limits) ([]byte, error) {
+func FreeBusy(cals []*ical.Calendar, start, end time.Time, loc *time.Location, lim recur.Limits) ([]byte, error) {
 	start, end = start.UTC().Truncate(time.Second), end.UTC().Truncate(time.Second)
 	var busy []busyPeriod
 	for _, cal := range cals {
@@ -52,7 +54,7 @@ func FreeBusy(cals []*ical.Calendar, start, end time.Time, loc *time.Location, l
 		if !events {
 			continue
 		}
-		ins, err := Instances(cal, start, end, loc, lim)
+		ins, err := recur.Instances(cal, start, end, loc, lim)
 		if err != nil {
 			return nil, err
 		}
@@ -79,13 +81,13 @@ func clipBusy(s, e time.Time, typ string, start, end time.Time) []busyPeriod {
 }
 
 // eventBusy returns the busy period of one VEVENT instance.
-func eventBusy(in Instance, start, end time.Time) []busyPeriod {
+func eventBusy(in recur.Instance, start, end time.Time) []busyPeriod {
 	c := in.Component
-	if c.Name != ical.CompEvent || strings.EqualFold(propText(c, ical.PropTransparency), "TRANSPARENT") {
+	if c.Name != ical.CompEvent || strings.EqualFold(firstValue(c, ical.PropTransparency), "TRANSPARENT") {
 		return nil
 	}
 	typ := fbBusy
-	switch strings.ToUpper(propText(c, ical.PropStatus)) {
+	switch strings.ToUpper(firstValue(c, ical.PropStatus)) {
 	case "CANCELLED":
 		return nil
 	case "TENTATIVE":
@@ -99,7 +101,7 @@ func eventBusy(in Instance, start, end time.Time) []busyPeriod {
 // they are not busy time), typed by FBTYPE (RFC 5545 §3.2.9: BUSY by
 // default, FREE is not busy, unknown types count as BUSY).
 func freeBusyPeriods(c *ical.Component, start, end time.Time, loc *time.Location) []busyPeriod {
-	z := newZones(nil)
+	z := recur.NewZones(nil)
 	var out []busyPeriod
 	for i := range c.Props.Values(ical.PropFreeBusy) {
 		p := &c.Props.Values(ical.PropFreeBusy)[i]
@@ -111,17 +113,12 @@ func freeBusyPeriods(c *ical.Component, start, end time.Time, loc *time.Location
 		default:
 			typ = fbBusy
 		}
-		ps, err := dtList(p, z)
+		ps, err := z.Periods(p, loc)
 		if err != nil {
 			continue
 		}
 		for _, pr := range ps {
-			s := pr.start.abs(loc)
-			e := endOf(pr.start, pr.dur, loc)
-			if pr.hasEnd {
-				e = pr.end.abs(loc)
-			}
-			out = append(out, clipBusy(s, e, typ, start, end)...)
+			out = append(out, clipBusy(pr.Start, pr.End, typ, start, end)...)
 		}
 	}
 	return out

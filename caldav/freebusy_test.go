@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 func TestFreeBusy(t *testing.T) {
@@ -38,7 +40,7 @@ func TestFreeBusy(t *testing.T) {
 		}
 		cals = append(cals, cal)
 	}
-	b, err := FreeBusy(cals, utc("20240110T000000Z"), utc("20240113T073000Z"), nil, DefaultLimits)
+	b, err := FreeBusy(cals, utc("20240110T000000Z"), utc("20240113T073000Z"), nil, recur.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/internal/recur"
 	"github.com/davenport-dav/davenport/store"
 )
 
@@ -35,9 +36,9 @@ func (Kind) DataProperty(req *dav.Element) *dav.Property {
 		if reqErr != nil {
 			return nil, queryError(reqErr)
 		}
-		out, err := cdr.Render(res.Object.Body, collectionLocation(res.Collection), DefaultLimits)
+		out, err := cdr.Render(res.Object.Body, collectionLocation(res.Collection), recur.DefaultLimits)
 		if err != nil {
-			if errors.Is(err, ErrTooManyInstances) {
+			if errors.Is(err, recur.ErrTooManyInstances) {
 				return nil, dav.Precondition(http.StatusForbidden, dav.NSCalDAV, "max-instances", "caldav: expansion over the limits")
 			}
 			return nil, err
@@ -77,11 +78,11 @@ func timezoneLocation(text string) *time.Location {
 	if err != nil {
 		return time.UTC
 	}
-	z := newZones(cal)
+	z := recur.NewZones(cal)
 	for _, c := range cal.Children {
 		if c.Name == ical.CompTimezone {
 			if id := c.Props.Get(ical.PropTimezoneID); id != nil {
-				if loc, err := z.location(id.Value); err == nil {
+				if loc, err := z.Location(id.Value); err == nil {
 					return loc
 				}
 			}
@@ -191,8 +192,8 @@ func calendarQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 		if err != nil {
 			return false, nil // stored objects were validated; a parse failure cannot match
 		}
-		ok, err := f.Match(c, loc, DefaultLimits)
-		if errors.Is(err, ErrTooManyInstances) {
+		ok, err := f.Match(c, loc, recur.DefaultLimits)
+		if errors.Is(err, recur.ErrTooManyInstances) {
 			// More instances than the limits allow means instances exist in
 			// the range: the object is an answer.
 			return true, nil
@@ -234,9 +235,9 @@ func freeBusyQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 			}
 		}
 	}
-	out, err := FreeBusy(cals, start, end, collectionLocation(res.Collection), DefaultLimits)
+	out, err := FreeBusy(cals, start, end, collectionLocation(res.Collection), recur.DefaultLimits)
 	if err != nil {
-		if errors.Is(err, ErrTooManyInstances) {
+		if errors.Is(err, recur.ErrTooManyInstances) {
 			return dav.Precondition(http.StatusForbidden, dav.NSCalDAV, "max-instances", "caldav: free-busy expansion over the limits")
 		}
 		return err

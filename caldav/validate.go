@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // CALDAV precondition element names (RFC 4791 §5.3.2.1) used as
@@ -68,12 +70,12 @@ func ParseObject(body []byte, contentType string, allowed []string) (*ParsedObje
 	if allowed == nil {
 		allowed = defaultComponents
 	}
-	z := newZones(cal)
+	z := recur.NewZones(cal)
 	po, err := validateStructure(cal, allowed, z)
 	if err != nil {
 		return nil, err
 	}
-	po.FirstStart, po.LastEnd = span(cal, DefaultLimits, z)
+	po.FirstStart, po.LastEnd = recur.Span(cal, z, recur.DefaultLimits)
 	return po, nil
 }
 

@@ -1,12 +1,13 @@
 package caldav
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // mainComponents are the components a calendar object resource is about
@@ -15,7 +16,7 @@ var mainComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal, i
 
 // validateStructure applies RFC 4791 §4.1 and the RFC 5545 rules recurrence
 // and indexing depend on to a parsed calendar.
-func validateStructure(cal *ical.Calendar, allowed []string, z *zones) (*ParsedObject, error) {
+func validateStructure(cal *ical.Calendar, allowed []string, z *recur.Zones) (*ParsedObject, error) {
 	// RFC 5545 §3.6: VERSION is REQUIRED; "2.0" is the only iCalendar
 	// version (1.0 is vCalendar, another format).
 	switch v := cal.Props.Values(ical.PropVersion); {
@@ -88,11 +89,10 @@ func validateStructure(cal *ical.Calendar, allowed []string, z *zones) (*ParsedO
 	if !slices.Contains(allowed, po.Component) || !slices.Contains(mainComponents, po.Component) {
 		return nil, invalid(CondSupportedCalendarComponent, "%s is not supported by this calendar", po.Component)
 	}
-	x := newExpanderZones(cal, z, time.UTC, DefaultLimits)
-	if err := checkTZIDs(cal.Component, x.zones); err != nil {
+	if err := checkTZIDs(cal.Component, z); err != nil {
 		return nil, err
 	}
-	if err := checkInstances(comps, x); err != nil {
+	if err := checkInstances(comps, z); err != nil {
 		return nil, err
 	}
 	return po, nil
@@ -103,11 +103,11 @@ func validateStructure(cal *ical.Calendar, allowed []string, z *zones) (*ParsedO
 // unique "TZID" parameter value specified in the iCalendar object." Clients
 // often omit the VTIMEZONE for IANA names, and Outlook uses Windows names;
 // both are accepted because they resolve without it.
-func checkTZIDs(c *ical.Component, z *zones) error {
+func checkTZIDs(c *ical.Component, z *recur.Zones) error {
 	for _, props := range c.Props {
 		for _, p := range props {
 			for _, tzid := range p.Params.Values(ical.ParamTimezoneID) {
-				if _, err := z.location(tzid); err != nil {
+				if _, err := z.Location(tzid); err != nil {
 					return invalid(CondValidCalendarData, "%s: unknown TZID %q", p.Name, tzid)
 				}
 			}
@@ -126,7 +126,7 @@ func checkTZIDs(c *ical.Component, z *zones) error {
 
 // checkInstances validates the date, time and recurrence properties of the
 // components of one object.
-func checkInstances(comps []*ical.Component, x *expander) error {
+func checkInstances(comps []*ical.Component, z *recur.Zones) error {
 	masters := 0
 	rids := map[int64]bool{}
 	for _, c := range comps {
@@ -141,27 +141,20 @@ func checkInstances(comps []*ical.Component, x *expander) error {
 				return invalid(CondValidCalendarObjectResource, "more than one %s without RECURRENCE-ID for UID", c.Name)
 			}
 		} else {
-			v, err := propDT(ridProp, x.zones)
+			v, err := z.Time(ridProp, time.UTC)
 			if err != nil {
 				return invalid(CondValidCalendarData, "%v", err)
 			}
 			// RFC 5545 §3.8.4.4: an override names one instance; two
 			// overrides of the same instance contradict each other.
-			key := v.abs(time.UTC).Unix()
+			key := v.Unix()
 			if rids[key] {
 				return invalid(CondValidCalendarObjectResource, "two overrides with RECURRENCE-ID %s", ridProp.Value)
 			}
 			rids[key] = true
 		}
-		if _, err := x.shapeOf(c); err != nil && !errors.Is(err, errNoStart) {
+		if err := recur.Check(c, z); err != nil {
 			return invalid(CondValidCalendarData, "%s: %v", c.Name, err)
-		}
-		for _, name := range []string{ical.PropCompleted, ical.PropCreated, ical.PropDateTimeStamp, ical.PropLastModified} {
-			if p := c.Props.Get(name); p != nil {
-				if _, err := propDT(p, x.zones); err != nil {
-					return invalid(CondValidCalendarData, "%v", err)
-				}
-			}
 		}
 	}
 	return nil

@@ -6,9 +6,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-ical"
 )
+
+// calText wraps content lines in a VCALENDAR.
+func calText(lines ...string) string {
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Davenport//tests//EN\r\n" + strings.Join(lines, "\r\n") + "\r\nEND:VCALENDAR\r\n"
+}
+
+// utc parses a UTC DATE-TIME for a test; "" is the zero time.
+func utc(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse("20060102T150405Z", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
 
 func TestParseObject(t *testing.T) {
 	const ct = "text/calendar; charset=utf-8"
@@ -98,7 +116,7 @@ func TestParseObjectDeepNesting(t *testing.T) {
 // TestParseObjectKeepsCalendar: the parsed calendar is usable for
 // expansion right away.
 func TestParseObjectKeepsCalendar(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join("testdata", "recur", "overrides.ics"))
+	body, err := os.ReadFile(filepath.Join("..", "internal", "recur", "testdata", "recur", "overrides.ics"))
 	if err != nil {
 		t.Fatal(err)
 	}

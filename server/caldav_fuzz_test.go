@@ -107,7 +107,7 @@ const expandAll = `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml
 func FuzzPutObject(f *testing.F) {
 	// RFC 4791 Appendix B and §7.8 objects (kept by the caldav package),
 	// its validation corpus, and this package's fixtures.
-	if seedFiles(f, "testdata/caldav/objects/*.ics", "../caldav/testdata/rfc4791/*.ics", "../caldav/testdata/validate/*.ics", "../caldav/testdata/recur/*.ics") == 0 {
+	if seedFiles(f, "testdata/caldav/objects/*.ics", "../caldav/testdata/rfc4791/*.ics", "../caldav/testdata/validate/*.ics", "../internal/recur/testdata/recur/*.ics") == 0 {
 		f.Fatal("no seeds")
 	}
 	f.Add([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))

@@ -1,20 +1,12 @@
-package caldav
+package recur
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
-)
-
-// Errors of value parsing. They are wrapped with the property name.
-var (
-	errBadDateTime = errors.New("caldav: invalid DATE or DATE-TIME value")
-	errBadDuration = errors.New("caldav: invalid DURATION value")
-	errBadPeriod   = errors.New("caldav: invalid PERIOD value")
 )
 
 // timeKind says how a DATE or DATE-TIME value is anchored (RFC 5545 §3.3.4,
@@ -112,7 +104,7 @@ func wallOf(t time.Time, loc *time.Location) time.Time {
 
 // parseDT parses one DATE or DATE-TIME text; isDate is the VALUE=DATE
 // parameter; tzid the TZID parameter.
-func parseDT(s string, isDate bool, tzid string, z *zones) (dtValue, error) {
+func parseDT(s string, isDate bool, tzid string, z *Zones) (dtValue, error) {
 	s = strings.TrimSpace(s)
 	if len(s) == 8 || isDate {
 		t, err := parseDigits(s, false)
@@ -136,7 +128,7 @@ func parseDT(s string, isDate bool, tzid string, z *zones) (dtValue, error) {
 		// specified in UTC." Clients that add one anyway mean UTC.
 		return dtValue{wall: t, kind: kindUTC}, nil
 	case tzid != "":
-		loc, err := z.location(tzid)
+		loc, err := z.Location(tzid)
 		if err != nil {
 			return dtValue{}, err
 		}
@@ -153,7 +145,7 @@ func parseDigits(s string, withTime bool) (time.Time, error) {
 		want = 15
 	}
 	if len(s) != want || (withTime && s[8] != 'T' && s[8] != 't') {
-		return time.Time{}, fmt.Errorf("%w: %q", errBadDateTime, s)
+		return time.Time{}, fmt.Errorf("%w: %q", ErrBadDateTime, s)
 	}
 	num := func(a, b int) (int, bool) {
 		n := 0
@@ -170,7 +162,7 @@ func parseDigits(s string, withTime bool) (time.Time, error) {
 	mo, ok2 := num(4, 6)
 	d, ok3 := num(6, 8)
 	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) {
-		return time.Time{}, fmt.Errorf("%w: %q", errBadDateTime, s)
+		return time.Time{}, fmt.Errorf("%w: %q", ErrBadDateTime, s)
 	}
 	var h, mi, sec int
 	if withTime {
@@ -181,7 +173,7 @@ func parseDigits(s string, withTime bool) (time.Time, error) {
 		// RFC 5545 §3.3.12: seconds 60 is a leap second; it is read as
 		// the next minute.
 		if !ok4 || !ok5 || !ok6 || h > 23 || mi > 59 || sec > 60 {
-			return time.Time{}, fmt.Errorf("%w: %q", errBadDateTime, s)
+			return time.Time{}, fmt.Errorf("%w: %q", ErrBadDateTime, s)
 		}
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), nil
@@ -192,7 +184,7 @@ func daysIn(m time.Month, year int) int {
 }
 
 // propDT parses a DATE or DATE-TIME property.
-func propDT(p *ical.Prop, z *zones) (dtValue, error) {
+func propDT(p *ical.Prop, z *Zones) (dtValue, error) {
 	v, err := parseDT(p.Value, isDateParam(p), p.Params.Get(ical.ParamTimezoneID), z)
 	if err != nil {
 		return dtValue{}, fmt.Errorf("%s: %w", p.Name, err)
@@ -231,7 +223,7 @@ const maxDurationSeconds = 300 * 366 * 86400
 // lower case and a mix of weeks with other units.
 func parseDuration(s string) (duration, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	bad := fmt.Errorf("%w: %q", errBadDuration, s)
+	bad := fmt.Errorf("%w: %q", ErrBadDuration, s)
 	neg := false
 	switch {
 	case strings.HasPrefix(s, "-"):
@@ -307,7 +299,7 @@ type period struct {
 // dtList parses a property holding a comma-separated list of DATE, DATE-TIME
 // or (RDATE only) PERIOD values, as EXDATE and RDATE do (RFC 5545 §3.8.5.1,
 // §3.8.5.2).
-func dtList(p *ical.Prop, z *zones) ([]period, error) {
+func dtList(p *ical.Prop, z *Zones) ([]period, error) {
 	isDate := isDateParam(p)
 	isPeriod := strings.EqualFold(p.Params.Get(ical.ParamValue), "PERIOD")
 	tzid := p.Params.Get(ical.ParamTimezoneID)
@@ -319,24 +311,24 @@ func dtList(p *ical.Prop, z *zones) ([]period, error) {
 		}
 		if i := strings.IndexByte(item, '/'); i >= 0 || isPeriod {
 			if i < 0 {
-				return nil, fmt.Errorf("%s: %w: %q", p.Name, errBadPeriod, item)
+				return nil, fmt.Errorf("%s: %w: %q", p.Name, ErrBadPeriod, item)
 			}
 			st, err := parseDT(item[:i], false, tzid, z)
 			if err != nil || st.kind == kindDate {
-				return nil, fmt.Errorf("%s: %w: %q", p.Name, errBadPeriod, item)
+				return nil, fmt.Errorf("%s: %w: %q", p.Name, ErrBadPeriod, item)
 			}
 			rest := item[i+1:]
 			pr := period{start: st}
 			if strings.HasPrefix(rest, "P") || strings.HasPrefix(rest, "+P") || strings.HasPrefix(rest, "p") {
 				d, err := parseDuration(rest)
 				if err != nil || d.negative() {
-					return nil, fmt.Errorf("%s: %w: %q", p.Name, errBadPeriod, item)
+					return nil, fmt.Errorf("%s: %w: %q", p.Name, ErrBadPeriod, item)
 				}
 				pr.dur = d
 			} else {
 				en, err := parseDT(rest, false, tzid, z)
 				if err != nil || en.kind == kindDate {
-					return nil, fmt.Errorf("%s: %w: %q", p.Name, errBadPeriod, item)
+					return nil, fmt.Errorf("%s: %w: %q", p.Name, ErrBadPeriod, item)
 				}
 				pr.end, pr.hasEnd = en, true
 			}

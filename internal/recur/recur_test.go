@@ -1,6 +1,7 @@
-package caldav
+package recur
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -24,6 +25,11 @@ func loadCal(t testing.TB, name string) *ical.Calendar {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return cal
+}
+
+// decodeCalendar parses one iCalendar object for a test.
+func decodeCalendar(b []byte) (*ical.Calendar, error) {
+	return ical.NewDecoder(bytes.NewReader(b)).Decode()
 }
 
 func mustLoc(t testing.TB, name string) *time.Location {
@@ -424,7 +430,7 @@ func TestRuleDuplicates(t *testing.T) {
 	list := strings.Repeat("1,", 600) + "1"
 	rule := "FREQ=YEARLY;BYHOUR=" + list + ";BYMINUTE=" + list + ";BYSECOND=" + list
 	begin := time.Now()
-	spec, err := parseRuleText(rule, dtValue{wall: utc("20240101T000000Z"), kind: kindUTC}, newZones(nil), time.UTC)
+	spec, err := parseRuleText(rule, dtValue{wall: utc("20240101T000000Z"), kind: kindUTC}, NewZones(nil), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}

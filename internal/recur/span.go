@@ -1,4 +1,4 @@
-package caldav
+package recur
 
 import (
 	"strings"
@@ -22,23 +22,26 @@ const spanPadding = time.Second
 // the last end.
 const spanMaxInstances = 20_000
 
-// Span returns the span of all instances of the calendar object cal for SQL
-// narrowing (store.Object.FirstStart/LastEnd): every instance that the exact
+// Span returns the span of all instances of the calendar object cal, for the
+// index a store narrows time-range queries with (first start, last end): every instance that the exact
 // RFC 4791 §9.9 test can match against any range lies within [first, last],
 // for every viewer zone. nil is unbounded on that side: a recurrence without
 // COUNT or UNTIL has no last end, a VTODO without any date matches every
 // range, and a set too large to expand within lim falls back to its earliest
 // possible start and no end. The bounds are a superset, not exact: floating
 // and all-day objects are widened by 14 hours each way, and both sides are
-// padded by a second.
-func Span(cal *ical.Calendar, lim Limits) (first, last *time.Time) {
+// padded by a second. z holds cal's zones; nil makes them.
+func Span(cal *ical.Calendar, z *Zones, lim Limits) (first, last *time.Time) {
 	if cal == nil || cal.Component == nil {
 		return nil, nil
 	}
-	return span(cal, lim, newZones(cal))
+	if z == nil {
+		z = NewZones(cal)
+	}
+	return span(cal, lim, z)
 }
 
-func span(cal *ical.Calendar, lim Limits, z *zones) (first, last *time.Time) {
+func span(cal *ical.Calendar, lim Limits, z *Zones) (first, last *time.Time) {
 	slack := spanPadding
 	if hasFloating(cal.Component) {
 		slack += floatingSlack
@@ -121,7 +124,7 @@ func span(cal *ical.Calendar, lim Limits, z *zones) (first, last *time.Time) {
 // alarmReach returns how far before (lead) and after (lag) their instance
 // the relative triggers of cal's alarms fire, repetitions included, and
 // the absolute trigger times.
-func alarmReach(cal *ical.Calendar, z *zones) (lead, lag time.Duration, abs []time.Time) {
+func alarmReach(cal *ical.Calendar, z *Zones) (lead, lag time.Duration, abs []time.Time) {
 	for _, c := range cal.Children {
 		for _, a := range c.Children {
 			if a.Name != ical.CompAlarm {
@@ -183,7 +186,7 @@ func openEnded(cal *ical.Calendar) bool {
 // in UTC), or false when a component has none of them (it matches every
 // range). RRULE instances never precede their DTSTART, and a THISANDFUTURE
 // override's later instances never precede the override's own start.
-func lowerBound(cal *ical.Calendar, z *zones) (time.Time, bool) {
+func lowerBound(cal *ical.Calendar, z *Zones) (time.Time, bool) {
 	x := newExpanderZones(cal, z, time.UTC, DefaultLimits)
 	var lo time.Time
 	found := false

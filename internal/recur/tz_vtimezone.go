@@ -1,8 +1,7 @@
-package caldav
+package recur
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,8 +11,6 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
 )
-
-var errBadVTimezone = errors.New("caldav: unusable VTIMEZONE")
 
 // Years for which the transitions of a VTIMEZONE are computed; beyond them
 // a POSIX rule (when the VTIMEZONE's rules can be written as one) or the last
@@ -62,9 +59,9 @@ func vtimezoneLocation(tzid string, vtz *ical.Component) (*time.Location, error)
 		obs = append(obs, o)
 	}
 	if len(obs) == 0 || len(obs) > 64 {
-		return nil, fmt.Errorf("%w: %d observances", errBadVTimezone, len(obs))
+		return nil, fmt.Errorf("%w: %d observances", ErrBadVTimezone, len(obs))
 	}
-	x := &expander{zones: newZones(nil), viewer: time.UTC, lim: Limits{MaxInstances: vtzMaxWork, MaxWork: vtzMaxWork}}
+	x := &expander{zones: NewZones(nil), viewer: time.UTC, lim: Limits{MaxInstances: vtzMaxWork, MaxWork: vtzMaxWork}}
 	var trs []transition
 	from := time.Date(vtzFirstYear, 1, 1, 0, 0, 0, 0, time.UTC)
 	until := time.Date(vtzLastYear, 12, 31, 0, 0, 0, 0, time.UTC)
@@ -82,7 +79,7 @@ func vtimezoneLocation(tzid string, vtz *ical.Component) (*time.Location, error)
 			for {
 				w, ok, err := it.next(until)
 				if err != nil {
-					return nil, fmt.Errorf("%w: %v", errBadVTimezone, err)
+					return nil, fmt.Errorf("%w: %v", ErrBadVTimezone, err)
 				}
 				if !ok {
 					break
@@ -133,13 +130,13 @@ func parseObservance(c *ical.Component) (*observance, error) {
 	o.name = abbrev(get(ical.PropTimezoneName), o.offsetTo)
 	p := c.Props.Get(ical.PropDateTimeStart)
 	if p == nil {
-		return nil, fmt.Errorf("%w: observance without DTSTART", errBadVTimezone)
+		return nil, fmt.Errorf("%w: observance without DTSTART", ErrBadVTimezone)
 	}
 	// RFC 5545 §3.6.5: DTSTART "MUST be specified as a date with a local
 	// time value"; a UTC or DATE value is read for its calendar fields.
-	v, err := parseDT(p.Value, isDateParam(p), "", newZones(nil))
+	v, err := parseDT(p.Value, isDateParam(p), "", NewZones(nil))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadVTimezone, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadVTimezone, err)
 	}
 	o.start = v.wall
 	fv := dtValue{wall: v.wall, kind: kindFloating}
@@ -148,9 +145,9 @@ func parseObservance(c *ical.Component) (*observance, error) {
 		text := rrules[i].Value
 		// UNTIL is in UTC (RFC 5545 §3.6.5): the viewer zone passed here
 		// turns it into local time in TZOFFSETFROM, the onsets' frame.
-		r, err := parseRuleText(text, fv, newZones(nil), time.FixedZone("", o.offsetFrom))
+		r, err := parseRuleText(text, fv, NewZones(nil), time.FixedZone("", o.offsetFrom))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadVTimezone, err)
+			return nil, fmt.Errorf("%w: %v", ErrBadVTimezone, err)
 		}
 		o.rules = append(o.rules, r)
 		if r.until.IsZero() && r.count == 0 {
@@ -160,13 +157,13 @@ func parseObservance(c *ical.Component) (*observance, error) {
 	}
 	for _, rp := range c.Props.Values(ical.PropRecurrenceDates) {
 		for _, item := range strings.Split(rp.Value, ",") {
-			rv, err := parseDT(item, isDateParam(&rp), "", newZones(nil))
+			rv, err := parseDT(item, isDateParam(&rp), "", NewZones(nil))
 			if err != nil {
-				return nil, fmt.Errorf("%w: %v", errBadVTimezone, err)
+				return nil, fmt.Errorf("%w: %v", ErrBadVTimezone, err)
 			}
 			o.rdates = append(o.rdates, rv.wall)
 			if len(o.rdates) > vtzMaxWork {
-				return nil, fmt.Errorf("%w: too many RDATEs", errBadVTimezone)
+				return nil, fmt.Errorf("%w: too many RDATEs", ErrBadVTimezone)
 			}
 		}
 	}
@@ -177,7 +174,7 @@ func parseObservance(c *ical.Component) (*observance, error) {
 // HHMM [SS].
 func parseUTCOffset(s string) (int, error) {
 	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("%w: UTC offset %q", errBadVTimezone, s)
+	bad := fmt.Errorf("%w: UTC offset %q", ErrBadVTimezone, s)
 	if len(s) != 5 && len(s) != 7 {
 		return 0, bad
 	}

@@ -1,7 +1,6 @@
-package caldav
+package recur
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,9 +9,6 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
 )
-
-// errBadRule reports an RRULE value that cannot be used.
-var errBadRule = errors.New("caldav: invalid RRULE")
 
 // maxInterval bounds INTERVAL so period arithmetic cannot overflow; no real
 // rule comes near it (a million years, months, …, seconds).
@@ -51,8 +47,8 @@ func parseRule(p *ical.Prop, start dtValue, x *expander) (*ruleSpec, error) {
 	return parseRuleText(p.Value, start, x.zones, x.viewer)
 }
 
-func parseRuleText(text string, start dtValue, z *zones, viewer *time.Location) (*ruleSpec, error) {
-	bad := func(why string) error { return fmt.Errorf("%w: %s: %q", errBadRule, why, text) }
+func parseRuleText(text string, start dtValue, z *Zones, viewer *time.Location) (*ruleSpec, error) {
+	bad := func(why string) error { return fmt.Errorf("%w: %s: %q", ErrBadRule, why, text) }
 	if len(text) > 4096 {
 		return nil, bad("too long")
 	}
@@ -224,7 +220,7 @@ func checkBounds(o *rrule.ROption) string {
 // time". Clients break the last rule often (a DATE UNTIL on a timed rule, a
 // floating one on a zoned rule); those are read leniently: a DATE bounds
 // through the end of that day, a floating value is read in DTSTART's zone.
-func untilWall(s string, start dtValue, z *zones, viewer *time.Location) (time.Time, error) {
+func untilWall(s string, start dtValue, z *Zones, viewer *time.Location) (time.Time, error) {
 	v, err := parseDT(s, false, "", z)
 	if err != nil {
 		return time.Time{}, err

@@ -1,8 +1,6 @@
-package caldav
+package recur
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -37,24 +35,6 @@ func BenchmarkInstancesWeekly(b *testing.B) {
 			}
 		}
 	})
-}
-
-func BenchmarkParseObject(b *testing.B) {
-	for _, name := range []string{"validate/ok-event.ics", "recur/overrides.ics", "recur/windows.ics", "recur/custom-tz.ics"} {
-		body, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(filepath.Base(name), func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			for b.Loop() {
-				if _, err := ParseObject(body, "text/calendar; charset=utf-8", nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
 }
 
 // BenchmarkHostile: the cost of the worst rules over an open range, as when

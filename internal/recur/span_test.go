@@ -1,4 +1,4 @@
-package caldav
+package recur
 
 import (
 	"math/rand/v2"
@@ -135,7 +135,7 @@ func TestSpan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			first, last := Span(cal, DefaultLimits)
+			first, last := Span(cal, nil, DefaultLimits)
 			if fmtSpan(first) != tc.first || fmtSpan(last) != tc.last {
 				t.Fatalf("span %s .. %s, want %s .. %s", fmtSpan(first), fmtSpan(last), tc.first, tc.last)
 			}
@@ -163,7 +163,7 @@ func TestSpanIsSuperset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first, last := Span(cal, DefaultLimits)
+		first, last := Span(cal, nil, DefaultLimits)
 		for i := 0; i < 300; i++ {
 			start := base.Add(time.Duration(r.Int64N(int64(400*24*time.Hour))) / time.Second * time.Second)
 			if i%50 == 0 {

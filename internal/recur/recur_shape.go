@@ -1,14 +1,11 @@
-package caldav
+package recur
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/emersion/go-ical"
 )
-
-var errNoStart = errors.New("caldav: component has no usable start")
 
 // shape is the timing of one component: its start, how long each instance
 // lasts, the RFC 4791 §9.9 condition that applies, and its recurrence
@@ -80,7 +77,7 @@ func (x *expander) shapeOf(c *ical.Component) (*shape, error) {
 	switch c.Name {
 	case ical.CompEvent:
 		if !s.hasStart {
-			return nil, errNoStart
+			return nil, ErrNoStart
 		}
 		switch {
 		case s.hasEnd:
@@ -93,7 +90,7 @@ func (x *expander) shapeOf(c *ical.Component) (*shape, error) {
 		s.rule = ruleSpan
 	case ical.CompJournal:
 		if !s.hasStart {
-			return nil, errNoStart
+			return nil, ErrNoStart
 		}
 		s.hasEnd = false
 		if s.start.kind == kindDate {
@@ -142,7 +139,7 @@ func (x *expander) shapeOf(c *ical.Component) (*shape, error) {
 		}
 		return s, nil // VFREEBUSY does not recur
 	default:
-		return nil, errNoStart
+		return nil, ErrNoStart
 	}
 	if !s.hasStart {
 		return s, nil // RRULE and RDATE need DTSTART
@@ -175,7 +172,7 @@ func (x *expander) shapeOf(c *ical.Component) (*shape, error) {
 
 // utcProp reads a DATE-TIME property such as COMPLETED or CREATED, zero when
 // absent or unusable.
-func utcProp(c *ical.Component, name string, z *zones) time.Time {
+func utcProp(c *ical.Component, name string, z *Zones) time.Time {
 	p := c.Props.Get(name)
 	if p == nil {
 		return time.Time{}

@@ -1,7 +1,6 @@
-package caldav
+package recur
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,11 +11,7 @@ import (
 	"github.com/emersion/go-ical"
 )
 
-// errUnknownTZID reports a TZID that is neither defined by a VTIMEZONE in the
-// object, nor an IANA zone name, nor a Windows zone name.
-var errUnknownTZID = errors.New("caldav: unknown TZID")
-
-// zones resolves the TZID parameters of one calendar object. RFC 5545 §3.2.19:
+// Zones resolves the TZID parameters of one calendar object. RFC 5545 §3.2.19:
 // a TZID parameter refers to a VTIMEZONE in the same iCalendar object; clients
 // routinely also send IANA names (often without any VTIMEZONE) and Outlook and
 // Exchange send Windows zone names. Resolution order: an IANA name (the
@@ -24,14 +19,18 @@ var errUnknownTZID = errors.New("caldav: unknown TZID")
 // IANA database carries the full history), a Windows name mapped to IANA, then
 // the object's own VTIMEZONE evaluated into a location.
 //
-// A zones value caches per object; it is not safe for concurrent use.
-type zones struct {
+// A Zones value caches per object; it is not safe for concurrent use. Share
+// one between the calls made on the same object (Span, Check, Time), so each
+// VTIMEZONE is evaluated once.
+type Zones struct {
 	vtimezones map[string]*ical.Component // by TZID as written
 	cache      map[string]*time.Location
 }
 
-func newZones(cal *ical.Calendar) *zones {
-	z := &zones{cache: make(map[string]*time.Location)}
+// NewZones returns the zones of cal: the VTIMEZONEs it holds, and every IANA
+// and Windows zone name. A nil cal knows names only.
+func NewZones(cal *ical.Calendar) *Zones {
+	z := &Zones{cache: make(map[string]*time.Location)}
 	if cal == nil || cal.Component == nil {
 		return z
 	}
@@ -53,23 +52,24 @@ func newZones(cal *ical.Calendar) *zones {
 	return z
 }
 
-// location returns the location for a TZID parameter value.
-func (z *zones) location(tzid string) (*time.Location, error) {
+// Location returns the location a TZID parameter value names, or an error
+// wrapping ErrUnknownTZID.
+func (z *Zones) Location(tzid string) (*time.Location, error) {
 	if loc, ok := z.cache[tzid]; ok {
 		if loc == nil {
-			return nil, fmt.Errorf("%w: %q", errUnknownTZID, tzid)
+			return nil, fmt.Errorf("%w: %q", ErrUnknownTZID, tzid)
 		}
 		return loc, nil
 	}
 	loc := z.resolve(tzid)
 	z.cache[tzid] = loc
 	if loc == nil {
-		return nil, fmt.Errorf("%w: %q", errUnknownTZID, tzid)
+		return nil, fmt.Errorf("%w: %q", ErrUnknownTZID, tzid)
 	}
 	return loc, nil
 }
 
-func (z *zones) resolve(tzid string) *time.Location {
+func (z *Zones) resolve(tzid string) *time.Location {
 	name := normalizeTZID(tzid)
 	if loc := loadIANA(name); loc != nil {
 		return loc

@@ -1,4 +1,4 @@
-package caldav
+package recur
 
 import (
 	"testing"
@@ -13,16 +13,16 @@ func TestWindowsZonesLoad(t *testing.T) {
 			t.Errorf("%q maps to %q, which does not load", win, iana)
 		}
 	}
-	z := newZones(nil)
+	z := NewZones(nil)
 	for _, name := range []string{"W. Europe Standard Time", "Pacific Standard Time", "India Standard Time", "AUS Eastern Standard Time"} {
-		if _, err := z.location(name); err != nil {
+		if _, err := z.Location(name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
 
 func TestZoneResolution(t *testing.T) {
-	z := newZones(nil)
+	z := NewZones(nil)
 	tests := []struct {
 		tzid, want string // want "" for unknown
 	}{
@@ -38,7 +38,7 @@ func TestZoneResolution(t *testing.T) {
 		{"Mars/Olympus_Mons", ""},
 	}
 	for _, tc := range tests {
-		loc, err := z.location(tc.tzid)
+		loc, err := z.Location(tc.tzid)
 		switch {
 		case tc.want == "" && err == nil:
 			t.Errorf("%q resolved to %s", tc.tzid, loc)

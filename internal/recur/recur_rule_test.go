@@ -1,4 +1,4 @@
-package caldav
+package recur
 
 import (
 	"fmt"
@@ -85,7 +85,7 @@ func randomRule(r *rand.Rand) string {
 // random rules: the same occurrences in the same order.
 func TestRuleIterMatchesRRuleGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	z := newZones(nil)
+	z := NewZones(nil)
 	n := 800
 	if testing.Short() {
 		n = 100

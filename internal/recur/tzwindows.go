@@ -1,4 +1,4 @@
-package caldav
+package recur
 
 // windowsZones maps Windows time zone names (as Outlook and Exchange write
 // them in TZID parameters) to the IANA zone Unicode CLDR assigns to each for

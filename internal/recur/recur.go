@@ -1,29 +1,12 @@
-// Package caldav holds Davenport's calendar logic that does not depend on the
-// protocol layer: iCalendar validation and indexing of calendar object
-// resources (RFC 4791 §4.1, §5.3.2), recurrence expansion (RFC 5545 §3.8.5,
-// RRULE/RDATE/EXDATE/RECURRENCE-ID), time zones (IANA, Windows names and
-// VTIMEZONE), the time-range semantics of RFC 4791 §9.9, and free-busy
-// (RFC 4791 §7.10).
-//
-// Objects are stored as the bytes the client sent (store.Object.Body) together
-// with an index (UID, component, instance span) computed here; every query
-// re-reads the stored bytes and runs the exact tests of this package on the
-// candidates the index selects.
-package caldav
+package recur
 
 import (
-	"errors"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
 )
-
-// ErrTooManyInstances is returned when expanding a recurrence would exceed a
-// Limits bound: too many instances, or too much work (rule iterations,
-// including the ones skipped because they fall before the requested range).
-var ErrTooManyInstances = errors.New("caldav: too many recurrence instances")
 
 // Limits bound recurrence expansion so that one hostile rule cannot exhaust
 // CPU or memory.
@@ -239,7 +222,7 @@ func propText(c *ical.Component, name string) string {
 // limits and the work done so far.
 type expander struct {
 	cal    *ical.Calendar
-	zones  *zones
+	zones  *Zones
 	viewer *time.Location
 	lim    Limits
 	work   int
@@ -248,12 +231,12 @@ type expander struct {
 }
 
 func newExpander(cal *ical.Calendar, loc *time.Location, lim Limits) *expander {
-	return newExpanderZones(cal, newZones(cal), loc, lim)
+	return newExpanderZones(cal, NewZones(cal), loc, lim)
 }
 
 // newExpanderZones shares the zones (and their cache) of an earlier pass
 // over the same calendar.
-func newExpanderZones(cal *ical.Calendar, z *zones, loc *time.Location, lim Limits) *expander {
+func newExpanderZones(cal *ical.Calendar, z *Zones, loc *time.Location, lim Limits) *expander {
 	if loc == nil {
 		loc = time.UTC
 	}

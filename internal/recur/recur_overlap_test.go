@@ -1,4 +1,4 @@
-package caldav
+package recur
 
 import (
 	"testing"
