@@ -223,7 +223,10 @@ const maxDurationSeconds = 300 * 366 * 86400
 // lower case and a mix of weeks with other units.
 func parseDuration(s string) (duration, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	bad := fmt.Errorf("%w: %q", ErrBadDuration, s)
+	text := s
+	// The error is built only on failure: every expansion parses
+	// DURATIONs, and formatting an error costs allocations.
+	bad := func() (duration, error) { return duration{}, fmt.Errorf("%w: %q", ErrBadDuration, text) }
 	neg := false
 	switch {
 	case strings.HasPrefix(s, "-"):
@@ -232,7 +235,7 @@ func parseDuration(s string) (duration, error) {
 		s = s[1:]
 	}
 	if !strings.HasPrefix(s, "P") || len(s) < 3 {
-		return duration{}, bad
+		return bad()
 	}
 	s = s[1:]
 	var d duration
@@ -240,7 +243,7 @@ func parseDuration(s string) (duration, error) {
 	for len(s) > 0 {
 		if s[0] == 'T' {
 			if inTime {
-				return duration{}, bad
+				return bad()
 			}
 			inTime = true
 			s = s[1:]
@@ -251,11 +254,11 @@ func parseDuration(s string) (duration, error) {
 			i++
 		}
 		if i == 0 || i == len(s) || i > 10 {
-			return duration{}, bad
+			return bad()
 		}
 		n, err := strconv.ParseInt(s[:i], 10, 64)
 		if err != nil {
-			return duration{}, bad
+			return bad()
 		}
 		unit := s[i]
 		s = s[i+1:]
@@ -272,14 +275,14 @@ func parseDuration(s string) (duration, error) {
 		case inTime && unit == 'S':
 			d.secs += n
 		default:
-			return duration{}, bad
+			return bad()
 		}
 		if int64(d.days)*86400+d.secs > maxDurationSeconds {
-			return duration{}, bad
+			return bad()
 		}
 	}
 	if !any {
-		return duration{}, bad
+		return bad()
 	}
 	if neg {
 		d = d.neg()
