@@ -217,6 +217,10 @@ func instanceComp(src *rawComp, in recur.Instance, loc *time.Location) *rawComp 
 	out := &rawComp{name: src.name, begin: src.begin, end: src.end}
 	hasRID := !in.RecurrenceID.IsZero()
 	wroteRID := false
+	anchor := ical.PropDateTimeStart
+	if src.name == ical.CompToDo && !hasProp(src, ical.PropDateTimeStart) {
+		anchor = ical.PropDue
+	}
 	for _, it := range src.items {
 		if it.comp != nil {
 			out.items = append(out.items, it)
@@ -242,9 +246,11 @@ func instanceComp(src *rawComp, in recur.Instance, loc *time.Location) *rawComp 
 		}
 		p := retime(it.prop, t, loc)
 		out.items = append(out.items, rawItem{prop: p})
-		if it.prop.name == ical.PropDateTimeStart && hasRID && !wroteRID && !hasProp(src, ical.PropRecurrenceID) {
+		if it.prop.name == anchor && hasRID && !wroteRID && !hasProp(src, ical.PropRecurrenceID) {
 			// The master's instances get their RECURRENCE-ID right after
-			// DTSTART, in DTSTART's form.
+			// DTSTART, in DTSTART's form (RFC 5545 §3.8.4.4: its value is
+			// the instance's original DTSTART); a VTODO recurring from
+			// its DUE has no DTSTART, and its DUE takes that role.
 			out.items = append(out.items, rawItem{prop: retimeAs(it.prop, ical.PropRecurrenceID, in.RecurrenceID, loc)})
 			wroteRID = true
 		}

@@ -193,8 +193,12 @@ func checkTiming(c *ical.Component) error {
 			return invalid(CondValidCalendarData, "VTODO with DURATION but no DTSTART")
 		}
 	}
-	// RFC 5545 §3.8.5.3: an RRULE needs a DTSTART to anchor it.
-	if (has(ical.PropRecurrenceRule) || has(ical.PropRecurrenceDates)) && !has(ical.PropDateTimeStart) {
+	// RFC 5545 §3.8.5.3: an RRULE needs a DTSTART to anchor it. A VTODO
+	// may do without (§3.6.2: DTSTART is optional there), and task apps
+	// write recurring tasks with only a DUE: that DUE anchors the set
+	// (see internal/recur), so only a VTODO with neither is refused.
+	anchored := has(ical.PropDateTimeStart) || c.Name == ical.CompToDo && has(ical.PropDue)
+	if (has(ical.PropRecurrenceRule) || has(ical.PropRecurrenceDates)) && !anchored {
 		return invalid(CondValidCalendarData, "%s: recurrence without DTSTART", c.Name)
 	}
 	return nil

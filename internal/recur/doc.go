@@ -30,7 +30,8 @@
 //     TZif data);
 //   - §3.8.2 DTSTART, DTEND, DUE, DURATION, §3.8.2.6 FREEBUSY, §3.8.4.4
 //     RECURRENCE-ID with RANGE=THISANDFUTURE, §3.8.5.1 EXDATE, §3.8.5.2
-//     RDATE (with PERIOD values), §3.8.5.3 RRULE (several per component);
+//     RDATE (with PERIOD values), §3.8.5.3 RRULE (several per component;
+//     a VTODO without DTSTART recurs from its DUE, as task apps mean it);
 //   - §3.6.6 VALARM with §3.8.6.3 TRIGGER and REPEAT/DURATION;
 //
 // and RFC 4791 §9.9, the time-range test for VEVENT, VTODO, VJOURNAL,

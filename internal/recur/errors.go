@@ -25,7 +25,8 @@ const (
 	// ErrBadRule is an RRULE value that cannot be used (RFC 5545 §3.3.10).
 	ErrBadRule Error = "recur: invalid RRULE"
 	// ErrNoStart is a component without a usable DTSTART, the anchor of
-	// its recurrence (RFC 5545 §3.8.5.3).
+	// its recurrence (RFC 5545 §3.8.5.3); a VTODO with DUE and no DTSTART
+	// is anchored on its DUE instead.
 	ErrNoStart Error = "recur: component has no usable start"
 	// ErrUnknownTZID is a TZID that is neither defined by a VTIMEZONE in
 	// the object, nor an IANA zone name, nor a Windows zone name.

@@ -361,7 +361,7 @@ func (x *expander) expandUID(comps []*ical.Component, start, end time.Time) ([]I
 	// their own start: widen the original-start window to cover both.
 	var lead, lag time.Duration
 	for _, o := range overrides {
-		if o.future && o.shape.hasStart {
+		if o.future && o.shape.anchored() {
 			d := o.shape.startAbs(x.viewer).Sub(o.rid)
 			lead, lag = max(lead, d), max(lag, -d)
 		}

@@ -1,6 +1,8 @@
 package recur
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +87,67 @@ func TestOverlapsRFC4791(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDueAnchoredTodo: a VTODO with DUE and RRULE but no DTSTART recurs
+// from its DUE; each instance is the RFC 4791 §9.9 "DUE only" point, and
+// EXDATE, overrides (RECURRENCE-ID = the original DUE, including
+// THISANDFUTURE) and alarms apply to it as to any recurrence set.
+func TestDueAnchoredTodo(t *testing.T) {
+	cal, err := decodeCalendar([]byte(calText(
+		"BEGIN:VTODO", "UID:t", "DUE;TZID=Europe/Berlin:20240301T170000", "RRULE:FREQ=WEEKLY;COUNT=6", "EXDATE;TZID=Europe/Berlin:20240308T170000",
+		"SUMMARY:report",
+		"BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER;RELATED=END:-PT1H", "END:VALARM",
+		"END:VTODO",
+		"BEGIN:VTODO", "UID:t", "RECURRENCE-ID;TZID=Europe/Berlin:20240315T170000", "DUE;TZID=Europe/Berlin:20240316T120000", "SUMMARY:late", "END:VTODO",
+		"BEGIN:VTODO", "UID:t", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20240329T170000", "DUE;TZID=Europe/Berlin:20240329T180000",
+		"SUMMARY:later", "END:VTODO",
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := Instances(cal, time.Time{}, time.Time{}, time.UTC, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range ins {
+		got = append(got, describe(in)+" rid "+in.RecurrenceID.Format("0102T1504"))
+	}
+	// Berlin is UTC+1 until 31 March 2024, UTC+2 after.
+	want := []string{
+		"20240301T160000Z/20240301T160000Z report rid 0301T1600",
+		"20240316T110000Z/20240316T110000Z late rid 0315T1600",
+		"20240322T160000Z/20240322T160000Z report rid 0322T1600",
+		"20240329T170000Z/20240329T170000Z later rid 0329T1600",
+		"20240405T160000Z/20240405T160000Z later rid 0405T1500",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("instances\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	for _, r := range []struct {
+		start, end string
+		want       bool
+	}{
+		{"20240322T000000Z", "20240322T160000Z", true},  // end >= DUE
+		{"20240322T160000Z", "20240323T000000Z", false}, // start < DUE fails
+		{"20240308T000000Z", "20240309T000000Z", false}, // excluded
+		{"20240315T000000Z", "20240316T000000Z", false}, // moved away
+		{"20240412T000000Z", "20240501T000000Z", false}, // after COUNT
+	} {
+		ins, err := Instances(cal, utc(r.start), utc(r.end), time.UTC, DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(ins) > 0) != r.want {
+			t.Errorf("[%s, %s): %d instances, want match %v", r.start, r.end, len(ins), r.want)
+		}
+	}
+	alarm := cal.Children[0].Children[0]
+	ins, err = ComponentInstances(cal, alarm, utc("20240322T000000Z"), utc("20240323T000000Z"), nil, DefaultLimits)
+	if err != nil || len(ins) != 1 || !ins[0].Start.Equal(utc("20240322T150000Z")) {
+		t.Fatalf("alarm an hour before the 22 March DUE: %v %v", ins, err)
 	}
 }
 

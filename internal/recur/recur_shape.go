@@ -13,7 +13,10 @@ import (
 type shape struct {
 	comp     *ical.Component
 	hasStart bool
-	start    dtValue
+	// start is DTSTART, or for a VTODO with DUE and no DTSTART its DUE:
+	// the anchor of the recurrence set either way (dueAnchor says which).
+	start     dtValue
+	dueAnchor bool
 	// end is the explicit DTEND (VEVENT, VFREEBUSY) or DUE (VTODO) of the
 	// component itself.
 	hasEnd bool
@@ -34,6 +37,10 @@ type shape struct {
 }
 
 func (s *shape) recurs() bool { return len(s.rrules) > 0 || len(s.rdates) > 0 }
+
+// anchored reports whether s has a start its recurrence set can be built
+// from: DTSTART, or the DUE of a VTODO without one.
+func (s *shape) anchored() bool { return s.hasStart || s.dueAnchor }
 
 func (s *shape) startAbs(viewer *time.Location) time.Time { return s.start.abs(viewer) }
 
@@ -107,7 +114,15 @@ func (x *expander) shapeOf(c *ical.Component) (*shape, error) {
 		case s.hasStart:
 			s.rule = rulePoint
 		case s.hasEnd:
+			// RFC 5545 §3.6.2 makes DTSTART optional in a VTODO, and
+			// §3.8.5.3 anchors a recurrence set on DTSTART without
+			// saying what a VTODO with DUE only recurs from. Task
+			// apps write such tasks (a due date that repeats); their
+			// DUE is the only time they have, so it anchors the set:
+			// each instance is due at one of its occurrences, read by
+			// the RFC 4791 §9.9 row for a VTODO with DUE only.
 			s.rule = ruleTodoDueOnly
+			s.start, s.dueAnchor = s.end, true
 		default:
 			s.completed = utcProp(c, ical.PropCompleted, x.zones)
 			s.created = utcProp(c, ical.PropCreated, x.zones)
@@ -141,8 +156,8 @@ func (x *expander) shapeOf(c *ical.Component) (*shape, error) {
 	default:
 		return nil, ErrNoStart
 	}
-	if !s.hasStart {
-		return s, nil // RRULE and RDATE need DTSTART
+	if !s.anchored() {
+		return s, nil // RRULE and RDATE need DTSTART (or a VTODO's DUE)
 	}
 	for i := range c.Props.Values(ical.PropRecurrenceRule) {
 		r, err := parseRule(&c.Props.Values(ical.PropRecurrenceRule)[i], s.start, x)
@@ -228,9 +243,11 @@ func (s *shape) instance(start dtValue, viewer *time.Location) (Instance, bool) 
 			in.End = in.Start
 		}
 	case s.rule == ruleTodoDueOnly:
-		in.Start = s.end.abs(viewer)
+		// start is the DUE of this instance (the DUE itself when the
+		// VTODO does not recur).
+		in.Start = start.abs(viewer)
 		in.End = in.Start
-		in.AllDay = s.end.kind == kindDate
+		in.AllDay = start.kind == kindDate
 	case s.rule == ruleTodoCreatedCompleted:
 		in.Start, in.End = s.created, s.completed
 	case s.rule == ruleTodoCompleted:

@@ -52,6 +52,16 @@ func TestSpan(t *testing.T) {
 			first: "20240110T095959Z", last: "20240111T110001Z",
 		},
 		{
+			name:  "VTODO recurring from its DUE (no DTSTART): the span covers every due time",
+			body:  calText("BEGIN:VTODO", "UID:t", "DUE:20240110T170000Z", "RRULE:FREQ=WEEKLY;COUNT=3", "END:VTODO"),
+			first: "20240110T165959Z", last: "20240124T170001Z",
+		},
+		{
+			name:  "VTODO recurring from its DUE without end",
+			body:  calText("BEGIN:VTODO", "UID:t", "DUE:20240110T170000Z", "RRULE:FREQ=DAILY", "END:VTODO"),
+			first: "20240110T165959Z", last: "open",
+		},
+		{
 			name:  "RDATE beyond the rule",
 			body:  calText("BEGIN:VEVENT", "UID:a", "DTSTART:20240110T100000Z", "RRULE:FREQ=DAILY;COUNT=2", "RDATE;VALUE=PERIOD:20250101T000000Z/P2D", "END:VEVENT"),
 			first: "20240110T095959Z", last: "20250103T000001Z",
