@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -188,6 +190,94 @@ func TestRecurringTaskOnDue(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("limit-recurrence-set [%s, %s): got %v, want %v", c.start, c.end, got, want)
+			}
+		}
+	})
+}
+
+// importFixture returns a calendar export of testdata/caldav/imports.
+func importFixture(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "caldav", "imports", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestTZIDs: RFC 5545 §3.2.19 says a TZID parameter names a VTIMEZONE of
+// the same object; IANA names without one (most clients) and Windows names
+// (Outlook) resolve too. A TZID that is none of these cannot be placed in
+// time, so the object is refused with CALDAV:valid-calendar-data (RFC 4791
+// §5.3.2.1) and nothing is stored. What real exports carry stays accepted:
+// Google's VTIMEZONEs, an override the rule no longer produces, an instance
+// exported without its master, \" inside TEXT values (not an RFC 5545
+// escape), Outlook's quoted Windows zone names and customized zones whose
+// observances start in 1601.
+func TestTZIDs(t *testing.T) {
+	const head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Davenport//tests//EN\r\n"
+	const tail = "END:VCALENDAR\r\n"
+	event := func(uid string, lines ...string) string {
+		return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\n" + strings.Join(lines, "\r\n") + "\r\nEND:VEVENT\r\n"
+	}
+	refused := map[string]string{
+		"dtstart.ics": head + event("z1", "DTSTART;TZID=Mars/Olympus_Mons:20260301T090000") + tail,
+		// Outlook's customized zone without the VTIMEZONE that defines it.
+		"no-vtimezone.ics": head + event("z2", `DTSTART;TZID="Customized Time Zone":20260301T090000`) + tail,
+		"exdate.ics": head + event("z3", "DTSTART:20260301T090000Z", "RRULE:FREQ=DAILY;COUNT=3",
+			"EXDATE;TZID=Mars/Olympus_Mons:20260302T090000") + tail,
+		"override.ics": head + event("z4", "DTSTART:20260301T090000Z", "RRULE:FREQ=DAILY;COUNT=3") +
+			event("z4", "RECURRENCE-ID;TZID=Mars/Olympus_Mons:20260302T090000", "DTSTART:20260302T100000Z") + tail,
+		"alarm.ics": head + event("z5", "DTSTART:20260301T090000Z", "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:x",
+			"TRIGGER;VALUE=DATE-TIME;TZID=Mars/Olympus_Mons:20260301T080000", "END:VALARM") + tail,
+		// A VTIMEZONE that defines another name does not define this one.
+		"other-vtimezone.ics": head + "BEGIN:VTIMEZONE\r\nTZID:Custom/A\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n" +
+			"TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" +
+			event("z6", "DTSTART;TZID=Custom/B:20260301T090000") + tail,
+		"task-due.ics": head + "BEGIN:VTODO\r\nUID:z7\r\nDTSTAMP:20260101T000000Z\r\nDUE;TZID=Mars/Olympus_Mons:20260301T170000\r\n" +
+			"RRULE:FREQ=WEEKLY\r\nEND:VTODO\r\n" + tail,
+	}
+	accepted := []string{"google-series.ics", "google-orphan-instance.ics", "outlook-series.ics", "outlook-custom-zone.ics"}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		for name, body := range refused {
+			resp := e.do(request{method: "PUT", path: personalCal + name, body: body, header: calICS})
+			got := canonical(t, expectStatus(t, "PUT "+name, resp, http.StatusForbidden))
+			if want := canonical(t, `<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/></D:error>`); got != want {
+				t.Errorf("PUT %s: %s, want %s", name, got, want)
+			}
+			expectStatus(t, "GET refused "+name, e.do(request{method: "GET", path: personalCal + name}), http.StatusNotFound)
+		}
+		for _, name := range accepted {
+			body := importFixture(t, name)
+			expectStatus(t, "PUT "+name, e.do(request{method: "PUT", path: personalCal + name, body: body, header: calICS}), http.StatusCreated)
+			if got := expectStatus(t, "GET "+name, e.do(request{method: "GET", path: personalCal + name}), http.StatusOK); got != body {
+				t.Errorf("GET %s changed the bytes", name)
+			}
+		}
+		// Each zone is read as its export means it.
+		for _, c := range []struct {
+			name, start, end string
+			want             []string
+		}{
+			// 15:00 at +05:30, only the VTIMEZONE says so: 09:30Z.
+			{"customized zone", "20260304T093000Z", "20260304T094500Z", []string{"outlook-custom-zone.ics"}},
+			{"customized zone read as UTC", "20260304T150000Z", "20260304T160000Z", nil},
+			// First Monday of April, 09:00 W. Europe (summer time): 07:00Z.
+			{"Windows zone name", "20260406T070000Z", "20260406T071500Z", []string{"outlook-series.ics"}},
+			// The moved Thursday instance, 11:00 Berlin: 10:00Z.
+			{"override off the rule", "20260305T100000Z", "20260305T101500Z", []string{"google-series.ics"}},
+			{"an instance exported alone", "20260310T140000Z", "20260310T141500Z", []string{"google-orphan-instance.ics"}},
+			{"an EXDATE of the series", "20260407T080000Z", "20260407T083000Z", nil},
+		} {
+			resp := e.do(request{method: "REPORT", path: personalCal, body: calQuery("VEVENT", c.start, c.end, ""), header: hdr("Depth", "1")})
+			var got []string
+			for h := range etagsOf(t, expectStatus(t, c.name, resp, http.StatusMultiStatus)) {
+				got = append(got, strings.TrimPrefix(h, personalCal))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%s [%s, %s): got %v, want %v", c.name, c.start, c.end, got, c.want)
 			}
 		}
 	})
