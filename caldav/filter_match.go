@@ -47,7 +47,7 @@ type matcher struct {
 
 	infinite *bool // whether the calendar has a rule without COUNT or UNTIL
 	cache    map[window][]recur.Instance
-	zones    map[string]*time.Location
+	zones    *recur.Zones // the TZIDs of cal, made on first use
 }
 
 // window is a time range used as a cache key; zero sides are open.
@@ -374,7 +374,7 @@ func (m *matcher) alarmFires(alarm, parent *ical.Component, in *recur.Instance, 
 	}
 	var t0 time.Time
 	if strings.EqualFold(trig.Params.Get(ical.ParamValue), "DATE-TIME") || !strings.ContainsAny(trig.Value, "Pp") {
-		t, _, err := m.propInstant(trig)
+		t, err := m.propInstant(trig)
 		if err != nil {
 			return false
 		}
@@ -479,8 +479,8 @@ func (m *matcher) componentLength(c *ical.Component) (time.Duration, bool) {
 	if sp == nil || ep == nil {
 		return 0, false
 	}
-	s, _, err1 := m.propInstant(sp)
-	e, _, err2 := m.propInstant(ep)
+	s, err1 := m.propInstant(sp)
+	e, err2 := m.propInstant(ep)
 	if err1 != nil || err2 != nil {
 		return 0, false
 	}
@@ -494,8 +494,8 @@ func (m *matcher) componentLength(c *ical.Component) (time.Duration, bool) {
 func (m *matcher) freeBusyOverlaps(c *ical.Component, tr *TimeRange) bool {
 	sp, ep := c.Props.Get(ical.PropDateTimeStart), c.Props.Get(ical.PropDateTimeEnd)
 	if sp != nil && ep != nil {
-		s, _, err1 := m.propInstant(sp)
-		e, _, err2 := m.propInstant(ep)
+		s, err1 := m.propInstant(sp)
+		e, err2 := m.propInstant(ep)
 		if err1 == nil && err2 == nil {
 			return (tr.Start.IsZero() || !tr.Start.After(e)) && (tr.End.IsZero() || tr.End.After(s))
 		}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/internal/recur"
 )
 
 // matchPropFilter evaluates a prop-filter against comp (RFC 4791 §9.7.2).
@@ -33,7 +35,7 @@ func (m *matcher) matchPropFilter(pf *PropFilter, comp *ical.Component) (bool, e
 		p := &props[i]
 		ok := true
 		if pf.TimeRange != nil {
-			t, _, err := m.propInstant(p)
+			t, err := m.propInstant(p)
 			ok = err == nil && inRange(t, pf.TimeRange)
 		}
 		if ok && pf.TextMatch != nil {
@@ -67,7 +69,7 @@ func (m *matcher) effectiveEnd(name string, comp *ical.Component) (time.Time, bo
 	if sp == nil || dp == nil {
 		return time.Time{}, false
 	}
-	s, _, err := m.propInstant(sp)
+	s, err := m.propInstant(sp)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -154,45 +156,29 @@ func textValue(p *ical.Prop) string {
 	return b.String()
 }
 
-// propInstant reads a DATE or DATE-TIME property value as an instant: UTC
-// values as they are, values with a TZID in that zone, floating values and
-// dates in m.loc (RFC 4791 §9.9: floating times and dates are interpreted in
-// the query's or calendar's time zone). A TZID that is not an IANA zone
-// name falls back to m.loc.
-func (m *matcher) propInstant(p *ical.Prop) (time.Time, bool, error) {
-	v := strings.TrimSpace(p.Value)
-	isDate := strings.EqualFold(p.Params.Get(ical.ParamValue), "DATE") || len(v) == len(layoutDate)
-	if isDate {
-		t, err := time.ParseInLocation(layoutDate, v, m.loc)
-		return t, true, err
-	}
-	if strings.HasSuffix(v, "Z") || strings.HasSuffix(v, "z") {
-		t, err := time.ParseInLocation(layoutLocal, v[:len(v)-1], time.UTC)
-		return t, false, err
-	}
-	loc := m.loc
-	if tzid := p.Params.Get(ical.ParamTimezoneID); tzid != "" {
-		loc = m.zone(tzid)
-	}
-	t, err := time.ParseInLocation(layoutLocal, v, loc)
-	return t, false, err
-}
-
-// zone resolves a TZID to an IANA location, falling back to m.loc.
-func (m *matcher) zone(tzid string) *time.Location {
-	if loc, ok := m.zones[tzid]; ok {
-		return loc
-	}
-	loc := m.loc
-	name := strings.TrimPrefix(strings.Trim(strings.TrimSpace(tzid), `"`), "/")
-	if name != "" && name != "Local" && !strings.Contains(name, "..") {
-		if l, err := time.LoadLocation(name); err == nil {
-			loc = l
+// propInstant reads a DATE or DATE-TIME property value as an instant, with
+// the zones recurrence expansion uses (internal/recur): UTC values as they
+// are, a TZID as an IANA name, a Windows name or the object's VTIMEZONE
+// (RFC 5545 §3.2.19), floating values and dates in m.loc (RFC 4791 §9.9:
+// floating times and dates are interpreted in the query's or calendar's time
+// zone). A TZID that resolves to nothing (an object stored before TZIDs were
+// checked) is read in m.loc too.
+func (m *matcher) propInstant(p *ical.Prop) (time.Time, error) {
+	var z *recur.Zones // a value without TZID needs none
+	if p.Params.Get(ical.ParamTimezoneID) != "" {
+		if m.zones == nil {
+			m.zones = recur.NewZones(m.cal)
 		}
+		z = m.zones
 	}
-	if m.zones == nil {
-		m.zones = make(map[string]*time.Location)
+	t, err := z.Time(p, m.loc)
+	if errors.Is(err, recur.ErrUnknownTZID) {
+		floating := *p
+		floating.Params = ical.Params{}
+		if v := p.Params.Get(ical.ParamValue); v != "" {
+			floating.Params.Set(ical.ParamValue, v)
+		}
+		return z.Time(&floating, m.loc)
 	}
-	m.zones[tzid] = loc
-	return loc
+	return t, err
 }

@@ -282,3 +282,42 @@ func TestTZIDs(t *testing.T) {
 		}
 	})
 }
+
+// TestPropFilterTimeRangeZones: a prop-filter time-range on a DATE-TIME
+// property (RFC 4791 §9.7.2, §9.9) reads a TZID the way the rest of the
+// server does: a Windows zone name, or a zone only the object's VTIMEZONE
+// defines, is that zone, not UTC.
+func TestPropFilterTimeRangeZones(t *testing.T) {
+	query := func(start, end string) string {
+		return `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>` +
+			`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="DTSTART">` +
+			`<C:time-range start="` + start + `" end="` + end + `"/></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		for _, name := range []string{"outlook-series.ics", "outlook-custom-zone.ics"} {
+			expectStatus(t, "PUT "+name, e.do(request{method: "PUT", path: personalCal + name, body: importFixture(t, name), header: calICS}), http.StatusCreated)
+		}
+		for _, c := range []struct {
+			name, start, end string
+			want             []string
+		}{
+			// DTSTART 09:00 W. Europe Standard Time in winter: 08:00Z.
+			{"Windows zone", "20260302T080000Z", "20260302T080001Z", []string{"outlook-series.ics"}},
+			{"Windows zone read as UTC", "20260302T090000Z", "20260302T090001Z", nil},
+			// DTSTART 15:00 at +05:30: 09:30Z.
+			{"VTIMEZONE only", "20260304T093000Z", "20260304T093001Z", []string{"outlook-custom-zone.ics"}},
+			{"VTIMEZONE only read as UTC", "20260304T150000Z", "20260304T150001Z", nil},
+		} {
+			resp := e.do(request{method: "REPORT", path: personalCal, body: query(c.start, c.end), header: hdr("Depth", "1")})
+			var got []string
+			for h := range etagsOf(t, expectStatus(t, c.name, resp, http.StatusMultiStatus)) {
+				got = append(got, strings.TrimPrefix(h, personalCal))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%s [%s, %s): got %v, want %v", c.name, c.start, c.end, got, c.want)
+			}
+		}
+	})
+}

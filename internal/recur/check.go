@@ -31,6 +31,7 @@ func Check(c *ical.Component, z *Zones) error {
 
 // Time returns the instant of a DATE or DATE-TIME property, such as a
 // RECURRENCE-ID; floating and DATE values are read in loc (UTC when nil).
+// z may be nil when p has no TZID parameter.
 func (z *Zones) Time(p *ical.Prop, loc *time.Location) (time.Time, error) {
 	v, err := propDT(p, z)
 	if err != nil {

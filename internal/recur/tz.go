@@ -53,8 +53,11 @@ func NewZones(cal *ical.Calendar) *Zones {
 }
 
 // Location returns the location a TZID parameter value names, or an error
-// wrapping ErrUnknownTZID.
+// wrapping ErrUnknownTZID. A nil Zones knows no zone.
 func (z *Zones) Location(tzid string) (*time.Location, error) {
+	if z == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownTZID, tzid)
+	}
 	if loc, ok := z.cache[tzid]; ok {
 		if loc == nil {
 			return nil, fmt.Errorf("%w: %q", ErrUnknownTZID, tzid)
