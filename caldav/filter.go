@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/davenport-dav/davenport/internal/collate"
 	"github.com/davenport-dav/davenport/store"
 )
 
@@ -107,6 +108,8 @@ type TextMatch struct {
 	NegateCondition string `xml:"negate-condition,attr"`
 	MatchType       string `xml:"match-type,attr"`
 	Value           string `xml:",chardata"`
+
+	compiled *collate.Matcher // set by Validate
 }
 
 // Negate reports whether negate-condition is "yes".
@@ -525,21 +528,12 @@ func (pf *PropFilter) validate() error {
 }
 
 func (tm *TextMatch) validate() error {
-	if !supportedCollation(tm.Collation) {
-		// RFC 4791 §7.5.1: "any XML attribute specifying a collation MUST
-		// specify a collation supported by the server".
-		return &QueryError{Condition: CondSupportedCollation, Reason: fmt.Sprintf("collation %q is not supported", tm.Collation)}
+	mt, err := tm.compile()
+	if err != nil {
+		return err
 	}
-	switch tm.NegateCondition {
-	case "", "yes", "no":
-	default:
-		return validFilterErr("negate-condition %q is neither yes nor no", tm.NegateCondition)
-	}
-	switch tm.MatchType {
-	case "", MatchContains, MatchEquals, MatchStartsWith, MatchEndsWith:
-	default:
-		return validFilterErr("match-type %q is not known", tm.MatchType)
-	}
+	// Fold the term once for the whole query, not once per object.
+	tm.compiled = &mt
 	return nil
 }
 

@@ -95,35 +95,18 @@ func matchParamFilter(pa *ParamFilter, p *ical.Prop) (bool, error) {
 		return true, nil
 	}
 	tm := pa.TextMatch
+	mt, err := tm.matcher()
+	if err != nil {
+		return false, err
+	}
 	found := false
 	for _, v := range values {
-		ok, err := MatchText(tm.Collation, tm.MatchType, tm.Value, v)
-		if err != nil {
-			return false, textMatchErr(err)
-		}
-		if ok {
+		if mt.Match(v) {
 			found = true
 			break
 		}
 	}
 	return found != tm.Negate(), nil
-}
-
-// textMatches applies a text-match to a value (RFC 4791 §9.7.5), honouring
-// negate-condition.
-func textMatches(tm *TextMatch, value string) (bool, error) {
-	ok, err := MatchText(tm.Collation, tm.MatchType, tm.Value, value)
-	if err != nil {
-		return false, textMatchErr(err)
-	}
-	return ok != tm.Negate(), nil
-}
-
-func textMatchErr(err error) error {
-	if errors.Is(err, ErrUnsupportedCollation) {
-		return &QueryError{Condition: CondSupportedCollation, Reason: err.Error()}
-	}
-	return &QueryError{Condition: CondValidFilter, Reason: err.Error()}
 }
 
 // textValue returns the value a text-match compares: TEXT values (the default

@@ -61,7 +61,7 @@ func BenchmarkFilterMatch(b *testing.B) {
 func BenchmarkFilterMatchUnicode(b *testing.B) {
 	f := Filter{Test: TestAllOf, PropFilters: []PropFilter{
 		{Name: "FN", TextMatches: []TextMatch{{Value: "ÇELİK"}}},
-		{Name: "EMAIL", ParamFilters: []ParamFilter{{Name: "TYPE", TextMatch: &TextMatch{MatchType: MatchEquals, Value: "work"}}}},
+		{Name: "EMAIL", ParamFilters: []ParamFilter{{Name: "TYPE", TextMatch: &TextMatch{MatchType: "equals", Value: "work"}}}},
 	}}
 	card := mustParse(b, string(readTestdata(b)["apple-zoe-3.0.vcf"])).Card
 	b.ReportAllocs()

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"strings"
 
+	"github.com/davenport-dav/davenport/internal/collate"
 	"github.com/emersion/go-vcard"
 )
 
@@ -54,8 +55,8 @@ type ParsedCard struct {
 	UID string
 	// Version is "3.0" or "4.0".
 	Version string
-	// SearchText is the normalised text the store prefilters
-	// addressbook-query on; see Filter.SearchTerms.
+	// SearchText is the text the store prefilters addressbook-query on,
+	// folded by collate.FoldUnicode; see Filter.SearchTerms.
 	SearchText string
 }
 
@@ -198,7 +199,7 @@ func searchText(props []property) string {
 		if b.Len() > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(Normalize(matchText(goValue(p.value))))
+		b.WriteString(collate.FoldUnicode(matchText(goValue(p.value))))
 	}
 	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/davenport-dav/davenport/internal/collate"
 	"github.com/emersion/go-vcard"
 )
 
@@ -241,8 +242,8 @@ func TestSearchText(t *testing.T) {
 	pc := mustParse(t, string(readTestdata(t)["apple-zoe-3.0.vcf"]))
 	lines := strings.Split(pc.SearchText, "\n")
 	for _, want := range []string{
-		Normalize("Zoë Çelik"), Normalize("Çelik;Zoë;;;"), "ZO", "ZOE@EXAMPLE.COM", "+90 532 555 01 23",
-		Normalize("Met at FOSDEM, Brussels.\nLikes çay; prefers Signal."), "HTTPS://ZOE.EXAMPLE.COM",
+		collate.FoldUnicode("Zoë Çelik"), collate.FoldUnicode("Çelik;Zoë;;;"), "ZO", "ZOE@EXAMPLE.COM", "+90 532 555 01 23",
+		collate.FoldUnicode("Met at FOSDEM, Brussels.\nLikes çay; prefers Signal."), "HTTPS://ZOE.EXAMPLE.COM",
 		"6F2A1C3E-9B7D-4E1A-8C2F-0A1B2C3D4E5F", "STAFF ENGINEER",
 	} {
 		if !strings.Contains(pc.SearchText, want) {
@@ -254,49 +255,8 @@ func TestSearchText(t *testing.T) {
 			t.Errorf("SearchText indexes a photo, PRODID or label: %q", l)
 		}
 	}
-	if Normalize(pc.SearchText) != pc.SearchText {
+	if collate.FoldUnicode(pc.SearchText) != pc.SearchText {
 		t.Error("SearchText is not normalised")
-	}
-}
-
-func TestNormalize(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"abc XYZ 123", "ABC XYZ 123"},
-		{"Zoë", "ZOE\u0308"},
-		{"ZOË", "ZOE\u0308"},
-		{"zoe\u0308", "ZOE\u0308"},
-		{"Çelik", "C\u0327ELIK"},
-		{"İstanbul", "I\u0307STANBUL"}, // dotted capital I decomposes
-		{"ﬁle", "FILE"},                // compatibility ligature
-		{"Ｍｕｌｌｅｒ", "MULLER"},           // full-width forms
-		{"ǆ", "DZ\u030C"},              // U+01C6 → titlecase U+01C5 → D + ž → D + Ž → D Z caron
-		{"dž", "DZ\u030C"},
-		{"σς", "ΣΣ"},
-		{"ß", "ß"}, // no simple titlecase mapping (RFC 5051 uses UnicodeData simple mappings)
-		{"山田太郎", "山田太郎"},
-		{"한국", "한국"}, // Hangul syllables are not decomposed (not in UnicodeData.txt)
-		{"a\xffb", "A\xffB"},
-	}
-	for _, tt := range tests {
-		if got := Normalize(tt.in); got != tt.want {
-			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-// Normalize works character by character: folding a concatenation is the
-// concatenation of the folds, which is what keeps substrings substrings.
-func TestNormalizeIsHomomorphic(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < 5000; i++ {
-		a, b := randomText(r, 12), randomText(r, 12)
-		if Normalize(a+b) != Normalize(a)+Normalize(b) {
-			t.Fatalf("Normalize(%q+%q) = %q, want %q", a, b, Normalize(a+b), Normalize(a)+Normalize(b))
-		}
-		if n := Normalize(a); Normalize(n) != n {
-			t.Fatalf("Normalize is not idempotent on %q: %q then %q", a, n, Normalize(n))
-		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/internal/collate"
 	"github.com/davenport-dav/davenport/store"
 )
 
@@ -62,17 +63,13 @@ func (k Kind) Properties() []*dav.Property {
 		// collections that answer addressbook-query.
 		{Name: card("supported-collation-set"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
 			e := dav.NewElement(card("supported-collation-set"))
-			for _, name := range Collations {
+			for _, name := range collate.Names() {
 				e.Children = append(e.Children, dav.TextElement(card("supported-collation"), name))
 			}
 			return e, nil
 		})},
 	}
 }
-
-// Collations are the RFC 6352 §8.3 collations text-match supports, as
-// advertised in CARDDAV:supported-collation-set.
-var Collations = []string{"i;ascii-casemap", "i;octet", "i;unicode-casemap"}
 
 // NewCollection makes an address book for an extended MKCOL whose
 // resourcetype names CARDDAV:addressbook (RFC 6352 §6.3.1, RFC 5689).

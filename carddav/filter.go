@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/davenport-dav/davenport/internal/collate"
 	"github.com/emersion/go-vcard"
 )
 
@@ -107,6 +108,8 @@ type TextMatch struct {
 	MatchType string `xml:"match-type,attr,omitempty"`
 	// Value is the term; white space around it is ignored.
 	Value string `xml:",chardata"`
+
+	compiled *collate.Matcher // set by Validate
 }
 
 // Validate checks the filter against what the server supports. RFC 6352
@@ -146,16 +149,6 @@ func (f *Filter) Validate() error {
 				}
 			}
 		}
-	}
-	return nil
-}
-
-func (tm *TextMatch) validate() error {
-	if canonicalCollation(tm.Collation) == "" {
-		return &QueryError{Condition: CondSupportedCollation, Reason: fmt.Sprintf("collation %q is not supported", tm.Collation)}
-	}
-	if canonicalMatchType(tm.MatchType) == "" {
-		return &QueryError{Condition: CondSupportedFilter, Reason: fmt.Sprintf("match-type %q is not supported", tm.MatchType)}
 	}
 	return nil
 }
@@ -338,15 +331,13 @@ func (tm *TextMatch) term() string {
 // matches, and then negated when negate-condition is yes (RFC 6352
 // §10.5.4: "return a match if the text does not match").
 func (tm *TextMatch) matchAny(candidates []string) bool {
-	collation := canonicalCollation(tm.Collation)
-	matchType := canonicalMatchType(tm.MatchType)
-	if collation == "" || matchType == "" {
+	mt, err := tm.matcher()
+	if err != nil {
 		return false // Validate refuses these; never match on what we cannot compare
 	}
-	term := foldFor(collation, tm.term())
 	positive := false
 	for _, c := range candidates {
-		if compareFolded(matchType, foldFor(collation, c), term) {
+		if mt.Match(c) {
 			positive = true
 			break
 		}
@@ -362,9 +353,9 @@ func (tm *TextMatch) matchAny(candidates []string) bool {
 // and only where they must hold: under an allof filter, or a filter with a
 // single prop-filter, and within a prop-filter that is allof or has that
 // text-match as its only condition. Any collation qualifies because
-// Normalize works character by character: a value that equals, contains,
+// collate.FoldUnicode works character by character: a value that equals, contains,
 // starts or ends with the term under i;octet or i;ascii-casemap contains it
-// as a substring, and Normalize keeps substrings. A negated text-match
+// as a substring, and the fold keeps substrings. A negated text-match
 // never narrows.
 func (f *Filter) SearchTerms() []string {
 	if len(f.PropFilters) == 0 || (!isAllOf(f.Test) && len(f.PropFilters) > 1) {
@@ -398,10 +389,13 @@ func (pf *PropFilter) searchTerms() []string {
 	var terms []string
 	for i := range pf.TextMatches {
 		tm := &pf.TextMatches[i]
-		if tm.NegateCondition || canonicalCollation(tm.Collation) == "" || canonicalMatchType(tm.MatchType) == "" {
+		if tm.NegateCondition {
 			continue
 		}
-		if t := Normalize(tm.term()); t != "" {
+		if _, err := tm.matcher(); err != nil {
+			continue
+		}
+		if t := collate.FoldUnicode(tm.term()); t != "" {
 			terms = append(terms, t)
 		}
 	}

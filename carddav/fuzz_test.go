@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/davenport-dav/davenport/internal/collate"
 )
 
 // seedCards adds the testdata cards and a few broken ones to a corpus.
@@ -39,7 +41,7 @@ func FuzzParseCard(f *testing.F) {
 		if pc.UID == "" || (pc.Version != Version3 && pc.Version != Version4) || pc.Card.Get("FN") == nil {
 			t.Fatalf("accepted card without UID, version or FN: %+v", pc)
 		}
-		if Normalize(pc.SearchText) != pc.SearchText {
+		if collate.FoldUnicode(pc.SearchText) != pc.SearchText {
 			t.Fatalf("search text not normalised: %q", pc.SearchText)
 		}
 		out, _, err := (&AddressDataRequest{Version: pc.Version}).Render(body, pc.Card)
