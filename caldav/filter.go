@@ -529,12 +529,10 @@ func (pf *PropFilter) validate() error {
 
 func (tm *TextMatch) validate() error {
 	mt, err := tm.compile()
-	if err != nil {
-		return err
+	if err == nil {
+		tm.compiled = &mt // fold the term once for the whole query
 	}
-	// Fold the term once for the whole query, not once per object.
-	tm.compiled = &mt
-	return nil
+	return err
 }
 
 // listMargin widens the time window handed to SQL beyond what the index

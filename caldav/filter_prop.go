@@ -94,19 +94,8 @@ func matchParamFilter(pa *ParamFilter, p *ical.Prop) (bool, error) {
 	if pa.TextMatch == nil {
 		return true, nil
 	}
-	tm := pa.TextMatch
-	mt, err := tm.matcher()
-	if err != nil {
-		return false, err
-	}
-	found := false
-	for _, v := range values {
-		if mt.Match(v) {
-			found = true
-			break
-		}
-	}
-	return found != tm.Negate(), nil
+	found, err := pa.TextMatch.matchesAny(values...)
+	return found != pa.TextMatch.Negate(), err
 }
 
 // textValue returns the value a text-match compares: TEXT values (the default

@@ -1,7 +1,8 @@
 package caldav
 
 import (
-	"fmt"
+	"errors"
+	"slices"
 
 	"github.com/davenport-dav/davenport/internal/collate"
 )
@@ -14,38 +15,37 @@ import (
 // compile returns the comparison tm asks for, or the RFC 4791
 // precondition it violates.
 func (tm *TextMatch) compile() (collate.Matcher, error) {
-	c, ok := collate.Lookup(tm.Collation, collate.ASCIICasemap)
-	if !ok {
+	m, err := collate.Compile(tm.Collation, tm.MatchType, tm.Value, collate.ASCIICasemap)
+	switch {
+	case errors.Is(err, collate.ErrUnsupportedCollation):
 		// RFC 4791 §7.5.1: "any XML attribute specifying a collation MUST
 		// specify a collation supported by the server".
-		return collate.Matcher{}, &QueryError{Condition: CondSupportedCollation, Reason: fmt.Sprintf("collation %q is not supported", tm.Collation)}
+		return m, &QueryError{Condition: CondSupportedCollation, Reason: err.Error()}
+	case tm.NegateCondition != "" && tm.NegateCondition != "yes" && tm.NegateCondition != "no":
+		return m, validFilterErr("negate-condition %q is neither yes nor no", tm.NegateCondition)
+	case err != nil:
+		return m, validFilterErr("%v", err)
 	}
-	switch tm.NegateCondition {
-	case "", "yes", "no":
-	default:
-		return collate.Matcher{}, validFilterErr("negate-condition %q is neither yes nor no", tm.NegateCondition)
-	}
-	m, ok := collate.LookupMatch(tm.MatchType)
-	if !ok {
-		return collate.Matcher{}, validFilterErr("match-type %q is not known", tm.MatchType)
-	}
-	return collate.NewMatcher(c, m, tm.Value), nil
+	return m, nil
 }
 
-// matcher returns the comparison Validate compiled, or compiles it.
-func (tm *TextMatch) matcher() (collate.Matcher, error) {
-	if tm.compiled != nil {
-		return *tm.compiled, nil
+// matchesAny reports whether one of values matches tm's term, before
+// negate-condition. Validate folded the term once for the whole query.
+func (tm *TextMatch) matchesAny(values ...string) (bool, error) {
+	mt := tm.compiled
+	if mt == nil {
+		m, err := tm.compile()
+		if err != nil {
+			return false, err
+		}
+		mt = &m
 	}
-	return tm.compile()
+	return slices.ContainsFunc(values, mt.Match), nil
 }
 
 // textMatches applies a text-match to a value (RFC 4791 §9.7.5), honouring
 // negate-condition.
 func textMatches(tm *TextMatch, value string) (bool, error) {
-	mt, err := tm.matcher()
-	if err != nil {
-		return false, err
-	}
-	return mt.Match(value) != tm.Negate(), nil
+	ok, err := tm.matchesAny(value)
+	return ok != tm.Negate(), err
 }

@@ -327,24 +327,6 @@ func (tm *TextMatch) term() string {
 	return strings.Trim(tm.Value, " \t\r\n")
 }
 
-// matchAny applies the text-match to candidates: positive when any of them
-// matches, and then negated when negate-condition is yes (RFC 6352
-// §10.5.4: "return a match if the text does not match").
-func (tm *TextMatch) matchAny(candidates []string) bool {
-	mt, err := tm.matcher()
-	if err != nil {
-		return false // Validate refuses these; never match on what we cannot compare
-	}
-	positive := false
-	for _, c := range candidates {
-		if mt.Match(c) {
-			positive = true
-			break
-		}
-	}
-	return positive != bool(tm.NegateCondition)
-}
-
 // SearchTerms returns normalised substrings that the SearchText of every
 // card the filter matches contains, for the store to narrow candidates in
 // SQL before Match runs on them; nil means no narrowing is safe.
@@ -392,7 +374,7 @@ func (pf *PropFilter) searchTerms() []string {
 		if tm.NegateCondition {
 			continue
 		}
-		if _, err := tm.matcher(); err != nil {
+		if _, err := tm.compile(); err != nil {
 			continue
 		}
 		if t := collate.FoldUnicode(tm.term()); t != "" {

@@ -1,7 +1,8 @@
 package carddav
 
 import (
-	"fmt"
+	"errors"
+	"slices"
 
 	"github.com/davenport-dav/davenport/internal/collate"
 )
@@ -13,34 +14,37 @@ import (
 // internal/collate, shared with calendar search so both compare text the
 // same way.
 
-// compile returns the comparison tm asks for, or the RFC 6352 precondition
-// it violates.
-func (tm *TextMatch) compile() (collate.Matcher, error) {
-	c, ok := collate.Lookup(tm.Collation, collate.UnicodeCasemap)
-	if !ok {
-		return collate.Matcher{}, &QueryError{Condition: CondSupportedCollation, Reason: fmt.Sprintf("collation %q is not supported", tm.Collation)}
+// compile checks the collation and the match type and folds the term.
+// RFC 6352 §8.3: "If the client chooses a collation not supported by the
+// server, the server MUST respond with a CARDDAV:supported-collation
+// precondition error response"; an unknown match-type is
+// CARDDAV:supported-filter (§8.6).
+func (tm *TextMatch) compile() (*collate.Matcher, error) {
+	m, err := collate.Compile(tm.Collation, tm.MatchType, tm.term(), collate.UnicodeCasemap)
+	if errors.Is(err, collate.ErrUnsupportedCollation) {
+		return nil, &QueryError{Condition: CondSupportedCollation, Reason: err.Error()}
+	} else if err != nil {
+		return nil, &QueryError{Condition: CondSupportedFilter, Reason: err.Error()}
 	}
-	m, ok := collate.LookupMatch(tm.MatchType)
-	if !ok {
-		return collate.Matcher{}, &QueryError{Condition: CondSupportedFilter, Reason: fmt.Sprintf("match-type %q is not supported", tm.MatchType)}
-	}
-	return collate.NewMatcher(c, m, tm.term()), nil
+	return &m, nil
 }
 
-func (tm *TextMatch) validate() error {
-	mt, err := tm.compile()
-	if err != nil {
-		return err
-	}
-	// Fold the term once for the whole query, not once per card.
-	tm.compiled = &mt
-	return nil
+// validate compiles tm once for the whole query.
+func (tm *TextMatch) validate() (err error) {
+	tm.compiled, err = tm.compile()
+	return err
 }
 
-// matcher returns the comparison Validate compiled, or compiles it.
-func (tm *TextMatch) matcher() (collate.Matcher, error) {
-	if tm.compiled != nil {
-		return *tm.compiled, nil
+// matchAny applies the text-match to candidates: positive when any of them
+// matches, and then negated when negate-condition is yes (RFC 6352
+// §10.5.4: "return a match if the text does not match").
+func (tm *TextMatch) matchAny(candidates []string) bool {
+	mt := tm.compiled
+	if mt == nil {
+		var err error
+		if mt, err = tm.compile(); err != nil {
+			return false // Validate refuses these; never match on what we cannot compare
+		}
 	}
-	return tm.compile()
+	return slices.ContainsFunc(candidates, mt.Match) != bool(tm.NegateCondition)
 }

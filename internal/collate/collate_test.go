@@ -200,12 +200,11 @@ func TestMatchAllocations(t *testing.T) {
 var alphabet = []rune("aAbBzZ ,;:\\.@-1 éÉeE\u0301\u0323\u0327\u0308öÖßẞİıǆǅǄﬁσςΣ山田ｍＭ한\u00a0")
 
 func randomText(r *rand.Rand, max int) string {
-	n := r.IntN(max + 1)
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		b.WriteRune(alphabet[r.IntN(len(alphabet))])
+	runes := make([]rune, r.IntN(max+1))
+	for i := range runes {
+		runes[i] = alphabet[r.IntN(len(alphabet))]
 	}
-	return b.String()
+	return string(runes)
 }
 
 func BenchmarkFoldUnicode(b *testing.B) {

@@ -1,6 +1,10 @@
 package collate
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // MatchType is how a text-match compares its term with a value.
 type MatchType uint8
@@ -56,6 +60,30 @@ func (m MatchType) Compare(value, term string) bool {
 		return strings.HasSuffix(value, term)
 	}
 	return strings.Contains(value, term)
+}
+
+// The errors of Compile.
+var (
+	ErrUnsupportedCollation = errors.New("unsupported collation")
+	ErrUnknownMatchType     = errors.New("unknown match type")
+)
+
+// Compile returns the Matcher for the attributes and the term of a
+// text-match element: collation (empty or "default": def) and match-type
+// (empty: contains) as Lookup and LookupMatch read them. It fails with
+// ErrUnsupportedCollation, which both protocols answer with their
+// supported-collation precondition (RFC 4791 §7.5.1, RFC 6352 §8.3), or
+// ErrUnknownMatchType.
+func Compile(collation, matchType, term string, def Collation) (Matcher, error) {
+	c, ok := Lookup(collation, def)
+	if !ok {
+		return Matcher{}, fmt.Errorf("%w %q", ErrUnsupportedCollation, collation)
+	}
+	m, ok := LookupMatch(matchType)
+	if !ok {
+		return Matcher{}, fmt.Errorf("%w %q", ErrUnknownMatchType, matchType)
+	}
+	return NewMatcher(c, m, term), nil
 }
 
 // Matcher matches values against one term under one collation and match
