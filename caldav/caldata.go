@@ -325,5 +325,5 @@ func withoutValue(p *rawProp) *rawProp {
 	if err != nil {
 		return newProp(p.name + ":")
 	}
-	return newProp(cl.head() + ":")
+	return newProp(cl.Head() + ":")
 }

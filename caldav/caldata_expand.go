@@ -49,7 +49,7 @@ func limitFreeBusy(root *rawComp, start, end time.Time) {
 				items = append(items, pit)
 				continue
 			}
-			periods := strings.Split(cl.value, ",")
+			periods := strings.Split(cl.Value, ",")
 			var kept []string
 			for _, p := range periods {
 				ps, pe, err := parsePeriod(p)
@@ -61,7 +61,7 @@ func limitFreeBusy(root *rawComp, start, end time.Time) {
 			case len(kept) == len(periods):
 				items = append(items, pit)
 			case len(kept) > 0:
-				items = append(items, rawItem{prop: newProp(cl.head() + ":" + strings.Join(kept, ","))})
+				items = append(items, rawItem{prop: newProp(cl.Head() + ":" + strings.Join(kept, ","))})
 			}
 		}
 		c.items = items
@@ -279,12 +279,12 @@ func retimeAs(p *rawProp, name string, t time.Time, loc *time.Location) *rawProp
 	if err != nil {
 		return p
 	}
-	head := cl.head(ical.ParamTimezoneID, ical.ParamValue, ical.ParamRange)
+	head := cl.Head(ical.ParamTimezoneID, ical.ParamValue, ical.ParamRange)
 	if name != "" {
-		head = name + head[len(cl.name):]
+		head = name + head[len(cl.Name):]
 	}
-	isDate := strings.EqualFold(cl.param(ical.ParamValue), "DATE") || len(strings.TrimSpace(cl.value)) == len(layoutDate)
-	floating := !isDate && cl.param(ical.ParamTimezoneID) == "" && !strings.HasSuffix(strings.ToUpper(strings.TrimSpace(cl.value)), "Z")
+	isDate := strings.EqualFold(cl.Param(ical.ParamValue), "DATE") || len(strings.TrimSpace(cl.Value)) == len(layoutDate)
+	floating := !isDate && cl.Param(ical.ParamTimezoneID) == "" && !strings.HasSuffix(strings.ToUpper(strings.TrimSpace(cl.Value)), "Z")
 	switch {
 	case isDate:
 		return newProp(head + ";VALUE=DATE:" + t.In(loc).Format(layoutDate))
@@ -384,7 +384,7 @@ func future(c *rawComp) bool {
 	for _, it := range c.items {
 		if it.prop != nil && it.prop.name == ical.PropRecurrenceID {
 			if cl, err := it.prop.parsed(); err == nil {
-				return strings.EqualFold(cl.param(ical.ParamRange), "THISANDFUTURE")
+				return strings.EqualFold(cl.Param(ical.ParamRange), "THISANDFUTURE")
 			}
 		}
 	}

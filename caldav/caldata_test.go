@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/davenport-dav/davenport/internal/recur"
 )
@@ -260,35 +259,6 @@ func TestCalendarDataValidate(t *testing.T) {
 	}
 }
 
-// TestFoldLine checks folding at 75 octets without splitting UTF-8 (RFC
-// 5545 §3.1).
-func TestFoldLine(t *testing.T) {
-	for _, line := range []string{
-		"SUMMARY:short",
-		"DESCRIPTION:" + strings.Repeat("a", 200),
-		"DESCRIPTION:" + strings.Repeat("é", 100),
-		"DESCRIPTION:" + strings.Repeat("日本", 60),
-		"X:" + strings.Repeat("😀", 40),
-		"X:" + strings.Repeat("\xff", 90),
-	} {
-		lines := foldLine(line)
-		for i, l := range lines {
-			if len(l) > maxLineOctets {
-				t.Errorf("line %d has %d octets", i, len(l))
-			}
-			if i > 0 && l[0] != ' ' {
-				t.Errorf("continuation %d does not start with a space", i)
-			}
-			if utf8.ValidString(line) && !utf8.ValidString(strings.TrimPrefix(l, " ")) {
-				t.Errorf("line %d splits a UTF-8 sequence: %q", i, l)
-			}
-		}
-		if got := unfold(lines); got != line {
-			t.Errorf("unfold(fold(%q)) = %q", line, got)
-		}
-	}
-}
-
 // TestParseRaw checks the content-line reader on edge cases.
 func TestParseRaw(t *testing.T) {
 	bad := []string{
@@ -313,10 +283,10 @@ func TestParseRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cl.param("CN") != "Doe, Jane" || len(cl.params) != 3 || cl.params[2].values[1] != "2;3" || cl.value != "mailto:j@example.com" {
+	if cl.Param("CN") != "Doe, Jane" || len(cl.Params) != 3 || cl.Params[2].Values[1] != "2;3" || cl.Value != "mailto:j@example.com" {
 		t.Errorf("parseContentLine = %+v", cl)
 	}
-	if h := cl.head("ROLE"); h != `ATTENDEE;CN="Doe, Jane";X-A=1,"2;3"` {
+	if h := cl.Head("ROLE"); h != `ATTENDEE;CN="Doe, Jane";X-A=1,"2;3"` {
 		t.Errorf("head = %s", h)
 	}
 	for _, l := range []string{`X;A="open:v`, `X;A:v`, `X;A=b"c:v`, `X;A=v`} {

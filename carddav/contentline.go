@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/davenport-dav/davenport/internal/contentline"
 )
 
 // property is one unfolded content line of a vCard (RFC 6350 §3.3,
@@ -18,11 +20,9 @@ type property struct {
 }
 
 // param is one property parameter with its values decoded: quotes removed
-// and, in vCard 4.0, RFC 6868 carets resolved.
-type param struct {
-	name   string // upper-case
-	values []string
-}
+// and, in vCard 4.0, RFC 6868 carets resolved. Name is upper-case; Raw is
+// not used for vCards, which are always written anew.
+type param = contentline.Param
 
 // errSyntax reports a content line that does not follow the grammar.
 var errSyntax = errors.New("carddav: malformed content line")
@@ -40,8 +40,8 @@ func (p *property) displayName() string {
 func (p *property) param(name string) []string {
 	var out []string
 	for _, pa := range p.params {
-		if pa.name == name {
-			out = append(out, pa.values...)
+		if pa.Name == name {
+			out = append(out, pa.Values...)
 		}
 	}
 	return out
@@ -50,8 +50,8 @@ func (p *property) param(name string) []string {
 // paramValue returns the first value of the parameter name, or "".
 func (p *property) paramValue(name string) string {
 	for _, pa := range p.params {
-		if pa.name == name && len(pa.values) > 0 {
-			return pa.values[0]
+		if pa.Name == name && len(pa.Values) > 0 {
+			return pa.Values[0]
 		}
 	}
 	return ""
@@ -60,7 +60,7 @@ func (p *property) paramValue(name string) string {
 // hasParam reports whether the parameter name is present.
 func (p *property) hasParam(name string) bool {
 	for _, pa := range p.params {
-		if pa.name == name {
+		if pa.Name == name {
 			return true
 		}
 	}
@@ -73,17 +73,17 @@ func (p *property) setParam(name string, values ...string) {
 	out := p.params[:0:0]
 	done := false
 	for _, pa := range p.params {
-		if pa.name != name {
+		if pa.Name != name {
 			out = append(out, pa)
 			continue
 		}
 		if !done {
-			out = append(out, param{name: name, values: values})
+			out = append(out, param{Name: name, Values: values})
 			done = true
 		}
 	}
 	if !done {
-		out = append(out, param{name: name, values: values})
+		out = append(out, param{Name: name, Values: values})
 	}
 	p.params = out
 }
@@ -92,7 +92,7 @@ func (p *property) setParam(name string, values ...string) {
 func (p *property) delParam(name string) {
 	out := p.params[:0:0]
 	for _, pa := range p.params {
-		if pa.name != name {
+		if pa.Name != name {
 			out = append(out, pa)
 		}
 	}
@@ -104,7 +104,7 @@ func (p property) clone() property {
 	c := p
 	c.params = make([]param, len(p.params))
 	for i, pa := range p.params {
-		c.params[i] = param{name: pa.name, values: append([]string(nil), pa.values...)}
+		c.params[i] = param{Name: pa.Name, Values: append([]string(nil), pa.Values...)}
 	}
 	return c
 }
@@ -116,166 +116,60 @@ func isNameChar(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
-// hasControl reports whether s holds a control character other than HTAB,
-// which RFC 6350 §3.3 (VALUE-CHAR, SAFE-CHAR) excludes from content lines.
-func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-// unfold splits body into logical content lines. RFC 6350 §3.2: "Any
-// sequence of CRLF followed immediately by a single white space character
-// is ignored (removed) when processing the content type." A bare LF is
-// accepted as a line break as well; empty lines are dropped. It runs in
-// time linear in len(body).
-func unfold(body []byte) ([]string, error) {
-	s := string(body)
-	s = strings.TrimPrefix(s, "\uFEFF") // a UTF-8 byte order mark some exporters write
-	var (
-		lines  []string
-		cur    string          // the logical line so far, while it has no continuation
-		folded strings.Builder // the logical line once a continuation appended to it
-		open   bool
-	)
-	flush := func() {
-		if !open {
-			return
-		}
-		if folded.Len() > 0 {
-			cur = folded.String()
-			folded.Reset()
-		}
-		lines = append(lines, cur)
-		open = false
-	}
-	for len(s) > 0 {
-		var phys string
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			phys, s = s[:i], s[i+1:]
-		} else {
-			phys, s = s, ""
-		}
-		phys = strings.TrimSuffix(phys, "\r")
-		switch {
-		case phys == "":
-			flush()
-		case phys[0] == ' ' || phys[0] == '\t':
-			if !open {
-				return nil, fmt.Errorf("%w: continuation line without a line to continue", errSyntax)
-			}
-			if folded.Len() == 0 {
-				folded.WriteString(cur)
-			}
-			folded.WriteString(phys[1:])
-		default:
-			flush()
-			cur, open = phys, true
-		}
-	}
-	flush()
-	return lines, nil
-}
-
 // parseLine parses one unfolded content line. version4 selects RFC 6868
 // caret decoding of parameter values, which vCard 3.0 does not have.
 func parseLine(line string, version4 bool) (property, error) {
 	var p property
-	if hasControl(line) {
+	// RFC 6350 §3.3 (VALUE-CHAR, SAFE-CHAR, QSAFE-CHAR): no control
+	// character but HTAB anywhere in a content line.
+	if contentline.ControlChar(line) >= 0 {
 		return p, fmt.Errorf("%w: control character", errSyntax)
 	}
-	i := 0
-	for i < len(line) && isNameChar(line[i]) {
-		i++
+	l, err := contentline.Parse(line)
+	if err != nil {
+		return p, fmt.Errorf("%w: %w", errSyntax, err)
 	}
-	if i == 0 {
-		return p, fmt.Errorf("%w: missing property name", errSyntax)
+	group, name := contentline.SplitGroup(l.Name)
+	if name == "" || !allNameChars(name) || !allNameChars(group) || (group == "" && name != l.Name) {
+		return p, fmt.Errorf("%w: bad property name %q", errSyntax, l.Name)
 	}
-	name := line[:i]
-	if i < len(line) && line[i] == '.' {
-		p.group = name
-		j := i + 1
-		for j < len(line) && isNameChar(line[j]) {
-			j++
-		}
-		if j == i+1 {
-			return p, fmt.Errorf("%w: missing property name after group", errSyntax)
-		}
-		name, i = line[i+1:j], j
-	}
+	p.group = group
 	p.name = strings.ToUpper(name)
 	if name != p.name && strings.HasPrefix(p.name, "X-") {
 		// Standard names are written upper-case on output; extension
 		// names keep their spelling (Apple writes and looks for X-ABLabel).
 		p.spelt = name
 	}
-	for i < len(line) && line[i] == ';' {
-		i++
-		j := i
-		for j < len(line) && isNameChar(line[j]) {
-			j++
+	// Decode the parameters in place: each lands at or before the index
+	// it was read from.
+	params := l.Params[:0]
+	for _, pa := range l.Params {
+		if !allNameChars(pa.Name) {
+			return p, fmt.Errorf("%w: bad parameter name %q", errSyntax, pa.Name)
 		}
-		pname := strings.ToUpper(line[i:j])
-		i = j
-		if i >= len(line) {
-			return p, fmt.Errorf("%w: line ends inside parameters", errSyntax)
-		}
-		if line[i] != '=' {
-			if line[i] != ';' && line[i] != ':' {
-				return p, fmt.Errorf("%w: bad character %q in parameter name", errSyntax, line[i])
-			}
+		values := pa.Values
+		if values == nil {
 			// vCard 2.1 wrote bare type names (TEL;WORK;VOICE:…); old
 			// exporters still put them in 3.0 cards. They mean TYPE=….
-			if pname != "" {
-				p.params = appendParam(p.params, "TYPE", []string{pname})
-			}
-			continue
-		}
-		if pname == "" {
-			return p, fmt.Errorf("%w: empty parameter name", errSyntax)
-		}
-		i++ // '='
-		var values []string
-		for {
-			var v string
-			if i < len(line) && line[i] == '"' {
-				end := strings.IndexByte(line[i+1:], '"')
-				if end < 0 {
-					return p, fmt.Errorf("%w: unterminated quoted parameter value", errSyntax)
-				}
-				v = line[i+1 : i+1+end]
-				i += end + 2
-			} else {
-				j := i
-				for j < len(line) && line[j] != ',' && line[j] != ';' && line[j] != ':' {
-					j++
-				}
-				v = line[i:j]
-				i = j
-			}
-			if version4 {
-				v = decodeCaret(v)
-			}
-			values = append(values, v)
-			if i < len(line) && line[i] == ',' {
-				i++
+			if pa.Name == "" {
 				continue
 			}
-			break
+			params = appendParam(params, "TYPE", []string{pa.Name})
+			continue
 		}
-		if pname == "TYPE" {
+		if version4 {
+			for k, v := range values {
+				values[k] = decodeCaret(v)
+			}
+		}
+		if pa.Name == "TYPE" {
 			// RFC 6350 §5.6 allows TYPE="work,voice": one quoted list.
 			values = splitCommas(values)
 		}
-		p.params = appendParam(p.params, pname, values)
+		params = appendParam(params, pa.Name, values)
 	}
-	if i >= len(line) || line[i] != ':' {
-		return p, fmt.Errorf("%w: missing ':' after property name", errSyntax)
-	}
-	p.value = line[i+1:]
+	p.params = params
+	p.value = l.Value
 	return p, nil
 }
 
@@ -283,12 +177,12 @@ func parseLine(line string, version4 bool) (property, error) {
 // occurrence (TYPE=home;TYPE=pref is TYPE=home,pref).
 func appendParam(params []param, name string, values []string) []param {
 	for k := range params {
-		if params[k].name == name {
-			params[k].values = append(params[k].values, values...)
+		if params[k].Name == name {
+			params[k].Values = append(params[k].Values, values...)
 			return params
 		}
 	}
-	return append(params, param{name: name, values: values})
+	return append(params, param{Name: name, Values: values})
 }
 
 func splitCommas(values []string) []string {
@@ -339,7 +233,7 @@ type cardLines struct {
 // last, no nested BEGIN and nothing after END. It does not judge VERSION,
 // FN or UID; ParseCard does.
 func parseCardLines(body []byte) (*cardLines, error) {
-	lines, err := unfold(body)
+	lines, err := contentline.Unfold(string(body))
 	if err != nil {
 		return nil, err
 	}

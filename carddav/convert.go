@@ -243,7 +243,7 @@ func to3(in []property) []property {
 				p.delParam("LABEL")
 				l := property{group: p.group, name: "LABEL", value: escapeText(strings.Join(label, ","))}
 				if t := p.param("TYPE"); len(t) > 0 {
-					l.params = []param{{name: "TYPE", values: append([]string(nil), t...)}}
+					l.params = []param{{Name: "TYPE", Values: append([]string(nil), t...)}}
 				}
 				if n, ok := prefOf(&p); ok && n == minPref["ADR"] {
 					addType(&l, "pref")
@@ -355,23 +355,23 @@ func prefOf(p *property) (int, bool) {
 func removeType(p *property, t string) bool {
 	found := false
 	for k := range p.params {
-		if p.params[k].name != "TYPE" {
+		if p.params[k].Name != "TYPE" {
 			continue
 		}
-		kept := p.params[k].values[:0:0]
-		for _, v := range p.params[k].values {
+		kept := p.params[k].Values[:0:0]
+		for _, v := range p.params[k].Values {
 			if strings.EqualFold(v, t) {
 				found = true
 				continue
 			}
 			kept = append(kept, v)
 		}
-		p.params[k].values = kept
+		p.params[k].Values = kept
 	}
 	if found {
 		out := p.params[:0:0]
 		for _, pa := range p.params {
-			if pa.name != "TYPE" || len(pa.values) > 0 {
+			if pa.Name != "TYPE" || len(pa.Values) > 0 {
 				out = append(out, pa)
 			}
 		}
@@ -388,12 +388,12 @@ func addType(p *property, t string) {
 		}
 	}
 	for k := range p.params {
-		if p.params[k].name == "TYPE" {
-			p.params[k].values = append(p.params[k].values, t)
+		if p.params[k].Name == "TYPE" {
+			p.params[k].Values = append(p.params[k].Values, t)
 			return
 		}
 	}
-	p.params = append(p.params, param{name: "TYPE", values: []string{t}})
+	p.params = append(p.params, param{Name: "TYPE", Values: []string{t}})
 }
 
 // isBase64Encoding reports a 3.0 inline binary value: ENCODING=b

@@ -3,16 +3,13 @@ package carddav
 import (
 	"bytes"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/davenport-dav/davenport/internal/contentline"
 )
 
-// maxLineOctets is the folding width of RFC 6350 §3.2: "Content lines
-// SHOULD be folded to a maximum width of 75 octets, excluding the line
-// break." RFC 2425 §5.8.1 gives vCard 3.0 the same limit.
-const maxLineOctets = 75
-
 // encodeCard writes BEGIN, the properties and END, in the given version's
-// parameter syntax, folded and with CRLF line ends. The caller puts VERSION
+// parameter syntax, folded at 75 octets (RFC 6350 §3.2, RFC 2425 §5.8.1)
+// and with CRLF line ends. The caller puts VERSION
 // among props.
 func encodeCard(props []property, version string) []byte {
 	var b bytes.Buffer
@@ -22,7 +19,7 @@ func encodeCard(props []property, version string) []byte {
 	for i := range props {
 		line.Reset()
 		writeProperty(&line, &props[i], version)
-		writeFolded(&b, line.String())
+		contentline.WriteFolded(&b, line.String())
 	}
 	b.WriteString("END:VCARD\r\n")
 	return b.Bytes()
@@ -36,13 +33,13 @@ func writeProperty(b *strings.Builder, p *property, version string) {
 	}
 	b.WriteString(p.displayName())
 	for _, pa := range p.params {
-		if len(pa.values) == 0 {
+		if len(pa.Values) == 0 {
 			continue
 		}
 		b.WriteByte(';')
-		b.WriteString(pa.name)
+		b.WriteString(pa.Name)
 		b.WriteByte('=')
-		for k, v := range pa.values {
+		for k, v := range pa.Values {
 			if k > 0 {
 				b.WriteByte(',')
 			}
@@ -84,7 +81,7 @@ func encodeParamValue(v, version string) string {
 	} else if strings.ContainsAny(v, "\n\r\"") {
 		v = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", `"`, "").Replace(v)
 	}
-	if hasControl(v) {
+	if contentline.ControlChar(v) >= 0 {
 		v = strings.Map(func(r rune) rune {
 			if r < 0x20 && r != '\t' || r == 0x7f {
 				return -1
@@ -96,26 +93,4 @@ func encodeParamValue(v, version string) string {
 		return `"` + v + `"`
 	}
 	return v
-}
-
-// writeFolded writes line folded at maxLineOctets octets followed by CRLF.
-// RFC 6350 §3.2: "Multi-octet characters MUST remain contiguous", and a
-// continuation line starts with one space, which counts toward its width.
-func writeFolded(b *bytes.Buffer, line string) {
-	limit := maxLineOctets
-	for len(line) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(line[cut]) {
-			cut--
-		}
-		if cut == 0 { // unreachable for UTF-8 (a rune is at most 4 octets); do not loop
-			cut = limit
-		}
-		b.WriteString(line[:cut])
-		b.WriteString("\r\n ")
-		line = line[cut:]
-		limit = maxLineOctets - 1
-	}
-	b.WriteString(line)
-	b.WriteString("\r\n")
 }

@@ -19,19 +19,20 @@ import (
 // server, the server MUST respond with a CARDDAV:supported-collation
 // precondition error response"; an unknown match-type is
 // CARDDAV:supported-filter (§8.6).
-func (tm *TextMatch) compile() (*collate.Matcher, error) {
+func (tm *TextMatch) compile() (collate.Matcher, error) {
 	m, err := collate.Compile(tm.Collation, tm.MatchType, tm.term(), collate.UnicodeCasemap)
 	if errors.Is(err, collate.ErrUnsupportedCollation) {
-		return nil, &QueryError{Condition: CondSupportedCollation, Reason: err.Error()}
+		return m, &QueryError{Condition: CondSupportedCollation, Reason: err.Error()}
 	} else if err != nil {
-		return nil, &QueryError{Condition: CondSupportedFilter, Reason: err.Error()}
+		return m, &QueryError{Condition: CondSupportedFilter, Reason: err.Error()}
 	}
-	return &m, nil
+	return m, nil
 }
 
 // validate compiles tm once for the whole query.
-func (tm *TextMatch) validate() (err error) {
-	tm.compiled, err = tm.compile()
+func (tm *TextMatch) validate() error {
+	m, err := tm.compile()
+	tm.compiled = &m
 	return err
 }
 
@@ -39,12 +40,13 @@ func (tm *TextMatch) validate() (err error) {
 // matches, and then negated when negate-condition is yes (RFC 6352
 // §10.5.4: "return a match if the text does not match").
 func (tm *TextMatch) matchAny(candidates []string) bool {
-	mt := tm.compiled
-	if mt == nil {
-		var err error
-		if mt, err = tm.compile(); err != nil {
-			return false // Validate refuses these; never match on what we cannot compare
-		}
+	var mt collate.Matcher
+	if tm.compiled != nil {
+		mt = *tm.compiled
+	} else if m, err := tm.compile(); err == nil {
+		mt = m
+	} else {
+		return false // Validate refuses these; never match on what we cannot compare
 	}
 	return slices.ContainsFunc(candidates, mt.Match) != bool(tm.NegateCondition)
 }

@@ -80,7 +80,7 @@ func toCard(props []property) vcard.Card {
 		if len(p.params) > 0 {
 			f.Params = make(vcard.Params, len(p.params))
 			for _, pa := range p.params {
-				f.Params[pa.name] = append(f.Params[pa.name], pa.values...)
+				f.Params[pa.Name] = append(f.Params[pa.Name], pa.Values...)
 			}
 		}
 		card[p.name] = append(card[p.name], f)
@@ -160,7 +160,7 @@ func fromCard(card vcard.Card) []property {
 			}
 			sortStrings(pnames)
 			for _, pk := range pnames {
-				p.params = append(p.params, param{name: strings.ToUpper(pk), values: append([]string(nil), f.Params[pk]...)})
+				p.params = append(p.params, param{Name: strings.ToUpper(pk), Values: append([]string(nil), f.Params[pk]...)})
 			}
 			props = append(props, p)
 		}
