@@ -223,6 +223,7 @@ func (k Kind) PrepareObject(rq *dav.Request, c *store.Collection, body []byte, c
 		ContentType: "text/calendar; charset=utf-8; component=" + strings.ToLower(p.Component),
 		FirstStart:  p.FirstStart,
 		LastEnd:     p.LastEnd,
+		Body:        p.Body,
 	}, nil
 }
 

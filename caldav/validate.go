@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/davenport-dav/davenport/internal/contentline"
 	"github.com/davenport-dav/davenport/internal/recur"
 )
 
@@ -49,6 +50,8 @@ type ParsedObject struct {
 	// computes it; nil is unbounded on that side.
 	FirstStart *time.Time
 	LastEnd    *time.Time
+	// Body is what to store: the body as sent, without a byte order mark.
+	Body []byte
 }
 
 // defaultComponents are the components a calendar accepts when its
@@ -63,6 +66,11 @@ func ParseObject(body []byte, contentType string, allowed []string) (*ParsedObje
 	if err := checkContentType(contentType); err != nil {
 		return nil, err
 	}
+	// A UTF-8 byte order mark before BEGIN:VCALENDAR (some Windows
+	// exporters write one) has no place in RFC 5545's grammar, and go-ical
+	// refuses it. Accept it, and store and serve the object without it, so
+	// that no other client has to cope with it.
+	body, _ = contentline.TrimBOM(body)
 	cal, err := decodeCalendar(body)
 	if err != nil {
 		return nil, err
@@ -76,6 +84,7 @@ func ParseObject(body []byte, contentType string, allowed []string) (*ParsedObje
 		return nil, err
 	}
 	po.FirstStart, po.LastEnd = recur.Span(cal, z, recur.DefaultLimits)
+	po.Body = body
 	return po, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/davenport-dav/davenport/internal/collate"
+	"github.com/davenport-dav/davenport/internal/contentline"
 	"github.com/emersion/go-vcard"
 )
 
@@ -58,6 +59,8 @@ type ParsedCard struct {
 	// SearchText is the text the store prefilters addressbook-query on,
 	// folded by collate.FoldUnicode; see Filter.SearchTerms.
 	SearchText string
+	// Body is what to store: the body as sent, without a byte order mark.
+	Body []byte
 }
 
 // ParseCard validates a PUT body and its Content-Type header ("" skips the
@@ -74,6 +77,11 @@ func ParseCard(body []byte, contentType string) (*ParsedCard, error) {
 	// for vCard is UTF-8"; checkContentType refused any other) line by
 	// line after unfolding, so that a card folded in the middle of a
 	// multi-octet character by a byte-counting exporter is still accepted.
+	// A UTF-8 byte order mark before BEGIN:VCARD (some Windows exporters
+	// write one) has no place in RFC 6350's grammar. Accept it, and store
+	// and serve the card without it, so that no other client has to cope
+	// with it.
+	body, _ = contentline.TrimBOM(body)
 	c, err := parseCardLines(body)
 	if err != nil {
 		return nil, invalid("%v", err)
@@ -125,6 +133,7 @@ func ParseCard(body []byte, contentType string) (*ParsedCard, error) {
 		UID:        uid,
 		Version:    version,
 		SearchText: searchText(c.props),
+		Body:       body,
 	}, nil
 }
 

@@ -108,6 +108,7 @@ func (Kind) PrepareObject(rq *dav.Request, c *store.Collection, body []byte, con
 		Component:   "VCARD",
 		ContentType: "text/vcard; charset=utf-8",
 		SearchText:  p.SearchText,
+		Body:        p.Body,
 	}, nil
 }
 

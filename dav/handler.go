@@ -44,8 +44,9 @@ type Kind interface {
 	Report(rq *Request, w http.ResponseWriter, res *Resource, body *Element) (handled bool, err error)
 	// PrepareObject validates a PUT body for collection c and returns the
 	// object to store, with UID, component, span, search text and content
-	// type filled (Name, CollectionID, ETag, Body are set by the caller).
-	// Invalid bodies return an *Error carrying the RFC precondition.
+	// type filled (Name, CollectionID, ETag are set by the caller, and Body
+	// too unless the kind stores other bytes than were sent). Invalid
+	// bodies return an *Error carrying the RFC precondition.
 	PrepareObject(rq *Request, c *store.Collection, body []byte, contentType string) (*store.Object, error)
 	// DataProperty returns the property answering a data element requested
 	// in a prop (calendar-data, address-data), or nil when req is not one.

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -112,14 +113,22 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	}
 	o.CollectionID = res.Collection.ID
 	o.Name = res.Name
-	o.Body = body
-	o.Size = int64(len(body))
-	o.ETag = computeETag(body)
+	if o.Body == nil {
+		o.Body = body
+	}
+	o.Size = int64(len(o.Body))
+	o.ETag = computeETag(o.Body)
 	created, err := h.Store.PutObject(rq.Ctx, o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
 	if err != nil {
 		return h.uidConflict(res, err)
 	}
-	w.Header().Set("ETag", `"`+o.ETag+`"`)
+	// RFC 4791 §5.3.4, RFC 6352 §6.3.2.3: when the stored data is "not
+	// equivalent by octet equality to the submitted" resource, "a strong
+	// entity tag MUST NOT be returned in the response"; the client reads
+	// the ETag of what is stored with GET or PROPFIND.
+	if bytes.Equal(o.Body, body) {
+		w.Header().Set("ETag", `"`+o.ETag+`"`)
+	}
 	if created {
 		w.Header().Set("Location", res.Href)
 		w.WriteHeader(http.StatusCreated)

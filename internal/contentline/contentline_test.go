@@ -158,6 +158,15 @@ func TestControlChar(t *testing.T) {
 	}
 }
 
+func TestTrimBOM(t *testing.T) {
+	for in, want := range map[string]string{"": "", BOM: "", BOM + "BEGIN:VCARD": "BEGIN:VCARD", "BEGIN:" + BOM: "BEGIN:" + BOM, "\xef\xbb": "\xef\xbb"} {
+		got, had := TrimBOM([]byte(in))
+		if string(got) != want || had != (len(in) != len(want)) {
+			t.Errorf("TrimBOM(%q) = %q, %v", in, got, had)
+		}
+	}
+}
+
 // FuzzReader: a body that reads comes back from its raw lines with only
 // line ends and blank lines changed, and every logical line folds and
 // unfolds to itself.

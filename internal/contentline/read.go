@@ -14,6 +14,16 @@ var ErrSyntax = errors.New("malformed content line")
 // line. Reader skips it.
 const BOM = "\uFEFF"
 
+// TrimBOM returns body without a leading byte order mark, and whether it
+// had one. Neither RFC 5545 nor RFC 6350 has a place for one: a body that
+// starts with it is stored and served without it.
+func TrimBOM(body []byte) ([]byte, bool) {
+	if len(body) >= len(BOM) && string(body[:len(BOM)]) == BOM {
+		return body[len(BOM):], true
+	}
+	return body, false
+}
+
 // Reader splits a body into logical content lines. RFC 5545 §3.1 and RFC
 // 6350 §3.2: a line break followed by one space or horizontal tab is
 // removed when unfolding. A bare LF is accepted as a line break as well,
