@@ -128,6 +128,14 @@ func decodeCalendar(body []byte) (cal *ical.Calendar, err error) {
 	if !utf8.Valid(body) {
 		return nil, invalid(CondValidCalendarData, "body is not UTF-8")
 	}
+	// RFC 5545 §3.1: names, parameter values (SAFE-CHAR, QSAFE-CHAR) and
+	// values (VALUE-CHAR; TSAFE-CHAR for TEXT, §3.3.11) hold no control
+	// character but HTAB ("CONTROL = %x00-08 / %x0A-1F / %x7F"). go-ical
+	// lets them through, and a NUL or an escape sequence in a SUMMARY is
+	// no text any client can show.
+	if i := contentline.BodyControlChar(body); i >= 0 {
+		return nil, invalid(CondValidCalendarData, "control character %#02x at offset %d", body[i], i)
+	}
 	if err := checkNesting(body); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,9 @@ import (
 )
 
 // What PUT accepts of the text of an object, the same for calendars and
-// address books.
+// address books: a byte order mark is dropped (issue 13, item 4), control
+// characters are refused (item 11) and sloppy but harmless escapes are
+// kept.
 
 const bom = "\uFEFF"
 
@@ -86,4 +88,74 @@ func (e *env) multigetOrPropfindETag(t *testing.T, dir, href string) string {
 	body := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`
 	resp := e.do(request{method: "PROPFIND", path: dir, body: body, header: hdr("Depth", "1")})
 	return etagsOf(t, expectStatus(t, "PROPFIND", resp, http.StatusMultiStatus))[href]
+}
+
+// TestPutControlCharacters: RFC 5545 §3.1 (VALUE-CHAR, SAFE-CHAR,
+// QSAFE-CHAR) and §3.3.11 (TSAFE-CHAR), and RFC 6350 §3.3, leave every
+// control character but HTAB out of content lines, so a body holding one
+// is not valid calendar or address data (RFC 4791 §5.3.2.1, RFC 6352
+// §6.3.2.1). What real exports contain stays accepted: HTAB, and the
+// escape \" that Outlook and Google write although RFC 5545 §3.3.11 does
+// not define it.
+func TestPutControlCharacters(t *testing.T) {
+	calWith := func(line string) string {
+		return strings.Replace(fixture(t, "a.ics"), "LOCATION:Room 1\r\n", line+"\r\n", 1)
+	}
+	cardWithLine := func(line string) string {
+		return cardLines("BEGIN:VCARD", "VERSION:3.0", "UID:ctl-card", "FN:Control", line, "END:VCARD")
+	}
+	bad := []string{
+		"DESCRIPTION:nul \x00 here",
+		"DESCRIPTION:bell \x07",
+		"DESCRIPTION:escape \x1b[1m bold",
+		"DESCRIPTION:vertical \x0b tab",
+		"DESCRIPTION:form \x0c feed",
+		"DESCRIPTION:delete \x7f",
+		"DESCRIPTION:a lone \r carriage return",
+		"X-NOTE;X-PARAM=a\x01b:value",
+	}
+	good := []string{
+		"DESCRIPTION:a\ttab",
+		`DESCRIPTION:He said \"hi\"\, then left\nbye`,
+		"DESCRIPTION:folded with\r\n\ta tab",
+	}
+	type kind struct {
+		name, path, ext string
+		header          map[string]string
+		with            func(string) string
+		cond            xml.Name
+	}
+	kinds := []kind{
+		{"calendar", personalCal, ".ics", calICS, calWith, xmlName(dav.NSCalDAV, "valid-calendar-data")},
+		{"address book", contactsPath, ".vcf", cardTypeHeader, func(l string) string { return cardWithLine(strings.Replace(l, "DESCRIPTION", "NOTE", 1)) }, xmlName(dav.NSCardDAV, "valid-address-data")},
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		for _, k := range kinds {
+			t.Run(k.name, func(t *testing.T) {
+				for _, line := range bad {
+					path := k.path + "bad" + k.ext
+					resp := e.do(request{method: "PUT", path: path, body: k.with(line), header: k.header})
+					body := expectStatus(t, "PUT "+strings.ToValidUTF8(line, "?"), resp, http.StatusForbidden)
+					if got := errorCondition(t, body); got != k.cond {
+						t.Errorf("PUT %q: precondition %v, want %v", line, got, k.cond)
+					}
+					expectStatus(t, "GET after the refused PUT", e.do(request{method: "GET", path: path}), http.StatusNotFound)
+				}
+				for i, line := range good {
+					path := k.path + "good" + string(rune('a'+i)) + k.ext
+					body := k.with(line)
+					if k.ext == ".ics" {
+						body = strings.Replace(body, "UID:a@", "UID:good"+string(rune('a'+i))+"@", 1)
+					} else {
+						body = strings.Replace(body, "UID:ctl-card", "UID:ctl-card-"+string(rune('a'+i)), 1)
+					}
+					expectStatus(t, "PUT "+line, e.do(request{method: "PUT", path: path, body: body, header: k.header}), http.StatusCreated)
+					if got := expectStatus(t, "GET", e.do(request{method: "GET", path: path}), http.StatusOK); got != body {
+						t.Errorf("GET %s = %q, want %q", path, got, body)
+					}
+				}
+			})
+		}
+	})
 }

@@ -167,6 +167,24 @@ func TestTrimBOM(t *testing.T) {
 	}
 }
 
+func TestBodyControlChar(t *testing.T) {
+	for s, want := range map[string]int{
+		"":                 -1,
+		"A:1\r\n b\tc\r\n": -1,
+		"A:1\nB:2":         -1,
+		"A:1\r":            -1, // CR at the end: a line break
+		"A:1\rB:2\r\n":     3,  // a lone CR is no line break
+		"A:\x00":           2,
+		"A:\x1b[1m":        2,
+		"A:\x7f":           2,
+		"A;X=\x01:v":       4,
+	} {
+		if got := BodyControlChar([]byte(s)); got != want {
+			t.Errorf("BodyControlChar(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
 // FuzzReader: a body that reads comes back from its raw lines with only
 // line ends and blank lines changed, and every logical line folds and
 // unfolds to itself.

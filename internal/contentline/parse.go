@@ -161,3 +161,19 @@ func ControlChar(s string) int {
 	}
 	return -1
 }
+
+// BodyControlChar is ControlChar for a whole body, before unfolding: the
+// line breaks (LF, and CR before an LF or at the end) do not count, and
+// folding removes nothing else, so it finds exactly the control characters
+// the logical lines would hold.
+func BodyControlChar(body []byte) int {
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\n' || c == '\t':
+		case c == '\r' && (i+1 == len(body) || body[i+1] == '\n'):
+		case c < 0x20 || c == 0x7f:
+			return i
+		}
+	}
+	return -1
+}
