@@ -9,12 +9,15 @@
 //     preconditions, §8.3 collations, §8.6 addressbook-query, §10.4
 //     address-data, §10.5 filter.
 //   - RFC 6350 (vCard 4.0) and RFC 2426 (vCard 3.0, with RFC 2425's
-//     content-line syntax): parsing, folding (§3.2), escaping (§3.4).
+//     content-line syntax): parsing, escaping (§3.4); unfolding, the line
+//     grammar and folding (§3.2) are internal/contentline's, shared with
+//     iCalendar.
 //   - RFC 6868: parameter value encoding (^n, ^^, ^') in vCard 4.0.
-//   - RFC 4790 (i;octet, i;ascii-casemap) and RFC 5051 (i;unicode-casemap).
+//   - RFC 4790 (i;octet, i;ascii-casemap) and RFC 5051 (i;unicode-casemap),
+//     from internal/collate, shared with calendar text-match.
 //
-// Storage model: a card is stored as the bytes the client sent (see
-// DESIGN.md); ParseCard validates those bytes and derives the UID and the
+// Storage model: a card is stored as the bytes the client sent, less a
+// leading byte order mark (see DESIGN.md); ParseCard validates those bytes and derives the UID and the
 // search text for SQL prefiltering. Rendering returns the stored bytes
 // unchanged unless the client asked for a subset of properties or for the
 // other vCard version.
@@ -22,7 +25,7 @@
 // Why our own content-line parser: go-vcard's decoder keeps no property
 // order (a Card is a map), silently drops lines it cannot parse, unfolds in
 // quadratic time, turns vCard 2.1-style bare parameters (TEL;WORK:…) into
-// nonsense and does not decode RFC 6868 carets. We parse ourselves, in
-// linear time and without panics, and still hand callers a vcard.Card with
+// nonsense and does not decode RFC 6868 carets. We parse ourselves, on
+// internal/contentline, in linear time and without panics, and still hand callers a vcard.Card with
 // the value conventions of go-vcard so its accessors keep working.
 package carddav
