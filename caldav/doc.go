@@ -6,13 +6,15 @@
 // semantics of §9.9), calendar-data with expand and limit-recurrence-set
 // (§9.6), and free-busy-query (§7.10).
 //
-// Objects are stored as the bytes the client sent (store.Object.Body) together
-// with an index (UID, component, instance span) computed here; every query
-// re-reads the stored bytes and runs the exact tests of this package on the
-// candidates the index selects.
+// Objects are stored as the bytes the client sent, less a leading byte order
+// mark (store.Object.Body), together with an index (UID, component, instance
+// span) computed here; every query re-reads the stored bytes and runs the
+// exact tests of this package on the candidates the index selects.
 //
 // Imports: dav (the engine it plugs into), store (the domain types it hands
-// the engine) and internal/recur (recurrence expansion, instance spans and
-// time zones, whose errors it maps to CALDAV: preconditions). Nothing imports
-// caldav but server and tests.
+// the engine), internal/recur (recurrence expansion, instance spans and time
+// zones, whose errors it maps to CALDAV: preconditions), internal/contentline
+// (the content-line syntax under partial retrieval, shared with vCards) and
+// internal/collate (the text-match collations, shared with contact search).
+// Nothing imports caldav but server and tests.
 package caldav
