@@ -1,8 +1,9 @@
-// Package carddav holds the address-book logic of Davenport that the
-// protocol glue calls: vCard validation and indexing for PUT, the
-// addressbook-query filter, address-data rendering with property selection,
-// and vCard 3.0 ↔ 4.0 conversion. It speaks no HTTP and imports nothing of
-// dav; the glue maps its errors to precondition bodies.
+// Package carddav is the address-book collection kind of Davenport's dav
+// engine (RFC 6352): resource type and live properties of address books,
+// vCard validation and indexing for PUT, the addressbook-query filter and
+// the addressbook-multiget and addressbook-query REPORTs (as plans the
+// engine runs), address-data rendering with property selection, and vCard
+// 3.0 ↔ 4.0 conversion. It maps its own errors to CARDDAV: preconditions.
 //
 // Standards:
 //   - RFC 6352 (CardDAV): §5.1 address object resources, §6.3.2.1 PUT
@@ -28,4 +29,8 @@
 // nonsense and does not decode RFC 6868 carets. We parse ourselves, on
 // internal/contentline, in linear time and without panics, and still hand callers a vcard.Card with
 // the value conventions of go-vcard so its accessors keep working.
+//
+// Imports: dav (the engine it plugs into), store (the domain types it hands
+// the engine), internal/contentline (content lines) and internal/collate
+// (text-match collations). Nothing imports carddav but server and tests.
 package carddav
