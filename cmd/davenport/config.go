@@ -87,19 +87,53 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 // defaultDatabase is the embedded store a first run uses with no set-up.
 const defaultDatabase = "./data/davenport.db"
 
-// openStore opens the store named by dsn: postgres:// or postgresql:// URLs
+// dbTarget is a parsed --database value: a PostgreSQL URL or the path of
+// the embedded store's file.
+type dbTarget struct {
+	postgres bool
+	dsn      string // the URL as given, or the file path
+}
+
+// parseDatabase reads a --database value: postgres:// or postgresql:// URLs
 // select PostgreSQL; "sqlite:PATH" or a plain path the embedded store.
-// Either runs its migrations first and refuses a newer schema.
-func openStore(ctx context.Context, dsn string, logger *slog.Logger) (store.Store, error) {
+// Anything else that looks like a URL (it contains "://") is refused, before
+// anything is created: a mistyped scheme (postgress://, mysql://) must not
+// quietly become a SQLite file in a folder named after the URL.
+func parseDatabase(dsn string) (dbTarget, error) {
 	switch {
 	case dsn == "":
-		return nil, fmt.Errorf("%w: no database given (--database or %s)", errUsage, envName("database"))
+		return dbTarget{}, fmt.Errorf("%w: no database given (--database or %s)", errUsage, envName("database"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return postgres.Open(ctx, dsn, logger)
-	default:
-		path := strings.TrimPrefix(dsn, "sqlite:")
-		return sqlite.Open(ctx, filepath.Clean(path), logger)
+		return dbTarget{postgres: true, dsn: dsn}, nil
+	case strings.HasPrefix(dsn, "sqlite://"):
+		return dbTarget{}, errors.New(`database "sqlite://…" is not a form Davenport reads: ` +
+			`write sqlite:PATH (for example sqlite:/data/davenport.db) or just the path`)
+	case strings.Contains(dsn, "://"):
+		// Only the scheme: the rest may hold a password.
+		scheme, _, _ := strings.Cut(dsn, "://")
+		return dbTarget{}, fmt.Errorf("database URL scheme %q is not supported: use postgres://… (or postgresql://…) "+
+			"for PostgreSQL, or sqlite:PATH or a plain path for the embedded store", scheme+"://")
 	}
+	return dbTarget{dsn: filepath.Clean(strings.TrimPrefix(dsn, "sqlite:"))}, nil
+}
+
+// openStore opens the store named by dsn (see parseDatabase). Either store
+// runs its migrations first and refuses a newer schema.
+func openStore(ctx context.Context, dsn string, logger *slog.Logger) (store.Store, error) {
+	db, err := parseDatabase(dsn)
+	if err != nil {
+		return nil, err
+	}
+	var st store.Store
+	if db.postgres {
+		st, err = postgres.Open(ctx, db.dsn, logger)
+	} else {
+		st, err = sqlite.Open(ctx, db.dsn, logger)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", describeDatabase(dsn), err)
+	}
+	return st, nil
 }
 
 // describeDatabase names a database for messages without its password.

@@ -291,3 +291,39 @@ func TestEnvironmentAndFiles(t *testing.T) {
 		t.Errorf("both X and X_FILE: exit %d %q", code, errs)
 	}
 }
+
+// TestUnknownDatabaseScheme: a --database that looks like a URL of a scheme
+// Davenport does not read fails with exit 1 and a message naming the
+// scheme, and creates nothing (before, it made a SQLite file in a folder
+// named after the URL and a new admin).
+func TestUnknownDatabaseScheme(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, dsn := range []string{
+		"postgress://davenport:hunter22@db:5432/davenport",
+		"mysql://davenport:hunter22@db/davenport",
+		"sqlite:///data/davenport.db",
+		"https://example.org/davenport",
+	} {
+		for _, args := range [][]string{
+			{"serve", "--listen", "127.0.0.1:0", "--database", dsn},
+			{"user", "add", "alice", "--database", dsn},
+			{"user", "list", "--database", dsn},
+			{"migrate", "--database", dsn},
+		} {
+			code, out, errs := runCmd(t, "", args...)
+			scheme, _, _ := strings.Cut(dsn, "://")
+			if code != 1 || !strings.Contains(errs, scheme+"://") || strings.Contains(errs+out, "hunter22") {
+				t.Errorf("davenport %v: exit %d, stderr %q; want 1 and a message naming %s:// without the password",
+					args, code, errs, scheme)
+			}
+		}
+		t.Setenv("DAVENPORT_DATABASE", dsn)
+		if code, _, _ := runCmd(t, "", "user", "list"); code != 1 {
+			t.Errorf("DAVENPORT_DATABASE=%s: exit %d, want 1", dsn, code)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files were created: %v", entries)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/davenport-dav/davenport/store/postgres"
 	"github.com/davenport-dav/davenport/store/sqlite"
@@ -17,13 +16,15 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
+	db, err := parseDatabase(*database)
+	if err != nil {
+		return err
+	}
 	var from, to uint
-	var err error
-	switch dsn := *database; {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		from, to, err = postgres.Migrate(ctx, dsn)
-	default:
-		from, to, err = sqlite.Migrate(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	if db.postgres {
+		from, to, err = postgres.Migrate(ctx, db.dsn)
+	} else {
+		from, to, err = sqlite.Migrate(ctx, db.dsn)
 	}
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", describeDatabase(*database), err)

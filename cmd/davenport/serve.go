@@ -63,7 +63,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	st, err := openStore(ctx, cfg.database, logger)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", describeDatabase(cfg.database), err)
+		return err
 	}
 	defer st.Close()
 

@@ -58,7 +58,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	logger, _ := newLogger(stderr, "warn", "text")
 	st, err := openStore(ctx, *database, logger)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", describeDatabase(*database), err)
+		return err
 	}
 	defer st.Close()
 
