@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,9 @@ import (
 
 // errUsage marks a command-line mistake (exit code 2).
 var errUsage = errors.New("usage")
+
+// errHelp means the usage was asked for (-h, --help) and printed: exit 0.
+var errHelp = errors.New("help requested")
 
 // envPrefix prefixes every environment variable: --log-level is
 // DAVENPORT_LOG_LEVEL.
@@ -72,16 +76,32 @@ func applyEnv(fs *flag.FlagSet) error {
 	return err
 }
 
-// parseFlags parses args and then the environment.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+// parseFlags parses args and then the environment. synopsis is the
+// command's usage line. -h or --help prints the usage to stdout and returns
+// errHelp; a mistake prints the flag package's message and the usage to
+// stderr and returns errUsage.
+func parseFlags(fs *flag.FlagSet, synopsis string, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // printed below, to the right stream
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs, synopsis)
+			return errHelp
+		}
+		printUsage(stderr, fs, synopsis)
 		return errUsage
 	}
 	if err := applyEnv(fs); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return nil
+}
+
+// printUsage writes a command's usage line and its flags.
+func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
+	fmt.Fprintf(w, "Usage: %s\n\nFlags (each can also be set as %s<FLAG> in the environment):\n", synopsis, envPrefix)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
 }
 
 // defaultDatabase is the embedded store a first run uses with no set-up.
@@ -168,24 +188,38 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 // byteSize is a flag value such as 10MiB, 512KiB or 1048576.
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+// sizeUnits are the suffixes byteSize reads, largest first within each
+// family; String writes the largest binary one that divides the size.
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
 
-func (b *byteSize) Set(s string) error {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
-	s = strings.TrimSpace(s)
+// String writes the size as it is typed: 10MiB, not 10485760.
+func (b *byteSize) String() string {
+	n := int64(*b)
+	for _, u := range sizeUnits[:3] {
+		if n != 0 && n%u.mult == 0 {
+			return strconv.FormatInt(n/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+// Set reads a positive size. Its error names the whole input, not what is
+// left after the unit.
+func (b *byteSize) Set(in string) error {
+	s := strings.TrimSpace(in)
 	mult := int64(1)
-	for _, u := range units {
+	for _, u := range sizeUnits {
 		if strings.HasSuffix(s, u.suffix) {
 			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
 			break
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return fmt.Errorf("not a size: %q", s)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("not a size: %q (a positive number of bytes, optionally with B, KiB, MiB, GiB, KB, MB or GB)", in)
 	}
 	*b = byteSize(n * mult)
 	return nil

@@ -58,8 +58,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return 0
+	case err == errUsage: // the flag package has said what is wrong
+		return 2
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, "davenport:", err)
 		return 2

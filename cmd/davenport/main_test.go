@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -181,7 +182,7 @@ func TestUserCommands(t *testing.T) {
 			if code, _, errs := runCmd(t, "new-password\n", "user", "passwd", "carol", "--password-stdin", "--database", db); code != 0 {
 				t.Errorf("user passwd: %d %s", code, errs)
 			}
-			if code, _, _ := runCmd(t, "x\n", "user", "passwd", "nobody", "--password-stdin", "--database", db); code != 1 {
+			if code, _, _ := runCmd(t, "long-enough\n", "user", "passwd", "nobody", "--password-stdin", "--database", db); code != 1 {
 				t.Errorf("passwd of a missing user: %d", code)
 			}
 			s := startServe(t, nil, "--database", db)
@@ -326,4 +327,108 @@ func TestUnknownDatabaseScheme(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files were created: %v", entries)
 	}
+}
+
+// TestHelp: -h and --help on every command and subcommand print the usage
+// to stdout and exit 0 (serve --help exited 2, user --help was an error).
+func TestHelp(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "help.db")
+	t.Setenv("DAVENPORT_DATABASE", db)
+	for _, args := range [][]string{
+		{"help"}, {"-h"}, {"--help"},
+		{"serve", "-h"}, {"serve", "--help"}, {"migrate", "-h"}, {"migrate", "--help"},
+		{"user", "-h"}, {"user", "--help"}, {"user", "help"},
+		{"user", "add", "-h"}, {"user", "add", "alice", "--help"}, {"user", "passwd", "--help"},
+		{"user", "delete", "-h"}, {"user", "list", "--help"},
+	} {
+		code, out, errs := runCmd(t, "", args...)
+		if code != 0 || !strings.Contains(out, "Usage") {
+			t.Errorf("davenport %v: exit %d, stdout %q, stderr %q; want 0 and the usage", args, code, out, errs)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("asking for help opened the database")
+	}
+	_, out, _ := runCmd(t, "", "serve", "--help")
+	if !strings.Contains(out, "(default 10MiB)") || !strings.Contains(out, "-max-resource-size size") {
+		t.Errorf("serve --help does not show the size default as 10MiB:\n%s", out)
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+		str  string
+	}{
+		{"10MiB", 10 << 20, "10MiB"},
+		{"512KiB", 512 << 10, "512KiB"},
+		{"1GiB", 1 << 30, "1GiB"},
+		{"1536KiB", 1536 << 10, "1536KiB"},
+		{"1048576", 1 << 20, "1MiB"},
+		{"1000", 1000, "1000B"},
+		{"2 MB", 2e6, "2000000B"},
+		{" 7B ", 7, "7B"},
+	} {
+		var b byteSize
+		if err := b.Set(tt.in); err != nil || int64(b) != tt.want || b.String() != tt.str {
+			t.Errorf("Set(%q) = %d (%s), %v; want %d (%s)", tt.in, int64(b), b.String(), err, tt.want, tt.str)
+		}
+	}
+	for _, in := range []string{"10XMiB", "-5MiB", "0", "MiB", "", "ten", "1.5MiB", "9999999999999GiB"} {
+		var b byteSize
+		err := b.Set(in)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", in)) {
+			t.Errorf("Set(%q) = %v; want an error naming the whole input", in, err)
+		}
+	}
+}
+
+// TestWeakPasswords: a chosen password under 8 characters is refused by
+// user add and user passwd (NIST SP 800-63B) unless --allow-weak, and
+// nothing is changed; generated passwords are unaffected.
+func TestWeakPasswords(t *testing.T) {
+	testdbEach(t, func(t *testing.T, db string) {
+		if code, _, errs := runCmd(t, "abc\n", "user", "add", "weak", "--password-stdin", "--database", db); code != 2 || !strings.Contains(errs, "--allow-weak") {
+			t.Errorf("user add with a 3-character password: exit %d %q; want 2 and a hint at --allow-weak", code, errs)
+		}
+		// Eight characters, counted as characters, not bytes.
+		if code, _, errs := runCmd(t, "ünïcödé\n", "user", "add", "seven", "--password-stdin", "--database", db); code != 2 {
+			t.Errorf("user add with a 7-character (12-byte) password: exit %d %q; want 2", code, errs)
+		}
+		_, out, _ := runCmd(t, "", "user", "list", "--database", db)
+		if strings.Contains(out, "weak") || strings.Contains(out, "seven") {
+			t.Errorf("a refused user was created:\n%s", out)
+		}
+		if code, _, errs := runCmd(t, "abc\n", "user", "add", "weak", "--password-stdin", "--allow-weak", "--database", db); code != 0 {
+			t.Errorf("user add --allow-weak: exit %d %s", code, errs)
+		}
+		if code, _, errs := runCmd(t, "12345678\n", "user", "add", "eight", "--password-stdin", "--database", db); code != 0 {
+			t.Errorf("user add with 8 characters: exit %d %s", code, errs)
+		}
+		if code, _, _ := runCmd(t, "short\n", "user", "passwd", "eight", "--password-stdin", "--database", db); code != 2 {
+			t.Errorf("user passwd with a 5-character password: exit %d; want 2", code)
+		}
+		if code, _, errs := runCmd(t, "short\n", "user", "passwd", "eight", "--allow-weak", "--password-stdin", "--database", db); code != 0 {
+			t.Errorf("user passwd --allow-weak: exit %d %s", code, errs)
+		}
+		if code, out, _ := runCmd(t, "", "user", "add", "generated", "--database", db); code != 0 || !strings.Contains(out, "password: ") {
+			t.Errorf("user add with a generated password: exit %d\n%s", code, out)
+		}
+		s := startServe(t, nil, "--database", db)
+		defer s.stop()
+		if got := propfind(t, s.url, "weak", "abc"); got != 207 {
+			t.Errorf("weak with the allowed weak password: %d", got)
+		}
+		if got := propfind(t, s.url, "eight", "short"); got != 207 {
+			t.Errorf("eight after passwd --allow-weak: %d", got)
+		}
+	})
+}
+
+// testdbEach runs f with a fresh database of each store: a SQLite path and
+// a PostgreSQL URL.
+func testdbEach(t *testing.T, f func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, filepath.Join(t.TempDir(), "d.db")) })
+	t.Run("postgres", func(t *testing.T) { f(t, testdb.PostgresDSN(t)) })
 }

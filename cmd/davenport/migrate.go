@@ -13,7 +13,7 @@ import (
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("davenport migrate", flag.ContinueOnError)
 	database := fs.String("database", defaultDatabase, "postgres://… URL, or sqlite:PATH / PATH")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, "davenport migrate [--database D]", args, stdout, stderr); err != nil {
 		return err
 	}
 	db, err := parseDatabase(*database)

@@ -8,45 +8,71 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 )
 
-const userUsage = `Usage:
-  davenport user add NAME [--password-stdin] [--email E] [--display-name D]
-  davenport user passwd NAME [--password-stdin]
-  davenport user delete NAME
-  davenport user list
-Each takes --database (or DAVENPORT_DATABASE).`
+// userCommands are the user subcommands with their usage lines.
+var userCommands = []struct{ name, synopsis string }{
+	{"add", "davenport user add NAME [--password-stdin [--allow-weak]] [--email E] [--display-name D]"},
+	{"passwd", "davenport user passwd NAME [--password-stdin [--allow-weak]]"},
+	{"delete", "davenport user delete NAME"},
+	{"list", "davenport user list"},
+}
+
+func userUsage() string {
+	var b strings.Builder
+	b.WriteString("Usage:\n")
+	for _, c := range userCommands {
+		b.WriteString("  " + c.synopsis + "\n")
+	}
+	b.WriteString(`Each takes --database (or DAVENPORT_DATABASE). User names are case-insensitive.
+Run "davenport user COMMAND -h" for a command's flags.
+`)
+	return b.String()
+}
 
 func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: missing user command\n%s", errUsage, userUsage)
+		return fmt.Errorf("%w: missing user command\n%s", errUsage, userUsage())
 	}
 	sub, args := args[0], args[1:]
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, userUsage())
+		return errHelp
+	}
+	synopsis := ""
+	for _, c := range userCommands {
+		if c.name == sub {
+			synopsis = c.synopsis
+		}
+	}
+	if synopsis == "" {
+		return fmt.Errorf("%w: unknown user command %q\n%s", errUsage, sub, userUsage())
+	}
 	fs := flag.NewFlagSet("davenport user "+sub, flag.ContinueOnError)
 	database := fs.String("database", defaultDatabase, "postgres://… URL, or sqlite:PATH / PATH")
-	var passwordStdin *bool
+	var passwordStdin, allowWeak *bool
 	var email, displayName *string
 	switch sub {
-	case "add":
-		passwordStdin = fs.Bool("password-stdin", false, "read the password from standard input")
+	case "add", "passwd":
+		passwordStdin = fs.Bool("password-stdin", false, "read the password from standard input (else one is generated and printed once)")
+		allowWeak = fs.Bool("allow-weak", false, fmt.Sprintf("accept a password shorter than %d characters", minPasswordLen))
+	}
+	if sub == "add" {
 		email = fs.String("email", "", "e-mail address (calendar-user-address)")
 		displayName = fs.String("display-name", "", "name shown in clients")
-	case "passwd":
-		passwordStdin = fs.Bool("password-stdin", false, "read the password from standard input")
-	case "delete", "list":
-	default:
-		return fmt.Errorf("%w: unknown user command %q\n%s", errUsage, sub, userUsage)
 	}
 	// Flags may come before or after NAME.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, synopsis, args, stdout, stderr); err != nil {
 		return err
 	}
 	if name == "" && fs.NArg() > 0 {
@@ -54,6 +80,15 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if sub != "list" && name == "" {
 		return fmt.Errorf("%w: user %s needs a NAME", errUsage, sub)
+	}
+	var pw string
+	var generated bool
+	if passwordStdin != nil {
+		// Before the database is opened: a refused password changes nothing.
+		var err error
+		if pw, generated, err = readPassword(*passwordStdin, *allowWeak, stdin); err != nil {
+			return err
+		}
 	}
 	logger, _ := newLogger(stderr, "warn", "text")
 	st, err := openStore(ctx, *database, logger)
@@ -64,10 +99,6 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 	switch sub {
 	case "add":
-		pw, generated, err := readPassword(*passwordStdin, stdin)
-		if err != nil {
-			return err
-		}
 		if _, err := createUser(ctx, st, name, pw, *email, *displayName); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("user %q already exists", name)
@@ -82,10 +113,6 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		u, err := st.GetUser(ctx, name)
 		if err != nil {
 			return userErr(name, err)
-		}
-		pw, generated, err := readPassword(*passwordStdin, stdin)
-		if err != nil {
-			return err
 		}
 		if err := auth.SetPassword(ctx, st, u, pw); err != nil {
 			return err
@@ -125,9 +152,16 @@ func userErr(name string, err error) error {
 	return err
 }
 
+// minPasswordLen is the shortest password user add and user passwd accept
+// without --allow-weak: NIST SP 800-63B §5.1.1.2 asks for at least 8
+// characters in a password a person chooses. Generated passwords are long
+// and random, and are not checked.
+const minPasswordLen = 8
+
 // readPassword reads one password from stdin (trailing newline removed), or
-// generates one when fromStdin is false.
-func readPassword(fromStdin bool, stdin io.Reader) (pw string, generated bool, err error) {
+// generates one when fromStdin is false. A chosen password shorter than
+// minPasswordLen characters is refused unless allowWeak.
+func readPassword(fromStdin, allowWeak bool, stdin io.Reader) (pw string, generated bool, err error) {
 	if !fromStdin {
 		return auth.GeneratePassword(), true, nil
 	}
@@ -138,6 +172,10 @@ func readPassword(fromStdin bool, stdin io.Reader) (pw string, generated bool, e
 	pw = strings.TrimRight(string(b), "\r\n")
 	if pw == "" {
 		return "", false, fmt.Errorf("%w: empty password on standard input", errUsage)
+	}
+	if n := utf8.RuneCountInString(pw); n < minPasswordLen && !allowWeak {
+		return "", false, fmt.Errorf("%w: the password has %d characters; use at least %d (or pass --allow-weak)",
+			errUsage, n, minPasswordLen)
 	}
 	return pw, false, nil
 }
