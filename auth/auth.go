@@ -199,14 +199,20 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 }
 
 // Authenticate returns the user whose password or one of whose app passwords
-// is password. It fails with ErrInvalidCredentials (never saying whether the
-// user exists), with a *ThrottledError (matching ErrThrottled) when remoteIP
-// has failed too often, or with a wrapped store or context error.
+// is password; username matches in any case or Unicode form
+// (store.CanonicalUsername). It fails with ErrInvalidCredentials (never
+// saying whether the user exists), with a *ThrottledError (matching
+// ErrThrottled) when remoteIP has failed too often, or with a wrapped store
+// or context error.
 //
 // The throttle is checked before anything else, the cache included: a cache
 // hit needs the right password, so answering from the cache while throttled
 // would let a throttled client keep testing guesses at memory speed.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password, remoteIP string) (*store.User, error) {
+	// Names are case-insensitive (phones capitalise the first letter): the
+	// throttle counts "Alice" and "alice" as one user, and the store looks
+	// the canonical name up.
+	username = store.CanonicalUsername(username)
 	ip := ipKey(remoteIP)
 	uk := strconv.Itoa(len(username)) + ":" + username + ip
 

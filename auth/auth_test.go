@@ -639,3 +639,27 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 }
+
+// TestUsernameCaseInsensitive: a phone that capitalises the user name logs
+// in, and failures under every spelling of one name count together.
+func TestUsernameCaseInsensitive(t *testing.T) {
+	h := newHarness(t, Options{MaxFailures: 3})
+	h.users.add(t, "alice", "alice-pw")
+	h.users.add(t, "zo\u00eb", "zoe-pw")
+	for _, tc := range []struct{ name, pw, want string }{
+		{"Alice", "alice-pw", "alice"}, {"ALICE", "alice-pw", "alice"},
+		{"ZO\u00cb", "zoe-pw", "zo\u00eb"}, {"zoe\u0308", "zoe-pw", "zo\u00eb"},
+	} {
+		if u, err, _ := h.auth(tc.name, tc.pw, "192.0.2.1"); err != nil || u.Username != tc.want {
+			t.Errorf("Authenticate(%q) = %+v, %v; want %s", tc.name, u, err, tc.want)
+		}
+	}
+	for _, name := range []string{"Alice", "ALICE", "aLiCe"} {
+		if _, err, _ := h.auth(name, "wrong", "192.0.2.9"); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("failure as %q: %v", name, err)
+		}
+	}
+	if _, err, _ := h.auth("alice", "alice-pw", "192.0.2.9"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("after three failures under three spellings: %v; want ErrThrottled", err)
+	}
+}

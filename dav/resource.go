@@ -114,7 +114,7 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 		case 1:
 			t.typ = ResPrincipals
 		case 2:
-			t.typ, t.username = ResPrincipal, segs[1]
+			t.typ, t.username = ResPrincipal, store.CanonicalUsername(segs[1])
 		default:
 			return target{}, errBadPath
 		}
@@ -137,6 +137,9 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 	default:
 		return target{}, errBadPath
 	}
+	// User names are case-insensitive: /dav/calendars/Alice/ is alice's
+	// home, and every href written back names her canonically.
+	t.username = store.CanonicalUsername(t.username)
 	return t, nil
 }
 

@@ -48,7 +48,9 @@ const (
 
 // User is an account.
 type User struct {
-	ID           int64
+	ID int64
+	// Username is always canonical (CanonicalUsername): names are
+	// case-insensitive and compared in NFC.
 	Username     string
 	DisplayName  string
 	Email        string
@@ -203,9 +205,13 @@ type Store interface {
 	Close() error
 
 	// Users.
-	// CreateUser inserts u (setting ID and Created) together with its
-	// initial collections, in one transaction.
+	// CreateUser inserts u (setting ID and Created, and Username to its
+	// canonical form) together with its initial collections, in one
+	// transaction. A name equal to an existing one after
+	// CanonicalUsername is ErrConflict.
 	CreateUser(ctx context.Context, u *User, collections []Collection) error
+	// GetUser returns the user whose name is username in any case or
+	// Unicode form (it is looked up as CanonicalUsername(username)).
 	GetUser(ctx context.Context, username string) (*User, error)
 	// GetUserCredentials returns the user with that username together with
 	// their app passwords, oldest first, as GetUser and ListAppPasswords
@@ -213,7 +219,8 @@ type Store interface {
 	// password change or revocation is seen whole or not at all. It is the
 	// lookup that authenticates every request; it reads the database each
 	// time, never a cache, so a change made by any process is seen by the
-	// next request. An unknown username is ErrNotFound.
+	// next request. username is looked up as GetUser does; an unknown one
+	// is ErrNotFound.
 	GetUserCredentials(ctx context.Context, username string) (*User, []AppPassword, error)
 	GetUserByID(ctx context.Context, id int64) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)

@@ -432,3 +432,40 @@ func testdbEach(t *testing.T, f func(t *testing.T, db string)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, filepath.Join(t.TempDir(), "d.db")) })
 	t.Run("postgres", func(t *testing.T) { f(t, testdb.PostgresDSN(t)) })
 }
+
+// TestUsernamesCaseInsensitive: on both stores, ALICE cannot be created
+// next to alice, every command and a login find her in any case, and the
+// server answers /dav/…/Alice/ with her canonical hrefs.
+func TestUsernamesCaseInsensitive(t *testing.T) {
+	testdbEach(t, func(t *testing.T, db string) {
+		if code, out, errs := runCmd(t, "alice-password\n", "user", "add", "Alice", "--password-stdin", "--database", db); code != 0 || !strings.Contains(out, "created user alice") {
+			t.Fatalf("user add Alice: exit %d %q %s; want it created as alice", code, out, errs)
+		}
+		if code, _, errs := runCmd(t, "other-password\n", "user", "add", "ALICE", "--password-stdin", "--database", db); code != 1 || !strings.Contains(errs, "already exists") {
+			t.Errorf("user add ALICE next to alice: exit %d %q; want 1, already exists", code, errs)
+		}
+		if code, _, errs := runCmd(t, "new-password\n", "user", "passwd", "aLiCe", "--password-stdin", "--database", db); code != 0 {
+			t.Errorf("user passwd aLiCe: exit %d %s", code, errs)
+		}
+		s := startServe(t, nil, "--database", db)
+		defer s.stop()
+		for _, login := range []string{"alice", "Alice", "ALICE"} {
+			if got := propfind(t, s.url, login, "new-password"); got != 207 {
+				t.Errorf("PROPFIND /dav/calendars/%s/ as %s: %d; want 207", login, login, got)
+			}
+		}
+		req, _ := http.NewRequest("PROPFIND", s.url+"/dav/principals/Alice/", strings.NewReader(
+			`<D:propfind xmlns:D="DAV:"><D:prop><D:principal-URL/><D:displayname/></D:prop></D:propfind>`))
+		req.Header.Set("Depth", "0")
+		req.SetBasicAuth("Alice", "new-password")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 207 || strings.Contains(string(body), "Alice") || !strings.Contains(string(body), "/dav/principals/alice/") {
+			t.Errorf("PROPFIND /dav/principals/Alice/: %d\n%s\nwant 207 with canonical hrefs", resp.StatusCode, body)
+		}
+	})
+}

@@ -81,6 +81,8 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if sub != "list" && name == "" {
 		return fmt.Errorf("%w: user %s needs a NAME", errUsage, sub)
 	}
+	// Names are case-insensitive; say the one the store keeps.
+	name = store.CanonicalUsername(name)
 	var pw string
 	var generated bool
 	if passwordStdin != nil {
@@ -101,7 +103,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case "add":
 		if _, err := createUser(ctx, st, name, pw, *email, *displayName); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return fmt.Errorf("user %q already exists", name)
+				return fmt.Errorf("user %q already exists (user names are case-insensitive)", name)
 			}
 			return err
 		}

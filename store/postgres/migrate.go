@@ -38,6 +38,12 @@ func migrateUp(ctx context.Context, cc *pgx.ConnConfig, logger *slog.Logger) (fr
 			from, latest, store.ErrSchemaTooNew)
 	}
 
+	if from >= 1 && from < canonicalUsernamesVersion {
+		if err := canonicalizeUsernames(ctx, cc); err != nil {
+			return from, from, err
+		}
+	}
+
 	// golang-migrate takes no context; ask it to stop between migrations
 	// when ctx ends.
 	done := make(chan struct{})
@@ -60,6 +66,51 @@ func migrateUp(ctx context.Context, cc *pgx.ConnConfig, logger *slog.Logger) (fr
 		return from, 0, err
 	}
 	return from, to, nil
+}
+
+// canonicalUsernamesVersion is the migration that makes user names
+// case-insensitive (000010_canonical_usernames).
+const canonicalUsernamesVersion = 10
+
+// canonicalizeUsernames rewrites every user name to store.CanonicalUsername
+// in one transaction, before migration canonicalUsernamesVersion adds its
+// check; names that would collide are refused with the
+// *store.UsernameTwinsError, and nothing changes. Running it twice is
+// harmless.
+func canonicalizeUsernames(ctx context.Context, cc *pgx.ConnConfig) error {
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return fmt.Errorf("store: postgres: canonical user names: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT id, username FROM users FOR UPDATE`)
+		names := map[int64]string{}
+		var (
+			id   int64
+			name string
+		)
+		if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+			names[id] = name
+			return nil
+		}); err != nil {
+			return err
+		}
+		renames, err := store.CanonicalRenames(names)
+		if err != nil {
+			return err
+		}
+		for id, name := range renames {
+			if _, err := tx.Exec(ctx, `UPDATE users SET username = $2 WHERE id = $1`, id, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: postgres: canonical user names: %w", err)
+	}
+	return nil
 }
 
 // newMigrate opens a golang-migrate instance on the embedded PostgreSQL

@@ -13,6 +13,7 @@ import (
 // CreateUser inserts u and its initial collections in one transaction. It
 // sets u.ID and u.Created, and the ID, owner and timestamps of each collection.
 func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []store.Collection) error {
+	u.Username = store.CanonicalUsername(u.Username)
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		const q = `
 			INSERT INTO users (username, display_name, email, password_hash)
@@ -46,7 +47,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (*store.User, erro
 		FROM users
 		WHERE username = $1`
 	var u store.User
-	err := s.pool.QueryRow(ctx, q, username).
+	err := s.pool.QueryRow(ctx, q, store.CanonicalUsername(username)).
 		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created)
 	if err != nil {
 		return nil, fmt.Errorf("store: get user %q: %w", username, notFound(err))
@@ -66,7 +67,7 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 		LEFT JOIN app_passwords a ON a.user_id = u.id
 		WHERE u.username = $1
 		ORDER BY a.id`
-	rows, _ := s.pool.Query(ctx, q, username)
+	rows, _ := s.pool.Query(ctx, q, store.CanonicalUsername(username))
 	defer rows.Close()
 	var (
 		u     store.User

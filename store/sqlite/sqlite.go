@@ -208,6 +208,11 @@ func migrateFile(ctx context.Context, path string, logger *slog.Logger) (abs str
 		m.Log = migrateLogger{logger}
 	}
 	defer m.Close()
+	if from >= 1 && from < canonicalUsernamesVersion {
+		if err := canonicalizeUsernames(ctx, db); err != nil {
+			return abs, from, from, fmt.Errorf("sqlite: %s: %w", abs, err)
+		}
+	}
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return abs, from, 0, fmt.Errorf("sqlite: migrate %s from version %d: %w", abs, from, err)
 	}

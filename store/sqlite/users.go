@@ -11,6 +11,7 @@ import (
 // CreateUser inserts u and its initial collections in one transaction, setting
 // u.ID and u.Created and each collection's ID, OwnerID and times.
 func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []store.Collection) error {
+	u.Username = store.CanonicalUsername(u.Username)
 	t := now()
 	return s.write(ctx, "create user", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
@@ -52,7 +53,7 @@ const getUserSQL = `SELECT ` + userColumns + ` FROM users WHERE username = $1`
 
 // GetUser returns the user with that username.
 func (s *Store) GetUser(ctx context.Context, username string) (*store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, getUserSQL, username))
+	u, err := scanUser(s.r.QueryRowContext(ctx, getUserSQL, store.CanonicalUsername(username)))
 	if err != nil {
 		return nil, wrap("get user", err)
 	}
@@ -75,7 +76,7 @@ const getUserCredentialsSQL = `
 // GetUserCredentials returns the user with that username and their app
 // passwords, oldest first, with one query.
 func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store.User, []store.AppPassword, error) {
-	rows, err := s.st.getUserCredentials.QueryContext(ctx, username)
+	rows, err := s.st.getUserCredentials.QueryContext(ctx, store.CanonicalUsername(username))
 	if err != nil {
 		return nil, nil, wrap("get user credentials", err)
 	}
@@ -238,6 +239,56 @@ func oneRow(res sql.Result, err error) error {
 	}
 	if n == 0 {
 		return store.ErrNotFound
+	}
+	return nil
+}
+
+// canonicalUsernamesVersion is the migration that makes user names
+// case-insensitive (000011_canonical_usernames).
+const canonicalUsernamesVersion = 11
+
+// canonicalizeUsernames rewrites every user name to store.CanonicalUsername
+// in one transaction, before migration canonicalUsernamesVersion adds its
+// triggers; names that would collide are refused with the
+// *store.UsernameTwinsError, and nothing changes. Running it twice is
+// harmless.
+func canonicalizeUsernames(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("canonical user names: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, username FROM users`)
+	if err != nil {
+		return fmt.Errorf("canonical user names: %w", err)
+	}
+	names := map[int64]string{}
+	for rows.Next() {
+		var (
+			id   int64
+			name string
+		)
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("canonical user names: %w", err)
+		}
+		names[id] = name
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("canonical user names: %w", err)
+	}
+	renames, err := store.CanonicalRenames(names)
+	if err != nil {
+		return fmt.Errorf("canonical user names: %w", err)
+	}
+	for id, name := range renames {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET username = $1 WHERE id = $2`, name, id); err != nil {
+			return fmt.Errorf("canonical user names: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("canonical user names: %w", err)
 	}
 	return nil
 }

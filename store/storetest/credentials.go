@@ -106,7 +106,9 @@ func testGetUserCredentials(t *testing.T, s store.Store) {
 		{"unknown user", "nobody", nil, nil},
 		{"deleted user", "gone", nil, nil},
 		{"empty username", "", nil, nil},
-		{"username differing in case", "Several", nil, nil},
+		// Names are case-insensitive (issue 13 item 15): this was
+		// ErrNotFound before.
+		{"username differing in case", "Several", several, []*store.AppPassword{s1, s2, s3}},
 		{"username prefix", "sever", nil, nil},
 	}
 	for _, tc := range tests {

@@ -12,6 +12,7 @@ import (
 var userTests = []test{
 	{"create_get", testUserCreateGet},
 	{"unique_username", testUserUniqueUsername},
+	{"username_case_insensitive", testUsernameCaseInsensitive},
 	{"initial_collections", testUserInitialCollections},
 	{"list_count", testUserListCount},
 	{"set_password_hash", testUserSetPasswordHash},
@@ -72,6 +73,47 @@ func testUserUniqueUsername(t *testing.T, s store.Store) {
 	}
 }
 
+// testUsernameCaseInsensitive: names are stored canonical (lower case,
+// NFC), found in any case or Unicode form, and unique after that.
+func testUsernameCaseInsensitive(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice := &store.User{Username: "Alice", PasswordHash: testHash}
+	if err := s.CreateUser(ctx, alice, nil); err != nil {
+		t.Fatalf("CreateUser(Alice): %v", err)
+	}
+	if alice.Username != "alice" {
+		t.Errorf("CreateUser(Alice) set Username %q; want alice", alice.Username)
+	}
+	zoe := &store.User{Username: "ZOE\u0308", PasswordHash: testHash} // decomposed Ë
+	if err := s.CreateUser(ctx, zoe, nil); err != nil {
+		t.Fatalf("CreateUser(ZOË): %v", err)
+	}
+	if zoe.Username != "zo\u00eb" {
+		t.Errorf("CreateUser(ZOË decomposed) set Username %q; want precomposed zoë", zoe.Username)
+	}
+	for _, tc := range []struct{ lookup, want string }{
+		{"alice", "alice"}, {"Alice", "alice"}, {"ALICE", "alice"},
+		{"zo\u00eb", "zo\u00eb"}, {"Zo\u00cb", "zo\u00eb"}, {"zoe\u0308", "zo\u00eb"},
+	} {
+		u, err := s.GetUser(ctx, tc.lookup)
+		if err != nil || u.Username != tc.want {
+			t.Errorf("GetUser(%q) = %+v, %v; want %s", tc.lookup, u, err, tc.want)
+		}
+		u, _, err = s.GetUserCredentials(ctx, tc.lookup)
+		if err != nil || u.Username != tc.want {
+			t.Errorf("GetUserCredentials(%q) = %+v, %v; want %s", tc.lookup, u, err, tc.want)
+		}
+	}
+	for _, twin := range []string{"alice", "ALICE", "aLiCe", "zo\u00eb", "ZO\u00cb"} {
+		err := s.CreateUser(ctx, &store.User{Username: twin, PasswordHash: testHash}, nil)
+		wantErr(t, "CreateUser("+twin+")", err, store.ErrConflict)
+	}
+	users, err := s.ListUsers(ctx)
+	if err != nil || len(users) != 2 || users[0].Username != "alice" || users[1].Username != "zo\u00eb" {
+		t.Errorf("ListUsers = %+v, %v; want alice, zoë", users, err)
+	}
+}
+
 func testUserInitialCollections(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := &store.User{Username: "bob", PasswordHash: testHash}
@@ -117,10 +159,14 @@ func testUserListCount(t *testing.T, s store.Store) {
 	if us, err := s.ListUsers(ctx); err != nil || len(us) != 0 {
 		t.Fatalf("ListUsers on an empty store = %v, %v", us, err)
 	}
-	want := []string{"carol", "Bob", "alice", "ärger"}
+	// "Bob" is listed as "bob": names are stored canonical.
+	created := []string{"carol", "Bob", "alice", "ärger"}
+	want := []string{"alice", "bob", "carol", "ärger"}
 	ids := map[string]int64{}
-	for _, n := range want {
-		ids[n] = newUser(t, s, n).ID
+	emails := map[string]string{}
+	for _, n := range created {
+		u := newUser(t, s, n)
+		ids[u.Username], emails[u.Username] = u.ID, n+"@example.com"
 	}
 	n, err := s.CountUsers(ctx)
 	if err != nil || n != len(want) {
@@ -133,12 +179,11 @@ func testUserListCount(t *testing.T, s store.Store) {
 	var got []string
 	for _, u := range us {
 		got = append(got, u.Username)
-		if u.ID != ids[u.Username] || u.PasswordHash != testHash || u.Email != u.Username+"@example.com" {
+		if u.ID != ids[u.Username] || u.PasswordHash != testHash || u.Email != emails[u.Username] {
 			t.Errorf("ListUsers entry %+v does not match what was created", u)
 		}
 	}
 	slices.Sort(got)
-	slices.Sort(want)
 	if !equalStrings(got, want) {
 		t.Errorf("ListUsers = %q, want %q", got, want)
 	}

@@ -1,0 +1,2 @@
+DROP TRIGGER users_username_lower_update;
+DROP TRIGGER users_username_lower_insert;
