@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/netip"
 	"runtime"
@@ -113,6 +115,7 @@ type Authenticator struct {
 	log       *slog.Logger
 	now       func() time.Time
 	keys      keyer
+	epochSeed maphash.Seed
 	dummyHash string
 	realm     string
 	trusted   []netip.Prefix
@@ -186,6 +189,7 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 		log:       logger,
 		now:       opts.Now,
 		keys:      keyer{secret: secret},
+		epochSeed: maphash.MakeSeed(),
 		dummyHash: dummy,
 		realm:     opts.Realm,
 		trusted:   opts.TrustedProxies,
@@ -217,16 +221,23 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	uk := strconv.Itoa(len(username)) + ":" + username + ip
 
 	a.mu.Lock()
-	now := a.now()
-	blocked, wait := a.userIP.blocked(uk, now)
-	if b2, w2 := a.perIP.blocked(ip, now); b2 {
-		blocked, wait = true, max(wait, w2)
-	}
-	if !blocked {
-		a.userIP.begin(uk)
-		a.perIP.begin(ip)
-	}
+	blocked, wait, byUser := a.admit(uk, ip)
 	a.mu.Unlock()
+	if blocked && byUser {
+		// The failures holding this user back may predate an unlock or a
+		// password change, made by this process or another (`davenport
+		// user unlock`, `user passwd`): the user's row says, read by the
+		// query every admitted request makes anyway. Blocked by the
+		// address as a whole, nothing about one user can help.
+		if u, _, err := a.users.GetUserCredentials(ctx, username); err == nil {
+			a.mu.Lock()
+			if a.userIP.stale(uk, a.userEpoch(u)) {
+				a.userIP.reset(uk)
+				blocked, wait, _ = a.admit(uk, ip)
+			}
+			a.mu.Unlock()
+		}
+	}
 	if blocked {
 		a.log.DebugContext(ctx, "auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
 		return nil, &ThrottledError{RetryAfter: wait}
@@ -243,7 +254,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	}()
 
 	if why := checkCredentials(username, password); why != "" {
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, why)
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, 0, why)
 	}
 
 	// One query, on every request, cache or not: the stored hashes read
@@ -256,7 +267,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
 			return nil, err
 		}
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, "unknown user")
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, 0, "unknown user")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: get user credentials: %w", err)
@@ -278,7 +289,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
 			return nil, err
 		}
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, "no password set")
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, a.userEpoch(u), "no password set")
 	}
 	key := a.keys.key(u.Username, password, cands)
 
@@ -303,7 +314,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		return nil, err
 	}
 	if !ok {
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, "wrong password")
+		return nil, a.fail(ctx, username, remoteIP, uk, ip, a.userEpoch(u), "wrong password")
 	}
 	a.mu.Lock()
 	a.userIP.reset(uk)
@@ -370,11 +381,11 @@ func logName(username string) string {
 
 // fail records a failed attempt and returns ErrInvalidCredentials. The
 // password is never logged, nor anything derived from it.
-func (a *Authenticator) fail(ctx context.Context, username, remoteIP, uk, ip, reason string) error {
+func (a *Authenticator) fail(ctx context.Context, username, remoteIP, uk, ip string, epoch uint64, reason string) error {
 	now := a.now()
 	a.mu.Lock()
-	userLimit := a.userIP.fail(uk, now)
-	ipLimit := a.perIP.fail(ip, now)
+	userLimit := a.userIP.fail(uk, now, epoch)
+	ipLimit := a.perIP.fail(ip, now, 0)
 	a.mu.Unlock()
 	a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
 	if userLimit {
@@ -386,6 +397,36 @@ func (a *Authenticator) fail(ctx context.Context, username, remoteIP, uk, ip, re
 			"failures", a.perIP.limit, "window", a.perIP.width*nBuckets)
 	}
 	return ErrInvalidCredentials
+}
+
+// admit decides whether an attempt for the user key uk from address ip may
+// proceed, and if so counts it as in progress on both limiters. byUser
+// reports a block by uk alone, which an unlock can lift. a.mu must be held.
+func (a *Authenticator) admit(uk, ip string) (blocked bool, wait time.Duration, byUser bool) {
+	now := a.now()
+	blocked, wait = a.userIP.blocked(uk, now)
+	byUser = blocked
+	if b, w := a.perIP.blocked(ip, now); b {
+		blocked, wait, byUser = true, max(wait, w), false
+	}
+	if !blocked {
+		a.userIP.begin(uk)
+		a.perIP.begin(ip)
+	}
+	return blocked, wait, byUser
+}
+
+// userEpoch identifies the state of u's credentials that failed logins are
+// counted against: the password hash, which `user passwd` changes, and
+// UnlockedAt, which `user unlock` moves. Never 0 (0 means unknown).
+func (a *Authenticator) userEpoch(u *store.User) uint64 {
+	var h maphash.Hash
+	h.SetSeed(a.epochSeed)
+	h.WriteString(u.PasswordHash)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(u.UnlockedAt.UnixMicro()))
+	h.Write(b[:])
+	return h.Sum64() | 1
 }
 
 // verifyOnce checks password against cands, sharing the work with identical

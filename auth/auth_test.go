@@ -67,6 +67,12 @@ func (f *fakeUsers) setHash(name, hash string) {
 	f.users[name].PasswordHash = hash
 }
 
+func (f *fakeUsers) unlock(name string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[name].UnlockedAt = at
+}
+
 func (f *fakeUsers) dropApps(id int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -586,7 +592,7 @@ func TestLimiterBounded(t *testing.T) {
 	l := newLimiter(5, 5*time.Minute, 3)
 	now := newFakeClock().Now()
 	for i := range 10 {
-		l.fail(fmt.Sprint("k", i), now.Add(time.Duration(i)*time.Second))
+		l.fail(fmt.Sprint("k", i), now.Add(time.Duration(i)*time.Second), 0)
 	}
 	if len(l.counts) != 3 {
 		t.Fatalf("limiter holds %d keys; want 3", len(l.counts))
@@ -598,8 +604,8 @@ func TestLimiterBounded(t *testing.T) {
 	}
 	// Keys with nothing left in the window go first.
 	later := now.Add(time.Hour)
-	l.fail("fresh", later)
-	l.fail("fresh2", later)
+	l.fail("fresh", later, 0)
+	l.fail("fresh2", later, 0)
 	if len(l.counts) != 2 {
 		t.Fatalf("stale keys not swept: %d keys", len(l.counts))
 	}
@@ -661,5 +667,56 @@ func TestUsernameCaseInsensitive(t *testing.T) {
 	}
 	if _, err, _ := h.auth("alice", "alice-pw", "192.0.2.9"); !errors.Is(err, ErrThrottled) {
 		t.Fatalf("after three failures under three spellings: %v; want ErrThrottled", err)
+	}
+}
+
+// TestThrottleForgetsFailuresBeforeUnlock: failures counted before the
+// user was unlocked or given a new password, by this process or any other
+// (the store is the only channel), stop counting at the next attempt;
+// failures after it still count, and an address blocked as a whole stays
+// blocked.
+func TestThrottleForgetsFailuresBeforeUnlock(t *testing.T) {
+	h := newHarness(t, Options{MaxFailures: 3, MaxFailuresPerIP: 10})
+	h.users.add(t, "alice", "alice-pw")
+	const ip = "192.0.2.1"
+	fail := func(n int, user, pw string) {
+		t.Helper()
+		for i := range n {
+			if _, err, _ := h.auth(user, pw, ip); !errors.Is(err, ErrInvalidCredentials) {
+				t.Fatalf("failure %d: %v; want ErrInvalidCredentials", i, err)
+			}
+		}
+	}
+	want := func(what, pw string, target error) {
+		t.Helper()
+		_, err, _ := h.auth("alice", pw, ip)
+		if !errors.Is(err, target) || (target == nil && err != nil) {
+			t.Fatalf("%s: %v; want %v", what, err, target)
+		}
+	}
+
+	fail(3, "alice", "wrong")
+	want("after 3 failures", "alice-pw", ErrThrottled)
+	h.users.unlock("alice", h.clock.Now())
+	want("after user unlock", "alice-pw", nil)
+
+	fail(3, "alice", "wrong")
+	want("failures after the unlock", "alice-pw", ErrThrottled)
+	h.users.setHash("alice", mustHash(t, "new-password", cheap))
+	want("after user passwd, the new password", "new-password", nil)
+
+	// Failures that never reached a password check (an empty password)
+	// cannot be tied to the credentials, and guess nothing: they do not
+	// hold a user who exists back.
+	fail(3, "alice", "")
+	want("after 3 empty passwords", "new-password", nil)
+
+	// The per-address limit (10 here: 9 failures so far and one more for
+	// an unknown user) is about the address, not the user.
+	fail(1, "mallory", "guess")
+	h.users.unlock("alice", h.clock.Now().Add(2*time.Second))
+	want("address over its own limit", "new-password", ErrThrottled)
+	if _, err, _ := h.auth("alice", "new-password", "198.51.100.7"); err != nil {
+		t.Fatalf("from another address: %v", err)
 	}
 }

@@ -13,7 +13,11 @@
 // in every process, and a deleted user is refused. Failed attempts are never
 // cached; they are counted per user and client address and per client
 // address, and past a limit the client is refused without any password check
-// until old failures age out of the window.
+// until old failures age out of the window. The failures of one user are
+// counted against that user's credentials as they stood (the stored hash
+// and UnlockedAt): when `davenport user passwd` or `user unlock`, in any
+// process, changes them, the next throttled attempt rereads the user's row,
+// sees the change, and forgets the older failures.
 //
 // Imports: store (users and app passwords) and the standard library's HTTP; nothing of dav, caldav,
 // carddav or server.

@@ -31,6 +31,9 @@ type window struct {
 	idx  [nBuckets]int64 // absolute bucket number each slot currently holds
 	n    [nBuckets]uint32
 	last time.Time // last failure recorded
+	// epoch identifies the state of the user's credentials the failures
+	// were counted against (see userEpoch); 0 when none of them knew it.
+	epoch uint64
 }
 
 func newLimiter(limit int, span time.Duration, max int) *limiter {
@@ -111,7 +114,11 @@ func (l *limiter) end(key string) {
 
 // fail records one failure for key and reports whether the key has just
 // reached its limit (so the caller can log the start of a block once).
-func (l *limiter) fail(key string, now time.Time) (reached bool) {
+// epoch is the user's credentials epoch when the failure was checked
+// against them, 0 when it was not (malformed credentials, unknown user): a
+// known epoch that differs from the window's starts the window afresh, as
+// its failures were against a password since changed or were forgiven.
+func (l *limiter) fail(key string, now time.Time, epoch uint64) (reached bool) {
 	if l.limit <= 0 {
 		return false
 	}
@@ -123,6 +130,12 @@ func (l *limiter) fail(key string, now time.Time) (reached bool) {
 		w = &window{}
 		l.counts[key] = w
 	}
+	if epoch != 0 {
+		if w.epoch != 0 && w.epoch != epoch {
+			*w = window{}
+		}
+		w.epoch = epoch
+	}
 	b := l.bucket(now)
 	i := slot(b)
 	if w.idx[i] != b {
@@ -131,6 +144,13 @@ func (l *limiter) fail(key string, now time.Time) (reached bool) {
 	w.n[i]++
 	w.last = now
 	return l.live(w, b) == l.limit
+}
+
+// stale reports whether key holds failures counted against other
+// credentials than epoch's, or against unknown ones (see fail).
+func (l *limiter) stale(key string, epoch uint64) bool {
+	w := l.counts[key]
+	return w != nil && w.epoch != epoch
 }
 
 // reset forgets key's failures.

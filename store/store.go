@@ -56,6 +56,9 @@ type User struct {
 	Email        string
 	PasswordHash string // PHC-formatted argon2id hash; never logged
 	Created      time.Time
+	// UnlockedAt is when the user's failed logins were last forgiven
+	// (UnlockUser); zero when never.
+	UnlockedAt time.Time
 }
 
 // AppPassword is an extra password for one device, revocable on its own.
@@ -226,6 +229,9 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error
+	// UnlockUser sets the user's UnlockedAt to now: servers stop counting
+	// the failed logins made before it (see package auth).
+	UnlockUser(ctx context.Context, userID int64) error
 	// DeleteUser removes the user with all their collections and objects.
 	DeleteUser(ctx context.Context, userID int64) error
 

@@ -1,7 +1,7 @@
 // Command davenport is a CalDAV/CardDAV server for calendars and contacts.
 //
 //	davenport serve               run the server
-//	davenport user add|passwd|delete|list
+//	davenport user add|passwd|unlock|delete|list
 //	davenport migrate             apply database migrations
 //	davenport version
 //

@@ -19,7 +19,7 @@ const usage = `Usage: davenport <command> [flags]
 
 Commands:
   serve      run the CalDAV/CardDAV server
-  user       manage accounts: user add|passwd|delete|list
+  user       manage accounts: user add|passwd|unlock|delete|list
   migrate    apply database migrations and exit
   version    print the version
 

@@ -339,7 +339,7 @@ func TestHelp(t *testing.T) {
 		{"serve", "-h"}, {"serve", "--help"}, {"migrate", "-h"}, {"migrate", "--help"},
 		{"user", "-h"}, {"user", "--help"}, {"user", "help"},
 		{"user", "add", "-h"}, {"user", "add", "alice", "--help"}, {"user", "passwd", "--help"},
-		{"user", "delete", "-h"}, {"user", "list", "--help"},
+		{"user", "unlock", "-h"}, {"user", "delete", "-h"}, {"user", "list", "--help"},
 	} {
 		code, out, errs := runCmd(t, "", args...)
 		if code != 0 || !strings.Contains(out, "Usage") {
@@ -466,6 +466,52 @@ func TestUsernamesCaseInsensitive(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 207 || strings.Contains(string(body), "Alice") || !strings.Contains(string(body), "/dav/principals/alice/") {
 			t.Errorf("PROPFIND /dav/principals/Alice/: %d\n%s\nwant 207 with canonical hrefs", resp.StatusCode, body)
+		}
+	})
+}
+
+// TestUnlockEndToEnd: with a server running, ten wrong passwords throttle
+// the user (429 even for the right password); user passwd and user unlock,
+// run as separate commands against the same database, lift it for the next
+// request.
+func TestUnlockEndToEnd(t *testing.T) {
+	testdbEach(t, func(t *testing.T, db string) {
+		if code, _, errs := runCmd(t, "first-password\n", "user", "add", "alice", "--password-stdin", "--database", db); code != 0 {
+			t.Fatalf("user add: %d %s", code, errs)
+		}
+		s := startServe(t, nil, "--database", db)
+		defer s.stop()
+		lockOut := func() {
+			t.Helper()
+			for range 10 {
+				if got := propfind(t, s.url, "alice", "wrong-password"); got != 401 {
+					t.Fatalf("wrong password: %d; want 401", got)
+				}
+			}
+		}
+		lockOut()
+		if got := propfind(t, s.url, "alice", "first-password"); got != 429 {
+			t.Fatalf("right password after 10 failures: %d; want 429", got)
+		}
+		if code, _, errs := runCmd(t, "second-password\n", "user", "passwd", "Alice", "--password-stdin", "--database", db); code != 0 {
+			t.Fatalf("user passwd: %d %s", code, errs)
+		}
+		if got := propfind(t, s.url, "alice", "second-password"); got != 207 {
+			t.Errorf("new password right after user passwd: %d; want 207", got)
+		}
+		lockOut()
+		if got := propfind(t, s.url, "alice", "second-password"); got != 429 {
+			t.Fatalf("right password after 10 more failures: %d; want 429", got)
+		}
+		code, out, errs := runCmd(t, "", "user", "unlock", "ALICE", "--database", db)
+		if code != 0 || !strings.Contains(out, "unlocked alice") {
+			t.Fatalf("user unlock: %d %q %s", code, out, errs)
+		}
+		if got := propfind(t, s.url, "alice", "second-password"); got != 207 {
+			t.Errorf("right password right after user unlock: %d; want 207", got)
+		}
+		if code, _, _ := runCmd(t, "", "user", "unlock", "nobody", "--database", db); code != 1 {
+			t.Errorf("user unlock of a missing user: exit %d, want 1", code)
 		}
 	})
 }

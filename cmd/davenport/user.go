@@ -19,6 +19,7 @@ import (
 var userCommands = []struct{ name, synopsis string }{
 	{"add", "davenport user add NAME [--password-stdin [--allow-weak]] [--email E] [--display-name D]"},
 	{"passwd", "davenport user passwd NAME [--password-stdin [--allow-weak]]"},
+	{"unlock", "davenport user unlock NAME"},
 	{"delete", "davenport user delete NAME"},
 	{"list", "davenport user list"},
 }
@@ -119,10 +120,22 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err := auth.SetPassword(ctx, st, u, pw); err != nil {
 			return err
 		}
+		// A new password also forgives the failed logins counted against
+		// the old one (auth: the stored hash is part of the throttle's
+		// epoch).
 		fmt.Fprintf(stdout, "password changed for %s\n", name)
 		if generated {
 			fmt.Fprintf(stdout, "password: %s\n(shown only now)\n", pw)
 		}
+	case "unlock":
+		u, err := st.GetUser(ctx, name)
+		if err != nil {
+			return userErr(name, err)
+		}
+		if err := st.UnlockUser(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "unlocked %s: failed logins before now no longer count (every server on this database sees it at the next attempt)\n", name)
 	case "delete":
 		u, err := st.GetUser(ctx, name)
 		if err != nil {

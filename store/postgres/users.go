@@ -40,19 +40,34 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []sto
 	return nil
 }
 
+const userColumns = `id, username, display_name, email, password_hash, created, unlocked_at`
+
+// scanUser reads the userColumns of one row.
+func scanUser(row pgx.Row) (*store.User, error) {
+	var (
+		u  store.User
+		ul pgtype.Timestamptz
+	)
+	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created, &ul); err != nil {
+		return nil, err
+	}
+	if ul.Valid {
+		u.UnlockedAt = ul.Time
+	}
+	return &u, nil
+}
+
 // GetUser returns the user with that username.
 func (s *Store) GetUser(ctx context.Context, username string) (*store.User, error) {
 	const q = `
-		SELECT id, username, display_name, email, password_hash, created
+		SELECT ` + userColumns + `
 		FROM users
 		WHERE username = $1`
-	var u store.User
-	err := s.pool.QueryRow(ctx, q, store.CanonicalUsername(username)).
-		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created)
+	u, err := scanUser(s.pool.QueryRow(ctx, q, store.CanonicalUsername(username)))
 	if err != nil {
 		return nil, fmt.Errorf("store: get user %q: %w", username, notFound(err))
 	}
-	return &u, nil
+	return u, nil
 }
 
 // GetUserCredentials returns the user with that username and their app
@@ -61,7 +76,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (*store.User, erro
 // an unknown user. One statement sees one snapshot, even at READ COMMITTED.
 func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store.User, []store.AppPassword, error) {
 	const q = `
-		SELECT u.id, u.username, u.display_name, u.email, u.password_hash, u.created,
+		SELECT u.id, u.username, u.display_name, u.email, u.password_hash, u.created, u.unlocked_at,
 		       a.id, a.label, a.password_hash, a.created
 		FROM users u
 		LEFT JOIN app_passwords a ON a.user_id = u.id
@@ -77,11 +92,12 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 		label pgtype.Text
 		hash  pgtype.Text
 		ac    pgtype.Timestamptz
+		ul    pgtype.Timestamptz
 	)
 	for rows.Next() {
 		// Every row repeats the user's columns; scanning them again just
 		// overwrites u with the same values.
-		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created,
+		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created, &ul,
 			&appID, &label, &hash, &ac); err != nil {
 			return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, err)
 		}
@@ -98,35 +114,38 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 	if !found {
 		return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, store.ErrNotFound)
 	}
+	if ul.Valid {
+		u.UnlockedAt = ul.Time
+	}
 	return &u, ps, nil
 }
 
 // GetUserByID returns the user with that id.
 func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) {
 	const q = `
-		SELECT id, username, display_name, email, password_hash, created
+		SELECT ` + userColumns + `
 		FROM users
 		WHERE id = $1`
-	var u store.User
-	err := s.pool.QueryRow(ctx, q, id).
-		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created)
+	u, err := scanUser(s.pool.QueryRow(ctx, q, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: get user %d: %w", id, notFound(err))
 	}
-	return &u, nil
+	return u, nil
 }
 
 // ListUsers returns every user ordered by username.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	const q = `
-		SELECT id, username, display_name, email, password_hash, created
+		SELECT ` + userColumns + `
 		FROM users
 		ORDER BY username`
 	rows, _ := s.pool.Query(ctx, q)
 	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.User, error) {
-		var u store.User
-		err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created)
-		return u, err
+		u, err := scanUser(row)
+		if err != nil {
+			return store.User{}, err
+		}
+		return *u, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
@@ -152,6 +171,18 @@ func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) 
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("store: set password hash of user %d: %w", userID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// UnlockUser sets the user's unlocked_at to now.
+func (s *Store) UnlockUser(ctx context.Context, userID int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET unlocked_at = clock_timestamp() WHERE id = $1`, userID)
+	if err != nil {
+		return fmt.Errorf("store: unlock user %d: %w", userID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: unlock user %d: %w", userID, store.ErrNotFound)
 	}
 	return nil
 }

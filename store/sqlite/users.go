@@ -33,17 +33,21 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []sto
 	})
 }
 
-const userColumns = `id, username, display_name, email, password_hash, created`
+const userColumns = `id, username, display_name, email, password_hash, created, unlocked_at`
 
 func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
 	var (
-		u       store.User
-		created int64
+		u        store.User
+		created  int64
+		unlocked sql.NullInt64
 	)
-	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &created, &unlocked); err != nil {
 		return nil, err
 	}
 	u.Created = fromMicros(created)
+	if unlocked.Valid {
+		u.UnlockedAt = fromMicros(unlocked.Int64)
+	}
 	return &u, nil
 }
 
@@ -66,7 +70,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (*store.User, erro
 // user. One statement reads one snapshot: SQLite runs it in a single read
 // transaction.
 const getUserCredentialsSQL = `
-	SELECT u.id, u.username, u.display_name, u.email, u.password_hash, u.created,
+	SELECT u.id, u.username, u.display_name, u.email, u.password_hash, u.created, u.unlocked_at,
 	       a.id, a.label, a.password_hash, a.created
 	FROM users u
 	LEFT JOIN app_passwords a ON a.user_id = u.id
@@ -86,6 +90,7 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 		found bool
 		ps    []store.AppPassword
 		uc    int64
+		ul    sql.NullInt64
 		appID sql.NullInt64
 		label sql.NullString
 		hash  sql.NullString
@@ -94,7 +99,7 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 	for rows.Next() {
 		// Every row repeats the user's columns; scanning them again just
 		// overwrites u with the same values.
-		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &uc,
+		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &uc, &ul,
 			&appID, &label, &hash, &ac); err != nil {
 			return nil, nil, wrap("get user credentials", err)
 		}
@@ -113,6 +118,9 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 		return nil, nil, wrap("get user credentials", sql.ErrNoRows)
 	}
 	u.Created = fromMicros(uc)
+	if ul.Valid {
+		u.UnlockedAt = fromMicros(ul.Int64)
+	}
 	return &u, ps, nil
 }
 
@@ -159,6 +167,15 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
 	return s.write(ctx, "set password hash", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+		return oneRow(res, err)
+	})
+}
+
+// UnlockUser sets the user's unlocked_at to now.
+func (s *Store) UnlockUser(ctx context.Context, userID int64) error {
+	t := now()
+	return s.write(ctx, "unlock user", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET unlocked_at = $1 WHERE id = $2`, toMicros(t), userID)
 		return oneRow(res, err)
 	})
 }

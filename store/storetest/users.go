@@ -16,6 +16,7 @@ var userTests = []test{
 	{"initial_collections", testUserInitialCollections},
 	{"list_count", testUserListCount},
 	{"set_password_hash", testUserSetPasswordHash},
+	{"unlock", testUserUnlock},
 	{"delete_cascades", testUserDeleteCascades},
 	{"app_passwords", testAppPasswords},
 	{"ping", func(t *testing.T, s store.Store) {
@@ -28,7 +29,8 @@ var userTests = []test{
 func checkUser(t *testing.T, got, want *store.User) {
 	t.Helper()
 	if got.ID != want.ID || got.Username != want.Username || got.DisplayName != want.DisplayName ||
-		got.Email != want.Email || got.PasswordHash != want.PasswordHash || !got.Created.Equal(want.Created) {
+		got.Email != want.Email || got.PasswordHash != want.PasswordHash || !got.Created.Equal(want.Created) ||
+		!got.UnlockedAt.Equal(want.UnlockedAt) {
 		t.Errorf("user = %+v, want %+v", *got, *want)
 	}
 }
@@ -187,6 +189,58 @@ func testUserListCount(t *testing.T, s store.Store) {
 	if !equalStrings(got, want) {
 		t.Errorf("ListUsers = %q, want %q", got, want)
 	}
+}
+
+// testUserUnlock: UnlockUser stamps the user, and every way of reading the
+// user returns the stamp (the authenticator reads it through
+// GetUserCredentials on each request).
+func testUserUnlock(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "locked")
+	other := newUser(t, s, "other")
+	if !u.UnlockedAt.IsZero() {
+		t.Errorf("a new user has UnlockedAt %v; want zero", u.UnlockedAt)
+	}
+	if got, err := s.GetUser(ctx, "locked"); err != nil || !got.UnlockedAt.IsZero() {
+		t.Errorf("GetUser before UnlockUser: %+v, %v; want a zero UnlockedAt", got, err)
+	}
+	before := time.Now()
+	if err := s.UnlockUser(ctx, u.ID); err != nil {
+		t.Fatalf("UnlockUser: %v", err)
+	}
+	first, err := s.GetUser(ctx, "locked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.UnlockedAt.Before(before.Add(-time.Minute)) || first.UnlockedAt.After(time.Now().Add(time.Minute)) {
+		t.Errorf("UnlockedAt = %v; want about %v", first.UnlockedAt, before)
+	}
+	cred, _, err := s.GetUserCredentials(ctx, "locked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkUser(t, cred, first)
+	byID, err := s.GetUserByID(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkUser(t, byID, first)
+	users, err := s.ListUsers(ctx)
+	if err != nil || len(users) != 2 {
+		t.Fatalf("ListUsers = %v, %v", users, err)
+	}
+	checkUser(t, &users[0], first)
+	if !users[1].UnlockedAt.IsZero() || users[1].ID != other.ID {
+		t.Errorf("UnlockUser touched another user: %+v", users[1])
+	}
+	time.Sleep(2 * time.Millisecond)
+	if err := s.UnlockUser(ctx, u.ID); err != nil {
+		t.Fatalf("second UnlockUser: %v", err)
+	}
+	if again, err := s.GetUser(ctx, "locked"); err != nil || !again.UnlockedAt.After(first.UnlockedAt) {
+		t.Errorf("a second UnlockUser left UnlockedAt at %v (was %v), %v; want later", again.UnlockedAt, first.UnlockedAt, err)
+	}
+	wantErr(t, "UnlockUser(unknown)", s.UnlockUser(ctx, other.ID+1000), store.ErrNotFound)
 }
 
 func testUserSetPasswordHash(t *testing.T, s store.Store) {
