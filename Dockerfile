@@ -35,6 +35,10 @@ COPY --from=build /out/davenport /davenport
 # into a named volume when it is first mounted, so the embedded store can write.
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV DAVENPORT_DATABASE=/data/davenport.db
+# Tells Davenport it runs in this image, so the first run names the command
+# that works from the host (docker exec …) and shows localhost, not the
+# container's host name. docker-compose.yml sets it to "compose".
+ENV DAVENPORT_CONTAINER=docker
 USER 65532:65532
 EXPOSE 8008
 VOLUME /data

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -514,4 +515,72 @@ func TestUnlockEndToEnd(t *testing.T) {
 			t.Errorf("user unlock of a missing user: exit %d, want 1", code)
 		}
 	})
+}
+
+// TestFirstRunNamesWorkingCommand: the first-run box names the command that
+// reaches this server's database: go run under go run (as the test binary
+// runs from a go-build directory), with the --database that was given.
+func TestFirstRunNamesWorkingCommand(t *testing.T) {
+	t.Setenv("DAVENPORT_ADMIN_PASSWORD", "")
+	os.Unsetenv("DAVENPORT_ADMIN_PASSWORD")
+	db := filepath.Join(t.TempDir(), "first.db")
+	s := startServe(t, nil, "--database", db)
+	defer s.stop()
+	if want := "go run ./cmd/davenport user passwd admin --database " + db; !strings.Contains(s.stdout.String(), want) {
+		t.Errorf("first-run box does not name %q:\n%s", want, s.stdout)
+	}
+}
+
+func TestCLICommand(t *testing.T) {
+	dir := t.TempDir()
+	onPath := filepath.Join(dir, "davenport")
+	os.WriteFile(onPath, []byte("x"), 0o755)
+	other := filepath.Join(dir, "other", "davenport")
+	os.MkdirAll(filepath.Dir(other), 0o755)
+	os.WriteFile(other, []byte("x"), 0o755)
+	exe := func(p string) func() (string, error) { return func() (string, error) { return p, nil } }
+	look := func(string) (string, error) { return onPath, nil }
+	notFound := func(string) (string, error) { return "", os.ErrNotExist }
+	for _, tt := range []struct {
+		name, container string
+		exe             func() (string, error)
+		arg0            string
+		look            func(string) (string, error)
+		want            string
+	}{
+		{"compose", "compose", exe(onPath), "/davenport", look, "docker compose exec davenport /davenport"},
+		{"image", "docker", exe(onPath), "/davenport", look, "docker exec CONTAINER /davenport"},
+		{"go run", "", exe("/tmp/go-build1474152893/b001/exe/davenport"), "/tmp/go-build1474152893/b001/exe/davenport", look, "go run ./cmd/davenport"},
+		{"go run cached", "", exe("/root/.cache/go-build/ab/abcd-d/davenport"), "davenport", notFound, "go run ./cmd/davenport"},
+		{"on PATH", "", exe(onPath), "davenport", look, "davenport"},
+		{"by path", "", exe(other), "./other/davenport", look, "./other/davenport"},
+		{"by path, not on PATH", "", exe(other), "./other/davenport", notFound, "./other/davenport"},
+	} {
+		if got := cliCommand(tt.container, tt.exe, tt.arg0, tt.look); got != tt.want {
+			t.Errorf("%s: cliCommand = %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestClientURL(t *testing.T) {
+	host := func() (string, error) { return "nas", nil }
+	tcp := func(ip string, port int) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: port} }
+	for _, tt := range []struct {
+		name, base  string
+		addr        net.Addr
+		inContainer bool
+		want        string
+	}{
+		{"all interfaces, IPv4", "", tcp("0.0.0.0", 8008), false, "http://nas:8008/"},
+		{"all interfaces, IPv6", "", tcp("::", 8008), false, "http://nas:8008/"},
+		{"all interfaces in a container", "", tcp("::", 8008), true, "http://localhost:8008/"},
+		{"loopback", "", tcp("127.0.0.1", 9000), false, "http://localhost:9000/"},
+		{"one address", "", tcp("192.0.2.7", 8008), false, "http://192.0.2.7:8008/"},
+		{"one IPv6 address", "", tcp("2001:db8::7", 8008), false, "http://[2001:db8::7]:8008/"},
+		{"base URL", "https://dav.example.org", tcp("0.0.0.0", 8008), false, "https://dav.example.org/"},
+	} {
+		if got := clientURL(tt.base, tt.addr, tt.inContainer, host); got != tt.want {
+			t.Errorf("%s: clientURL = %q; want %q", tt.name, got, tt.want)
+		}
+	}
 }

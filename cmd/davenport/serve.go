@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -71,7 +74,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if err := firstRun(ctx, st, adminPassword, clientURL(cfg.baseURL, ln.Addr()), stdout); err != nil {
+	container := os.Getenv(containerEnv)
+	url := clientURL(cfg.baseURL, ln.Addr(), container != "", os.Hostname)
+	passwd := cliCommand(container, os.Executable, os.Args[0], exec.LookPath) + " user passwd admin"
+	if databaseGiven(fs) {
+		passwd += " --database " + databaseHint(cfg.database)
+	}
+	if err := firstRun(ctx, st, adminPassword, url, passwd, stdout); err != nil {
 		ln.Close()
 		return err
 	}
@@ -95,21 +104,103 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return srv.Run(ctx, ln)
 }
 
-// clientURL is the URL to type into a client.
-func clientURL(baseURL string, addr net.Addr) string {
+// clientURL is the URL to type into a client. Without --base-url it is
+// built from the listening address: a server listening on all interfaces
+// is reached from other machines by the host's name (in a container,
+// whose host name means nothing outside, by localhost: the documented
+// images publish the port on 127.0.0.1); loopback is localhost; any other
+// address is itself.
+func clientURL(baseURL string, addr net.Addr, inContainer bool, hostname func() (string, error)) string {
 	if baseURL != "" {
 		return strings.TrimSuffix(baseURL, "/") + "/"
 	}
-	port := "8008"
+	host, port := "localhost", "8008"
 	if ta, ok := addr.(*net.TCPAddr); ok {
 		port = fmt.Sprint(ta.Port)
+		switch {
+		case ta.IP.IsUnspecified() && !inContainer:
+			if h, err := hostname(); err == nil && h != "" {
+				host = h
+			}
+		case ta.IP.IsUnspecified(), ta.IP.IsLoopback():
+		default:
+			host = ta.IP.String()
+		}
 	}
-	return "http://localhost:" + port + "/"
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
+
+// containerEnv names the environment variable the container image sets to
+// "docker" and docker-compose.yml to "compose", so that messages can name
+// the command that reaches this binary from the host.
+const containerEnv = envPrefix + "CONTAINER"
+
+// cliCommand is how to run this binary's commands for the server as it was
+// started: inside the compose set-up or the image, through docker; under
+// `go run` (a binary in a go-build directory), with go run again; found on
+// PATH, by its name; otherwise by the path it was started with.
+func cliCommand(container string, executable func() (string, error), arg0 string, lookPath func(string) (string, error)) string {
+	switch container {
+	case "":
+	case "compose":
+		return "docker compose exec davenport /davenport"
+	default:
+		return "docker exec CONTAINER /davenport"
+	}
+	exe, err := executable()
+	if err != nil {
+		return "davenport"
+	}
+	if strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return "go run ./cmd/davenport"
+	}
+	if p, err := lookPath("davenport"); err == nil && sameFile(p, exe) {
+		return "davenport"
+	}
+	if strings.ContainsRune(arg0, filepath.Separator) || strings.ContainsRune(arg0, '/') {
+		return arg0
+	}
+	return exe
+}
+
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
+}
+
+// databaseGiven reports whether --database was on the command line: a
+// command typed later finds the default and the environment by itself,
+// but not a flag.
+func databaseGiven(fs *flag.FlagSet) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "database" })
+	return given
+}
+
+// databaseHint is --database's value for a command to copy: a path as it
+// was given, quoted for a shell when needed; a PostgreSQL URL never, as it
+// may carry a password.
+func databaseHint(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return "'postgres://…' (the URL the server was started with)"
+	}
+	if strings.ContainsFunc(dsn, func(r rune) bool { return !strings.ContainsRune(shellSafe, r) }) {
+		return "'" + strings.ReplaceAll(dsn, "'", `'\''`) + "'"
+	}
+	return dsn
+}
+
+const shellSafe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_"
 
 // firstRun creates the admin account when the store has no users, with the
 // password from DAVENPORT_ADMIN_PASSWORD or a generated one printed once.
-func firstRun(ctx context.Context, st store.Store, password, url string, stdout io.Writer) error {
+// passwd is the command that changes the admin's password for this server
+// (see cliCommand).
+func firstRun(ctx context.Context, st store.Store, password, url, passwd string, stdout io.Writer) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("count users: %w", err)
@@ -138,7 +229,7 @@ func firstRun(ctx context.Context, st store.Store, password, url string, stdout 
 		fmt.Fprintln(stdout, "    Password:            ", password)
 		fmt.Fprintln(stdout, "")
 		fmt.Fprintln(stdout, "  This password is shown only now. Change it with:")
-		fmt.Fprintln(stdout, "    davenport user passwd admin")
+		fmt.Fprintln(stdout, "    "+passwd)
 	} else {
 		fmt.Fprintln(stdout, "    Password:             (from DAVENPORT_ADMIN_PASSWORD)")
 	}
