@@ -100,6 +100,13 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer st.Close()
 
+	// passwd, unlock and delete act on an existing user.
+	var u *store.User
+	if sub != "add" && sub != "list" {
+		if u, err = st.GetUser(ctx, name); err != nil {
+			return userErr(name, err)
+		}
+	}
 	switch sub {
 	case "add":
 		if _, err := createUser(ctx, st, name, pw, *email, *displayName); err != nil {
@@ -113,10 +120,6 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			fmt.Fprintf(stdout, "password: %s\n(shown only now)\n", pw)
 		}
 	case "passwd":
-		u, err := st.GetUser(ctx, name)
-		if err != nil {
-			return userErr(name, err)
-		}
 		if err := auth.SetPassword(ctx, st, u, pw); err != nil {
 			return err
 		}
@@ -128,19 +131,11 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			fmt.Fprintf(stdout, "password: %s\n(shown only now)\n", pw)
 		}
 	case "unlock":
-		u, err := st.GetUser(ctx, name)
-		if err != nil {
-			return userErr(name, err)
-		}
 		if err := st.UnlockUser(ctx, u.ID); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "unlocked %s: failed logins before now no longer count (every server on this database sees it at the next attempt)\n", name)
 	case "delete":
-		u, err := st.GetUser(ctx, name)
-		if err != nil {
-			return userErr(name, err)
-		}
 		if err := st.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}

@@ -386,3 +386,32 @@ func testAppPasswords(t *testing.T, s store.Store) {
 		t.Errorf("CreateAppPassword for a missing user: %v, want ErrNotFound", err)
 	}
 }
+
+// LegacyUsernames are names a database from before case-insensitive names
+// may hold: mixed case, non-ASCII capitals, a decomposed letter. A
+// backend's migration test writes them directly into an old schema, opens
+// the store, and calls CheckLegacyUsernames.
+var LegacyUsernames = []string{"Alice", "BOB", "carol", "\u00c9lodie", "Zoe\u0308"}
+
+// CheckLegacyUsernames checks a store opened on a database that held
+// LegacyUsernames: each is now canonical and found in any spelling.
+func CheckLegacyUsernames(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range users {
+		got = append(got, u.Username)
+	}
+	if want := []string{"alice", "bob", "carol", "zo\u00eb", "\u00e9lodie"}; !slices.Equal(got, want) {
+		t.Errorf("names after upgrade = %q; want %q", got, want)
+	}
+	for _, n := range []string{"ALICE", "Bob", "\u00c9LODIE", "zoe\u0308"} {
+		if _, err := s.GetUser(ctx, n); err != nil {
+			t.Errorf("GetUser(%q) after upgrade: %v", n, err)
+		}
+	}
+}
