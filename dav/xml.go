@@ -107,10 +107,55 @@ func (e *Element) AttrValue(local string) (string, bool) {
 	return "", false
 }
 
-// Decode unmarshals the element into v with encoding/xml. The element came
-// from ReadXML, so it is already free of DTDs and bounded in size.
+// Decode unmarshals the element into v with encoding/xml, straight from the
+// parsed tree: the tree is replayed as tokens (see tokens), never written
+// out and parsed again. The element came from ReadXML, so it is already
+// free of DTDs and bounded in size.
 func (e *Element) Decode(v any) error {
-	return xml.Unmarshal([]byte(e.String()), v)
+	return xml.NewTokenDecoder(e.tokens()).Decode(v)
+}
+
+// tokens replays the element as the token stream ParseXML read it from:
+// names already resolved to their namespaces, an element's text before its
+// children (as String writes it).
+func (e *Element) tokens() xml.TokenReader {
+	return &treeReader{stack: []treeFrame{{el: e, child: -2}}}
+}
+
+// treeReader walks an Element tree depth first. A frame's child is -2
+// before its start tag, -1 before its text, then the index of the next
+// child to visit.
+type treeReader struct {
+	stack []treeFrame
+}
+
+type treeFrame struct {
+	el    *Element
+	child int
+}
+
+func (t *treeReader) Token() (xml.Token, error) {
+	for len(t.stack) > 0 {
+		f := &t.stack[len(t.stack)-1]
+		switch {
+		case f.child == -2:
+			f.child = -1
+			return xml.StartElement{Name: f.el.Name, Attr: f.el.Attr}, nil
+		case f.child == -1:
+			f.child = 0
+			if f.el.Text != "" {
+				return xml.CharData(f.el.Text), nil
+			}
+		case f.child < len(f.el.Children):
+			c := f.el.Children[f.child]
+			f.child++
+			t.stack = append(t.stack, treeFrame{el: c, child: -2})
+		default:
+			t.stack = t.stack[:len(t.stack)-1]
+			return xml.EndElement{Name: f.el.Name}, nil
+		}
+	}
+	return nil, io.EOF
 }
 
 // String serializes the element as a self-contained XML fragment: every

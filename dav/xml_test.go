@@ -1,7 +1,9 @@
 package dav
 
 import (
+	"encoding/xml"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -121,6 +123,82 @@ func FuzzEscapeText(f *testing.F) {
 		}, s) // ranging over s yields U+FFFD for each invalid byte, as escapeText writes
 		if el.Text != want {
 			t.Fatalf("round trip: got %q, want %q", el.Text, want)
+		}
+	})
+}
+
+// anyNode captures a whole XML tree through encoding/xml's struct decoding.
+type anyNode struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Text    string     `xml:",chardata"`
+	Nodes   []anyNode  `xml:",any"`
+}
+
+// dropDecls removes namespace declarations, which reparsing a serialized
+// element shows as attributes and the parsed tree has resolved already, and
+// makes empty lists nil.
+func dropDecls(n *anyNode) {
+	attrs := n.Attrs[:0]
+	for _, a := range n.Attrs {
+		if a.Name.Space != "xmlns" && !(a.Name.Space == "" && a.Name.Local == "xmlns") {
+			attrs = append(attrs, a)
+		}
+	}
+	n.Attrs = attrs
+	if len(n.Attrs) == 0 {
+		n.Attrs = nil // empty and nil are the same tree
+	}
+	if len(n.Nodes) == 0 {
+		n.Nodes = nil
+	}
+	for i := range n.Nodes {
+		dropDecls(&n.Nodes[i])
+	}
+}
+
+// TestElementDecode: decoding straight from the parsed tree gives what
+// decoding the serialized element would, namespaces, attributes and text
+// included, without writing it out.
+func TestElementDecode(t *testing.T) {
+	for _, body := range []string{
+		`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20240101T000000Z" end="20240201T000000Z"/></C:comp-filter></C:comp-filter></C:filter>`,
+		`<a xmlns="urn:x" xmlns:y="urn:y" y:attr="1" plain="2" xml:lang="fr">text &amp; more<y:b>inner&#xD;</y:b><c/></a>`,
+		`<none>no namespace<child xmlns="urn:z"/></none>`,
+	} {
+		el, err := ParseXML([]byte(body), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want anyNode
+		if err := el.Decode(&got); err != nil {
+			t.Fatalf("Decode %s: %v", body, err)
+		}
+		if err := xml.Unmarshal([]byte(el.String()), &want); err != nil {
+			t.Fatal(err)
+		}
+		dropDecls(&want)
+		dropDecls(&got)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Decode %s:\n got %+v\nwant %+v", body, got, want)
+		}
+	}
+}
+
+func FuzzElementDecode(f *testing.F) {
+	f.Add([]byte(`<a xmlns="urn:x" xmlns:y="urn:y" y:attr="1">t<y:b>i</y:b></a>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		el, err := ParseXML(data, Limits{MaxBytes: 1 << 16, MaxDepth: 32, MaxElements: 1000})
+		if err != nil {
+			return
+		}
+		var got, want anyNode
+		errGot := el.Decode(&got)
+		errWant := xml.Unmarshal([]byte(el.String()), &want)
+		dropDecls(&want)
+		dropDecls(&got)
+		if (errGot == nil) != (errWant == nil) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Decode differs from reparsing:\n got %+v (%v)\nwant %+v (%v)", got, errGot, want, errWant)
 		}
 	})
 }
