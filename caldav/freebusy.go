@@ -36,33 +36,65 @@ type busyPeriod struct {
 // (their FBTYPE, BUSY by default; FREE periods are not busy time). Instances
 // that take no time contribute nothing.
 func FreeBusy(cals []*ical.Calendar, start, end time.Time, loc *time.Location, lim recur.Limits) ([]byte, error) {
-	start, end = start.UTC().Truncate(time.Second), end.UTC().Truncate(time.Second)
-	var busy []busyPeriod
+	b := newBusyTime(start, end, loc, lim)
 	for _, cal := range cals {
-		if cal == nil || cal.Component == nil {
-			continue
-		}
-		events := false
-		for _, c := range cal.Children {
-			switch c.Name {
-			case ical.CompEvent:
-				events = true
-			case ical.CompFreeBusy:
-				busy = append(busy, freeBusyPeriods(c, start, end, loc)...)
-			}
-		}
-		if !events {
-			continue
-		}
-		ins, err := recur.Instances(cal, start, end, loc, lim)
-		if err != nil {
+		if err := b.add(cal); err != nil {
 			return nil, err
 		}
-		for _, in := range ins {
-			busy = append(busy, eventBusy(in, start, end)...)
+	}
+	return b.encode(time.Now()), nil
+}
+
+// busyTime accumulates the busy time of calendar objects added one at a
+// time, merging as it goes: what it holds is bounded by the distinct busy
+// periods in the range, not by the number of objects or instances added.
+type busyTime struct {
+	start, end time.Time
+	loc        *time.Location
+	lim        recur.Limits
+	busy       []busyPeriod
+	merged     int // len(busy) after the last merge
+}
+
+func newBusyTime(start, end time.Time, loc *time.Location, lim recur.Limits) *busyTime {
+	return &busyTime{start: start.UTC().Truncate(time.Second), end: end.UTC().Truncate(time.Second), loc: loc, lim: lim}
+}
+
+// add folds in the busy time of one calendar object.
+func (b *busyTime) add(cal *ical.Calendar) error {
+	if cal == nil || cal.Component == nil {
+		return nil
+	}
+	events := false
+	for _, c := range cal.Children {
+		switch c.Name {
+		case ical.CompEvent:
+			events = true
+		case ical.CompFreeBusy:
+			b.busy = append(b.busy, freeBusyPeriods(c, b.start, b.end, b.loc)...)
 		}
 	}
-	return encodeFreeBusy(mergeBusy(busy), start, end, time.Now()), nil
+	if events {
+		ins, err := recur.Instances(cal, b.start, b.end, b.loc, b.lim)
+		if err != nil {
+			return err
+		}
+		for _, in := range ins {
+			b.busy = append(b.busy, eventBusy(in, b.start, b.end)...)
+		}
+	}
+	// Merging what is held with what came since flattens it again; doing
+	// so whenever it has doubled keeps the work linear overall.
+	if len(b.busy) > 2*b.merged+64 {
+		b.busy = mergeBusy(b.busy)
+		b.merged = len(b.busy)
+	}
+	return nil
+}
+
+// encode writes the VCALENDAR of the busy time, stamped now.
+func (b *busyTime) encode(now time.Time) []byte {
+	return encodeFreeBusy(mergeBusy(b.busy), b.start, b.end, now)
 }
 
 // clipBusy returns the busy period [s, e) of type typ clipped to the range,

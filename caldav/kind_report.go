@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,14 +19,22 @@ import (
 // asks for. A request the server cannot honour, or an object whose
 // expansion exceeds the limits, gets its own status in that object's
 // response rather than failing the whole 207.
-func (Kind) DataProperty(req *dav.Element) *dav.Property {
+//
+// A calendar-data request the server cannot honour fails a calendar-query
+// or calendar-multiget as a whole (RFC 4791 §7.8, §7.9 preconditions):
+// that is the error returned beside the property.
+func (Kind) DataProperty(req *dav.Element) (*dav.Property, error) {
 	if req.Name != cal("calendar-data") {
-		return nil
+		return nil, nil
 	}
 	var cdr CalendarDataRequest
 	reqErr := req.Decode(&cdr)
 	if reqErr == nil {
 		reqErr = cdr.Validate()
+	}
+	var reportErr error
+	if reqErr != nil {
+		reportErr = queryError(reqErr)
 	}
 	return &dav.Property{Name: req.Name, NeedsBody: true, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
 		if res.Type != dav.ResObject || res.Object == nil || res.Object.Body == nil {
@@ -44,7 +51,7 @@ func (Kind) DataProperty(req *dav.Element) *dav.Property {
 			return nil, err
 		}
 		return dav.TextElement(cal("calendar-data"), string(out)), nil
-	}}
+	}}, reportErr
 }
 
 // queryError maps a QueryError to its precondition (RFC 4791 §7.8): 403 with
@@ -124,70 +131,46 @@ func parseTimezone(text string) (cal *ical.Calendar, err error) {
 	return cal, nil
 }
 
-// Report answers the CalDAV REPORTs.
-func (Kind) Report(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) (bool, error) {
-	switch body.Name {
-	case cal("calendar-multiget"), cal("calendar-query"):
-		// A calendar-data request the server cannot honour fails the
-		// whole REPORT (RFC 4791 §7.8, §7.9 preconditions), before any
-		// object is read, not once in every object's response.
-		if err := checkCalendarData(body.Child(dav.Name("prop"))); err != nil {
-			return true, err
-		}
-	}
+// Report plans the CalDAV REPORTs.
+func (Kind) Report(rq *dav.Request, res *dav.Resource, body *dav.Element) (dav.Plan, error) {
 	switch body.Name {
 	case cal("calendar-multiget"):
-		return true, rq.H.Multiget(rq, w, res, body)
+		return dav.NewMultigetPlan(body), nil
 	case cal("calendar-query"):
-		return true, calendarQuery(rq, w, res, body)
+		return calendarQuery(res, body)
 	case cal("free-busy-query"):
-		return true, freeBusyQuery(rq, w, res, body)
+		return freeBusyQuery(res, body)
 	}
-	return false, nil
+	return nil, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("supported-report"))}
 }
 
-// checkCalendarData validates the calendar-data elements of a REPORT's prop.
-func checkCalendarData(prop *dav.Element) error {
-	for _, el := range prop.ChildrenNamed(cal("calendar-data")) {
-		var cdr CalendarDataRequest
-		err := el.Decode(&cdr)
-		if err == nil {
-			err = cdr.Validate()
-		}
-		if err != nil {
-			return queryError(err)
-		}
-	}
-	return nil
-}
-
-// calendarQuery answers calendar-query (RFC 4791 §7.8): SQL narrows the
+// calendarQuery plans calendar-query (RFC 4791 §7.8): SQL narrows the
 // candidates by component and instance span, the exact §9.7 filter runs on
 // those only.
-func calendarQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) error {
+func calendarQuery(res *dav.Resource, body *dav.Element) (dav.Plan, error) {
 	fe := body.Child(cal("filter"))
 	if fe == nil {
 		// §7.8: "The CALDAV:filter element MUST be present".
-		return dav.Precondition(http.StatusForbidden, dav.NSCalDAV, CondValidFilter, "caldav: calendar-query without filter")
+		return nil, dav.Precondition(http.StatusForbidden, dav.NSCalDAV, CondValidFilter, "caldav: calendar-query without filter")
 	}
 	var f Filter
 	if err := fe.Decode(&f); err != nil {
-		return queryError(err)
+		return nil, queryError(err)
 	}
 	if err := f.Validate(); err != nil {
-		return queryError(err)
+		return nil, queryError(err)
 	}
 	loc := collectionLocation(res.Collection)
 	if tz := body.Child(cal("timezone")); tz != nil {
 		loc = timezoneLocation(tz.Text)
 	}
-	opts := f.ListOptions()
+	plan := &dav.QueryPlan{Options: f.ListOptions(), Prop: body.Child(dav.Name("prop"))}
 	if f.ByComponent() {
 		// The store's narrowing is exact: no body needs reading.
-		opts.WithBody = false
-		return rq.H.Query(rq, w, res, body.Child(dav.Name("prop")), opts, nil, 0)
+		plan.Options.WithBody = false
+		return plan, nil
 	}
-	match := func(o *store.Object) (bool, error) {
+	plan.Match = func(o *store.Object) (bool, error) {
 		c, err := ical.NewDecoder(bytes.NewReader(o.Body)).Decode()
 		if err != nil {
 			return false, nil // stored objects were validated; a parse failure cannot match
@@ -200,50 +183,56 @@ func calendarQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, bo
 		}
 		return ok, err
 	}
-	return rq.H.Query(rq, w, res, body.Child(dav.Name("prop")), opts, match, 0)
+	return plan, nil
 }
 
-// freeBusyQuery answers free-busy-query (RFC 4791 §7.10) with a VFREEBUSY
-// built from the calendar's events in the range.
-func freeBusyQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) error {
+// freeBusyQuery plans free-busy-query (RFC 4791 §7.10): the engine pages
+// the calendar's events and VFREEBUSY components in the range through a
+// fold that keeps only the merged busy periods, then answers with the
+// VFREEBUSY built from them.
+func freeBusyQuery(res *dav.Resource, body *dav.Element) (dav.Plan, error) {
 	if res.Type != dav.ResCollection {
-		return &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("supported-report"))}
+		return nil, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("supported-report"))}
 	}
 	tre := body.Child(cal("time-range"))
 	if tre == nil {
-		return &dav.Error{Status: http.StatusBadRequest, Message: "caldav: free-busy-query without time-range"}
+		return nil, &dav.Error{Status: http.StatusBadRequest, Message: "caldav: free-busy-query without time-range"}
 	}
 	var tr TimeRange
 	if err := tre.Decode(&tr); err != nil {
-		return queryError(err)
+		return nil, queryError(err)
 	}
 	if tr.Start.IsZero() || tr.End.IsZero() || !tr.Start.Before(tr.End) {
-		return &dav.Error{Status: http.StatusBadRequest, Message: "caldav: free-busy-query needs start < end"}
+		return nil, &dav.Error{Status: http.StatusBadRequest, Message: "caldav: free-busy-query needs start < end"}
 	}
 	start, end := tr.Start, tr.End
+	fb := newBusyTime(start, end, collectionLocation(res.Collection), recur.DefaultLimits)
 	// §7.10: busy time comes from VEVENTs and from the FREEBUSY
 	// properties of VFREEBUSY components.
-	var cals []*ical.Calendar
-	for _, comp := range []string{ical.CompEvent, ical.CompFreeBusy} {
-		objs, err := rq.H.Store.ListObjects(rq.Ctx, res.Collection.ID, store.ListObjectsOptions{WithBody: true, Component: comp, Start: &start, End: &end})
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			if c, err := ical.NewDecoder(bytes.NewReader(o.Body)).Decode(); err == nil {
-				cals = append(cals, c)
-			}
-		}
+	scans := []store.ListObjectsOptions{
+		{Component: ical.CompEvent, Start: &start, End: &end},
+		{Component: ical.CompFreeBusy, Start: &start, End: &end},
 	}
-	out, err := FreeBusy(cals, start, end, collectionLocation(res.Collection), recur.DefaultLimits)
+	return &dav.FoldPlan{Scans: scans, Fold: freeBusyFold{fb}}, nil
+}
+
+// freeBusyFold feeds stored objects into busy time.
+type freeBusyFold struct{ *busyTime }
+
+func (f freeBusyFold) Add(o *store.Object) error {
+	c, err := ical.NewDecoder(bytes.NewReader(o.Body)).Decode()
 	if err != nil {
+		return nil // stored objects were validated; one that no longer parses is not busy
+	}
+	if err := f.add(c); err != nil {
 		if errors.Is(err, recur.ErrTooManyInstances) {
 			return dav.Precondition(http.StatusForbidden, dav.NSCalDAV, "max-instances", "caldav: free-busy expansion over the limits")
 		}
 		return err
 	}
-	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
-	w.Write(out)
 	return nil
+}
+
+func (f freeBusyFold) Finish() (*dav.BodyPlan, error) {
+	return &dav.BodyPlan{ContentType: "text/calendar; charset=utf-8", Body: f.encode(time.Now())}, nil
 }

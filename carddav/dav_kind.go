@@ -115,14 +115,25 @@ func (Kind) PrepareObject(rq *dav.Request, c *store.Collection, body []byte, con
 // DataProperty answers CARDDAV:address-data requested in a prop (RFC 6352
 // §10.4): the stored bytes, or the selected properties, in the version the
 // client asks for.
-func (Kind) DataProperty(req *dav.Element) *dav.Property {
+//
+// RFC 6352 §8.6 and §8.7 set a precondition on both REPORTs
+// (CARDDAV:supported-address-data): "The attributes "content-type" and
+// "version" of the CARDDAV:address-data XML element (see Section 10.4)
+// specify a media type supported by the server for address object
+// resources." A request for a media type the server never produces fails
+// the REPORT as a whole: that is the error returned beside the property.
+func (Kind) DataProperty(req *dav.Element) (*dav.Property, error) {
 	if req.Name != card("address-data") {
-		return nil
+		return nil, nil
 	}
 	var adr AddressDataRequest
 	reqErr := req.Decode(&adr)
 	if reqErr == nil {
 		reqErr = adr.Validate()
+	}
+	var reportErr error
+	if reqErr != nil {
+		reportErr = dav.Precondition(http.StatusForbidden, dav.NSCardDAV, CondSupportedAddressData, "carddav: address-data: "+reqErr.Error())
 	}
 	return &dav.Property{Name: req.Name, NeedsBody: true, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
 		if res.Type != dav.ResObject || res.Object == nil || res.Object.Body == nil {
@@ -142,27 +153,7 @@ func (Kind) DataProperty(req *dav.Element) *dav.Property {
 			return nil, dav.Precondition(http.StatusForbidden, dav.NSCardDAV, CondSupportedAddressDataConv, err.Error())
 		}
 		return dav.TextElement(card("address-data"), string(out)), nil
-	}}
-}
-
-// checkAddressData enforces the precondition RFC 6352 §8.6 and §8.7 set on
-// both REPORTs (CARDDAV:supported-address-data): "The attributes
-// "content-type" and "version" of the CARDDAV:address-data XML element
-// (see Section 10.4) specify a media type supported by the server for
-// address object resources." A request for a media type the server never
-// produces fails as a whole, before any member is read.
-func checkAddressData(prop *dav.Element) error {
-	for _, el := range prop.ChildrenNamed(card("address-data")) {
-		var adr AddressDataRequest
-		err := el.Decode(&adr)
-		if err == nil {
-			err = adr.Validate()
-		}
-		if err != nil {
-			return dav.Precondition(http.StatusForbidden, dav.NSCardDAV, CondSupportedAddressData, "carddav: address-data: "+err.Error())
-		}
-	}
-	return nil
+	}}, reportErr
 }
 
 // queryError maps a QueryError to its precondition: 403 with the CARDDAV
@@ -175,56 +166,43 @@ func queryError(err error) error {
 	return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: " + err.Error()}
 }
 
-// Report answers the CardDAV REPORTs.
-func (Kind) Report(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) (bool, error) {
-	switch body.Name {
-	case card("addressbook-multiget"), card("addressbook-query"):
-	default:
-		return false, nil
-	}
-	if res.Type != dav.ResCollection && res.Type != dav.ResObject {
-		// Both REPORTs are answered on an address book or one card (RFC
-		// 6352 §8.6, §8.7); on a home there is nothing to search.
-		return true, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("supported-report")), Message: "carddav: report on a non-collection"}
-	}
-	if err := checkAddressData(body.Child(dav.Name("prop"))); err != nil {
-		return true, err
-	}
+// Report plans the CardDAV REPORTs, on an address book or one card (RFC
+// 6352 §8.6, §8.7).
+func (Kind) Report(rq *dav.Request, res *dav.Resource, body *dav.Element) (dav.Plan, error) {
 	if body.Name == card("addressbook-multiget") {
-		return true, rq.H.Multiget(rq, w, res, body)
+		return dav.NewMultigetPlan(body), nil
 	}
-	return true, addressbookQuery(rq, w, res, body)
+	return addressbookQuery(body)
 }
 
-// addressbookQuery answers addressbook-query (RFC 6352 §8.6): the store
+// addressbookQuery plans addressbook-query (RFC 6352 §8.6): the store
 // prefilters on the indexed search text, the exact §10.5 filter runs on the
 // candidates, and CARDDAV:limit cuts the answer with a 507 (§8.6.1).
-func addressbookQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource, body *dav.Element) error {
+func addressbookQuery(body *dav.Element) (dav.Plan, error) {
 	var f Filter
 	if fe := body.Child(card("filter")); fe != nil {
 		if err := fe.Decode(&f); err != nil {
-			return queryError(err)
+			return nil, queryError(err)
 		}
 	}
 	if err := f.Validate(); err != nil {
-		return queryError(err)
+		return nil, queryError(err)
 	}
-	limit := 0
+	plan := &dav.QueryPlan{Options: store.ListObjectsOptions{SearchText: f.SearchTerms()}, Prop: body.Child(dav.Name("prop"))}
 	if le := body.Child(card("limit")); le != nil {
 		// RFC 6352 §10.6: <!ELEMENT limit (nresults)>, a positive integer.
 		nr := le.Child(card("nresults"))
 		if nr == nil {
-			return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: limit without nresults"}
+			return nil, &dav.Error{Status: http.StatusBadRequest, Message: "carddav: limit without nresults"}
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(nr.Text))
 		if err != nil || n < 1 {
-			return &dav.Error{Status: http.StatusBadRequest, Message: "carddav: bad nresults " + strconv.Quote(nr.Text)}
+			return nil, &dav.Error{Status: http.StatusBadRequest, Message: "carddav: bad nresults " + strconv.Quote(nr.Text)}
 		}
-		limit = n
+		plan.Limit = n
 	}
-	var match func(o *store.Object) (bool, error)
 	if len(f.PropFilters) > 0 {
-		match = func(o *store.Object) (bool, error) {
+		plan.Match = func(o *store.Object) (bool, error) {
 			card, _, err := storedCard(o.Body)
 			if err != nil {
 				return false, nil // stored cards were validated; one that no longer parses cannot match
@@ -232,8 +210,7 @@ func addressbookQuery(rq *dav.Request, w http.ResponseWriter, res *dav.Resource,
 			return f.Match(card), nil
 		}
 	}
-	opts := store.ListObjectsOptions{SearchText: f.SearchTerms()}
-	return rq.H.Query(rq, w, res, body.Child(dav.Name("prop")), opts, match, limit)
+	return plan, nil
 }
 
 // ObjectBody serves the stored bytes verbatim, unless the client asks for

@@ -1,13 +1,3 @@
-// Package dav is Davenport's WebDAV engine: the URL space, XML request
-// parsing with hard limits, the streaming 207 Multi-Status writer, the
-// property registry and the methods every collection kind shares — OPTIONS,
-// PROPFIND, PROPPATCH, GET/HEAD, PUT, DELETE, COPY, MOVE and REPORT
-// dispatch — per RFC 4918 (WebDAV), RFC 3744 (the current-user-privilege-set
-// part of ACL), RFC 5397 (current-user-principal) and RFC 6578
-// (sync-collection).
-//
-// dav knows collections, objects and properties, but nothing of iCalendar or
-// vCard: calendars and address books plug in through the Kind interface.
 package dav
 
 import (
@@ -22,43 +12,6 @@ import (
 
 	"github.com/davenport-dav/davenport/store"
 )
-
-// Kind is a collection kind (calendars, address books) plugged into the
-// engine: its names, its live properties, how an object body is validated
-// and indexed, and the REPORTs it answers.
-type Kind interface {
-	// StoreKind is the kind of store collection it serves.
-	StoreKind() store.Kind
-	// HomeSegment is the URL segment of its homes ("calendars").
-	HomeSegment() string
-	// Namespace is the XML namespace of its preconditions (CalDAV, CardDAV).
-	Namespace() string
-	// ResourceType is the element a collection adds to DAV:collection.
-	ResourceType() xml.Name
-	// Properties are its live properties.
-	Properties() []*Property
-	// ReportNames lists the REPORTs it answers (for supported-report-set).
-	ReportNames() []xml.Name
-	// Report answers a REPORT whose root element is body.Name. handled is
-	// false when the kind does not know the report.
-	Report(rq *Request, w http.ResponseWriter, res *Resource, body *Element) (handled bool, err error)
-	// PrepareObject validates a PUT body for collection c and returns the
-	// object to store, with UID, component, span, search text and content
-	// type filled (Name, CollectionID, ETag are set by the caller, and Body
-	// too unless the kind stores other bytes than were sent). Invalid
-	// bodies return an *Error carrying the RFC precondition.
-	PrepareObject(rq *Request, c *store.Collection, body []byte, contentType string) (*store.Object, error)
-	// DataProperty returns the property answering a data element requested
-	// in a prop (calendar-data, address-data), or nil when req is not one.
-	DataProperty(req *Element) *Property
-	// ObjectBody returns what GET serves for o (with body loaded): the
-	// stored bytes, or a conversion the request asked for by Accept.
-	ObjectBody(rq *Request, o *store.Object) (body []byte, contentType string, err error)
-	// NewCollection fills a collection for MKCOL/MKCALENDAR from the
-	// request's DAV:set properties; ok is false when the method or the
-	// resourcetype does not create this kind.
-	NewCollection(rq *Request, method string, resourceType []xml.Name) (c *store.Collection, ok bool)
-}
 
 // Error is a protocol error with an RFC precondition or postcondition
 // element for the body (RFC 4918 §16). Message is for the log only.
@@ -132,7 +85,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "authentication required", http.StatusUnauthorized)
 		return
 	}
-	rq := &Request{Ctx: r.Context(), H: h, User: user, HTTP: r}
+	rq := h.newRequest(user, r)
 	if err := h.serve(rq, w, r); err != nil {
 		h.fail(w, r, err)
 	}
@@ -143,7 +96,7 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	res, err := h.resolve(rq.Ctx, rq.User, t, r.URL.EscapedPath(), r.Method == http.MethodGet || r.Method == http.MethodHead)
+	res, err := h.resolve(rq.Context(), rq.User, t, r.URL.EscapedPath(), r.Method == http.MethodGet || r.Method == http.MethodHead)
 	if errors.Is(err, errParentMissing) && r.Method != http.MethodPut && r.Method != "MKCOL" && r.Method != "MKCALENDAR" {
 		// Only a write into a missing collection is a conflict (RFC 4918
 		// §9.7.1); reading a member of one finds nothing.

@@ -36,9 +36,12 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	body, ctype, err := res.Kind.ObjectBody(rq, o)
-	if err != nil {
-		return err
+	body, ctype := o.Body, o.ContentType
+	if bc, ok := res.Kind.(BodyConverter); ok {
+		var err error
+		if body, ctype, err = bc.ObjectBody(rq, o); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -118,7 +121,7 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	}
 	o.Size = int64(len(o.Body))
 	o.ETag = computeETag(o.Body)
-	created, err := h.Store.PutObject(rq.Ctx, o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
+	created, err := h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
 	if err != nil {
 		return h.uidConflict(res, err)
 	}
@@ -158,7 +161,7 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 		if err != nil {
 			return err
 		}
-		if err := h.Store.DeleteObject(rq.Ctx, res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch}); err != nil {
+		if err := h.Store.DeleteObject(rq.Context(), res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch}); err != nil {
 			return err
 		}
 	case ResCollection:
@@ -166,7 +169,7 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 			// Collections have no entity tag.
 			return store.ErrPreconditionFailed
 		}
-		if err := h.Store.DeleteCollection(rq.Ctx, res.Owner.ID, res.Collection.ID); err != nil {
+		if err := h.Store.DeleteCollection(rq.Context(), res.Owner.ID, res.Collection.ID); err != nil {
 			return err
 		}
 	default:
@@ -194,7 +197,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err != nil || t.typ != ResObject || t.kind != res.Kind {
 		return &Error{Status: http.StatusForbidden, Message: "dav: Destination is not an object of the same kind"}
 	}
-	dst, err := h.resolve(rq.Ctx, rq.User, t, u.EscapedPath(), false)
+	dst, err := h.resolve(rq.Context(), rq.User, t, u.EscapedPath(), false)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		if errors.Is(err, errParentMissing) {
 			return &Error{Status: http.StatusConflict, Message: "dav: Destination collection missing"}
@@ -212,7 +215,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	o, err := h.Store.GetObject(rq.Ctx, res.Collection.ID, res.Object.Name)
+	o, err := h.Store.GetObject(rq.Context(), res.Collection.ID, res.Object.Name)
 	if err != nil {
 		return err
 	}
@@ -229,7 +232,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	}
 	var created bool
 	if r.Method == "MOVE" {
-		created, err = h.Store.MoveObject(rq.Ctx, res.Collection.ID, res.Object.Name, dst.Collection.ID, dst.Name, store.MoveObjectOptions{IfMatch: ifMatch, Overwrite: overwrite})
+		created, err = h.Store.MoveObject(rq.Context(), res.Collection.ID, res.Object.Name, dst.Collection.ID, dst.Name, store.MoveObjectOptions{IfMatch: ifMatch, Overwrite: overwrite})
 	} else {
 		// The copy is checked against the source's ETag as read, so a
 		// concurrent change of the source cannot be copied half-seen.
@@ -237,7 +240,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 			return store.ErrPreconditionFailed
 		}
 		o.CollectionID, o.Name = dst.Collection.ID, dst.Name
-		created, err = h.Store.PutObject(rq.Ctx, o, store.PutObjectOptions{IfNoneMatch: !overwrite})
+		created, err = h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfNoneMatch: !overwrite})
 	}
 	if err != nil {
 		return h.uidConflict(dst, err)
@@ -328,7 +331,7 @@ func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res
 		writePropStatBody(w, failed[0].Status, root, append(failed, dep))
 		return nil
 	}
-	if err := h.Store.CreateCollection(rq.Ctx, c); err != nil {
+	if err := h.Store.CreateCollection(rq.Context(), c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			w.Header().Set("Allow", allowed)
 			return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: collection exists"}
@@ -336,35 +339,14 @@ func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res
 		return err
 	}
 	if !patchEmpty(&patch) {
-		if err := h.Store.UpdateCollection(rq.Ctx, res.Owner.ID, c.ID, patch); err != nil {
-			_ = h.Store.DeleteCollection(rq.Ctx, res.Owner.ID, c.ID)
+		if err := h.Store.UpdateCollection(rq.Context(), res.Owner.ID, c.ID, patch); err != nil {
+			_ = h.Store.DeleteCollection(rq.Context(), res.Owner.ID, c.ID)
 			return err
 		}
 	}
 	w.Header().Set("Location", res.Href)
 	w.WriteHeader(http.StatusCreated)
 	return nil
-}
-
-func (h *Handler) report(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
-	body, err := ReadXML(w, r, h.Limits)
-	if err != nil {
-		return err
-	}
-	if body == nil {
-		return &Error{Status: http.StatusBadRequest, Message: "dav: REPORT without a body"}
-	}
-	if body.Name == Name("sync-collection") {
-		return h.syncCollection(rq, w, r, res, body)
-	}
-	if res.Kind != nil && res.Type >= ResCollection {
-		handled, err := res.Kind.Report(rq, w, res, body)
-		if handled || err != nil {
-			return err
-		}
-	}
-	// RFC 3253 §3.6: DAV:supported-report.
-	return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}
 }
 
 func patchEmpty(p *store.CollectionPatch) bool {

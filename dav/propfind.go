@@ -21,6 +21,9 @@ type propRequest struct {
 	// of many resources looks each one up (and decodes a calendar-data
 	// request) once, not once per resource.
 	resolved map[*Element]*Property
+	// invalid holds, for a data element the kind cannot produce, the
+	// error that fails a query or multiget REPORT as a whole.
+	invalid map[*Element]error
 }
 
 // property returns the property answering el, looked up once per request.
@@ -31,8 +34,14 @@ func (pr *propRequest) property(h *Handler, el *Element) *Property {
 	if pr.resolved == nil {
 		pr.resolved = map[*Element]*Property{}
 	}
-	p := h.lookup(el)
+	p, err := h.lookupProp(el)
 	pr.resolved[el] = p
+	if err != nil {
+		if pr.invalid == nil {
+			pr.invalid = map[*Element]error{}
+		}
+		pr.invalid[el] = err
+	}
 	return p
 }
 
@@ -99,15 +108,24 @@ func wantsMinimal(r *http.Request) bool {
 }
 
 func (h *Handler) lookup(el *Element) *Property {
+	p, _ := h.lookupProp(el)
+	return p
+}
+
+// lookupProp finds the property answering el: a registered live property,
+// or a kind's data property (see DataKind for err).
+func (h *Handler) lookupProp(el *Element) (p *Property, err error) {
 	if p := h.props.byName[el.Name]; p != nil {
-		return p
+		return p, nil
 	}
 	for _, k := range h.Kinds {
-		if p := k.DataProperty(el); p != nil {
-			return p
+		if dk, ok := k.(DataKind); ok {
+			if p, err := dk.DataProperty(el); p != nil {
+				return p, err
+			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
@@ -132,118 +150,45 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 	default:
 		return &Error{Status: http.StatusBadRequest, Message: "dav: bad Depth header"}
 	}
-	var (
-		members []*Resource
-		pages   *objectPages
-	)
-	if depth == "1" {
-		if res.Type == ResCollection {
-			// A collection's members are read a page at a time, so a
-			// listing of any size costs the memory of one page.
-			pages, err = h.newObjectPages(rq, res, store.ListObjectsOptions{WithBody: pr.needsBody(h)})
-		} else {
-			members, err = h.members(rq, res, pr.needsBody(h))
-		}
+	s := h.newStream(rq, w, res, pr, "propfind")
+	s.add(member{res: res})
+	if depth != "1" {
+		return s.close(false, "")
+	}
+	var cur cursor
+	if res.Type == ResCollection {
+		// A collection's members are read a page at a time, so a
+		// listing of any size costs the memory of one page.
+		pages, err := h.newObjectPages(rq, res, store.ListObjectsOptions{WithBody: pr.needsBody(h)})
 		if err != nil {
 			return err
 		}
+		cur = pages.cursor()
+	} else {
+		members, err := h.members(rq, res)
+		if err != nil {
+			return err
+		}
+		ms := make([]member, len(members))
+		for i, m := range members {
+			ms[i] = member{res: m}
+		}
+		cur = sliceCursor(ms)
 	}
-	ms := NewMultiStatus(w)
-	resp, err := h.propResponse(rq, res, pr)
-	if err != nil {
+	if done, _, err := s.run(cur, nil, 0); !done {
 		return err
 	}
-	ms.Add(resp)
-	add := func(m *Resource) bool {
-		resp, err := h.propResponse(rq, m, pr)
-		if err != nil {
-			// The 207 has started; the client sees a truncated document.
-			h.Logger.ErrorContext(rq.Ctx, "propfind member failed", "href", m.Href, "err", err)
-			return false
-		}
-		return ms.Add(resp) == nil
-	}
-	for _, m := range members {
-		if !add(m) {
-			return nil
-		}
-	}
-	for pages != nil {
-		o, err := pages.next()
-		if err != nil {
-			h.Logger.ErrorContext(rq.Ctx, "propfind listing failed", "href", res.Href, "err", err)
-			return nil
-		}
-		if o == nil {
-			break
-		}
-		if !add(h.objectResource(res, o)) {
-			return nil
-		}
-	}
-	ms.Close("")
-	return nil
-}
-
-// pageSize is how many objects a listing reads per query.
-const pageSize = 500
-
-// objectPages walks a collection's objects in name order, one page of
-// pageSize per store query.
-type objectPages struct {
-	h    *Handler
-	rq   *Request
-	col  *Resource
-	opts store.ListObjectsOptions
-	page []store.Object
-	i    int
-	done bool
-}
-
-// newObjectPages reads the first page at once, so that a failing store is
-// still a clean error before any 207 is written.
-func (h *Handler) newObjectPages(rq *Request, col *Resource, opts store.ListObjectsOptions) (*objectPages, error) {
-	p := &objectPages{h: h, rq: rq, col: col, opts: opts}
-	return p, p.fetch()
-}
-
-func (p *objectPages) fetch() error {
-	p.opts.Limit = pageSize
-	page, err := p.h.Store.ListObjects(p.rq.Ctx, p.col.Collection.ID, p.opts)
-	if err != nil {
-		return err
-	}
-	p.page, p.i = page, 0
-	p.done = len(page) < pageSize
-	if len(page) > 0 {
-		p.opts.After = page[len(page)-1].Name
-	}
-	return nil
-}
-
-// next returns the next object, or nil at the end.
-func (p *objectPages) next() (*store.Object, error) {
-	for p.i >= len(p.page) {
-		if p.done {
-			return nil, nil
-		}
-		if err := p.fetch(); err != nil {
-			return nil, err
-		}
-	}
-	o := &p.page[p.i]
-	p.i++
-	return o, nil
+	return s.close(false, "")
 }
 
 // members lists the children of a principal collection or a home for
 // Depth 1; collections page through their objects with objectPages.
-func (h *Handler) members(rq *Request, res *Resource, withBody bool) ([]*Resource, error) {
+func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 	switch res.Type {
 	case ResPrincipals:
 		return []*Resource{{Type: ResPrincipal, Href: PrincipalHref(rq.User.Username), Owner: rq.User}}, nil
 	case ResHome:
-		cols, err := h.Store.ListCollections(rq.Ctx, res.Owner.ID, res.Kind.StoreKind())
+		cols, err := h.Store.ListCollections(rq.Context(), res.Owner.ID, res.Kind.StoreKind())
 		if err != nil {
 			return nil, err
 		}

@@ -85,7 +85,7 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 		}
 		resp.PropStats = append(failed, dep)
 	} else {
-		if err := h.Store.UpdateCollection(rq.Ctx, res.Owner.ID, res.Collection.ID, patch); err != nil {
+		if err := h.Store.UpdateCollection(rq.Context(), res.Owner.ID, res.Collection.ID, patch); err != nil {
 			return err
 		}
 		resp.PropStats = []PropStat{okStat}

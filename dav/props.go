@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -32,20 +33,40 @@ type Property struct {
 	NeedsBody bool
 }
 
-// Request is the per-request state properties and reports see.
+// Request is the per-request state properties and reports see: the
+// authenticated user and the HTTP request. It holds no context of its own
+// (Context is the HTTP request's) and no way back into the engine: what a
+// property needs of the server (storage use, the quota, the size limit) it
+// reads through the methods below.
 type Request struct {
-	Ctx     context.Context
-	H       *Handler
-	User    *store.User
-	HTTP    *http.Request
-	used    *int64
-	deadTbl map[int64]map[xml.Name]string
+	User *store.User
+	HTTP *http.Request
+
+	store           store.Store
+	quota           int64 // 0: none
+	maxResourceSize int64
+	used            *int64
+	deadTbl         map[int64]map[xml.Name]string
 }
+
+// newRequest is the state of one request served by h.
+func (h *Handler) newRequest(user *store.User, r *http.Request) *Request {
+	return &Request{User: user, HTTP: r, store: h.Store, quota: h.Quota, maxResourceSize: h.MaxResourceSize}
+}
+
+// Context is the context of the HTTP request.
+func (rq *Request) Context() context.Context { return rq.HTTP.Context() }
+
+// Quota is the storage quota in force for the user in bytes; 0 means none.
+func (rq *Request) Quota() int64 { return rq.quota }
+
+// MaxResourceSize is the largest object body PUT accepts, in bytes.
+func (rq *Request) MaxResourceSize() int64 { return rq.maxResourceSize }
 
 // UsedBytes is the authenticated user's storage use, read once per request.
 func (rq *Request) UsedBytes() (int64, error) {
 	if rq.used == nil {
-		n, err := rq.H.Store.UsedBytes(rq.Ctx, rq.User.ID)
+		n, err := rq.store.UsedBytes(rq.Context(), rq.User.ID)
 		if err != nil {
 			return 0, err
 		}
@@ -59,7 +80,7 @@ func (rq *Request) deadProps(c *store.Collection) (map[xml.Name]string, error) {
 	if m, ok := rq.deadTbl[c.ID]; ok {
 		return m, nil
 	}
-	props, err := rq.H.Store.ListDeadProps(rq.Ctx, c.ID)
+	props, err := rq.store.ListDeadProps(rq.Context(), c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -192,13 +213,17 @@ func (h *Handler) coreProperties() []*Property {
 		{Name: Name("supported-report-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			e := NewElement(Name("supported-report-set"))
 			var reports []xml.Name
+			var own []xml.Name
+			if rep, ok := res.Kind.(Reporter); ok {
+				own = rep.ReportNames()
+			}
 			switch res.Type {
 			case ResCollection:
-				reports = append(res.Kind.ReportNames(), Name("sync-collection"))
+				reports = append(slices.Clip(own), Name("sync-collection"))
 			case ResObject:
 				// RFC 4791 §7.8/§7.9, RFC 6352 §8.6/§8.7: the query and
 				// multiget REPORTs also run on one object resource.
-				reports = res.Kind.ReportNames()
+				reports = own
 			}
 			for _, n := range reports {
 				e.Children = append(e.Children, NewElement(Name("supported-report"), NewElement(Name("report"), NewElement(n))))
@@ -223,14 +248,14 @@ func (h *Handler) coreProperties() []*Property {
 		}},
 		{Name: Name("quota-available-bytes"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			// RFC 4331 §3: only meaningful when a quota is in force.
-			if rq.H.Quota <= 0 || (res.Type != ResHome && res.Type != ResCollection) {
+			if rq.quota <= 0 || (res.Type != ResHome && res.Type != ResCollection) {
 				return nil, ErrNoProperty
 			}
 			n, err := rq.UsedBytes()
 			if err != nil {
 				return nil, err
 			}
-			return TextElement(Name("quota-available-bytes"), strconv.FormatInt(max(rq.H.Quota-n, 0), 10)), nil
+			return TextElement(Name("quota-available-bytes"), strconv.FormatInt(max(rq.quota-n, 0), 10)), nil
 		}},
 	}
 }
@@ -303,6 +328,6 @@ func MaxResourceSizeProperty(k Kind) *Property {
 		if res.Type != ResCollection || res.Kind != k {
 			return nil, ErrNoProperty
 		}
-		return TextElement(name, strconv.FormatInt(rq.H.MaxResourceSize, 10)), nil
+		return TextElement(name, strconv.FormatInt(rq.maxResourceSize, 10)), nil
 	}}
 }

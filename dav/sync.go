@@ -54,78 +54,89 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		limit = n
 	}
 	pr := propRequestFromProp(body.Child(Name("prop")), r)
-	withBody := pr.needsBody(h)
-	// The change log is read a page at a time, so a full sync of a large
-	// collection costs the memory of one page; remaining counts down the
-	// client's own limit.
-	remaining := limit
-	pageLimit := func() int {
-		if remaining > 0 && remaining < pageSize {
-			return remaining
-		}
-		return pageSize
-	}
-	changes, err := h.Store.ListChangesSince(rq.Ctx, c.ID, since, pageLimit(), withBody)
+	cur := &changeCursor{h: h, rq: rq, col: res, initial: initial, floor: floor, limit: limit, remaining: limit, withBody: pr.needsBody(h)}
+	changes, err := h.Store.ListChangesSince(rq.Context(), c.ID, since, cur.pageLimit(), cur.withBody)
 	if err != nil {
 		return err
 	}
 	if err := h.checkNotPruned(rq, c, initial, floor); err != nil {
 		return err
 	}
-	ms := NewMultiStatus(w)
-	truncated := false
-	for {
-		for i := range changes.Changes {
-			ch := &changes.Changes[i]
-			if ch.Deleted {
-				// §3.5.1: an initial sync lists only existing members.
-				if !initial {
-					ms.Add(&Response{Href: ObjectHref(res.Kind, res.Owner.Username, c.Name, ch.Name), Status: http.StatusNotFound})
-				}
-				continue
-			}
-			resp, err := h.propResponse(rq, h.objectResource(res, ch.Object), pr)
-			if err != nil {
-				h.Logger.ErrorContext(rq.Ctx, "sync-collection member failed", "name", ch.Name, "err", err)
-				return nil
-			}
-			if ms.Add(resp) != nil {
-				return nil
-			}
-		}
-		if remaining > 0 {
-			remaining -= len(changes.Changes)
-		}
-		if !changes.Truncated {
-			break
-		}
-		if limit > 0 && remaining <= 0 {
-			truncated = true // the client's limit: it asks again from the token
-			break
-		}
-		next, err := h.Store.ListChangesSince(rq.Ctx, c.ID, changes.ModSeq, pageLimit(), withBody)
-		if err != nil {
-			h.Logger.ErrorContext(rq.Ctx, "sync-collection listing failed", "href", res.Href, "err", err)
-			return nil
-		}
-		if err := h.checkNotPruned(rq, c, initial, floor); err != nil {
-			// A prune between pages: end here as if limited; the token
-			// below is then refused and the client resynchronizes fully.
-			truncated = true
-			break
-		}
-		changes = next
-	}
-	if truncated {
-		ms.Add(&Response{Href: res.Href, Status: http.StatusInsufficientStorage, Error: NewElement(Name("number-of-matches-within-limits"))})
+	cur.changes = changes
+	s := h.newStream(rq, w, res, pr, "sync-collection")
+	if done, _, err := s.run(cur.next, nil, 0); !done {
+		return err
 	}
 	tokenCol := *c
-	tokenCol.ModSeq = changes.ModSeq
+	tokenCol.ModSeq = cur.changes.ModSeq
 	token := SyncToken(&tokenCol)
-	if truncated {
-		token += floorSuffix(changes.ModSeq, floor, initial, c)
+	if cur.truncated {
+		token += floorSuffix(cur.changes.ModSeq, floor, initial, c)
 	}
-	return ms.Close(token)
+	return s.close(cur.truncated, token)
+}
+
+// changeCursor walks the change log a page at a time, so a full sync of a
+// large collection costs the memory of one page. remaining counts down the
+// client's own limit (§3.6): the pages are cut to it, so the token of the
+// last page read resumes exactly after the last change listed.
+type changeCursor struct {
+	h         *Handler
+	rq        *Request
+	col       *Resource
+	initial   bool
+	floor     int64
+	limit     int
+	remaining int
+	withBody  bool
+	changes   *store.Changes
+	i         int
+	truncated bool
+}
+
+func (c *changeCursor) pageLimit() int {
+	if c.remaining > 0 && c.remaining < pageSize {
+		return c.remaining
+	}
+	return pageSize
+}
+
+func (c *changeCursor) next() (member, bool, error) {
+	for {
+		for c.i < len(c.changes.Changes) {
+			ch := &c.changes.Changes[c.i]
+			c.i++
+			if !ch.Deleted {
+				return member{obj: ch.Object}, true, nil
+			}
+			// §3.5.1: an initial sync lists only existing members.
+			if !c.initial {
+				return member{href: ObjectHref(c.col.Kind, c.col.Owner.Username, c.col.Collection.Name, ch.Name), status: http.StatusNotFound}, true, nil
+			}
+		}
+		if c.remaining > 0 {
+			c.remaining -= len(c.changes.Changes)
+		}
+		if !c.changes.Truncated {
+			return member{}, false, nil
+		}
+		if c.limit > 0 && c.remaining <= 0 {
+			c.truncated = true // the client's limit: it asks again from the token
+			return member{}, false, nil
+		}
+		col := c.col.Collection
+		next, err := c.h.Store.ListChangesSince(c.rq.Context(), col.ID, c.changes.ModSeq, c.pageLimit(), c.withBody)
+		if err != nil {
+			return member{}, false, err
+		}
+		if err := c.h.checkNotPruned(c.rq, col, c.initial, c.floor); err != nil {
+			// A prune between pages: end here as if limited; the token
+			// then is refused and the client resynchronizes fully.
+			c.truncated = true
+			return member{}, false, nil
+		}
+		c.changes, c.i = next, 0
+	}
 }
 
 // checkNotPruned refuses an incremental sync whose tombstones were pruned
@@ -140,7 +151,7 @@ func (h *Handler) checkNotPruned(rq *Request, c *store.Collection, initial bool,
 	if initial {
 		return nil
 	}
-	now, err := h.Store.GetCollection(rq.Ctx, c.OwnerID, c.Kind, c.Name)
+	now, err := h.Store.GetCollection(rq.Context(), c.OwnerID, c.Kind, c.Name)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (now.ID != c.ID || floor < now.PrunedModSeq) {
 		return invalidSyncToken("dav: tombstones pruned during sync-collection")
 	}

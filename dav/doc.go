@@ -1,0 +1,23 @@
+// Package dav is Davenport's WebDAV engine: the URL space, XML request
+// parsing with hard limits, the streaming 207 Multi-Status writer, the
+// property registry and the methods every collection kind shares — OPTIONS,
+// PROPFIND, PROPPATCH, GET/HEAD, PUT, DELETE, COPY, MOVE, REPORT and
+// DAV:sync-collection — per RFC 4918 (WebDAV), RFC 3744 (the
+// current-user-privilege-set part of ACL), RFC 5397
+// (current-user-principal) and RFC 6578 (sync-collection).
+//
+// Its one job is to run requests against the store; collection kinds
+// (calendars, address books) describe. A kind plugs in through the Kind
+// interface and the optional Reporter, DataKind and BodyConverter: it
+// names its collections and live properties, validates what PUT stores,
+// and answers a REPORT with a Plan — a store query with a match function, a
+// multiget, a fold over many objects, or a finished small body. The engine
+// executes every plan: it pages the store (stream.go), applies the match,
+// renders the properties, streams the 207 and cuts it at a DAV:limit with a
+// 507, all in one place. Kinds never see the response writer or the
+// Handler.
+//
+// dav knows collections, objects and properties but nothing of iCalendar or
+// vCard. It imports the standard library and the store package only; the
+// kinds (caldav, carddav) import dav, never the other way round.
+package dav

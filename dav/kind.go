@@ -1,0 +1,138 @@
+package dav
+
+import (
+	"encoding/xml"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Kind is a collection kind (calendars, address books) plugged into the
+// engine. A kind describes; the engine runs: a kind names its collections
+// and live properties, validates and indexes what PUT stores, and — through
+// the optional interfaces below — turns a REPORT into a Plan, requested data
+// elements into properties, and stored bytes into what GET serves. It never
+// holds the response writer and never calls back into the engine.
+type Kind interface {
+	// StoreKind is the kind of store collection it serves.
+	StoreKind() store.Kind
+	// HomeSegment is the URL segment of its homes ("calendars").
+	HomeSegment() string
+	// Namespace is the XML namespace of its preconditions (CalDAV, CardDAV).
+	Namespace() string
+	// ResourceType is the element a collection adds to DAV:collection.
+	ResourceType() xml.Name
+	// Properties are its live properties.
+	Properties() []*Property
+	// PrepareObject validates a PUT body for collection c and returns the
+	// object to store, with UID, component, span, search text and content
+	// type filled (Name, CollectionID, ETag are set by the caller, and Body
+	// too unless the kind stores other bytes than were sent). Invalid
+	// bodies return an *Error carrying the RFC precondition.
+	PrepareObject(rq *Request, c *store.Collection, body []byte, contentType string) (*store.Object, error)
+	// NewCollection fills a collection for MKCOL/MKCALENDAR from the
+	// request's DAV:set properties; ok is false when the method or the
+	// resourcetype does not create this kind.
+	NewCollection(rq *Request, method string, resourceType []xml.Name) (c *store.Collection, ok bool)
+}
+
+// Reporter is a kind that answers REPORTs of its own besides the engine's
+// DAV:sync-collection.
+type Reporter interface {
+	// ReportNames lists the REPORTs it answers (for supported-report-set);
+	// Report is called only for these.
+	ReportNames() []xml.Name
+	// Report plans the answer to the REPORT whose root element is body on
+	// res (a collection or one of its objects). A request the kind refuses
+	// returns an error, an *Error for a precondition.
+	Report(rq *Request, res *Resource, body *Element) (Plan, error)
+}
+
+// DataKind is a kind whose objects' data can be requested as a property
+// with parameters (CALDAV:calendar-data, CARDDAV:address-data).
+type DataKind interface {
+	// DataProperty returns the property answering data element req
+	// requested in a prop, or nil when req is not one of its data elements.
+	// req is decoded once, here. reportErr is non-nil when req asks for
+	// something the kind cannot produce: a query or multiget REPORT then
+	// fails as a whole with it, before any object is read, while PROPFIND
+	// and sync-collection report the property's own error per object.
+	DataProperty(req *Element) (p *Property, reportErr error)
+}
+
+// BodyConverter is a kind that serves something other than the stored
+// bytes on GET, such as another version asked for by Accept. Without it,
+// GET serves the stored bytes with the stored content type.
+type BodyConverter interface {
+	// ObjectBody returns what GET serves for o (with body loaded).
+	ObjectBody(rq *Request, o *store.Object) (body []byte, contentType string, err error)
+}
+
+// Plan is a kind's answer to a REPORT, for the engine to execute: a
+// *QueryPlan, *MultigetPlan, *FoldPlan or *BodyPlan.
+type Plan interface{ plan() }
+
+// QueryPlan answers with the members that match: the engine pages the store
+// under Options, keeps the candidates Match accepts, renders Prop for each
+// and streams the 207. With a Limit, more matches than Limit end the answer
+// with a 507 response on the collection (RFC 5323 §5.17, RFC 6352 §8.6.1).
+// On an object resource the query is asked of that object only.
+type QueryPlan struct {
+	// Options narrows the candidates in the store; the engine sets
+	// After and Limit to page, and WithBody when Match or Prop need bodies.
+	Options store.ListObjectsOptions
+	// Match decides membership exactly; nil accepts every candidate (the
+	// store's narrowing is then the answer, and no body is read for it).
+	// An error ends the REPORT: an *Error for a precondition.
+	Match func(o *store.Object) (bool, error)
+	// Prop is the request's DAV:prop; nil renders no properties.
+	Prop *Element
+	// Limit, when positive, bounds the number of responses.
+	Limit int
+}
+
+// MultigetPlan answers with the named members, read in one query; an href
+// that names no member gets a 404 response of its own.
+type MultigetPlan struct {
+	Hrefs []string // as the client sent them, in order
+	Prop  *Element // the request's DAV:prop
+}
+
+// NewMultigetPlan is the plan of a multiget REPORT body (RFC 4791 §7.9,
+// RFC 6352 §8.7): its DAV:href elements and its DAV:prop.
+func NewMultigetPlan(body *Element) *MultigetPlan {
+	p := &MultigetPlan{Prop: body.Child(Name("prop"))}
+	for _, he := range body.ChildrenNamed(Name("href")) {
+		p.Hrefs = append(p.Hrefs, strings.TrimSpace(he.Text))
+	}
+	return p
+}
+
+// FoldPlan answers with one small body computed over many members: the
+// engine pages the store under each of Scans in turn, with bodies, and
+// feeds every object to Fold.Add; Fold.Finish returns the answer. Memory is
+// what the fold keeps, never the objects themselves.
+type FoldPlan struct {
+	Scans []store.ListObjectsOptions
+	Fold  Folder
+}
+
+// Folder accumulates a FoldPlan's answer object by object.
+type Folder interface {
+	// Add folds one object in; an error ends the REPORT.
+	Add(o *store.Object) error
+	// Finish returns the answer.
+	Finish() (*BodyPlan, error)
+}
+
+// BodyPlan is a finished small answer: written as it is.
+type BodyPlan struct {
+	Status      int // 0 means 200
+	ContentType string
+	Body        []byte
+}
+
+func (*QueryPlan) plan()    {}
+func (*MultigetPlan) plan() {}
+func (*FoldPlan) plan()     {}
+func (*BodyPlan) plan()     {}
