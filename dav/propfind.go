@@ -150,7 +150,7 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 	default:
 		return &Error{Status: http.StatusBadRequest, Message: "dav: bad Depth header"}
 	}
-	s := h.newStream(rq, w, res, pr, "propfind")
+	s := h.newStream(rq, w, res, pr, "propfind", 0)
 	s.add(member{res: res})
 	if depth != "1" {
 		return s.close(false, "")

@@ -96,7 +96,7 @@ func (h *Handler) query(rq *Request, w http.ResponseWriter, res *Resource, p *Qu
 		}
 		cur = pages.cursor()
 	}
-	s := h.newStream(rq, w, col, pr, "query")
+	s := h.newStream(rq, w, col, pr, "query", 0)
 	done, truncated, err := s.run(cur, p.Match, p.Limit)
 	if !done {
 		return err
@@ -141,16 +141,19 @@ func (h *Handler) multiget(rq *Request, w http.ResponseWriter, res *Resource, p 
 	for i := range objs {
 		byName[objs[i].Name] = &objs[i]
 	}
-	ms := make([]member, len(p.Hrefs))
-	for i, href := range p.Hrefs {
-		if o := byName[wanted[i]]; o != nil {
-			ms[i] = member{obj: o}
-		} else {
-			ms[i] = member{href: href, status: http.StatusNotFound}
+	i := 0
+	cur := func() (member, bool, error) {
+		if i == len(p.Hrefs) {
+			return member{}, false, nil
 		}
+		i++
+		if o := byName[wanted[i-1]]; o != nil {
+			return member{obj: o}, true, nil
+		}
+		return member{href: p.Hrefs[i-1], status: http.StatusNotFound}, true, nil
 	}
-	s := h.newStream(rq, w, col, pr, "multiget")
-	if done, _, err := s.run(sliceCursor(ms), nil, 0); !done {
+	s := h.newStream(rq, w, col, pr, "multiget", len(p.Hrefs))
+	if done, _, err := s.run(cur, nil, 0); !done {
 		return err
 	}
 	return s.close(false, "")

@@ -30,10 +30,11 @@ type member struct {
 // cursor yields the members of a listing in order; ok is false at the end.
 type cursor func() (m member, ok bool, err error)
 
-// stream writes the 207 of one listing on collection col. Members are
-// rendered and written a page at a time: until the first page is written
-// an error is still a clean error answer (fail returns it); after that the
-// 207 is cut short and the error logged, as no status can be sent any more.
+// stream writes the 207 of one listing on collection col. The first page of
+// members is held until it is full (or the listing ends), so that until
+// then an error is still a clean error answer (fail returns it); after
+// that members are written as they come, and an error cuts the 207 short
+// and is logged, as no status can be sent any more.
 type stream struct {
 	h       *Handler
 	rq      *Request
@@ -44,20 +45,27 @@ type stream struct {
 	pending []member
 }
 
-func (h *Handler) newStream(rq *Request, w http.ResponseWriter, col *Resource, pr *propRequest, what string) *stream {
-	return &stream{h: h, rq: rq, col: col, pr: pr, ms: NewMultiStatus(w), what: what}
+// newStream starts the answer; size, when known and positive, is the
+// number of members to come (to size the first page's buffer).
+func (h *Handler) newStream(rq *Request, w http.ResponseWriter, col *Resource, pr *propRequest, what string, size int) *stream {
+	s := &stream{h: h, rq: rq, col: col, pr: pr, ms: NewMultiStatus(w), what: what}
+	if size > 0 {
+		s.pending = make([]member, 0, min(size, pageSize))
+	}
+	return s
 }
 
 // started reports whether the 207 has begun, after which no error status
 // can be sent.
 func (s *stream) started() bool { return s.ms.started }
 
-// add queues one member, writing the page when it is full. It reports false
-// when the answer must stop: a member could not be rendered after the 207
-// began (logged), or the client went away.
+// add queues one member, writing the first page when it is full and every
+// member after it at once (the MultiStatus buffers the bytes). It reports
+// false when the answer must stop: a member could not be rendered after
+// the 207 began (logged), or the client went away.
 func (s *stream) add(m member) (bool, error) {
 	s.pending = append(s.pending, m)
-	if len(s.pending) < pageSize {
+	if len(s.pending) < pageSize && !s.started() {
 		return true, nil
 	}
 	return s.flush()

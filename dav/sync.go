@@ -63,7 +63,7 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		return err
 	}
 	cur.changes = changes
-	s := h.newStream(rq, w, res, pr, "sync-collection")
+	s := h.newStream(rq, w, res, pr, "sync-collection", 0)
 	if done, _, err := s.run(cur.next, nil, 0); !done {
 		return err
 	}
