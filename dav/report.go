@@ -79,22 +79,9 @@ func (h *Handler) query(rq *Request, w http.ResponseWriter, res *Resource, p *Qu
 	}
 	opts := p.Options
 	opts.WithBody = opts.WithBody || pr.needsBody(h) || p.Match != nil
-	var cur cursor
-	if only != "" {
-		// On an object the query asks whether that one object matches;
-		// the store's narrowing is only an optimisation, Match decides.
-		objs, err := h.Store.GetObjects(rq.Context(), col.Collection.ID, []string{only}, opts.WithBody)
-		if err != nil {
-			return err
-		}
-		cur = sliceCursor(objectMembers(objs))
-	} else {
-		opts.After = ""
-		pages, err := h.newObjectPages(rq, col, opts)
-		if err != nil {
-			return err
-		}
-		cur = pages.cursor()
+	cur, err := h.scan(rq, col, only, opts)
+	if err != nil {
+		return err
 	}
 	s := h.newStream(rq, w, col, pr, "query", 0)
 	done, truncated, err := s.run(cur, p.Match, p.Limit)
@@ -104,12 +91,29 @@ func (h *Handler) query(rq *Request, w http.ResponseWriter, res *Resource, p *Qu
 	return s.close(truncated, "")
 }
 
-func objectMembers(objs []store.Object) []member {
-	ms := make([]member, len(objs))
-	for i := range objs {
-		ms[i] = member{obj: &objs[i]}
+// scan is the cursor over the candidates of a query or fold on collection
+// col: its objects under opts a page at a time, or when only names one
+// object (a REPORT on an object resource), that object alone — the store's
+// narrowing is then skipped, as it is only an optimisation and the match
+// decides.
+func (h *Handler) scan(rq *Request, col *Resource, only string, opts store.ListObjectsOptions) (cursor, error) {
+	if only != "" {
+		objs, err := h.Store.GetObjects(rq.Context(), col.Collection.ID, []string{only}, opts.WithBody)
+		if err != nil {
+			return nil, err
+		}
+		ms := make([]member, len(objs))
+		for i := range objs {
+			ms[i] = member{obj: &objs[i]}
+		}
+		return sliceCursor(ms), nil
 	}
-	return ms
+	opts.After = ""
+	pages, err := h.newObjectPages(rq, col, opts)
+	if err != nil {
+		return nil, err
+	}
+	return pages.cursor(), nil
 }
 
 // multiget executes a MultigetPlan (calendar-multiget, RFC 4791 §7.9;
@@ -167,20 +171,10 @@ func (h *Handler) fold(rq *Request, w http.ResponseWriter, res *Resource, p *Fol
 		return err
 	}
 	for _, opts := range p.Scans {
-		opts.WithBody, opts.After = true, ""
-		var cur cursor
-		if only != "" {
-			objs, err := h.Store.GetObjects(rq.Context(), col.Collection.ID, []string{only}, true)
-			if err != nil {
-				return err
-			}
-			cur = sliceCursor(objectMembers(objs))
-		} else {
-			pages, err := h.newObjectPages(rq, col, opts)
-			if err != nil {
-				return err
-			}
-			cur = pages.cursor()
+		opts.WithBody = true
+		cur, err := h.scan(rq, col, only, opts)
+		if err != nil {
+			return err
 		}
 		for {
 			m, ok, err := cur()
