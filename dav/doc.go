@@ -18,6 +18,8 @@
 // Handler.
 //
 // dav knows collections, objects and properties but nothing of iCalendar or
-// vCard. It imports the standard library and the store package only; the
-// kinds (caldav, carddav) import dav, never the other way round.
+// vCard.
+//
+// Imports: store, and the standard library. caldav, carddav and server
+// import dav, never the other way round; its tests also use store/testdb.
 package dav
