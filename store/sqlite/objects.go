@@ -151,22 +151,32 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 		return fmt.Sprintf("$%d", len(args))
 	}
 	match := trigramQuery(opts.SearchText)
+	// A page of bodies is read in two steps: the inner query finds the
+	// page's ids from the index alone, the outer one reads those rows. In
+	// one step SQLite would sort every candidate row, body and all, to
+	// keep the first Limit, so paging through a large range re-read every
+	// remaining body on every page.
+	pageIDs := opts.WithBody && opts.Limit > 0
+	sel := objectSelect(opts.WithBody)
+	if pageIDs {
+		sel = `objects.id`
+	}
 	switch {
 	case opts.Start != nil || opts.End != nil:
 		// A time range is searched in the R*Tree objects_span first
 		// (migration 8), both bounds at once; CROSS JOIN keeps it the
 		// outer loop, so objects is only read by rowid for the entries
 		// found. The tree rounds outward, so the exact test follows.
-		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects_span AS s CROSS JOIN objects ON objects.id = s.object_id` +
+		q.WriteString(`SELECT ` + sel + ` FROM objects_span AS s CROSS JOIN objects ON objects.id = s.object_id` +
 			` WHERE s.collection_lo <= $1 AND s.collection_hi >= $1 AND objects.collection_id = $1`)
 	case match != "":
 		// Search terms are looked up in the trigram index objects_search
 		// (migration 10) first, the same way; it finds a superset, the
 		// exact substring test follows.
-		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects_search AS f CROSS JOIN objects ON objects.id = f.rowid` +
+		q.WriteString(`SELECT ` + sel + ` FROM objects_search AS f CROSS JOIN objects ON objects.id = f.rowid` +
 			` WHERE f.objects_search MATCH ` + arg(match) + ` AND objects.collection_id = $1`)
 	default:
-		q.WriteString(`SELECT ` + objectSelect(opts.WithBody) + ` FROM objects WHERE collection_id = $1`)
+		q.WriteString(`SELECT ` + sel + ` FROM objects WHERE collection_id = $1`)
 	}
 	if opts.Component != "" {
 		q.WriteString(` AND component = ` + arg(opts.Component))
@@ -194,6 +204,9 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 	q.WriteString(` ORDER BY name`)
 	if opts.Limit > 0 {
 		q.WriteString(` LIMIT ` + arg(opts.Limit))
+	}
+	if pageIDs {
+		return `SELECT ` + objectSelect(true) + ` FROM objects WHERE id IN (` + q.String() + `) ORDER BY name`, args
 	}
 	return q.String(), args
 }
