@@ -20,7 +20,28 @@ var (
 	ErrPreconditionFailed = errors.New("store: precondition failed")
 	// ErrSchemaTooNew: the database was migrated by a newer Davenport.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")
+	// ErrUnavailable: the database cannot be reached or refused the work
+	// for a reason that passes (a restart, a lost connection, an I/O
+	// error, a statement timeout, a full pool). Nothing was changed, or
+	// the change was rolled back; the same request may succeed later.
+	ErrUnavailable = errors.New("store: database unavailable")
 )
+
+// Unavailable returns err marked so that errors.Is(err, ErrUnavailable)
+// holds, keeping err's own chain (and text) for the log. Backends call it
+// on failures their driver reports at the connection level.
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return &unavailableError{err}
+}
+
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string        { return e.err.Error() }
+func (e *unavailableError) Unwrap() error        { return e.err }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
 
 // UIDConflictError reports that another object in the same collection already
 // uses the UID of the object being written. It matches ErrConflict with

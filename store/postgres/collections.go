@@ -26,7 +26,7 @@ func scanCollection(row pgx.Row) (store.Collection, error) {
 // and Updated.
 func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error {
 	if err := insertCollection(ctx, s.pool, c); err != nil {
-		return fmt.Errorf("store: create collection %q: %w", c.Name, err)
+		return errorf("store: create collection %q: %w", c.Name, err)
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (s *Store) GetCollection(ctx context.Context, ownerID int64, kind store.Kin
 		WHERE owner_id = $1 AND kind = $2 AND name = $3`
 	c, err := scanCollection(s.pool.QueryRow(ctx, q, ownerID, kind, name))
 	if err != nil {
-		return nil, fmt.Errorf("store: get collection %q: %w", name, notFound(err))
+		return nil, errorf("store: get collection %q: %w", name, notFound(err))
 	}
 	return &c, nil
 }
@@ -85,7 +85,7 @@ func (s *Store) ListCollections(ctx context.Context, ownerID int64, kind store.K
 		return scanCollection(row)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: list collections: %w", err)
+		return nil, errorf("store: list collections: %w", err)
 	}
 	return cs, nil
 }
@@ -95,7 +95,7 @@ func (s *Store) ListCollections(ctx context.Context, ownerID int64, kind store.K
 func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store.CollectionPatch) error {
 	for _, dp := range p.DeadProps {
 		if dp.Name == "" {
-			return fmt.Errorf("store: update collection %d: dead property in namespace %q without a name", id, dp.Namespace)
+			return errorf("store: update collection %d: dead property in namespace %q without a name", id, dp.Namespace)
 		}
 	}
 	var order *int
@@ -144,7 +144,7 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: update collection %d: %w", id, err)
+		return errorf("store: update collection %d: %w", id, err)
 	}
 	return nil
 }
@@ -155,10 +155,10 @@ func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
 	const q = `DELETE FROM collections WHERE id = $1 AND owner_id = $2`
 	tag, err := s.pool.Exec(ctx, q, id, ownerID)
 	if err != nil {
-		return fmt.Errorf("store: delete collection %d: %w", id, err)
+		return errorf("store: delete collection %d: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: delete collection %d: %w", id, store.ErrNotFound)
+		return errorf("store: delete collection %d: %w", id, store.ErrNotFound)
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.
 		return p, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: list dead properties of collection %d: %w", collectionID, err)
+		return nil, errorf("store: list dead properties of collection %d: %w", collectionID, err)
 	}
 	return props, nil
 }
@@ -191,7 +191,7 @@ func (s *Store) UsedBytes(ctx context.Context, ownerID int64) (int64, error) {
 	const q = `SELECT COALESCE(sum(used_bytes), 0)::bigint FROM collections WHERE owner_id = $1`
 	var n int64
 	if err := s.pool.QueryRow(ctx, q, ownerID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: used bytes of user %d: %w", ownerID, err)
+		return 0, errorf("store: used bytes of user %d: %w", ownerID, err)
 	}
 	return n, nil
 }

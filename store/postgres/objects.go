@@ -47,7 +47,7 @@ func (s *Store) GetObject(ctx context.Context, collectionID int64, name string) 
 		WHERE collection_id = $1 AND name = $2`
 	o, err := scanObject(s.pool.QueryRow(ctx, q, collectionID, name))
 	if err != nil {
-		return nil, fmt.Errorf("store: get object %q: %w", name, notFound(err))
+		return nil, errorf("store: get object %q: %w", name, notFound(err))
 	}
 	return &o, nil
 }
@@ -60,7 +60,7 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 	rows, _ := s.pool.Query(ctx, getObjectsQuery(withBody), collectionID, names)
 	objs, err := collectObjects(rows)
 	if err != nil {
-		return nil, fmt.Errorf("store: get objects: %w", err)
+		return nil, errorf("store: get objects: %w", err)
 	}
 	return objs, nil
 }
@@ -99,7 +99,7 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 	rows, _ := s.pool.Query(ctx, query, args...)
 	objs, err := collectObjects(rows)
 	if err != nil {
-		return nil, fmt.Errorf("store: list objects: %w", err)
+		return nil, errorf("store: list objects: %w", err)
 	}
 	return objs, nil
 }
@@ -238,7 +238,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		err = s.uidConflict(ctx, o.CollectionID, o.UID)
 	}
 	if err != nil {
-		return false, fmt.Errorf("store: put object %q: %w", o.Name, err)
+		return false, errorf("store: put object %q: %w", o.Name, err)
 	}
 	return created, nil
 }
@@ -280,7 +280,7 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 		return insertTombstone(ctx, tx, collectionID, name, modseq)
 	})
 	if err != nil {
-		return fmt.Errorf("store: delete object %q: %w", name, err)
+		return errorf("store: delete object %q: %w", name, err)
 	}
 	return nil
 }
@@ -369,7 +369,7 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		err = s.uidConflict(ctx, toCollectionID, uid)
 	}
 	if err != nil {
-		return false, fmt.Errorf("store: move object %q: %w", name, err)
+		return false, errorf("store: move object %q: %w", name, err)
 	}
 	return created, nil
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,7 +31,7 @@ var _ store.Store = (*Store)(nil)
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: postgres: parse dsn: %w", err)
+		return nil, errorf("store: postgres: parse dsn: %w", err)
 	}
 	from, to, err := migrateUp(ctx, cfg.ConnConfig, logger)
 	if err != nil {
@@ -39,11 +42,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("store: postgres: connect: %w", err)
+		return nil, errorf("store: postgres: connect: %w", err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: postgres: ping: %w", err)
+		return nil, errorf("store: postgres: ping: %w", err)
 	}
 	return &Store{pool: pool, logger: logger}, nil
 }
@@ -54,7 +57,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 func Migrate(ctx context.Context, dsn string) (from, to uint, err error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: postgres: parse dsn: %w", err)
+		return 0, 0, errorf("store: postgres: parse dsn: %w", err)
 	}
 	return migrateUp(ctx, cfg, nil)
 }
@@ -62,7 +65,7 @@ func Migrate(ctx context.Context, dsn string) (from, to uint, err error) {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
+		return errorf("store: ping: %w", err)
 	}
 	return nil
 }
@@ -84,6 +87,48 @@ const (
 	codeUniqueViolation     = "23505"
 	codeForeignKeyViolation = "23503"
 )
+
+// errorf is fmt.Errorf for the errors the store returns: a failure at the
+// connection level (see unavailable) is also marked store.ErrUnavailable,
+// so the HTTP layer answers 503 with Retry-After instead of 500. Every
+// exported method returns its driver errors through it.
+func errorf(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	if unavailable(err) {
+		return store.Unavailable(err)
+	}
+	return err
+}
+
+// unavailable reports whether err means the database could not do the work
+// for a reason that passes, rather than that the work was wrong: the
+// connection could not be made or was lost (a restart, a network cut), the
+// server is shutting down or starting (SQLSTATE 57P01-57P03), refuses more
+// connections (53300), a connection-class error (08xxx), or a statement or
+// pool wait ran out of time (57014 query_canceled, which statement_timeout
+// raises; a context deadline). A request the client itself abandoned
+// (context.Canceled) is not one: nobody waits for the answer.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch c := pgErr.Code; {
+		case strings.HasPrefix(c, "08"), c == "57P01", c == "57P02", c == "57P03", c == "53300", c == "57014":
+			return true
+		}
+		// Any other server error is an answer to the statement: the
+		// database is there.
+		var ce *pgconn.ConnectError
+		return errors.As(err, &ce)
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
 
 // pgError returns the server error with the given code in err's chain.
 func pgError(err error, code string) (*pgconn.PgError, bool) {

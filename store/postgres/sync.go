@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,7 +21,7 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 	var current int64
 	const cur = `SELECT modseq FROM collections WHERE id = $1`
 	if err := s.pool.QueryRow(ctx, cur, collectionID).Scan(&current); err != nil {
-		return nil, fmt.Errorf("store: list changes of collection %d: %w", collectionID, notFound(err))
+		return nil, errorf("store: list changes of collection %d: %w", collectionID, notFound(err))
 	}
 	var fetch *int64 // NULL: no LIMIT
 	if limit > 0 {
@@ -45,7 +44,7 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 		return c, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: list changes of collection %d: %w", collectionID, err)
+		return nil, errorf("store: list changes of collection %d: %w", collectionID, err)
 	}
 	res := &store.Changes{Changes: changes, ModSeq: current}
 	if limit > 0 && len(changes) > limit {
@@ -115,7 +114,7 @@ func (s *Store) PruneTombstones(ctx context.Context, before time.Time) (int64, e
 		return tx.QueryRow(ctx, prune, before).Scan(&n)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: prune tombstones: %w", err)
+		return 0, errorf("store: prune tombstones: %w", err)
 	}
 	return n, nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -32,10 +31,10 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []sto
 		return nil
 	})
 	if isUniqueViolation(err, "") {
-		return fmt.Errorf("store: create user %q: %w", u.Username, store.ErrConflict)
+		return errorf("store: create user %q: %w", u.Username, store.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("store: create user %q: %w", u.Username, err)
+		return errorf("store: create user %q: %w", u.Username, err)
 	}
 	return nil
 }
@@ -65,7 +64,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (*store.User, erro
 		WHERE username = $1`
 	u, err := scanUser(s.pool.QueryRow(ctx, q, store.CanonicalUsername(username)))
 	if err != nil {
-		return nil, fmt.Errorf("store: get user %q: %w", username, notFound(err))
+		return nil, errorf("store: get user %q: %w", username, notFound(err))
 	}
 	return u, nil
 }
@@ -99,7 +98,7 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 		// overwrites u with the same values.
 		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Created, &ul,
 			&appID, &label, &hash, &ac); err != nil {
-			return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, err)
+			return nil, nil, errorf("store: get user credentials %q: %w", username, err)
 		}
 		found = true
 		if appID.Valid {
@@ -109,10 +108,10 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, err)
+		return nil, nil, errorf("store: get user credentials %q: %w", username, err)
 	}
 	if !found {
-		return nil, nil, fmt.Errorf("store: get user credentials %q: %w", username, store.ErrNotFound)
+		return nil, nil, errorf("store: get user credentials %q: %w", username, store.ErrNotFound)
 	}
 	if ul.Valid {
 		u.UnlockedAt = ul.Time
@@ -128,7 +127,7 @@ func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) 
 		WHERE id = $1`
 	u, err := scanUser(s.pool.QueryRow(ctx, q, id))
 	if err != nil {
-		return nil, fmt.Errorf("store: get user %d: %w", id, notFound(err))
+		return nil, errorf("store: get user %d: %w", id, notFound(err))
 	}
 	return u, nil
 }
@@ -148,7 +147,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 		return *u, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: list users: %w", err)
+		return nil, errorf("store: list users: %w", err)
 	}
 	return users, nil
 }
@@ -157,7 +156,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count users: %w", err)
+		return 0, errorf("store: count users: %w", err)
 	}
 	return n, nil
 }
@@ -167,10 +166,10 @@ func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) 
 	const q = `UPDATE users SET password_hash = $2 WHERE id = $1`
 	tag, err := s.pool.Exec(ctx, q, userID, hash)
 	if err != nil {
-		return fmt.Errorf("store: set password hash of user %d: %w", userID, err)
+		return errorf("store: set password hash of user %d: %w", userID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: set password hash of user %d: %w", userID, store.ErrNotFound)
+		return errorf("store: set password hash of user %d: %w", userID, store.ErrNotFound)
 	}
 	return nil
 }
@@ -179,10 +178,10 @@ func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) 
 func (s *Store) UnlockUser(ctx context.Context, userID int64) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE users SET unlocked_at = clock_timestamp() WHERE id = $1`, userID)
 	if err != nil {
-		return fmt.Errorf("store: unlock user %d: %w", userID, err)
+		return errorf("store: unlock user %d: %w", userID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: unlock user %d: %w", userID, store.ErrNotFound)
+		return errorf("store: unlock user %d: %w", userID, store.ErrNotFound)
 	}
 	return nil
 }
@@ -192,10 +191,10 @@ func (s *Store) UnlockUser(ctx context.Context, userID int64) error {
 func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, userID)
 	if err != nil {
-		return fmt.Errorf("store: delete user %d: %w", userID, err)
+		return errorf("store: delete user %d: %w", userID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: delete user %d: %w", userID, store.ErrNotFound)
+		return errorf("store: delete user %d: %w", userID, store.ErrNotFound)
 	}
 	return nil
 }
@@ -209,10 +208,10 @@ func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) err
 		RETURNING id, created`
 	err := s.pool.QueryRow(ctx, q, p.UserID, p.Label, p.PasswordHash).Scan(&p.ID, &p.Created)
 	if isForeignKeyViolation(err) {
-		return fmt.Errorf("store: create app password for user %d: %w", p.UserID, store.ErrNotFound)
+		return errorf("store: create app password for user %d: %w", p.UserID, store.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("store: create app password for user %d: %w", p.UserID, err)
+		return errorf("store: create app password for user %d: %w", p.UserID, err)
 	}
 	return nil
 }
@@ -231,7 +230,7 @@ func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.App
 		return p, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: list app passwords of user %d: %w", userID, err)
+		return nil, errorf("store: list app passwords of user %d: %w", userID, err)
 	}
 	return ps, nil
 }
@@ -241,10 +240,10 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 	const q = `DELETE FROM app_passwords WHERE id = $1 AND user_id = $2`
 	tag, err := s.pool.Exec(ctx, q, id, userID)
 	if err != nil {
-		return fmt.Errorf("store: delete app password %d: %w", id, err)
+		return errorf("store: delete app password %d: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: delete app password %d: %w", id, store.ErrNotFound)
+		return errorf("store: delete app password %d: %w", id, store.ErrNotFound)
 	}
 	return nil
 }

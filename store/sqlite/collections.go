@@ -120,7 +120,7 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 		// RFC 4918 §4.3: a property is named by a namespace and a local
 		// name; an element without a local name is not a property.
 		if dp.Name == "" {
-			return fmt.Errorf("sqlite: update collection %d: dead property in namespace %q has no name", id, dp.Namespace)
+			return errorf("sqlite: update collection %d: dead property in namespace %q has no name", id, dp.Namespace)
 		}
 	}
 	t := now()

@@ -99,7 +99,7 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 	}
 	list, err := json.Marshal(hexed)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get objects: %w", err)
+		return nil, errorf("sqlite: get objects: %w", err)
 	}
 	rows, err := s.st.getObjects[bodyIndex(withBody)].QueryContext(ctx, collectionID, string(list))
 	if err != nil {

@@ -59,7 +59,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 
 	w, err := sql.Open("sqlite", dsn(abs, "rwc", writerParams()))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+		return nil, errorf("sqlite: open %s: %w", abs, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -69,7 +69,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	r, err := sql.Open("sqlite", dsn(abs, "rw", readerParams()))
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+		return nil, errorf("sqlite: open %s: %w", abs, err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
@@ -100,10 +100,10 @@ func Migrate(ctx context.Context, path string) (from, to uint, err error) {
 // Ping checks that both the writer and a reader connection answer.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping %s: %w", s.path, err)
+		return errorf("sqlite: ping %s: %w", s.path, err)
 	}
 	if err := s.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping %s: %w", s.path, err)
+		return errorf("sqlite: ping %s: %w", s.path, err)
 	}
 	return nil
 }
@@ -158,11 +158,11 @@ func migrateFile(ctx context.Context, path string, logger *slog.Logger) (abs str
 	}
 	abs, err = filepath.Abs(path)
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return "", 0, 0, errorf("sqlite: open %s: %w", path, err)
 	}
 	dir := filepath.Dir(abs)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return abs, 0, 0, fmt.Errorf("sqlite: cannot create database directory %s: %w", dir, err)
+		return abs, 0, 0, errorf("sqlite: cannot create database directory %s: %w", dir, err)
 	}
 	if err := checkWritable(abs); err != nil {
 		return abs, 0, 0, err
@@ -170,12 +170,12 @@ func migrateFile(ctx context.Context, path string, logger *slog.Logger) (abs str
 
 	src, err := iofs.New(migrations.SQLite, "sqlite")
 	if err != nil {
-		return abs, 0, 0, fmt.Errorf("sqlite: read embedded migrations: %w", err)
+		return abs, 0, 0, errorf("sqlite: read embedded migrations: %w", err)
 	}
 	defer src.Close()
 	latest, err := latestVersion(src)
 	if err != nil {
-		return abs, 0, 0, fmt.Errorf("sqlite: read embedded migrations: %w", err)
+		return abs, 0, 0, errorf("sqlite: read embedded migrations: %w", err)
 	}
 
 	// Inspect an existing file read-only before anything may write to it.
@@ -191,18 +191,18 @@ func migrateFile(ctx context.Context, path string, logger *slog.Logger) (abs str
 	// *sql.DB it is given.
 	db, err := sql.Open("sqlite", dsn(abs, "rwc", writerParams()))
 	if err != nil {
-		return abs, 0, 0, fmt.Errorf("sqlite: open %s: %w", abs, err)
+		return abs, 0, 0, errorf("sqlite: open %s: %w", abs, err)
 	}
 	db.SetMaxOpenConns(1)
 	drv, err := migratesqlite.WithInstance(db, &migratesqlite.Config{})
 	if err != nil {
 		db.Close()
-		return abs, 0, 0, fmt.Errorf("sqlite: open %s: %w", abs, err)
+		return abs, 0, 0, errorf("sqlite: open %s: %w", abs, err)
 	}
 	m, err := migrate.NewWithInstance("iofs", src, "sqlite", drv)
 	if err != nil {
 		drv.Close()
-		return abs, 0, 0, fmt.Errorf("sqlite: migrate %s: %w", abs, err)
+		return abs, 0, 0, errorf("sqlite: migrate %s: %w", abs, err)
 	}
 	if logger != nil {
 		m.Log = migrateLogger{logger}
@@ -214,14 +214,14 @@ func migrateFile(ctx context.Context, path string, logger *slog.Logger) (abs str
 		}
 	}
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return abs, from, 0, fmt.Errorf("sqlite: migrate %s from version %d: %w", abs, from, err)
+		return abs, from, 0, errorf("sqlite: migrate %s from version %d: %w", abs, from, err)
 	}
 	v, dirty, err := m.Version()
 	if err != nil {
-		return abs, from, 0, fmt.Errorf("sqlite: migrate %s: read version: %w", abs, err)
+		return abs, from, 0, errorf("sqlite: migrate %s: read version: %w", abs, err)
 	}
 	if dirty {
-		return abs, from, v, fmt.Errorf("sqlite: migrate %s: version %d left dirty", abs, v)
+		return abs, from, v, errorf("sqlite: migrate %s: version %d left dirty", abs, v)
 	}
 	return abs, from, v, nil
 }
@@ -234,21 +234,21 @@ func checkWritable(abs string) error {
 	switch {
 	case err == nil:
 		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("sqlite: open %s: not a regular file", abs)
+			return errorf("sqlite: open %s: not a regular file", abs)
 		}
 		f, err := os.OpenFile(abs, os.O_RDWR, 0)
 		if err != nil {
-			return fmt.Errorf("sqlite: database file %s is not writable: %w", abs, err)
+			return errorf("sqlite: database file %s is not writable: %w", abs, err)
 		}
 		f.Close()
 	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("sqlite: open %s: %w", abs, err)
+		return errorf("sqlite: open %s: %w", abs, err)
 	}
 	// The write-ahead log and shared-memory index live next to the file.
 	dir := filepath.Dir(abs)
 	f, err := os.CreateTemp(dir, ".davenport-probe-*")
 	if err != nil {
-		return fmt.Errorf("sqlite: database directory %s is not writable: %w", dir, err)
+		return errorf("sqlite: database directory %s is not writable: %w", dir, err)
 	}
 	name := f.Name()
 	f.Close()
@@ -267,7 +267,7 @@ func inspect(ctx context.Context, abs string, latest uint) (uint, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: open %s: %w", abs, err)
+		return 0, errorf("sqlite: open %s: %w", abs, err)
 	}
 	head := make([]byte, len(sqliteHeader))
 	n, err := io.ReadFull(f, head)
@@ -276,9 +276,9 @@ func inspect(ctx context.Context, abs string, latest uint) (uint, error) {
 	case n == 0 && errors.Is(err, io.EOF):
 		return 0, nil // an empty file is an empty database
 	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
-		return 0, fmt.Errorf("sqlite: read %s: %w", abs, err)
+		return 0, errorf("sqlite: read %s: %w", abs, err)
 	case string(head[:n]) != sqliteHeader:
-		return 0, fmt.Errorf("sqlite: %s is not a SQLite database (corrupt or foreign file); refusing to open it", abs)
+		return 0, errorf("sqlite: %s is not a SQLite database (corrupt or foreign file); refusing to open it", abs)
 	}
 
 	db, err := sql.Open("sqlite", dsn(abs, "ro", []string{
@@ -286,13 +286,13 @@ func inspect(ctx context.Context, abs string, latest uint) (uint, error) {
 		"_pragma=query_only(1)",
 	}))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: open %s: %w", abs, err)
+		return 0, errorf("sqlite: open %s: %w", abs, err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 
 	corrupt := func(err error) error {
-		return fmt.Errorf("sqlite: %s is corrupt or not a SQLite database; refusing to open it: %w", abs, err)
+		return errorf("sqlite: %s is corrupt or not a SQLite database; refusing to open it: %w", abs, err)
 	}
 	// quick_check reads every page (it skips matching indexes against
 	// their tables): measured 0.10-0.14 s for a 119 MB file (30,000
@@ -328,7 +328,7 @@ func inspect(ctx context.Context, abs string, latest uint) (uint, error) {
 	}
 	if hasVersion == 0 {
 		if tables > 0 {
-			return 0, fmt.Errorf("sqlite: %s holds tables but no schema_migrations: not a Davenport database; refusing to open it", abs)
+			return 0, errorf("sqlite: %s holds tables but no schema_migrations: not a Davenport database; refusing to open it", abs)
 		}
 		return 0, nil
 	}
@@ -339,22 +339,22 @@ func inspect(ctx context.Context, abs string, latest uint) (uint, error) {
 	err = db.QueryRowContext(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&version, &dirty)
 	if errors.Is(err, sql.ErrNoRows) {
 		if tables > 1 {
-			return 0, fmt.Errorf("sqlite: %s has tables but no schema version; refusing to open it", abs)
+			return 0, errorf("sqlite: %s has tables but no schema version; refusing to open it", abs)
 		}
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: read schema version of %s: %w", abs, err)
+		return 0, errorf("sqlite: read schema version of %s: %w", abs, err)
 	}
 	if version < 0 {
-		return 0, fmt.Errorf("sqlite: %s: invalid schema version %d", abs, version)
+		return 0, errorf("sqlite: %s: invalid schema version %d", abs, version)
 	}
 	v := uint(version)
 	if v > latest {
-		return v, fmt.Errorf("sqlite: %s is at schema version %d, this binary knows up to %d: %w", abs, v, latest, store.ErrSchemaTooNew)
+		return v, errorf("sqlite: %s is at schema version %d, this binary knows up to %d: %w", abs, v, latest, store.ErrSchemaTooNew)
 	}
 	if dirty {
-		return v, fmt.Errorf("sqlite: %s: migration to version %d failed half-way (dirty); restore a backup", abs, v)
+		return v, errorf("sqlite: %s: migration to version %d failed half-way (dirty); restore a backup", abs, v)
 	}
 	return v, nil
 }
@@ -395,14 +395,14 @@ func (m migrateLogger) Verbose() bool { return false }
 func (s *Store) write(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
+		return errorf("sqlite: %s: begin: %w", op, err)
 	}
 	if err := f(tx); err != nil {
 		tx.Rollback()
 		return wrap(op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: %s: commit: %w", op, err)
+		return errorf("sqlite: %s: commit: %w", op, err)
 	}
 	return nil
 }
@@ -412,7 +412,7 @@ func (s *Store) write(ctx context.Context, op string, f func(tx *sql.Tx) error) 
 func (s *Store) read(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
+		return errorf("sqlite: %s: begin: %w", op, err)
 	}
 	defer tx.Rollback()
 	if err := f(tx); err != nil {
@@ -429,14 +429,49 @@ func wrap(op string, err error) error {
 	case errors.As(err, &uidErr):
 		return err
 	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("sqlite: %s: %w", op, store.ErrNotFound)
+		return errorf("sqlite: %s: %w", op, store.ErrNotFound)
 	case isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE), isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
-		return fmt.Errorf("sqlite: %s: %w: %v", op, store.ErrConflict, err)
+		return errorf("sqlite: %s: %w: %v", op, store.ErrConflict, err)
 	case isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY):
 		// A row pointed at a user or collection that does not exist.
-		return fmt.Errorf("sqlite: %s: %w: %v", op, store.ErrNotFound, err)
+		return errorf("sqlite: %s: %w: %v", op, store.ErrNotFound, err)
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return errorf("sqlite: %s: %w", op, err)
+}
+
+// errorf is fmt.Errorf for the errors the store returns: a failure that
+// means the database cannot do the work for now (see unavailable) is also
+// marked store.ErrUnavailable, so the HTTP layer answers 503 with
+// Retry-After instead of 500.
+func errorf(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	if unavailable(err) {
+		return store.Unavailable(err)
+	}
+	return err
+}
+
+// unavailable reports whether err means the file could not serve the
+// request for now rather than that the request was wrong: an I/O error
+// (SQLITE_IOERR_*: a disk gone or failing), a file that cannot be opened
+// (SQLITE_CANTOPEN), a full disk (SQLITE_FULL), a lock not granted within
+// busy_timeout (SQLITE_BUSY, SQLITE_LOCKED), or a statement interrupted
+// because the request's deadline passed (SQLITE_INTERRUPT; the statement
+// timeout). A request the client abandoned (context.Canceled) is not one.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var e *sqlitedrv.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL,
+			sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT:
+			return true
+		}
+		return false
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // isConstraint reports whether err is a SQLite error with the given extended

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 )
@@ -83,7 +82,7 @@ func (s *Store) prepareStatements(ctx context.Context) error {
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
-			return fmt.Errorf("sqlite: prepare %q: %w", strings.Join(strings.Fields(p.query), " "), err)
+			return errorf("sqlite: prepare %q: %w", strings.Join(strings.Fields(p.query), " "), err)
 		}
 		*p.dst = stmt
 		st.all = append(st.all, stmt)
