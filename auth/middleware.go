@@ -46,8 +46,10 @@ func UserFromContext(ctx context.Context) (*store.User, bool) {
 //     keeps. 503 was rejected because it tells clients and monitoring that
 //     the whole server is down. WWW-Authenticate is left out so that no
 //     client reads the response as a request for new credentials.
-//   - 500 when the store fails (logged once at Error), 503 when the request's
-//     context ended during the check.
+//   - 503 with Retry-After when the store is unavailable (store.ErrUnavailable:
+//     a database restart or outage) or the request ran out of time, 500
+//     when the store fails otherwise (logged once at Error), 503 when the
+//     request's context ended during the check.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := a.RemoteIP(r)
@@ -73,9 +75,15 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			secs := int64(math.Ceil(throttled.RetryAfter.Seconds()))
 			w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 			textError(w, http.StatusTooManyRequests, "too many failed login attempts, retry later")
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, context.Canceled):
 			a.log.DebugContext(r.Context(), "auth abandoned", "ip", ip, "err", err)
 			textError(w, http.StatusServiceUnavailable, "request ended")
+		case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+			// The user could not be looked up: not a wrong password (401
+			// would make clients ask for it again) and not a bug (500).
+			a.log.WarnContext(r.Context(), "auth lookup unavailable", "user", logName(username), "ip", ip, "err", err)
+			w.Header().Set("Retry-After", retryAfterUnavailable)
+			textError(w, http.StatusServiceUnavailable, "service unavailable, retry later")
 		default:
 			a.log.ErrorContext(r.Context(), "auth lookup failed", "user", logName(username), "ip", ip, "err", err)
 			textError(w, http.StatusInternalServerError, "internal error")
@@ -91,6 +99,10 @@ func (a *Authenticator) challenge(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Basic realm=`+quote(a.realm)+`, charset="UTF-8"`)
 	textError(w, http.StatusUnauthorized, msg)
 }
+
+// retryAfterUnavailable matches dav.RetryAfterUnavailable: seconds until a
+// request refused during a database outage is worth repeating.
+const retryAfterUnavailable = "5"
 
 func textError(w http.ResponseWriter, code int, msg string) {
 	h := w.Header()

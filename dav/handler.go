@@ -190,11 +190,22 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, "conflict", http.StatusConflict)
 	case errors.Is(err, context.Canceled):
 		// The client went away; nothing to answer and nothing to log.
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// The database is restarting, unreachable or out of time: the
+		// request did nothing and may be repeated (RFC 9110 §15.6.4).
+		h.Logger.WarnContext(r.Context(), "database unavailable", "err", err)
+		w.Header().Set("Retry-After", RetryAfterUnavailable)
+		http.Error(w, "service unavailable, retry later", http.StatusServiceUnavailable)
 	default:
 		h.Logger.ErrorContext(r.Context(), "request failed", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 }
+
+// RetryAfterUnavailable is the Retry-After, in seconds, of a 503 answered
+// while the database is unavailable: long enough for a restart to finish,
+// short enough that a client's next attempt is not needlessly late.
+const RetryAfterUnavailable = "5"
 
 // computeETag is the strong entity tag of a body (unquoted, as stored).
 func computeETag(body []byte) string {

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/davenport-dav/davenport/auth"
@@ -100,11 +102,30 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.cfg.Store.Ping(ctx); err != nil {
 		s.log.WarnContext(r.Context(), "health check failed", "err", err)
+		w.Header().Set("Retry-After", dav.RetryAfterUnavailable)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte(`{"status":"unavailable","database":"unreachable"}` + "\n"))
+		w.Write([]byte(`{"status":"unavailable","database":"unreachable","reason":"` + healthReason(err) + `"}` + "\n"))
 		return
 	}
 	w.Write([]byte(`{"status":"ok","version":"` + jsonEscape(s.cfg.Version) + `"}` + "\n"))
+}
+
+// healthReason says in a few words why the database check failed, for
+// /healthz: a monitor or an operator reads the cause without the logs. It
+// names the kind of failure only, never the database's address, user or
+// error text (which may carry either).
+func healthReason(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer within 3s"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection lost"
+	case errors.Is(err, store.ErrUnavailable):
+		return "database unavailable (restarting, unreachable or out of resources)"
+	}
+	return "database error (see the server log)"
 }
 
 func jsonEscape(s string) string {
