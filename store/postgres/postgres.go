@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,6 +31,21 @@ var _ store.Store = (*Store)(nil)
 // to the embedded version and returns the store. A schema newer than this
 // binary's is refused with store.ErrSchemaTooNew and left untouched.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+	return OpenOptions(ctx, dsn, logger, Options{})
+}
+
+// Options tune the PostgreSQL store.
+type Options struct {
+	// StatementTimeout is the statement_timeout of every pooled
+	// connection: PostgreSQL cancels a statement running longer (SQLSTATE
+	// 57014, reported as store.ErrUnavailable), so one slow query cannot
+	// hold a pool connection and the row locks it took. 0 keeps the
+	// server's setting. A statement_timeout given in the DSN wins.
+	StatementTimeout time.Duration
+}
+
+// OpenOptions is Open with options.
+func OpenOptions(ctx context.Context, dsn string, logger *slog.Logger, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, errorf("store: postgres: parse dsn: %w", err)
@@ -39,6 +56,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	}
 	if from != to {
 		logger.Info("migrated database schema", "from_version", from, "to_version", to)
+	}
+	// After the migrations, which may rightly run long (an index build).
+	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set && opts.StatementTimeout > 0 {
+		// Milliseconds, at least 1: "0" would mean no limit.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(max(opts.StatementTimeout.Milliseconds(), 1), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -288,15 +288,26 @@ func BenchmarkChangesSince(b *testing.B) {
 	})
 }
 
-// BenchmarkPutObject replaces one object again and again.
+// BenchmarkPutObject replaces one object again and again, with each
+// durability setting: the difference is the price of syncing the log at
+// every commit (synchronous=FULL, the default) over syncing at checkpoints.
 func BenchmarkPutObject(b *testing.B) {
-	s, _, c := benchStore(b, 100)
-	ctx := context.Background()
-	o := event(c, "ev-42.ics", "ev-42")
-	loop(b, func() error {
-		_, err := s.PutObject(ctx, o, store.PutObjectOptions{})
-		return err
-	})
+	for _, sync := range []Synchronous{SyncFull, SyncNormal} {
+		b.Run("synchronous="+string(sync), func(b *testing.B) {
+			s, _, c := benchStore(b, 100)
+			if sync != SyncFull {
+				if _, err := s.w.Exec(`PRAGMA synchronous = ` + string(sync)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			o := event(c, "ev-42.ics", "ev-42")
+			loop(b, func() error {
+				_, err := s.PutObject(ctx, o, store.PutObjectOptions{})
+				return err
+			})
+		})
+	}
 }
 
 // wantObjects checks the result of a call returning objects: no error and

@@ -15,6 +15,8 @@ import (
 // Updated. The owner must exist (store.ErrNotFound); a collection of the same
 // kind and name for that owner is store.ErrConflict.
 func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := now()
 	return s.write(ctx, "create collection", func(tx *sql.Tx) error {
 		return insertCollection(ctx, tx, c, t)
@@ -78,6 +80,8 @@ const getCollectionSQL = `
 
 // GetCollection returns the owner's collection of that kind and name.
 func (s *Store) GetCollection(ctx context.Context, ownerID int64, kind store.Kind, name string) (*store.Collection, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	c, err := scanCollection(s.st.getCollection.QueryRowContext(ctx, ownerID, string(kind), name))
 	if err != nil {
 		return nil, wrap("get collection", err)
@@ -93,6 +97,8 @@ const listCollectionsSQL = `
 // ListCollections returns the owner's collections of that kind ordered by
 // name.
 func (s *Store) ListCollections(ctx context.Context, ownerID int64, kind store.Kind) ([]store.Collection, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.st.listCollections.QueryContext(ctx, ownerID, string(kind))
 	if err != nil {
 		return nil, wrap("list collections", err)
@@ -116,6 +122,8 @@ func (s *Store) ListCollections(ctx context.Context, ownerID int64, kind store.K
 // It changes neither the modseq (which tracks members) nor anything when the
 // collection is not the owner's (store.ErrNotFound).
 func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store.CollectionPatch) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	for _, dp := range p.DeadProps {
 		// RFC 4918 §4.3: a property is named by a namespace and a local
 		// name; an element without a local name is not a property.
@@ -169,6 +177,8 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 // DeleteCollection removes the owner's collection with its objects,
 // tombstones and dead properties.
 func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.write(ctx, "delete collection", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE id = $1 AND owner_id = $2`, id, ownerID)
 		return oneRow(res, err)
@@ -183,6 +193,8 @@ const listDeadPropsSQL = `
 // ListDeadProps returns the collection's dead properties ordered by namespace,
 // then name (bytewise).
 func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.DeadProp, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var props []store.DeadProp
 	err := s.read(ctx, "list dead properties", func(tx *sql.Tx) error {
 		rows, err := tx.StmtContext(ctx, s.st.listDeadProps).QueryContext(ctx, collectionID)
@@ -210,6 +222,8 @@ const usedBytesSQL = `SELECT coalesce(sum(used_bytes), 0) FROM collections WHERE
 
 // UsedBytes sums the sizes of all objects in the owner's collections.
 func (s *Store) UsedBytes(ctx context.Context, ownerID int64) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
 	err := s.st.usedBytes.QueryRowContext(ctx, ownerID).Scan(&n)
 	if err != nil {

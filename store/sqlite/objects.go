@@ -68,6 +68,8 @@ const getObjectSQL = `SELECT ` + objectColumns + `, body FROM objects WHERE coll
 
 // GetObject returns the object with its body.
 func (s *Store) GetObject(ctx context.Context, collectionID int64, name string) (*store.Object, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	o, err := scanObject(s.st.getObject.QueryRowContext(ctx, collectionID, name), true)
 	if err != nil {
 		return nil, wrap("get object", err)
@@ -93,6 +95,8 @@ func getObjectsSQL(withBody bool) string {
 // Each name is hex-encoded in the JSON array, because JSON would replace
 // bytes that are not UTF-8 and names are opaque.
 func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []string, withBody bool) ([]store.Object, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	hexed := make([]string, len(names))
 	for i, n := range names {
 		hexed[i] = hex.EncodeToString([]byte(n))
@@ -115,6 +119,8 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 // ListObjects returns the collection's objects ordered by name (bytewise),
 // narrowed by opts.
 func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.ListObjectsOptions) ([]store.Object, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	query, args := listQuery(collectionID, opts)
 	rows, err := s.listRows(ctx, query, args, len(opts.SearchText) <= maxPreparedTerms)
 	if err != nil {
@@ -280,6 +286,8 @@ const (
 // opts, the UID check and the modseq bump all happen inside one write
 // transaction, so two writers with the same If-Match cannot both win.
 func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutObjectOptions) (created bool, err error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := now()
 	size := int64(len(o.Body))
 	body := o.Body
@@ -346,6 +354,8 @@ const deleteObjectSQL = `DELETE FROM objects WHERE id = $1`
 // DeleteObject removes the object, leaving a tombstone stamped with a fresh
 // modseq.
 func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name string, opts store.DeleteObjectOptions) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := now()
 	return s.write(ctx, "delete object", func(tx *sql.Tx) error {
 		cur, err := s.currentObject(ctx, tx, collectionID, name)
@@ -374,6 +384,8 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 // RFC 4918 §9.9.4: with Overwrite false, an existing destination fails the
 // move (412); with Overwrite true it is replaced.
 func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts store.MoveObjectOptions) (created bool, err error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := now()
 	err = s.write(ctx, "move object", func(tx *sql.Tx) error {
 		var fromKind, toKind string

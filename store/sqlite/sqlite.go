@@ -28,13 +28,50 @@ import (
 // process on the same file before failing with SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
 
+// Synchronous is SQLite's synchronous setting for the write-ahead log
+// (https://sqlite.org/pragma.html#pragma_synchronous).
+type Synchronous string
+
+const (
+	// SyncFull syncs the log to disk at every commit: an acknowledged
+	// write survives a power loss or an operating-system crash. The
+	// default.
+	SyncFull Synchronous = "full"
+	// SyncNormal syncs only at checkpoints: faster writes, still safe
+	// against a crash of Davenport itself, but the last commits before a
+	// power loss or kernel crash can vanish although they were
+	// acknowledged.
+	SyncNormal Synchronous = "normal"
+)
+
+// ParseSynchronous reads "full" or "normal" (any case).
+func ParseSynchronous(v string) (Synchronous, error) {
+	switch s := Synchronous(strings.ToLower(strings.TrimSpace(v))); s {
+	case SyncFull, SyncNormal:
+		return s, nil
+	}
+	return "", fmt.Errorf("sqlite: synchronous %q: want full or normal", v)
+}
+
+// Options tune the embedded store. The zero value is the safe default.
+type Options struct {
+	// Synchronous is SyncFull when empty.
+	Synchronous Synchronous
+	// StatementTimeout bounds the database work of one store call: when
+	// it runs out the statement is interrupted (sqlite3_interrupt, through
+	// the context) and the call fails with store.ErrUnavailable, so one
+	// slow query cannot hold the writer or a reader. 0 means no bound.
+	StatementTimeout time.Duration
+}
+
 // Store is the embedded implementation of store.Store.
 type Store struct {
-	path   string
-	w      *sql.DB // one connection; every write transaction
-	r      *sql.DB // query_only pool; reads
-	st     statements
-	logger *slog.Logger
+	path    string
+	timeout time.Duration
+	w       *sql.DB // one connection; every write transaction
+	r       *sql.DB // query_only pool; reads
+	st      statements
+	logger  *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
@@ -46,6 +83,17 @@ var _ store.Store = (*Store)(nil)
 // database of another application, one left dirty by a failed migration, and
 // one whose schema is newer than this binary (store.ErrSchemaTooNew).
 func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	return OpenOptions(ctx, path, logger, Options{})
+}
+
+// OpenOptions is Open with options.
+func OpenOptions(ctx context.Context, path string, logger *slog.Logger, opts Options) (*Store, error) {
+	if opts.Synchronous == "" {
+		opts.Synchronous = SyncFull
+	}
+	if _, err := ParseSynchronous(string(opts.Synchronous)); err != nil {
+		return nil, err
+	}
 	if logger == nil {
 		return nil, errors.New("sqlite: open: nil logger")
 	}
@@ -57,7 +105,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		logger.Info("sqlite: schema migrated", "path", abs, "from", from, "to", to)
 	}
 
-	w, err := sql.Open("sqlite", dsn(abs, "rwc", writerParams()))
+	w, err := sql.Open("sqlite", dsn(abs, "rwc", writerParamsSync(opts.Synchronous)))
 	if err != nil {
 		return nil, errorf("sqlite: open %s: %w", abs, err)
 	}
@@ -66,7 +114,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	r, err := sql.Open("sqlite", dsn(abs, "rw", readerParams()))
+	r, err := sql.Open("sqlite", dsn(abs, "rw", readerParams(opts.Synchronous)))
 	if err != nil {
 		w.Close()
 		return nil, errorf("sqlite: open %s: %w", abs, err)
@@ -77,7 +125,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	r.SetConnMaxIdleTime(0)
 	r.SetConnMaxLifetime(0)
 
-	s := &Store{path: abs, w: w, r: r, logger: logger}
+	s := &Store{path: abs, timeout: opts.StatementTimeout, w: w, r: r, logger: logger}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -99,6 +147,8 @@ func Migrate(ctx context.Context, path string) (from, to uint, err error) {
 
 // Ping checks that both the writer and a reader connection answer.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := s.w.PingContext(ctx); err != nil {
 		return errorf("sqlite: ping %s: %w", s.path, err)
 	}
@@ -118,12 +168,17 @@ func (s *Store) Close() error {
 // Connection parameters. Pragmas given in the DSN run on every new
 // connection. journal_mode=WAL is persistent in the file; it is set by the
 // writer (and by the migration connection, the first to touch a new file).
-func writerParams() []string {
+// Durability: in WAL mode synchronous=FULL syncs the log at every commit,
+// so a write Davenport acknowledged survives a power loss; NORMAL syncs at
+// checkpoints only (see SyncNormal), which an operator may choose for speed.
+func writerParams() []string { return writerParamsSync(SyncFull) }
+
+func writerParamsSync(sync Synchronous) []string {
 	return []string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
-		"_pragma=synchronous(NORMAL)",
+		"_pragma=synchronous(" + strings.ToUpper(string(sync)) + ")",
 		// The writer starts every transaction with BEGIN IMMEDIATE: it
 		// takes the write lock up front, so a transaction that reads and
 		// then writes can never fail half-way on a lock upgrade.
@@ -131,11 +186,11 @@ func writerParams() []string {
 	}
 }
 
-func readerParams() []string {
+func readerParams(sync Synchronous) []string {
 	return []string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
 		"_pragma=foreign_keys(1)",
-		"_pragma=synchronous(NORMAL)",
+		"_pragma=synchronous(" + strings.ToUpper(string(sync)) + ")",
 		"_pragma=query_only(1)",
 	}
 }
@@ -388,6 +443,16 @@ func (m migrateLogger) Printf(format string, v ...any) {
 }
 
 func (m migrateLogger) Verbose() bool { return false }
+
+// bound gives ctx the store's statement timeout. Every exported method that
+// touches the database calls it first: database/sql and the driver
+// interrupt the running statement when the deadline passes.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
 
 // write runs f in a write transaction on the writer connection (BEGIN
 // IMMEDIATE) and commits it when f returns nil. op names the operation in

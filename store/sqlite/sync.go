@@ -34,6 +34,8 @@ func changesSQL(withBody bool) string {
 // limit > 0 (RFC 6578 §3.6 lets the server truncate and hand out a token to
 // continue from). Everything is read from one snapshot.
 func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq int64, limit int, withBody bool) (*store.Changes, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var ch store.Changes
 	err := s.read(ctx, "list changes", func(tx *sql.Tx) error {
 		var current int64
@@ -100,6 +102,8 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 // a sync token at or below it may have missed a deletion and must be refused
 // (RFC 6578 §3.7, DAV:valid-sync-token).
 func (s *Store) PruneTombstones(ctx context.Context, before time.Time) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
 	err := s.write(ctx, "prune tombstones", func(tx *sql.Tx) error {
 		cutoff := toMicros(before)

@@ -11,6 +11,8 @@ import (
 // CreateUser inserts u and its initial collections in one transaction, setting
 // u.ID and u.Created and each collection's ID, OwnerID and times.
 func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []store.Collection) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u.Username = store.CanonicalUsername(u.Username)
 	t := now()
 	return s.write(ctx, "create user", func(tx *sql.Tx) error {
@@ -57,6 +59,8 @@ const getUserSQL = `SELECT ` + userColumns + ` FROM users WHERE username = $1`
 
 // GetUser returns the user with that username.
 func (s *Store) GetUser(ctx context.Context, username string) (*store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.r.QueryRowContext(ctx, getUserSQL, store.CanonicalUsername(username)))
 	if err != nil {
 		return nil, wrap("get user", err)
@@ -80,6 +84,8 @@ const getUserCredentialsSQL = `
 // GetUserCredentials returns the user with that username and their app
 // passwords, oldest first, with one query.
 func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store.User, []store.AppPassword, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.st.getUserCredentials.QueryContext(ctx, store.CanonicalUsername(username))
 	if err != nil {
 		return nil, nil, wrap("get user credentials", err)
@@ -126,6 +132,8 @@ func (s *Store) GetUserCredentials(ctx context.Context, username string) (*store
 
 // GetUserByID returns the user with that id.
 func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrap("get user", err)
@@ -135,6 +143,8 @@ func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) 
 
 // ListUsers returns every user ordered by username.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, wrap("list users", err)
@@ -156,6 +166,8 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 
 // CountUsers returns the number of users.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, wrap("count users", err)
@@ -165,6 +177,8 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 
 // SetPasswordHash replaces the user's password hash.
 func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.write(ctx, "set password hash", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
 		return oneRow(res, err)
@@ -173,6 +187,8 @@ func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string) 
 
 // UnlockUser sets the user's unlocked_at to now.
 func (s *Store) UnlockUser(ctx context.Context, userID int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := now()
 	return s.write(ctx, "unlock user", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET unlocked_at = $1 WHERE id = $2`, toMicros(t), userID)
@@ -183,6 +199,8 @@ func (s *Store) UnlockUser(ctx context.Context, userID int64) error {
 // DeleteUser removes the user; the schema cascades to app passwords,
 // collections, objects, tombstones and dead properties.
 func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, userID)
 		return oneRow(res, err)
@@ -191,6 +209,8 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
 
 // CreateAppPassword inserts p, setting p.ID and p.Created.
 func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := now()
 	return s.write(ctx, "create app password", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
@@ -214,6 +234,8 @@ const listAppPasswordsSQL = `
 
 // ListAppPasswords returns the user's app passwords in order of creation.
 func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.r.QueryContext(ctx, listAppPasswordsSQL, userID)
 	if err != nil {
 		return nil, wrap("list app passwords", err)
@@ -239,6 +261,8 @@ func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.App
 
 // DeleteAppPassword removes one of the user's app passwords.
 func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.write(ctx, "delete app password", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM app_passwords WHERE id = $1 AND user_id = $2`, id, userID)
 		return oneRow(res, err)
