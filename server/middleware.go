@@ -143,3 +143,36 @@ func (h ContextHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h ContextHandler) WithGroup(name string) slog.Handler {
 	return ContextHandler{h.Handler.WithGroup(name)}
 }
+
+// limitInFlight answers 503 with Retry-After, at once, to a request that
+// arrives while max requests are already being served (max 0: no limit).
+//
+// It bounds requests in flight rather than open connections: CalDAV and
+// CardDAV clients keep idle keep-alive connections for minutes, which cost
+// a goroutine and a socket but no database connection or memory worth
+// counting, while every request in flight may hold a database connection,
+// a request body and a response being built. A bounded listener would also
+// leave clients over the limit waiting silently in the kernel's accept
+// queue until their own timeout; a 503 tells them at once to come back.
+// /healthz is exempt, so a monitor can still see the server is up.
+func (s *Server) limitInFlight(max int, next http.Handler) http.Handler {
+	if max <= 0 {
+		return next
+	}
+	slots := make(chan struct{}, max)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			next.ServeHTTP(w, r)
+		default:
+			s.log.WarnContext(r.Context(), "request refused: too many in flight", "max_connections", max)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "server busy, retry later", http.StatusServiceUnavailable)
+		}
+	})
+}

@@ -27,6 +27,9 @@ type Config struct {
 	MaxResourceSize int64
 	// Version is reported by /healthz.
 	Version string
+	// MaxInFlight bounds the requests served at once; more are refused
+	// with 503 and Retry-After. 0 means no bound.
+	MaxInFlight int
 }
 
 // Server is the HTTP face of Davenport.
@@ -65,7 +68,7 @@ func New(cfg Config) *Server {
 	// (DESIGN.md): both answer current-user-principal.
 	mux.Handle("/principals/", s.davEntry(authed))
 	mux.Handle("/{$}", s.davEntry(authed))
-	s.handler = s.recover(s.logRequests(mux))
+	s.handler = s.recover(s.logRequests(s.limitInFlight(cfg.MaxInFlight, mux)))
 	return s
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
@@ -140,15 +141,28 @@ func parseDatabase(dsn string) (dbTarget, error) {
 // openStore opens the store named by dsn (see parseDatabase). Either store
 // runs its migrations first and refuses a newer schema.
 func openStore(ctx context.Context, dsn string, logger *slog.Logger) (store.Store, error) {
+	return openStoreWith(ctx, dsn, logger, storeOptions{})
+}
+
+// storeOptions are the store settings `serve` takes; the zero value is each
+// backend's default (no statement timeout, synchronous=FULL).
+type storeOptions struct {
+	statementTimeout time.Duration
+	synchronous      sqlite.Synchronous
+}
+
+// openStoreWith is openStore with options.
+func openStoreWith(ctx context.Context, dsn string, logger *slog.Logger, opts storeOptions) (store.Store, error) {
 	db, err := parseDatabase(dsn)
 	if err != nil {
 		return nil, err
 	}
 	var st store.Store
 	if db.postgres {
-		st, err = postgres.Open(ctx, db.dsn, logger)
+		st, err = postgres.OpenOptions(ctx, db.dsn, logger, postgres.Options{StatementTimeout: opts.statementTimeout})
 	} else {
-		st, err = sqlite.Open(ctx, db.dsn, logger)
+		st, err = sqlite.OpenOptions(ctx, db.dsn, logger,
+			sqlite.Options{Synchronous: opts.synchronous, StatementTimeout: opts.statementTimeout})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", describeDatabase(dsn), err)

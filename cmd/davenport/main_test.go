@@ -211,7 +211,8 @@ func TestUserCommands(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"nonsense"}, {"user"}, {"user", "add"}, {"serve", "--log-level", "loud"},
-		{"serve", "--log-format", "xml"}, {"serve", "--no-such-flag"}, {"user", "add", "bad/name", "--database", filepath.Join(t.TempDir(), "x.db")},
+		{"serve", "--log-format", "xml"}, {"serve", "--no-such-flag"},
+		{"serve", "--sqlite-synchronous", "off"}, {"serve", "--max-connections", "-1"}, {"serve", "--statement-timeout", "-1s"}, {"user", "add", "bad/name", "--database", filepath.Join(t.TempDir(), "x.db")},
 	} {
 		if code, _, _ := runCmd(t, "", args...); code != 2 {
 			t.Errorf("davenport %v: exit %d, want 2", args, code)

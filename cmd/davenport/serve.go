@@ -18,6 +18,7 @@ import (
 	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/sqlite"
 )
 
 type serveConfig struct {
@@ -27,6 +28,9 @@ type serveConfig struct {
 	maxResourceSize           byteSize
 	trustedProxies            string
 	debugListen               string
+	maxConnections            int
+	statementTimeout          time.Duration
+	sqliteSynchronous         string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +45,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&cfg.maxResourceSize, "max-resource-size", "largest calendar object or vCard accepted, a `size` such as 10MiB or 512KiB")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&cfg.debugListen, "debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
+	fs.IntVar(&cfg.maxConnections, "max-connections", 256, "most requests served at once; more get 503 with Retry-After (0: no limit)")
+	fs.DurationVar(&cfg.statementTimeout, "statement-timeout", 30*time.Second, "longest database work of one store call before it is cancelled with 503 (0: no limit)")
+	fs.StringVar(&cfg.sqliteSynchronous, "sqlite-synchronous", "full", "embedded store durability: full (every acknowledged write survives power loss) or normal (faster; the last writes may not)")
 	if err := parseFlags(fs, "davenport serve [flags]", args, stdout, stderr); err != nil {
 		return err
 	}
@@ -59,12 +66,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		proxies = append(proxies, pfx)
 	}
+	if cfg.maxConnections < 0 || cfg.statementTimeout < 0 {
+		return fmt.Errorf("%w: --max-connections and --statement-timeout must not be negative", errUsage)
+	}
+	sync, err := sqlite.ParseSynchronous(cfg.sqliteSynchronous)
+	if err != nil {
+		return fmt.Errorf("%w: --sqlite-synchronous: %v", errUsage, err)
+	}
 	adminPassword, _, err := lookupEnv(envPrefix + "ADMIN_PASSWORD")
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 
-	st, err := openStore(ctx, cfg.database, logger)
+	st, err := openStoreWith(ctx, cfg.database, logger, storeOptions{statementTimeout: cfg.statementTimeout, synchronous: sync})
 	if err != nil {
 		return err
 	}
@@ -92,6 +106,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := server.New(server.Config{
 		Store: st, Auth: authn, Logger: logger,
 		MaxResourceSize: int64(cfg.maxResourceSize), Version: version,
+		MaxInFlight: cfg.maxConnections,
 	})
 	if cfg.debugListen != "" {
 		if _, err := serveDebug(ctx, cfg.debugListen, logger); err != nil {
