@@ -180,6 +180,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, "malformed XML request body: "+strings.TrimPrefix(err.Error(), ErrMalformedXML.Error()+": "), http.StatusBadRequest)
 	case errors.Is(err, errForbidden):
 		WriteError(w, http.StatusForbidden, NewElement(Name("need-privileges")))
+	case errors.Is(err, errBadName):
+		http.Error(w, "bad request: names must be UTF-8", http.StatusBadRequest)
 	case errors.Is(err, errBadPath), errors.Is(err, store.ErrNotFound):
 		http.Error(w, "not found", http.StatusNotFound)
 	case errors.Is(err, errParentMissing):

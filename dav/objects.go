@@ -194,6 +194,9 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 		return &Error{Status: http.StatusBadGateway, Message: "dav: Destination on another server"}
 	}
 	t, err := h.parsePath(u.EscapedPath())
+	if errors.Is(err, errBadName) {
+		return err
+	}
 	if err != nil || t.typ != ResObject || t.kind != res.Kind {
 		return &Error{Status: http.StatusForbidden, Message: "dav: Destination is not an object of the same kind"}
 	}

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -131,10 +132,15 @@ func (h *Handler) multiget(rq *Request, w http.ResponseWriter, res *Resource, p 
 	}
 	names := make([]string, 0, len(p.Hrefs))
 	wanted := make([]string, len(p.Hrefs)) // decoded name per href; "" when outside the collection
+	bad := make([]bool, len(p.Hrefs))      // the href's name is not UTF-8
 	for i, href := range p.Hrefs {
-		if name, ok := h.memberName(col, href); ok {
+		name, err := h.memberName(col, href)
+		switch {
+		case err == nil:
 			names = append(names, name)
 			wanted[i] = name
+		case errors.Is(err, errBadName):
+			bad[i] = true
 		}
 	}
 	objs, err := h.Store.GetObjects(rq.Context(), col.Collection.ID, names, pr.needsBody(h))
@@ -153,6 +159,9 @@ func (h *Handler) multiget(rq *Request, w http.ResponseWriter, res *Resource, p 
 		i++
 		if o := byName[wanted[i-1]]; o != nil {
 			return member{obj: o}, true, nil
+		}
+		if bad[i-1] {
+			return member{href: p.Hrefs[i-1], status: http.StatusBadRequest}, true, nil
 		}
 		return member{href: p.Hrefs[i-1], status: http.StatusNotFound}, true, nil
 	}
@@ -212,18 +221,21 @@ func writeBody(w http.ResponseWriter, b *BodyPlan) {
 }
 
 // memberName decodes an href (absolute URL or path) naming a direct member
-// of collection res.
-func (h *Handler) memberName(res *Resource, href string) (string, bool) {
+// of collection res. It fails with errBadName for a name that is not UTF-8
+// and errBadPath for anything else that is not a member.
+func (h *Handler) memberName(res *Resource, href string) (string, error) {
 	u, err := url.Parse(href)
 	if err != nil {
-		return "", false
+		return "", errBadPath
 	}
 	t, err := h.parsePath(u.EscapedPath())
-	if err != nil || t.typ != ResObject || t.kind != res.Kind ||
-		t.username != res.Owner.Username || t.collection != res.Collection.Name {
-		return "", false
+	if err != nil {
+		return "", err
 	}
-	return t.object, true
+	if t.typ != ResObject || t.kind != res.Kind || t.username != res.Owner.Username || t.collection != res.Collection.Name {
+		return "", errBadPath
+	}
+	return t.object, nil
 }
 
 // reportScope returns the collection a query or multiget REPORT runs in: the

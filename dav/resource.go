@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -79,11 +82,27 @@ type target struct {
 	trailing   bool // the path ended in a slash
 }
 
-var errBadPath = errors.New("dav: no such path")
+var (
+	errBadPath = errors.New("dav: no such path")
+	// errBadName: a path segment is not UTF-8. Names are stored as text
+	// (PostgreSQL refuses other bytes with SQLSTATE 22021, SQLite would
+	// keep them), so both stores see only UTF-8 and behave the same.
+	errBadName = errors.New("dav: path segment is not valid UTF-8")
+)
 
 // parsePath splits an escaped request path into its parts. Each segment is
 // decoded exactly once; segments that decode to "", ".", ".." or contain a
-// slash are refused.
+// slash are refused, and one that is not UTF-8 is errBadName (400) before
+// any store sees it.
+//
+// The collection segment is normalised to NFC (the user segment is made
+// canonical, lower case and NFC, by store.CanonicalUsername), so a client
+// that sends a name decomposed (NFD, as macOS file names are) reaches the
+// same collection as one that sends it composed. Object names are not
+// normalised: they are the client's
+// opaque names and round-trip byte for byte (DESIGN.md, "URL space") — a
+// client that PUT "café.ics" in NFD must find that very href in a listing,
+// or it would see a different resource and download or upload it again.
 func (h *Handler) parsePath(escaped string) (target, error) {
 	if escaped == "/" || escaped == "" || escaped == "/principals" || escaped == "/principals/" {
 		// "/principals/" is probed by iOS clients that skip the well-known
@@ -105,6 +124,12 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 		d, err := url.PathUnescape(s)
 		if err != nil || d == "" || d == "." || d == ".." || strings.ContainsAny(d, "/\x00") {
 			return target{}, errBadPath
+		}
+		if !utf8.ValidString(d) {
+			return target{}, errBadName
+		}
+		if i == 2 {
+			d = norm.NFC.String(d) // the collection (principal paths have no third segment)
 		}
 		segs[i] = d
 	}
