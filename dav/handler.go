@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -49,6 +50,11 @@ type Handler struct {
 	// Quota bounds a user's storage; 0 means none.
 	Quota  int64
 	Limits Limits
+	// MaxResponseBytes and MaxResponseTime bound one 207 answer: past
+	// either, it ends with a 507 response saying it is incomplete. Zero
+	// values take DefaultMaxResponseBytes and DefaultMaxResponseTime.
+	MaxResponseBytes int64
+	MaxResponseTime  time.Duration
 
 	props registry
 }
@@ -61,12 +67,37 @@ func (h *Handler) Init() {
 	if h.MaxResourceSize == 0 {
 		h.MaxResourceSize = 10 << 20
 	}
+	if h.MaxResponseBytes == 0 {
+		h.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if h.MaxResponseTime == 0 {
+		h.MaxResponseTime = DefaultMaxResponseTime
+	}
 	h.props = registry{}
 	h.props.add(h.coreProperties()...)
 	for _, k := range h.Kinds {
 		h.props.add(k.Properties()...)
 	}
 }
+
+// Budget of one answer. A full calendar-data listing of a 100,000-event
+// calendar is about 300 MB; a hostile PROPFIND produced 4 GB before the
+// property lists were bounded.
+const (
+	DefaultMaxResponseBytes = 512 << 20
+	DefaultMaxResponseTime  = 5 * time.Minute
+)
+
+// Bounds on what one PROPFIND or REPORT may ask for: the properties of its
+// DAV:prop (or DAV:include), after duplicates are dropped and in all, and
+// the hrefs of a multiget. A request over them is refused with 413 before
+// any work. Real clients ask for a few dozen properties and multiget in
+// batches of tens to a few hundred.
+const (
+	maxPropsDistinct = 200
+	maxPropsTotal    = 400
+	maxHrefs         = 10000
+)
 
 // Methods the handler answers, for Allow.
 const allowed = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR, COPY, MOVE"

@@ -3,10 +3,13 @@ package dav
 import (
 	"bufio"
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // prefixes used in every document the server writes. Namespaces outside this
@@ -64,8 +67,75 @@ type Response struct {
 type MultiStatus struct {
 	w       http.ResponseWriter
 	bw      *bufio.Writer
+	cw      countingWriter
 	started bool
 	err     error
+
+	// The budget of one answer (see Handler.newMultiStatus): once the
+	// document has grown past maxBytes or the deadline has passed, it
+	// ends with a 507 response for href instead of growing further.
+	maxBytes int64
+	deadline time.Time
+	href     string
+}
+
+// errBudget ends a multistatus that reached its budget; the document was
+// closed properly with a 507 response.
+var errBudget = errors.New("dav: response budget exhausted")
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// newMultiStatus prepares a 207 answer for the request-URI href, bounded by
+// the handler's MaxResponseBytes and MaxResponseTime.
+func (h *Handler) newMultiStatus(w http.ResponseWriter, href string) *MultiStatus {
+	m := NewMultiStatus(w)
+	m.maxBytes, m.href = h.MaxResponseBytes, href
+	if h.MaxResponseTime > 0 {
+		m.deadline = time.Now().Add(h.MaxResponseTime)
+	}
+	return m
+}
+
+// Expired reports whether the answer's time budget is spent: a caller that
+// works between responses (filtering candidates) stops there.
+func (m *MultiStatus) Expired() bool {
+	return !m.deadline.IsZero() && time.Now().After(m.deadline)
+}
+
+// overBudget reports whether the document may not grow any further.
+func (m *MultiStatus) overBudget() bool {
+	if m.maxBytes > 0 && m.started && m.cw.n+int64(m.bw.Buffered()) >= m.maxBytes {
+		return true
+	}
+	return m.Expired()
+}
+
+// truncate ends the document with a 507 for the request-URI carrying
+// DAV:number-of-matches-within-limits (the answer RFC 5323 §5.1 / RFC 6578
+// §3.6 give for a result cut short by the server), so the client reads a
+// well-formed 207 that says it is incomplete; no sync-token is written.
+func (m *MultiStatus) truncate() {
+	m.start()
+	b := m.bw
+	b.WriteString("<D:response><D:href>")
+	escapeText(b, m.href)
+	b.WriteString("</D:href><D:status>" + statusLine(http.StatusInsufficientStorage) + "</D:status>")
+	writeErrorElement(b, NewElement(Name("number-of-matches-within-limits")))
+	b.WriteString("<D:responsedescription>the answer reached the server's size or time limit; ask for fewer properties or resources</D:responsedescription>")
+	b.WriteString("</D:response></D:multistatus>\n")
+	m.err = b.Flush()
+	if m.err == nil {
+		m.err = errBudget
+	}
 }
 
 // NewMultiStatus prepares a 207 answer on w.
@@ -80,7 +150,8 @@ func (m *MultiStatus) start() {
 	m.started = true
 	m.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	m.w.WriteHeader(http.StatusMultiStatus)
-	m.bw = bufio.NewWriterSize(m.w, 32<<10)
+	m.cw.w = m.w
+	m.bw = bufio.NewWriterSize(&m.cw, 32<<10)
 	m.bw.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	m.bw.WriteString(`<D:multistatus` + rootNamespaces() + `>`)
 }
@@ -89,6 +160,10 @@ func (m *MultiStatus) start() {
 // the output does not depend on how the caller assembled them.
 func (m *MultiStatus) Add(r *Response) error {
 	if m.err != nil {
+		return m.err
+	}
+	if m.overBudget() {
+		m.truncate()
 		return m.err
 	}
 	m.start()
@@ -134,6 +209,9 @@ func (m *MultiStatus) Add(r *Response) error {
 // Close ends the document. A non-empty syncToken is written as DAV:sync-token
 // (RFC 6578 §6.2). An empty multistatus is still a valid 207.
 func (m *MultiStatus) Close(syncToken string) error {
+	if errors.Is(m.err, errBudget) {
+		return nil // already closed, with the 507
+	}
 	if m.err != nil {
 		return m.err
 	}

@@ -3,6 +3,7 @@ package dav
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -81,17 +82,60 @@ func parsePropfind(body *Element) (*propRequest, error) {
 		// empty response rather than an error.
 		return pr, nil
 	}
+	var err error
+	if pr.names, err = uniqueProps(pr.names); err != nil {
+		return nil, err
+	}
+	if pr.include, err = uniqueProps(pr.include); err != nil {
+		return nil, err
+	}
 	return pr, nil
+}
+
+// uniqueProps drops repeated requests of a property (the same element with
+// the same attributes and content; a data property asked for twice with
+// different parameters stays two requests) and refuses lists over
+// maxPropsTotal elements or maxPropsDistinct distinct ones with 413, so the
+// work of a listing grows with what is distinct, not with the bytes of the
+// request: naming displayname 99,990 times once produced 4 GB.
+func uniqueProps(els []*Element) ([]*Element, error) {
+	if len(els) > maxPropsTotal {
+		return nil, tooMuch("dav: more than %d properties requested", maxPropsTotal)
+	}
+	if len(els) < 2 {
+		return els, nil
+	}
+	seen := make(map[string]bool, len(els))
+	out := make([]*Element, 0, len(els))
+	for _, el := range els {
+		if k := el.String(); !seen[k] {
+			seen[k] = true
+			out = append(out, el)
+		}
+	}
+	if len(out) > maxPropsDistinct {
+		return nil, tooMuch("dav: more than %d distinct properties requested", maxPropsDistinct)
+	}
+	return out, nil
+}
+
+// tooMuch is the 413 of a request that asks for more than one request may.
+func tooMuch(format string, n int) error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf(format, n)}
 }
 
 // propRequestFromProp builds the property request of a REPORT from its
 // DAV:prop element; a REPORT without one asks for no properties.
-func propRequestFromProp(prop *Element, r *http.Request) *propRequest {
+func propRequestFromProp(prop *Element, r *http.Request) (*propRequest, error) {
 	pr := &propRequest{minimal: wantsMinimal(r)}
 	if prop != nil {
-		pr.names = prop.Children
+		names, err := uniqueProps(prop.Children)
+		if err != nil {
+			return nil, err
+		}
+		pr.names = names
 	}
-	return pr
+	return pr, nil
 }
 
 // wantsMinimal: RFC 7240 "Prefer: return=minimal" and Microsoft's "Brief: t"

@@ -56,7 +56,10 @@ func (h *Handler) execute(rq *Request, w http.ResponseWriter, res *Resource, pla
 // element the kind cannot produce fails the REPORT as a whole (RFC 4791
 // §7.8, §7.9; RFC 6352 §8.6, §8.7), before any object is read.
 func (h *Handler) reportProps(rq *Request, prop *Element) (*propRequest, error) {
-	pr := propRequestFromProp(prop, rq.HTTP)
+	pr, err := propRequestFromProp(prop, rq.HTTP)
+	if err != nil {
+		return nil, err
+	}
 	for _, el := range pr.names {
 		pr.property(h, el)
 		if err := pr.invalid[el]; err != nil {
@@ -130,6 +133,11 @@ func (h *Handler) multiget(rq *Request, w http.ResponseWriter, res *Resource, p 
 	if err != nil {
 		return err
 	}
+	hrefs, err := uniqueHrefs(p.Hrefs)
+	if err != nil {
+		return err
+	}
+	p = &MultigetPlan{Prop: p.Prop, Hrefs: hrefs}
 	names := make([]string, 0, len(p.Hrefs))
 	wanted := make([]string, len(p.Hrefs)) // decoded name per href; "" when outside the collection
 	bad := make([]bool, len(p.Hrefs))      // the href's name is not UTF-8
@@ -218,6 +226,23 @@ func writeBody(w http.ResponseWriter, b *BodyPlan) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b.Body)))
 	w.WriteHeader(status)
 	w.Write(b.Body)
+}
+
+// uniqueHrefs drops repeated hrefs (each resource is answered once) and
+// refuses more than maxHrefs with 413.
+func uniqueHrefs(hrefs []string) ([]string, error) {
+	if len(hrefs) > maxHrefs {
+		return nil, tooMuch("dav: more than %d hrefs in a multiget", maxHrefs)
+	}
+	seen := make(map[string]bool, len(hrefs))
+	out := make([]string, 0, len(hrefs))
+	for _, h := range hrefs {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // memberName decodes an href (absolute URL or path) naming a direct member

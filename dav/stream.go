@@ -43,12 +43,13 @@ type stream struct {
 	ms      *MultiStatus
 	what    string // for the log: "propfind", "query", …
 	pending []member
+	expired bool // run stopped at the time budget (Handler.MaxResponseTime)
 }
 
 // newStream starts the answer; size, when known and positive, is the
 // number of members to come (to size the first page's buffer).
 func (h *Handler) newStream(rq *Request, w http.ResponseWriter, col *Resource, pr *propRequest, what string, size int) *stream {
-	s := &stream{h: h, rq: rq, col: col, pr: pr, ms: NewMultiStatus(w), what: what}
+	s := &stream{h: h, rq: rq, col: col, pr: pr, ms: h.newMultiStatus(w, col.Href), what: what}
 	if size > 0 {
 		s.pending = make([]member, 0, min(size, pageSize))
 	}
@@ -120,6 +121,10 @@ func (s *stream) run(cur cursor, match func(*store.Object) (bool, error), limit 
 		if !ok {
 			return true, false, nil
 		}
+		if s.ms.Expired() {
+			s.expired = true // out of time: close ends with the 507
+			return true, true, nil
+		}
 		if match != nil && m.obj != nil {
 			ok, err := match(m.obj)
 			if err != nil {
@@ -146,7 +151,7 @@ func (s *stream) close(truncated bool, syncToken string) error {
 	if ok, err := s.flush(); !ok {
 		return err
 	}
-	if truncated {
+	if truncated || s.expired {
 		s.ms.Add(&Response{Href: s.col.Href, Status: http.StatusInsufficientStorage, Error: NewElement(Name("number-of-matches-within-limits"))})
 	}
 	s.ms.Close(syncToken)

@@ -53,7 +53,10 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		}
 		limit = n
 	}
-	pr := propRequestFromProp(body.Child(Name("prop")), r)
+	pr, err := propRequestFromProp(body.Child(Name("prop")), r)
+	if err != nil {
+		return err
+	}
 	cur := &changeCursor{h: h, rq: rq, col: res, initial: initial, floor: floor, limit: limit, remaining: limit, withBody: pr.needsBody(h)}
 	changes, err := h.Store.ListChangesSince(rq.Context(), c.ID, since, cur.pageLimit(), cur.withBody)
 	if err != nil {

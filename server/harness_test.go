@@ -36,10 +36,13 @@ const (
 	bobPassword   = "hunter2hunter2"
 )
 
-func newEnv(t *testing.T, st store.Store) *env { return newEnvTB(t, st) }
+func newEnv(t *testing.T, st store.Store, opts ...func(*server.Config)) *env {
+	return newEnvTB(t, st, opts...)
+}
 
-// newEnvTB is newEnv for benchmarks too.
-func newEnvTB(t testing.TB, st store.Store) *env {
+// newEnvTB is newEnv for benchmarks too; opts adjust the server's
+// configuration.
+func newEnvTB(t testing.TB, st store.Store, opts ...func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	for _, u := range []struct{ name, pw, email string }{
@@ -62,7 +65,11 @@ func newEnvTB(t testing.TB, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Config{Store: st, Auth: a, Logger: logger, MaxResourceSize: 1 << 20, Version: "test"}))
+	cfg := server.Config{Store: st, Auth: a, Logger: logger, MaxResourceSize: 1 << 20, Version: "test"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := httptest.NewServer(server.New(cfg))
 	t.Cleanup(srv.Close)
 	return &env{t: t, st: st, srv: srv}
 }

@@ -2,13 +2,10 @@ package server_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
@@ -17,15 +14,7 @@ import (
 // refused at once with 503 and Retry-After (not queued behind them);
 // /healthz still answers; once a slot frees, requests are served again.
 func TestMaxInFlight(t *testing.T) {
-	st := testdb.SQLite(t)
-	newEnv(t, st) // users alice and bob
-	a, err := auth.New(st, slog.New(slog.DiscardHandler), auth.Options{Params: cheapParams})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(server.New(server.Config{Store: st, Auth: a, Logger: slog.New(slog.DiscardHandler),
-		MaxResourceSize: 1 << 20, Version: "test", MaxInFlight: 2}))
-	defer srv.Close()
+	srv := newEnv(t, testdb.SQLite(t), func(c *server.Config) { c.MaxInFlight = 2 }).srv
 
 	// Two PUTs whose bodies never end hold both slots.
 	var writers []*io.PipeWriter

@@ -27,6 +27,10 @@ type Config struct {
 	MaxResourceSize int64
 	// Version is reported by /healthz.
 	Version string
+	// MaxResponseBytes and MaxResponseTime bound one 207 answer (0: the
+	// dav package's defaults); past them it ends with a 507 response.
+	MaxResponseBytes int64
+	MaxResponseTime  time.Duration
 	// MaxInFlight bounds the requests served at once; more are refused
 	// with 503 and Retry-After. 0 means no bound.
 	MaxInFlight int
@@ -45,11 +49,13 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
 	s.dav = &dav.Handler{
-		Store:           cfg.Store,
-		Kinds:           []dav.Kind{caldav.Kind{}, carddav.Kind{}},
-		Logger:          cfg.Logger,
-		CurrentUser:     auth.UserFromContext,
-		MaxResourceSize: cfg.MaxResourceSize,
+		Store:            cfg.Store,
+		Kinds:            []dav.Kind{caldav.Kind{}, carddav.Kind{}},
+		Logger:           cfg.Logger,
+		CurrentUser:      auth.UserFromContext,
+		MaxResourceSize:  cfg.MaxResourceSize,
+		MaxResponseBytes: cfg.MaxResponseBytes,
+		MaxResponseTime:  cfg.MaxResponseTime,
 	}
 	s.dav.Init()
 
