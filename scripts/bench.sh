@@ -20,6 +20,9 @@
 #                                UID is checked against all items), so after this
 #                                long the rest is stored by one whole-collection PUT
 #   BENCH_WORKLOADS=all          davbench --workloads (free-busy is opt-in: Radicale lacks it)
+#   BENCH_SQLITE_SYNCHRONOUS=normal  the embedded store's --sqlite-synchronous; normal
+#                                matches Radicale under eatmydata and the bench cluster's
+#                                fsync=off (Davenport's own default is full)
 #   BENCH_DAVENPORT=PATH         benchmark this davenport binary instead of building one
 #                                (a before/after comparison: build the old commit first)
 #   BENCH_OUT=DIR                results: JSON, tables, ratios, server logs
@@ -110,8 +113,8 @@ if has_target radicale; then
 	fi
 	command -v radicale >/dev/null 2>&1 || die "radicale is not installed (apt-get install radicale), or leave it out of BENCH_TARGETS"
 	# Radicale fsyncs every write and has no setting to stop it; Davenport's
-	# embedded store commits without fsync (WAL, synchronous=NORMAL) and the
-	# bench cluster runs with fsync=off. eatmydata levels that field.
+	# embedded store runs here with synchronous=NORMAL (BENCH_SQLITE_SYNCHRONOUS)
+	# and the bench cluster with fsync=off. eatmydata levels that field.
 	if command -v eatmydata >/dev/null 2>&1; then
 		eatmydata=eatmydata
 	else
@@ -170,7 +173,10 @@ start_server() {
 			pg_dir="$dir/pg"
 			db=$("$root/scripts/pg.sh" start "$pg_dir")
 		fi
-		DAVENPORT_ADMIN_PASSWORD=$password "$work/davenport" serve --listen "127.0.0.1:$port" \
+		# Through the environment, so an older binary (BENCH_DAVENPORT)
+		# that lacks the flag still starts.
+		DAVENPORT_SQLITE_SYNCHRONOUS=${BENCH_SQLITE_SYNCHRONOUS:-normal} \
+			DAVENPORT_ADMIN_PASSWORD=$password "$work/davenport" serve --listen "127.0.0.1:$port" \
 			--database "$db" --log-level warn >"$dir/server.log" 2>&1 &
 		server_pid=$!
 		;;
