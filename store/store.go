@@ -37,6 +37,17 @@ func Unavailable(err error) error {
 	return &unavailableError{err}
 }
 
+// Errorf is fmt.Errorf for a backend's errors: the result is marked
+// ErrUnavailable (see Unavailable) when the backend's classifier says the
+// failure passes. Each backend returns its driver errors through it.
+func Errorf(unavailable func(error) bool, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	if unavailable(err) {
+		return Unavailable(err)
+	}
+	return err
+}
+
 type unavailableError struct{ err error }
 
 func (e *unavailableError) Error() string        { return e.err.Error() }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -110,16 +109,11 @@ const (
 	codeForeignKeyViolation = "23503"
 )
 
-// errorf is fmt.Errorf for the errors the store returns: a failure at the
-// connection level (see unavailable) is also marked store.ErrUnavailable,
-// so the HTTP layer answers 503 with Retry-After instead of 500. Every
-// exported method returns its driver errors through it.
+// errorf is fmt.Errorf for the errors the store returns: a failure that
+// passes (see unavailable) is also marked store.ErrUnavailable, so the HTTP
+// layer answers 503 with Retry-After instead of 500.
 func errorf(format string, args ...any) error {
-	err := fmt.Errorf(format, args...)
-	if unavailable(err) {
-		return store.Unavailable(err)
-	}
-	return err
+	return store.Errorf(unavailable, format, args...)
 }
 
 // unavailable reports whether err means the database could not do the work

@@ -505,15 +505,10 @@ func wrap(op string, err error) error {
 }
 
 // errorf is fmt.Errorf for the errors the store returns: a failure that
-// means the database cannot do the work for now (see unavailable) is also
-// marked store.ErrUnavailable, so the HTTP layer answers 503 with
-// Retry-After instead of 500.
+// passes (see unavailable) is also marked store.ErrUnavailable, so the HTTP
+// layer answers 503 with Retry-After instead of 500.
 func errorf(format string, args ...any) error {
-	err := fmt.Errorf(format, args...)
-	if unavailable(err) {
-		return store.Unavailable(err)
-	}
-	return err
+	return store.Errorf(unavailable, format, args...)
 }
 
 // unavailable reports whether err means the file could not serve the
