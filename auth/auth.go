@@ -63,17 +63,27 @@ type Options struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the success cache. 0 means 10000.
 	CacheSize int
-	// MaxFailures is how many failures one client address may have for one
-	// username within FailureWindow before it is throttled. 0 means 10;
-	// negative disables this limit.
-	MaxFailures int
-	// MaxFailuresPerIP is how many failures one client address may have over
-	// all usernames within FailureWindow (password spraying). 0 means 100;
-	// negative disables this limit. An IPv6 client's whole /64 counts as
+	// MaxFailures is how many wrong passwords one user may send from one
+	// client address before that pair backs off: after each further
+	// failure it waits 30 s, 1 min, 2 min, … (at most MaxBackoff) before its
+	// next attempt is checked. Nothing else is refused: not the same user from
+	// another address, not another user from the same address. 0 means 10;
+	// negative disables the back-off. An IPv6 client's whole /64 counts as
 	// one address.
+	MaxFailures int
+	// MaxBackoff bounds the back-off of one (address, user) pair. 0 means
+	// 15 minutes.
+	MaxBackoff time.Duration
+	// MaxFailuresPerIP is how many attempts for user names that do not
+	// exist (or with credentials no account can have) one client address
+	// may fail within FailureWindow; past it, such attempts from that
+	// address are refused without a password check, which bounds password
+	// spraying and the argon2 work it costs. Users who exist are never
+	// refused by it. 0 means 100; negative disables this limit.
 	MaxFailuresPerIP int
-	// FailureWindow is the sliding window failures are counted in. 0 means
-	// 5 minutes.
+	// FailureWindow is the sliding window of MaxFailuresPerIP, and the quiet
+	// spell (plus its current delay) after which a pair's failures are
+	// forgotten. 0 means 5 minutes.
 	FailureWindow time.Duration
 	// MaxTracked bounds how many keys each failure counter holds. 0 means
 	// 10000.
@@ -96,6 +106,8 @@ const (
 	DefaultCacheTTL         = 5 * time.Minute
 	DefaultCacheSize        = 10000
 	DefaultMaxFailures      = 10
+	DefaultMaxBackoff       = 15 * time.Minute
+	backoffBase             = 30 * time.Second
 	DefaultMaxFailuresPerIP = 100
 	DefaultFailureWindow    = 5 * time.Minute
 	DefaultMaxTracked       = 10000
@@ -125,8 +137,8 @@ type Authenticator struct {
 
 	mu       sync.Mutex
 	cache    *successCache
-	userIP   *limiter // key: username and client address
-	perIP    *limiter // key: client address
+	userIP   *backoff // key: username and client address
+	unknown  *limiter // key: client address; unknown users only
 	inflight map[cacheKey]*flight
 }
 
@@ -137,6 +149,8 @@ type flight struct {
 	done chan struct{}
 	ok   bool
 	err  error
+	// joined counts the requests waiting for it, under Authenticator.mu.
+	joined int
 }
 
 // New returns an Authenticator reading users from users (a store.Store).
@@ -159,6 +173,9 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 	}
 	if opts.MaxFailures == 0 {
 		opts.MaxFailures = DefaultMaxFailures
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
 	}
 	if opts.MaxFailuresPerIP == 0 {
 		opts.MaxFailuresPerIP = DefaultMaxFailuresPerIP
@@ -196,8 +213,8 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 		sem:       make(chan struct{}, opts.MaxConcurrentVerifications),
 		verify:    VerifyPassword,
 		cache:     newSuccessCache(opts.CacheTTL, opts.CacheSize),
-		userIP:    newLimiter(opts.MaxFailures, opts.FailureWindow, opts.MaxTracked),
-		perIP:     newLimiter(opts.MaxFailuresPerIP, opts.FailureWindow, opts.MaxTracked),
+		userIP:    newBackoff(opts.MaxFailures, backoffBase, opts.MaxBackoff, opts.FailureWindow, opts.MaxTracked),
+		unknown:   newLimiter(opts.MaxFailuresPerIP, opts.FailureWindow, opts.MaxTracked),
 		inflight:  make(map[cacheKey]*flight),
 	}, nil
 }
@@ -206,12 +223,19 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 // is password; username matches in any case or Unicode form
 // (store.CanonicalUsername). It fails with ErrInvalidCredentials (never
 // saying whether the user exists), with a *ThrottledError (matching
-// ErrThrottled) when remoteIP has failed too often, or with a wrapped store
-// or context error.
+// ErrThrottled) while this user at remoteIP is backing off after failures
+// or remoteIP has failed too often for unknown users, or with a wrapped
+// store or context error. Any caller that has a user name, a password and
+// the client's address can use it: the Basic-auth Middleware and a sign-in
+// form alike.
 //
-// The throttle is checked before anything else, the cache included: a cache
-// hit needs the right password, so answering from the cache while throttled
-// would let a throttled client keep testing guesses at memory speed.
+// Only failures count. A pair that is backing off is refused before the
+// cache is consulted: a cache hit needs the right password, so answering
+// from the cache then would let it test guesses at memory speed. An address
+// over its limit for unknown names is answered 429 at once for a name that
+// does not exist and checked as usual for one that does, so it can tell
+// them apart; names are not secret (they are in every URL a user syncs),
+// and refusing the address's real users is what that limit must not do.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password, remoteIP string) (*store.User, error) {
 	// Names are case-insensitive (phones capitalise the first letter): the
 	// throttle counts "Alice" and "alice" as one user, and the store looks
@@ -221,40 +245,28 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	uk := strconv.Itoa(len(username)) + ":" + username + ip
 
 	a.mu.Lock()
-	blocked, wait, byUser := a.admit(uk, ip)
+	blocked, wait := a.userIP.blocked(uk, a.now())
 	a.mu.Unlock()
-	if blocked && byUser {
-		// The failures holding this user back may predate an unlock or a
+	if blocked {
+		// The failures holding this pair back may predate an unlock or a
 		// password change, made by this process or another (`davenport
 		// user unlock`, `user passwd`): the user's row says, read by the
-		// query every admitted request makes anyway. Blocked by the
-		// address as a whole, nothing about one user can help.
+		// query every admitted request makes anyway.
 		if u, _, err := a.users.GetUserCredentials(ctx, username); err == nil {
 			a.mu.Lock()
 			if a.userIP.stale(uk, a.userEpoch(u)) {
 				a.userIP.reset(uk)
-				blocked, wait, _ = a.admit(uk, ip)
+				blocked = false
 			}
 			a.mu.Unlock()
 		}
 	}
 	if blocked {
-		a.log.DebugContext(ctx, "auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
-		return nil, &ThrottledError{RetryAfter: wait}
+		return nil, a.throttled(ctx, username, remoteIP, wait)
 	}
-	ended := false // set when a cache hit already ended the attempt
-	defer func() {
-		if ended {
-			return
-		}
-		a.mu.Lock()
-		a.userIP.end(uk)
-		a.perIP.end(ip)
-		a.mu.Unlock()
-	}()
 
 	if why := checkCredentials(username, password); why != "" {
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, 0, why)
+		return nil, a.failUnknown(ctx, username, remoteIP, ip, why)
 	}
 
 	// One query, on every request, cache or not: the stored hashes read
@@ -262,12 +274,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	// takes effect now.
 	u, apps, err := a.users.GetUserCredentials(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
+		// An address spraying names that do not exist is refused before
+		// any argon2 work.
+		a.mu.Lock()
+		capped, wait := a.unknown.blocked(ip, a.now())
+		a.mu.Unlock()
+		if capped {
+			return nil, a.throttled(ctx, username, remoteIP, wait)
+		}
 		// Spend what a wrong password would cost, so response time does not
 		// tell which usernames exist.
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
 			return nil, err
 		}
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, 0, "unknown user")
+		return nil, a.failUnknown(ctx, username, remoteIP, ip, "unknown user")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: get user credentials: %w", err)
@@ -289,7 +309,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
 			return nil, err
 		}
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, a.userEpoch(u), "no password set")
+		return nil, a.fail(ctx, username, remoteIP, uk, a.userEpoch(u), "no password set")
 	}
 	key := a.keys.key(u.Username, password, cands)
 
@@ -297,9 +317,6 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	hit := a.cache.hit(key, a.now())
 	if hit {
 		a.userIP.reset(uk)
-		a.userIP.end(uk)
-		a.perIP.end(ip)
-		ended = true
 	}
 	a.mu.Unlock()
 	if hit {
@@ -309,12 +326,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		return u, nil
 	}
 
-	ok, err := a.verifyOnce(ctx, key, u, cands, password)
+	ok, counted, err := a.verifyOnce(ctx, key, uk, u, cands, password)
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		return nil, a.throttled(ctx, username, remoteIP, te.RetryAfter)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, a.fail(ctx, username, remoteIP, uk, ip, a.userEpoch(u), "wrong password")
+		if !counted {
+			// Another request checked the same password and counted the
+			// failure: one guess, one failure.
+			a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", "wrong password")
+			return nil, ErrInvalidCredentials
+		}
+		return nil, a.fail(ctx, username, remoteIP, uk, a.userEpoch(u), "wrong password")
 	}
 	a.mu.Lock()
 	a.userIP.reset(uk)
@@ -379,41 +406,39 @@ func logName(username string) string {
 	return ""
 }
 
-// fail records a failed attempt and returns ErrInvalidCredentials. The
-// password is never logged, nor anything derived from it.
-func (a *Authenticator) fail(ctx context.Context, username, remoteIP, uk, ip string, epoch uint64, reason string) error {
-	now := a.now()
+// fail records a wrong password for a user who exists and returns
+// ErrInvalidCredentials. The password is never logged, nor anything derived
+// from it.
+func (a *Authenticator) fail(ctx context.Context, username, remoteIP, uk string, epoch uint64, reason string) error {
 	a.mu.Lock()
-	userLimit := a.userIP.fail(uk, now, epoch)
-	ipLimit := a.perIP.fail(ip, now, 0)
+	started := a.userIP.fail(uk, a.now(), epoch)
 	a.mu.Unlock()
 	a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
-	if userLimit {
+	if started {
 		a.log.InfoContext(ctx, "auth throttling user at address", "user", logName(username), "ip", remoteIP,
-			"failures", a.userIP.limit, "window", a.userIP.width*nBuckets)
-	}
-	if ipLimit {
-		a.log.InfoContext(ctx, "auth throttling address", "ip", remoteIP,
-			"failures", a.perIP.limit, "window", a.perIP.width*nBuckets)
+			"failures", a.userIP.free)
 	}
 	return ErrInvalidCredentials
 }
 
-// admit decides whether an attempt for the user key uk from address ip may
-// proceed, and if so counts it as in progress on both limiters. byUser
-// reports a block by uk alone, which an unlock can lift. a.mu must be held.
-func (a *Authenticator) admit(uk, ip string) (blocked bool, wait time.Duration, byUser bool) {
-	now := a.now()
-	blocked, wait = a.userIP.blocked(uk, now)
-	byUser = blocked
-	if b, w := a.perIP.blocked(ip, now); b {
-		blocked, wait, byUser = true, max(wait, w), false
+// failUnknown records against the address a failure that names no user who
+// exists, or sends credentials no account can have, and returns
+// ErrInvalidCredentials.
+func (a *Authenticator) failUnknown(ctx context.Context, username, remoteIP, ip, reason string) error {
+	a.mu.Lock()
+	reached := a.unknown.fail(ip, a.now())
+	a.mu.Unlock()
+	a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
+	if reached {
+		a.log.InfoContext(ctx, "auth throttling address for unknown users", "ip", remoteIP,
+			"failures", a.unknown.limit, "window", a.unknown.width*nBuckets)
 	}
-	if !blocked {
-		a.userIP.begin(uk)
-		a.perIP.begin(ip)
-	}
-	return blocked, wait, byUser
+	return ErrInvalidCredentials
+}
+
+func (a *Authenticator) throttled(ctx context.Context, username, remoteIP string, wait time.Duration) error {
+	a.log.DebugContext(ctx, "auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
+	return &ThrottledError{RetryAfter: wait}
 }
 
 // userEpoch identifies the state of u's credentials that failed logins are
@@ -430,12 +455,22 @@ func (a *Authenticator) userEpoch(u *store.User) uint64 {
 }
 
 // verifyOnce checks password against cands, sharing the work with identical
-// concurrent requests, and caches a success.
-func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, u *store.User, cands []candidate, password string) (bool, error) {
+// concurrent requests, and caches a success. counted reports whether this
+// request ran the check, so that a failure counts once however many
+// requests shared it. Running a check is admitted by the back-off of uk
+// (backoff.begin); a refusal is a *ThrottledError.
+func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, uk string, u *store.User, cands []candidate, password string) (ok, counted bool, err error) {
 	for {
 		a.mu.Lock()
 		f, waiting := a.inflight[key]
-		if !waiting {
+		if waiting {
+			f.joined++
+		} else {
+			admitted, wait := a.userIP.begin(uk, a.now())
+			if !admitted {
+				a.mu.Unlock()
+				return false, false, &ThrottledError{RetryAfter: wait}
+			}
 			f = &flight{done: make(chan struct{})}
 			a.inflight[key] = f
 		}
@@ -445,23 +480,24 @@ func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, u *store.U
 			select {
 			case <-f.done:
 			case <-ctx.Done():
-				return false, ctx.Err()
+				return false, false, ctx.Err()
 			}
 			if f.err != nil && ctx.Err() == nil {
 				continue // the leader's request was cancelled, not ours
 			}
-			return f.ok, f.err
+			return f.ok, false, f.err
 		}
 
 		f.ok, f.err = a.verifyAll(ctx, u, cands, password)
 		a.mu.Lock()
+		a.userIP.end(uk)
 		delete(a.inflight, key)
 		if f.ok {
 			a.cache.add(key, u.Username, a.now())
 		}
 		a.mu.Unlock()
 		close(f.done)
-		return f.ok, f.err
+		return f.ok, true, f.err
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -390,44 +391,71 @@ func TestCacheBounded(t *testing.T) {
 	}
 }
 
-func TestThrottleUserAndIP(t *testing.T) {
-	h := newHarness(t, Options{MaxFailures: 3, MaxFailuresPerIP: 100, FailureWindow: 5 * time.Minute})
+// TestThrottleBackoff: after MaxFailures wrong passwords, one user at one
+// address waits 30 s, 1 min, 2 min, … (up to MaxBackoff) after each further
+// failure; nobody else waits, and the right password ends it.
+func TestThrottleBackoff(t *testing.T) {
+	h := newHarness(t, Options{MaxFailures: 3, MaxBackoff: 3 * time.Minute})
 	h.users.add(t, "alice", "alice-pw")
+	h.users.add(t, "bob", "bob-pw")
 	const ip = "192.0.2.1"
 	for i := range 3 {
 		if _, err, _ := h.auth("alice", "wrong", ip); !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
-		h.clock.Advance(10 * time.Second)
 	}
-	// Throttled now, even with the right password, and without any argon2.
-	_, err, n := h.auth("alice", "alice-pw", ip)
-	var te *ThrottledError
-	if !errors.As(err, &te) || !errors.Is(err, ErrThrottled) || n != 0 {
-		t.Fatalf("4th attempt: err=%v verifications=%d; want ErrThrottled, 0", err, n)
+	for i, delay := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 3 * time.Minute, 3 * time.Minute} {
+		// Backing off, even with the right password, and without any argon2.
+		_, err, n := h.auth("alice", "alice-pw", ip)
+		var te *ThrottledError
+		if !errors.As(err, &te) || !errors.Is(err, ErrThrottled) || n != 0 || te.RetryAfter != delay {
+			t.Fatalf("back-off %d: err=%v verifications=%d; want ErrThrottled after %v, 0", i, err, n, delay)
+		}
+		// Same user from another address, and another user from this
+		// address, are unaffected.
+		if _, err, _ := h.auth("alice", "alice-pw", "198.51.100.7"); err != nil {
+			t.Fatalf("other address throttled: %v", err)
+		}
+		if _, err, _ := h.auth("bob", "bob-pw", ip); err != nil {
+			t.Fatalf("other user throttled: %v", err)
+		}
+		h.clock.Advance(delay - time.Millisecond)
+		if _, err, _ := h.auth("alice", "alice-pw", ip); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("just before the delay: %v; want ErrThrottled", err)
+		}
+		h.clock.Advance(time.Millisecond)
+		if _, err, _ := h.auth("alice", "wrong", ip); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("at the delay: %v; want one more check", err)
+		}
 	}
-	// First failure at t0, now t0+30s: it leaves the window at t0+5m (at most
-	// one 30 s bucket later).
-	if te.RetryAfter < 4*time.Minute || te.RetryAfter > 5*time.Minute {
-		t.Fatalf("RetryAfter = %v; want about 4m30s", te.RetryAfter)
-	}
-	// Same user from another address, and another user from this address,
-	// are unaffected.
-	if _, err, _ := h.auth("alice", "alice-pw", "198.51.100.7"); err != nil {
-		t.Fatalf("other address throttled: %v", err)
-	}
-	h.users.add(t, "bob", "bob-pw")
-	if _, err, _ := h.auth("bob", "bob-pw", ip); err != nil {
-		t.Fatalf("other user throttled: %v", err)
-	}
-	// Just before RetryAfter: still throttled; at it: allowed again.
-	h.clock.Advance(te.RetryAfter - time.Second)
-	if _, err, _ := h.auth("alice", "alice-pw", ip); !errors.Is(err, ErrThrottled) {
-		t.Fatalf("before RetryAfter: %v; want ErrThrottled", err)
-	}
-	h.clock.Advance(time.Second)
+	h.clock.Advance(3 * time.Minute)
 	if _, err, _ := h.auth("alice", "alice-pw", ip); err != nil {
-		t.Fatalf("at RetryAfter: %v; want success", err)
+		t.Fatalf("right password after the delay: %v", err)
+	}
+	if _, err, _ := h.auth("alice", "wrong", ip); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("after a success: %v; want the failures forgotten", err)
+	}
+}
+
+// TestThrottleForgetsQuietPairs: a pair's failures are forgotten after
+// FailureWindow plus its current delay without a failure.
+func TestThrottleForgetsQuietPairs(t *testing.T) {
+	h := newHarness(t, Options{MaxFailures: 2, FailureWindow: 5 * time.Minute})
+	h.users.add(t, "alice", "alice-pw")
+	const ip = "192.0.2.1"
+	h.auth("alice", "wrong", ip)
+	h.auth("alice", "wrong", ip) // back-off 30 s, forgotten 5m30s later
+	h.clock.Advance(5 * time.Minute)
+	h.auth("alice", "wrong", ip) // the third failure: back-off 1 min
+	if _, err, _ := h.auth("alice", "alice-pw", ip); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("after 3 failures: %v; want ErrThrottled", err)
+	}
+	h.clock.Advance(5*time.Minute + time.Minute)
+	if _, err, _ := h.auth("alice", "wrong", ip); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("after the quiet spell: %v", err)
+	}
+	if _, err, _ := h.auth("alice", "wrong", ip); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("second failure after the quiet spell: %v; want the older ones forgotten", err)
 	}
 }
 
@@ -457,7 +485,9 @@ func TestThrottleSuccessResets(t *testing.T) {
 	}
 }
 
-func TestThrottlePerIP(t *testing.T) {
+// TestThrottleUnknownPerIP: an address spraying names that do not exist is
+// capped, for names that do not exist only: users who exist log in from it.
+func TestThrottleUnknownPerIP(t *testing.T) {
 	h := newHarness(t, Options{MaxFailures: 100, MaxFailuresPerIP: 4})
 	h.users.add(t, "alice", "alice-pw")
 	// Password spraying: one guess each at many usernames.
@@ -467,50 +497,90 @@ func TestThrottlePerIP(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name, ip string
-		want     error
+		name, user, pw, ip string
+		want               error
+		verifications      int64
 	}{
-		{"same address", "2001:db8:1:2::10", ErrThrottled},
-		{"same /64", "2001:db8:1:2:ffff::1", ErrThrottled},
-		{"other /64", "2001:db8:1:3::10", nil},
-		{"IPv4", "192.0.2.1", nil},
+		{"same address", "user9", "guess", "2001:db8:1:2::10", ErrThrottled, 0},
+		{"same /64", "user9", "guess", "2001:db8:1:2:ffff::1", ErrThrottled, 0},
+		{"other /64", "user9", "guess", "2001:db8:1:3::10", ErrInvalidCredentials, 1},
+		{"a user who exists", "alice", "alice-pw", "2001:db8:1:2::10", nil, 1},
+		{"a user who exists, wrong password", "alice", "wrong", "2001:db8:1:2::10", ErrInvalidCredentials, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err, _ := h.auth("alice", "alice-pw", tt.ip)
-			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
-				t.Fatalf("Authenticate from %s: %v; want %v", tt.ip, err, tt.want)
+			_, err, n := h.auth(tt.user, tt.pw, tt.ip)
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) || n != tt.verifications {
+				t.Fatalf("Authenticate(%s) from %s: %v after %d verifications; want %v after %d",
+					tt.user, tt.ip, err, n, tt.want, tt.verifications)
 			}
 		})
 	}
 	h.clock.Advance(5 * time.Minute)
-	if _, err, _ := h.auth("alice", "alice-pw", "2001:db8:1:2::10"); err != nil {
+	if _, err, _ := h.auth("user9", "guess", "2001:db8:1:2::10"); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("after the window: %v", err)
 	}
 }
 
-// TestThrottleSlidingWindow checks that failures age out one by one rather
-// than all at once at a fixed boundary.
+// TestThrottleSlidingWindow checks that the per-address failures for
+// unknown names age out one by one rather than all at once at a fixed
+// boundary.
 func TestThrottleSlidingWindow(t *testing.T) {
-	h := newHarness(t, Options{MaxFailures: 2, FailureWindow: 5 * time.Minute})
-	h.users.add(t, "alice", "alice-pw")
+	h := newHarness(t, Options{MaxFailuresPerIP: 2, FailureWindow: 5 * time.Minute})
 	const ip = "192.0.2.1"
-	h.auth("alice", "wrong", ip) // t0
+	h.auth("nobody", "wrong", ip) // t0
 	h.clock.Advance(3 * time.Minute)
-	h.auth("alice", "wrong", ip) // t0+3m
-	if _, err, _ := h.auth("alice", "alice-pw", ip); !errors.Is(err, ErrThrottled) {
+	h.auth("nobody", "wrong", ip) // t0+3m
+	if _, err, _ := h.auth("nobody", "wrong", ip); !errors.Is(err, ErrThrottled) {
 		t.Fatalf("after 2 failures: %v", err)
 	}
 	h.clock.Advance(2*time.Minute + 30*time.Second) // t0+5m30s: the first has aged out
-	if _, err, _ := h.auth("alice", "wrong", ip); !errors.Is(err, ErrInvalidCredentials) {
+	if _, err, _ := h.auth("nobody", "wrong", ip); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("after first aged out: %v; want one more attempt", err)
 	}
 	// The t0+3m and t0+5m30s failures are both live: throttled again, until
 	// t0+8m(+bucket).
-	_, err, _ := h.auth("alice", "alice-pw", ip)
+	_, err, _ := h.auth("nobody", "wrong", ip)
 	var te *ThrottledError
 	if !errors.As(err, &te) || te.RetryAfter > 3*time.Minute || te.RetryAfter < 2*time.Minute {
 		t.Fatalf("second block: %v; want ErrThrottled with RetryAfter about 2m30s", err)
+	}
+}
+
+// TestThrottleCorrectPasswordsInFlightNeverCount: many concurrent requests
+// with the right password (a client opening connections at once, a
+// household behind one address) are never refused, however many are in
+// flight, whether they share a check or hit the cache.
+func TestThrottleCorrectPasswordsInFlightNeverCount(t *testing.T) {
+	h := newHarness(t, Options{MaxFailures: 2, MaxConcurrentVerifications: 4})
+	h.users.add(t, "alice", "alice-pw")
+	entered, release := h.holdChecks(1)
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	login := func() {
+		if _, err := h.a.Authenticate(context.Background(), "alice", "alice-pw", "192.0.2.1"); err != nil {
+			refused.Add(1)
+			t.Log(err)
+		}
+	}
+	wg.Go(login)
+	<-entered
+	for range 40 {
+		wg.Go(login)
+	}
+	// Let all 40 either share the check in flight or be refused before it
+	// ends.
+	for refused.Load()+int64(h.a.sharing()) < 40 {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	for range 8 {
+		wg.Go(login) // cached now
+	}
+	wg.Wait()
+	if n := refused.Load(); n != 0 {
+		t.Fatalf("%d of 49 concurrent logins with the right password refused; want 0", n)
 	}
 }
 
@@ -521,16 +591,7 @@ func TestThrottleCountsAttemptsInFlight(t *testing.T) {
 	// stop the third.
 	h := newHarness(t, Options{MaxFailures: 2, MaxConcurrentVerifications: 4})
 	h.users.add(t, "alice", "alice-pw")
-	release := make(chan struct{})
-	entered := make(chan struct{}, 10)
-	var calls atomic.Int64
-	h.a.verify = func(hash, pw string) (bool, error) {
-		if calls.Add(1) <= 2 { // hold the first two inside argon2
-			entered <- struct{}{}
-			<-release
-		}
-		return VerifyPassword(hash, pw)
-	}
+	entered, release := h.holdChecks(2)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	for i := range 2 {
@@ -592,7 +653,7 @@ func TestLimiterBounded(t *testing.T) {
 	l := newLimiter(5, 5*time.Minute, 3)
 	now := newFakeClock().Now()
 	for i := range 10 {
-		l.fail(fmt.Sprint("k", i), now.Add(time.Duration(i)*time.Second), 0)
+		l.fail(fmt.Sprint("k", i), now.Add(time.Duration(i)*time.Second))
 	}
 	if len(l.counts) != 3 {
 		t.Fatalf("limiter holds %d keys; want 3", len(l.counts))
@@ -604,8 +665,8 @@ func TestLimiterBounded(t *testing.T) {
 	}
 	// Keys with nothing left in the window go first.
 	later := now.Add(time.Hour)
-	l.fail("fresh", later, 0)
-	l.fail("fresh2", later, 0)
+	l.fail("fresh", later)
+	l.fail("fresh2", later)
 	if len(l.counts) != 2 {
 		t.Fatalf("stale keys not swept: %d keys", len(l.counts))
 	}
@@ -673,8 +734,7 @@ func TestUsernameCaseInsensitive(t *testing.T) {
 // TestThrottleForgetsFailuresBeforeUnlock: failures counted before the
 // user was unlocked or given a new password, by this process or any other
 // (the store is the only channel), stop counting at the next attempt;
-// failures after it still count, and an address blocked as a whole stays
-// blocked.
+// failures after it still count.
 func TestThrottleForgetsFailuresBeforeUnlock(t *testing.T) {
 	h := newHarness(t, Options{MaxFailures: 3, MaxFailuresPerIP: 10})
 	h.users.add(t, "alice", "alice-pw")
@@ -711,12 +771,38 @@ func TestThrottleForgetsFailuresBeforeUnlock(t *testing.T) {
 	fail(3, "alice", "")
 	want("after 3 empty passwords", "new-password", nil)
 
-	// The per-address limit (10 here: 9 failures so far and one more for
-	// an unknown user) is about the address, not the user.
-	fail(1, "mallory", "guess")
-	h.users.unlock("alice", h.clock.Now().Add(2*time.Second))
-	want("address over its own limit", "new-password", ErrThrottled)
-	if _, err, _ := h.auth("alice", "new-password", "198.51.100.7"); err != nil {
-		t.Fatalf("from another address: %v", err)
+	// The per-address limit for unknown names (10 here: 3 empty passwords
+	// so far and 7 unknown users) holds no user who exists back.
+	fail(7, "mallory", "guess")
+	want("address over its limit for unknown names", "new-password", nil)
+	if _, err, _ := h.auth("mallory", "guess", ip); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("unknown name from an address over its limit: %v; want ErrThrottled", err)
 	}
+}
+
+// sharing returns how many requests wait for a check in progress.
+func (a *Authenticator) sharing() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, f := range a.inflight {
+		n += f.joined
+	}
+	return n
+}
+
+// holdChecks makes the first n argon2 checks wait, each announcing itself on
+// entered, until release is closed.
+func (h *harness) holdChecks(n int64) (entered <-chan struct{}, release chan struct{}) {
+	in := make(chan struct{}, n)
+	release = make(chan struct{})
+	var calls atomic.Int64
+	h.a.verify = func(hash, pw string) (bool, error) {
+		if calls.Add(1) <= n {
+			in <- struct{}{}
+			<-release
+		}
+		return VerifyPassword(hash, pw)
+	}
+	return in, release
 }

@@ -11,13 +11,17 @@
 // the stored hashes are part of the cache key: a password changed or an app
 // password revoked by any process stops matching on the very next request,
 // in every process, and a deleted user is refused. Failed attempts are never
-// cached; they are counted per user and client address and per client
-// address, and past a limit the client is refused without any password check
-// until old failures age out of the window. The failures of one user are
-// counted against that user's credentials as they stood (the stored hash
-// and UnlockedAt): when `davenport user passwd` or `user unlock`, in any
-// process, changes them, the next throttled attempt rereads the user's row,
-// sees the change, and forgets the older failures.
+// cached, and only they are throttled: a request in flight or a cached
+// success never counts. Wrong passwords are counted per user and client
+// address; past a few, that pair alone backs off exponentially (30 s,
+// 1 min, 2 min, …), so a guesser cannot lock anyone else out, nor the same user at
+// another address. Failures for names that do not exist are capped per
+// address, which bounds password spraying without refusing the address's
+// real users. The failures of one user are counted against that user's
+// credentials as they stood (the stored hash and UnlockedAt): when
+// `davenport user passwd` or `user unlock`, in any process, changes them,
+// the next throttled attempt rereads the user's row, sees the change, and
+// forgets the older failures.
 //
 // Imports: store (users and app passwords) and the standard library's HTTP; nothing of dav, caldav,
 // carddav or server.

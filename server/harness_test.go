@@ -43,6 +43,12 @@ func newEnv(t *testing.T, st store.Store, opts ...func(*server.Config)) *env {
 // newEnvTB is newEnv for benchmarks too; opts adjust the server's
 // configuration.
 func newEnvTB(t testing.TB, st store.Store, opts ...func(*server.Config)) *env {
+	return newEnvAuth(t, st, auth.Options{}, opts...)
+}
+
+// newEnvAuth is newEnvTB with the given authenticator options (argon2
+// parameters default to cheapParams).
+func newEnvAuth(t testing.TB, st store.Store, aopts auth.Options, opts ...func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	for _, u := range []struct{ name, pw, email string }{
@@ -61,7 +67,10 @@ func newEnvTB(t testing.TB, st store.Store, opts ...func(*server.Config)) *env {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := auth.New(st, logger, auth.Options{Params: cheapParams})
+	if aopts.Params == (auth.Params{}) {
+		aopts.Params = cheapParams
+	}
+	a, err := auth.New(st, logger, aopts)
 	if err != nil {
 		t.Fatal(err)
 	}
