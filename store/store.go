@@ -242,7 +242,8 @@ type Store interface {
 	// Users.
 	// CreateUser inserts u (setting ID and Created, and Username to its
 	// canonical form) together with its initial collections, in one
-	// transaction. A name equal to an existing one after
+	// transaction. A name outside ValidateUsername's rule is
+	// ErrInvalidUsername; a name equal to an existing one after
 	// CanonicalUsername is ErrConflict.
 	CreateUser(ctx context.Context, u *User, collections []Collection) error
 	// GetUser returns the user whose name is username in any case or

@@ -1,12 +1,64 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
+
+// ErrInvalidUsername is returned, wrapped with the reason, for a user name
+// outside the set ValidateUsername allows.
+var ErrInvalidUsername = errors.New("store: invalid user name")
+
+// MaxUsernameLen is the longest user name, in characters.
+const MaxUsernameLen = 64
+
+// ValidateUsername reports whether name, as typed, may name a new user. It
+// is the one rule for every path that creates users (the CLI, the store's
+// CreateUser, the web UI). Names are case-insensitive and compared in NFC
+// (CanonicalUsername), and they appear as one path segment of every URL
+// (/dav/calendars/{user}/) and as the user-id of Basic credentials, so a
+// name must be:
+//   - valid UTF-8, 1 to MaxUsernameLen characters once canonical;
+//   - free of '/' (a path separator), ':' (RFC 7617 §2: "a user-id
+//     containing a colon character is invalid"), white space, control and
+//     format characters (bidirectional overrides and zero-width characters
+//     make two different names look alike);
+//   - not "." or "..", which mean a path, not a segment (RFC 3986 §5.2.4);
+//   - one name in every case: each letter must be the lower case of its own
+//     upper case, so final sigma ς (σ), dotless ı (i), long ſ (s) and the
+//     micro sign µ (μ) are refused, as they would be a second name that
+//     upper-cases like an existing one.
+//
+// Any other Unicode letter, digit, symbol or punctuation is allowed, and a
+// name in another case or a decomposed form is accepted and stored in its
+// canonical form, which must be unique (CreateUser answers ErrConflict).
+func ValidateUsername(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w: not UTF-8", ErrInvalidUsername)
+	}
+	c := CanonicalUsername(name)
+	if n := utf8.RuneCountInString(c); n == 0 || n > MaxUsernameLen {
+		return fmt.Errorf("%w: %+q: must be 1 to %d characters", ErrInvalidUsername, name, MaxUsernameLen)
+	}
+	if c == "." || c == ".." {
+		return fmt.Errorf("%w: %+q: may not be \".\" or \"..\"", ErrInvalidUsername, name)
+	}
+	for _, r := range c {
+		switch {
+		case r == '/' || r == ':' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			return fmt.Errorf("%w: %+q: may not contain '/', ':', spaces, control or format characters", ErrInvalidUsername, name)
+		case unicode.ToLower(unicode.ToUpper(r)) != r:
+			return fmt.Errorf("%w: %+q: %q is another case of %q; use that", ErrInvalidUsername, name, r, unicode.ToLower(unicode.ToUpper(r)))
+		}
+	}
+	return nil
+}
 
 // CanonicalUsername is the form a user name is stored, compared and written
 // in: lower case and Unicode NFC. Names are case-insensitive (a phone that

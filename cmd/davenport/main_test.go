@@ -585,3 +585,25 @@ func TestClientURL(t *testing.T) {
 		}
 	}
 }
+
+// TestUserAddRefusesUnsafeNames: `user add` applies store.ValidateUsername
+// to the name as typed (exit 2, nothing created), and a name in another
+// Unicode form than an existing one is that name (exit 1).
+func TestUserAddRefusesUnsafeNames(t *testing.T) {
+	testdbEach(t, func(t *testing.T, db string) {
+		for _, name := range []string{".", "..", "a/b", "al\xffice", "\xc0\xae\xc0\xae", "admin\u200b", "ev\u202eil", "a\tb"} {
+			if code, out, errs := runCmd(t, "", "user", "add", name, "--database", db); code != 2 || !strings.Contains(errs, "invalid user name") {
+				t.Errorf("user add %+q: exit %d %q %q; want 2, invalid user name", name, code, out, errs)
+			}
+		}
+		if code, _, errs := runCmd(t, "", "user", "add", "zo\u00eb", "--database", db); code != 0 {
+			t.Fatalf("user add zoë: exit %d %s", code, errs)
+		}
+		if code, _, errs := runCmd(t, "", "user", "add", "zoe\u0308", "--database", db); code != 1 || !strings.Contains(errs, "already exists") {
+			t.Errorf("user add zoë decomposed next to zoë: exit %d %q; want 1, already exists", code, errs)
+		}
+		if code, out, errs := runCmd(t, "", "user", "list", "--database", db); code != 0 || strings.Count(out, "zo\u00eb") != 1 {
+			t.Errorf("user list: exit %d %q %s; want zoë once", code, out, errs)
+		}
+	})
+}

@@ -82,6 +82,12 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if sub != "list" && name == "" {
 		return fmt.Errorf("%w: user %s needs a NAME", errUsage, sub)
 	}
+	if sub == "add" {
+		// As typed: canonicalising would hide invalid UTF-8.
+		if err := store.ValidateUsername(name); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
 	// Names are case-insensitive; say the one the store keeps.
 	name = store.CanonicalUsername(name)
 	var pw string
@@ -193,8 +199,8 @@ func readPassword(fromStdin, allowWeak bool, stdin io.Reader) (pw string, genera
 // createUser makes an account with its default calendar and address book,
 // in one transaction.
 func createUser(ctx context.Context, st store.Store, name, password, email, displayName string) (*store.User, error) {
-	if err := validUsername(name); err != nil {
-		return nil, err
+	if err := store.ValidateUsername(name); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -205,17 +211,4 @@ func createUser(ctx context.Context, st store.Store, name, password, email, disp
 		return nil, err
 	}
 	return u, nil
-}
-
-// validUsername keeps user names usable in URLs and in Basic credentials.
-func validUsername(name string) error {
-	if name == "" || len(name) > 64 {
-		return fmt.Errorf("%w: user name must be 1 to 64 characters", errUsage)
-	}
-	for _, r := range name {
-		if r == ':' || r == '/' || r < 0x20 || r == 0x7f || r == ' ' {
-			return fmt.Errorf("%w: user name %q may not contain spaces, ':', '/' or control characters", errUsage, name)
-		}
-	}
-	return nil
 }

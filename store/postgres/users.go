@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -12,6 +13,10 @@ import (
 // CreateUser inserts u and its initial collections in one transaction. It
 // sets u.ID and u.Created, and the ID, owner and timestamps of each collection.
 func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []store.Collection) error {
+	// Defence in depth: every caller should have checked already.
+	if err := store.ValidateUsername(u.Username); err != nil {
+		return fmt.Errorf("store: create user: %w", err)
+	}
 	u.Username = store.CanonicalUsername(u.Username)
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		const q = `

@@ -11,6 +11,10 @@ import (
 // CreateUser inserts u and its initial collections in one transaction, setting
 // u.ID and u.Created and each collection's ID, OwnerID and times.
 func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []store.Collection) error {
+	// Defence in depth: every caller should have checked already.
+	if err := store.ValidateUsername(u.Username); err != nil {
+		return fmt.Errorf("store: create user: %w", err)
+	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	u.Username = store.CanonicalUsername(u.Username)

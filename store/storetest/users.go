@@ -13,6 +13,7 @@ var userTests = []test{
 	{"create_get", testUserCreateGet},
 	{"unique_username", testUserUniqueUsername},
 	{"username_case_insensitive", testUsernameCaseInsensitive},
+	{"username_invalid", testUsernameInvalid},
 	{"initial_collections", testUserInitialCollections},
 	{"list_count", testUserListCount},
 	{"set_password_hash", testUserSetPasswordHash},
@@ -70,6 +71,23 @@ func testUserUniqueUsername(t *testing.T, s store.Store) {
 	newUser(t, s, "alice")
 	err := s.CreateUser(ctx, &store.User{Username: "alice", PasswordHash: testHash}, nil)
 	wantErr(t, "second CreateUser(alice)", err, store.ErrConflict)
+	if n, err := s.CountUsers(ctx); err != nil || n != 1 {
+		t.Fatalf("CountUsers = %d, %v; want 1", n, err)
+	}
+}
+
+// testUsernameInvalid: CreateUser applies store.ValidateUsername itself, so
+// no caller can create a user the rule refuses, and NFC/NFD twins are one
+// name.
+func testUsernameInvalid(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, name := range []string{"", ".", "..", "a/b", "a:b", "al\xffice", "\u202ealice", "\u03bd\u03af\u03ba\u03bf\u03c2"} {
+		err := s.CreateUser(ctx, &store.User{Username: name, PasswordHash: testHash}, nil)
+		wantErr(t, "CreateUser("+name+")", err, store.ErrInvalidUsername)
+	}
+	newUser(t, s, "zo\u00eb")
+	err := s.CreateUser(ctx, &store.User{Username: "zoe\u0308", PasswordHash: testHash}, nil)
+	wantErr(t, "CreateUser(zoë decomposed) next to zoë", err, store.ErrConflict)
 	if n, err := s.CountUsers(ctx); err != nil || n != 1 {
 		t.Fatalf("CountUsers = %d, %v; want 1", n, err)
 	}
