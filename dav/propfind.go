@@ -56,31 +56,64 @@ func (pr *propRequest) needsBody(h *Handler) bool {
 }
 
 // parsePropfind reads a PROPFIND body (RFC 4918 §9.1): an empty body is
-// allprop.
+// allprop. A body that breaks the grammar of §14.20,
+// <!ELEMENT propfind ( propname | (allprop, include?) | prop ) >, is "not
+// well-formed" in §9.1's sense and answered 400: two of the three choices,
+// an include without allprop, an unknown DAV: child, or a prop (or
+// propname/allprop) holding text. Elements of other namespaces are
+// extensions §17 tells the server to ignore. Unknown properties inside prop
+// are not errors: they are answered in a 404 propstat.
 func parsePropfind(body *Element) (*propRequest, error) {
 	if body == nil {
 		return &propRequest{allprop: true}, nil
 	}
 	if body.Name != Name("propfind") {
-		return nil, &Error{Status: http.StatusBadRequest, Message: "dav: PROPFIND body is not DAV:propfind"}
+		return nil, badPropfind("the body is not DAV:propfind")
+	}
+	if strings.TrimSpace(body.Text) != "" {
+		return nil, badPropfind("DAV:propfind holds text")
 	}
 	pr := &propRequest{}
+	var props, includes int
 	for _, c := range body.Children {
-		switch c.Name {
-		case Name("prop"):
+		if c.Name.Space != NSDAV {
+			continue
+		}
+		switch c.Name.Local {
+		case "prop":
+			props++
 			pr.names = append(pr.names, c.Children...)
-		case Name("allprop"):
+		case "allprop":
 			pr.allprop = true
-		case Name("propname"):
+		case "propname":
 			pr.propname = true
-		case Name("include"):
+		case "include":
+			includes++
 			pr.include = append(pr.include, c.Children...)
+		default:
+			return nil, badPropfind("unknown element DAV:" + c.Name.Local + " in DAV:propfind")
+		}
+		if c.Name.Local != "prop" && c.Name.Local != "include" && len(c.Children) > 0 {
+			return nil, badPropfind("DAV:" + c.Name.Local + " is not empty")
+		}
+		if strings.TrimSpace(c.Text) != "" {
+			return nil, badPropfind("DAV:" + c.Name.Local + " holds text")
 		}
 	}
-	if !pr.allprop && !pr.propname && pr.names == nil {
-		// An empty DAV:prop asks for nothing; answer each resource with an
-		// empty response rather than an error.
-		return pr, nil
+	choices := props
+	if pr.allprop {
+		choices++
+	}
+	if pr.propname {
+		choices++
+	}
+	switch {
+	case choices > 1:
+		return nil, badPropfind("DAV:propfind holds more than one of prop, allprop and propname")
+	case includes > 0 && !pr.allprop:
+		return nil, badPropfind("DAV:include without DAV:allprop")
+	case includes > 1:
+		return nil, badPropfind("more than one DAV:include")
 	}
 	var err error
 	if pr.names, err = uniqueProps(pr.names); err != nil {
@@ -89,6 +122,8 @@ func parsePropfind(body *Element) (*propRequest, error) {
 	if pr.include, err = uniqueProps(pr.include); err != nil {
 		return nil, err
 	}
+	// An empty DAV:propfind, or an empty DAV:prop, asks for nothing; each
+	// resource is answered with an empty response rather than an error.
 	return pr, nil
 }
 
@@ -122,6 +157,10 @@ func uniqueProps(els []*Element) ([]*Element, error) {
 // tooMuch is the 413 of a request that asks for more than one request may.
 func tooMuch(format string, n int) error {
 	return &Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf(format, n)}
+}
+
+func badPropfind(reason string) *Error {
+	return &Error{Status: http.StatusBadRequest, Message: "dav: invalid PROPFIND body: " + reason}
 }
 
 // propRequestFromProp builds the property request of a REPORT from its
