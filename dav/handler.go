@@ -171,6 +171,10 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 			return &Error{Status: http.StatusMethodNotAllowed, Condition: NewElement(Name("resource-must-be-null"))}
 		}
 		if !errors.Is(err, store.ErrNotFound) || res.Type != ResCollection {
+			if res != nil && res.Type == ResObject && res.Collection != nil {
+				// Inside an existing calendar or address book.
+				return h.locationNotOK(rq, r.Method, res.Kind)
+			}
 			if errors.Is(err, store.ErrNotFound) || errors.Is(err, errParentMissing) {
 				return &Error{Status: http.StatusConflict, Message: "dav: collections can only be made in a home"}
 			}
@@ -186,6 +190,35 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		w.Header().Set("Allow", allowed)
 		return &Error{Status: http.StatusMethodNotAllowed}
 	}
+}
+
+// locationNotOK refuses MKCALENDAR or MKCOL at a place where the collection
+// cannot be made: RFC 4791 §5.3.1.1 (CALDAV:calendar-collection-location-ok)
+// and RFC 6352 §6.3.1 (CARDDAV:addressbook-collection-location-ok) — in
+// particular inside another calendar or address book. The condition is that
+// of the kind being made: the one that answers MKCALENDAR for MKCALENDAR,
+// the kind of the home the URL is in for MKCOL.
+func (h *Handler) locationNotOK(rq *Request, method string, k Kind) *Error {
+	if method == "MKCALENDAR" {
+		k = h.kindForMethod(rq, method)
+	}
+	if k == nil {
+		return &Error{Status: http.StatusForbidden, Message: "dav: no collection kind is made by " + method}
+	}
+	rt := k.ResourceType()
+	return Precondition(http.StatusForbidden, rt.Space, rt.Local+"-collection-location-ok",
+		"dav: a "+rt.Local+" cannot be made here")
+}
+
+// kindForMethod returns the kind that makes its collections with method
+// and no resourcetype (MKCALENDAR), or nil.
+func (h *Handler) kindForMethod(rq *Request, method string) Kind {
+	for _, k := range h.Kinds {
+		if _, ok := k.NewCollection(rq, method, nil); ok {
+			return k
+		}
+	}
+	return nil
 }
 
 func (h *Handler) options(w http.ResponseWriter, r *http.Request) {

@@ -285,6 +285,10 @@ func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res
 		}
 	}
 	c, ok := res.Kind.NewCollection(rq, r.Method, rtypes)
+	if !ok && r.Method == "MKCALENDAR" {
+		// MKCALENDAR in a home of another kind.
+		return h.locationNotOK(rq, r.Method, res.Kind)
+	}
 	if !ok {
 		return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("valid-resourcetype"))}
 	}

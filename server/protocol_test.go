@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"encoding/xml"
 	"net/http"
 	"testing"
 
+	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
@@ -45,4 +47,51 @@ func TestPropfindInvalidBody(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestMkcolLocation: a calendar or address book cannot be made inside
+// another one (RFC 4791 §5.3.1.1 CALDAV:calendar-collection-location-ok,
+// RFC 6352 §6.3.1 CARDDAV:addressbook-collection-location-ok), nor a
+// calendar in the address-book home; nothing is created.
+func TestMkcolLocation(t *testing.T) {
+	const mkAddressBook = `<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype></D:prop></D:set></D:mkcol>`
+	const mkCalendar = `<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype></D:prop></D:set></D:mkcol>`
+	cases := []struct {
+		name, method, path, body string
+		cond                     xml.Name
+	}{
+		{"MKCALENDAR in a calendar", "MKCALENDAR", calHome + "personal/sub/", "", xmlName(dav.NSCalDAV, "calendar-collection-location-ok")},
+		{"MKCOL calendar in a calendar", "MKCOL", calHome + "personal/sub/", mkCalendar, xmlName(dav.NSCalDAV, "calendar-collection-location-ok")},
+		{"plain MKCOL in a calendar", "MKCOL", calHome + "personal/sub/", "", xmlName(dav.NSCalDAV, "calendar-collection-location-ok")},
+		{"MKCOL in an address book", "MKCOL", "/dav/addressbooks/alice/contacts/sub/", mkAddressBook, xmlName(dav.NSCardDAV, "addressbook-collection-location-ok")},
+		{"MKCALENDAR in an address book", "MKCALENDAR", "/dav/addressbooks/alice/contacts/sub/", "", xmlName(dav.NSCalDAV, "calendar-collection-location-ok")},
+		{"MKCALENDAR in the address-book home", "MKCALENDAR", "/dav/addressbooks/alice/cal/", "", xmlName(dav.NSCalDAV, "calendar-collection-location-ok")},
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				resp := e.do(request{method: c.method, path: c.path, body: c.body})
+				expectCondition(t, c.method, resp, http.StatusForbidden, c.cond)
+				resp = e.do(request{method: "PROPFIND", path: c.path, header: map[string]string{"Depth": "0"}})
+				expectStatus(t, "PROPFIND after the refusal", resp, http.StatusNotFound)
+			})
+		}
+	})
+}
+
+// expectCondition fails t unless resp has status want and a DAV:error body
+// holding the precondition element cond; it returns the parsed error.
+func expectCondition(t *testing.T, what string, resp *http.Response, want int, cond xml.Name) *dav.Element {
+	t.Helper()
+	body := expectStatus(t, what, resp, want)
+	root, err := dav.ParseXML([]byte(body), dav.DefaultLimits)
+	if err != nil || root.Name != dav.Name("error") {
+		t.Fatalf("%s: body is not a DAV:error (%v)\n%s", what, err, body)
+	}
+	el := root.Child(cond)
+	if el == nil {
+		t.Fatalf("%s: DAV:error without %s:%s\n%s", what, cond.Space, cond.Local, body)
+	}
+	return el
 }
