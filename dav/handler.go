@@ -99,9 +99,6 @@ const (
 	maxHrefs         = 10000
 )
 
-// Methods the handler answers, for Allow.
-const allowed = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR, COPY, MOVE"
-
 // DAVCompliance is the DAV header: the classes and extensions served (RFC
 // 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3).
 const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
@@ -167,8 +164,9 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 	case "MKCOL", "MKCALENDAR":
 		if err == nil {
 			// RFC 4918 §9.3.1: MKCOL on an existing resource is 405.
-			w.Header().Set("Allow", allowed)
-			return &Error{Status: http.StatusMethodNotAllowed, Condition: NewElement(Name("resource-must-be-null"))}
+			e := h.notAllowed(w, rq, res, "dav: "+r.Method+" on an existing resource")
+			e.Condition = NewElement(Name("resource-must-be-null"))
+			return e
 		}
 		if !errors.Is(err, store.ErrNotFound) || res.Type != ResCollection {
 			if res != nil && res.Type == ResObject && res.Collection != nil {
@@ -187,8 +185,10 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		}
 		return h.copyMove(rq, w, r, res)
 	default:
-		w.Header().Set("Allow", allowed)
-		return &Error{Status: http.StatusMethodNotAllowed}
+		if err != nil {
+			return err
+		}
+		return h.notAllowed(w, rq, res, "dav: method "+r.Method+" not implemented")
 	}
 }
 
@@ -223,7 +223,13 @@ func (h *Handler) kindForMethod(rq *Request, method string) Kind {
 
 func (h *Handler) options(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("DAV", DAVCompliance)
-	w.Header().Set("Allow", allowed)
+	// OPTIONS is answered without credentials, so the Allow header is
+	// computed from the shape of the path, not from a store lookup.
+	allow := "OPTIONS"
+	if t, err := h.parsePath(r.URL.EscapedPath()); err == nil {
+		allow = h.allow(&Request{HTTP: r}, t.typ, t.kind)
+	}
+	w.Header().Set("Allow", allow)
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 }

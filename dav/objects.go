@@ -20,8 +20,7 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 			io.WriteString(w, "Davenport CalDAV/CardDAV server. Point your client at this URL.\n")
 			return nil
 		}
-		w.Header().Set("Allow", allowed)
-		return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: GET on a collection"}
+		return h.notAllowed(w, rq, res, "dav: GET on "+res.Href)
 	}
 	o := res.Object // resolved with its body
 	etag := ETag(o)
@@ -93,8 +92,7 @@ func conditions(r *http.Request, current *store.Object) (ifMatch string, ifNoneM
 
 func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
 	if res.Type != ResObject {
-		w.Header().Set("Allow", allowed)
-		return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: PUT on a collection"}
+		return h.notAllowed(w, rq, res, "dav: PUT on a collection")
 	}
 	if res.Collection == nil {
 		return errParentMissing
@@ -340,8 +338,7 @@ func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res
 	}
 	if err := h.Store.CreateCollection(rq.Context(), c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			w.Header().Set("Allow", allowed)
-			return &Error{Status: http.StatusMethodNotAllowed, Message: "dav: collection exists"}
+			return h.notAllowed(w, rq, res, "dav: collection exists")
 		}
 		return err
 	}

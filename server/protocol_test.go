@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/xml"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/davenport-dav/davenport/dav"
@@ -94,4 +95,69 @@ func expectCondition(t *testing.T, what string, resp *http.Response, want int, c
 		t.Fatalf("%s: DAV:error without %s:%s\n%s", what, cond.Space, cond.Local, body)
 	}
 	return el
+}
+
+// TestAllowTellsTheTruth: the Allow header of each resource (OPTIONS, and a
+// 405) lists only methods the resource answers with something other than
+// 405; the address-book home does not offer MKCALENDAR, the calendar home
+// does. Each listed method is tried in a form that changes nothing (a
+// failing If-Match, an empty body).
+func TestAllowTellsTheTruth(t *testing.T) {
+	never := map[string]string{"If-Match": `"never"`, "Depth": "0", "Destination": "/dav/calendars/alice/personal/moved.ics"}
+	cases := []struct {
+		path, child  string // child: where a home's creation methods are tried
+		want, absent []string
+	}{
+		{path: "/", want: []string{"GET", "PROPFIND"}, absent: []string{"PUT", "DELETE", "MKCALENDAR"}},
+		{path: "/dav/principals/alice/", want: []string{"PROPFIND"}, absent: []string{"GET", "PUT", "DELETE", "MKCOL"}},
+		{path: calHome, child: calHome + "allow-new/", want: []string{"PROPFIND", "MKCALENDAR", "MKCOL"}, absent: []string{"GET", "PUT", "DELETE"}},
+		{path: "/dav/addressbooks/alice/", child: "/dav/addressbooks/alice/allow-new/", want: []string{"PROPFIND", "MKCOL"}, absent: []string{"MKCALENDAR", "PUT", "DELETE"}},
+		{path: personalCal, want: []string{"PROPFIND", "REPORT", "DELETE"}, absent: []string{"PUT", "MKCOL", "MKCALENDAR", "COPY"}},
+		{path: contactsPath, want: []string{"PROPFIND", "REPORT", "DELETE"}, absent: []string{"PUT", "MKCOL", "MKCALENDAR", "COPY"}},
+		{path: personalCal + "a.ics", want: []string{"GET", "PUT", "DELETE", "COPY", "MOVE"}, absent: []string{"MKCOL", "MKCALENDAR"}},
+		{path: contactsPath + "a.vcf", want: []string{"GET", "PUT", "DELETE", "COPY", "MOVE"}, absent: []string{"MKCOL", "MKCALENDAR"}},
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.populate(t)
+		e.cardPut(contactsPath+"a.vcf", cardFixtures[len(cardFixtures)-1].body)
+		for _, c := range cases {
+			t.Run(c.path, func(t *testing.T) {
+				allow := map[string]bool{}
+				for _, m := range strings.Split(e.do(request{method: "OPTIONS", path: c.path}).Header.Get("Allow"), ",") {
+					allow[strings.TrimSpace(m)] = true
+				}
+				for _, m := range c.want {
+					if !allow[m] {
+						t.Errorf("Allow lacks %s", m)
+					}
+				}
+				for _, m := range c.absent {
+					if allow[m] {
+						t.Errorf("Allow offers %s", m)
+					}
+				}
+				for m := range allow {
+					path := c.path
+					if (m == "MKCOL" || m == "MKCALENDAR") && c.child != "" {
+						path = c.child
+					}
+					resp := e.do(request{method: m, path: path, header: never})
+					if resp.StatusCode == http.StatusMethodNotAllowed {
+						t.Errorf("%s %s is in Allow but answered 405", m, path)
+					}
+					if resp.StatusCode < 300 && (m == "MKCOL" || m == "MKCALENDAR") {
+						e.do(request{method: "DELETE", path: path})
+					}
+				}
+				// A 405 carries the same Allow.
+				for _, m := range c.absent {
+					resp := e.do(request{method: m, path: c.path, header: never})
+					if resp.StatusCode == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != e.do(request{method: "OPTIONS", path: c.path}).Header.Get("Allow") {
+						t.Errorf("405 for %s: Allow %q differs from OPTIONS", m, resp.Header.Get("Allow"))
+					}
+				}
+			})
+		}
+	})
 }
