@@ -170,9 +170,15 @@ func (h *Handler) coreProperties() []*Property {
 		{Name: Name("getcontentlength"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
 			return TextElement(Name("getcontentlength"), strconv.FormatInt(o.Size, 10))
 		})},
-		{Name: Name("getlastmodified"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
-			return TextElement(Name("getlastmodified"), o.Updated.UTC().Format(http.TimeFormat))
-		})},
+		{Name: Name("getlastmodified"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
+			// Collections have one too: the last change of their
+			// properties or members (DAV browsers otherwise show 1970).
+			t, ok := lastModified(res)
+			if !ok {
+				return nil, ErrNoProperty
+			}
+			return TextElement(Name("getlastmodified"), t.UTC().Format(http.TimeFormat)), nil
+		}},
 		{Name: Name("creationdate"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			var t time.Time
 			switch {
@@ -258,6 +264,17 @@ func (h *Handler) coreProperties() []*Property {
 			return TextElement(Name("quota-available-bytes"), strconv.FormatInt(max(rq.quota-n, 0), 10)), nil
 		}},
 	}
+}
+
+// lastModified is the modification time of an object or a collection.
+func lastModified(res *Resource) (time.Time, bool) {
+	switch {
+	case res.Type == ResObject && res.Object != nil:
+		return res.Object.Updated, true
+	case res.Type == ResCollection && res.Collection != nil:
+		return res.Collection.Updated, true
+	}
+	return time.Time{}, false
 }
 
 func objectProp(f func(o *store.Object) *Element) func(*Request, *Resource) (*Element, error) {

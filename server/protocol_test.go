@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/store"
@@ -156,6 +157,49 @@ func TestAllowTellsTheTruth(t *testing.T) {
 					if resp.StatusCode == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != e.do(request{method: "OPTIONS", path: c.path}).Header.Get("Allow") {
 						t.Errorf("405 for %s: Allow %q differs from OPTIONS", m, resp.Header.Get("Allow"))
 					}
+				}
+			})
+		}
+	})
+}
+
+// TestCollectionLastModified: calendars and address books have
+// DAV:getlastmodified (RFC 4918 §15.7), the time of their last change,
+// members included — not 1970, not a 404 propstat.
+func TestCollectionLastModified(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		for _, path := range []string{personalCal, contactsPath} {
+			t.Run(path, func(t *testing.T) {
+				get := func() time.Time {
+					t.Helper()
+					resp := e.do(request{method: "PROPFIND", path: path, body: propfind(`<D:getlastmodified/>`), header: map[string]string{"Depth": "0"}})
+					root, err := dav.ParseXML([]byte(expectStatus(t, "PROPFIND", resp, http.StatusMultiStatus)), dav.DefaultLimits)
+					if err != nil {
+						t.Fatal(err)
+					}
+					el := findProp(root, dav.Name("getlastmodified"))
+					if el == nil {
+						t.Fatalf("no getlastmodified on %s", path)
+					}
+					v, err := http.ParseTime(el.Text)
+					if err != nil {
+						t.Fatalf("getlastmodified %q: %v", el.Text, err)
+					}
+					return v
+				}
+				before := get()
+				if d := time.Since(before); d < -time.Minute || d > time.Hour {
+					t.Errorf("getlastmodified %v is not about now", before)
+				}
+				time.Sleep(1100 * time.Millisecond) // HTTP dates count seconds
+				if path == personalCal {
+					e.populate(t)
+				} else {
+					e.cardPut(contactsPath+"a.vcf", cardFixtures[0].body)
+				}
+				if after := get(); !after.After(before) {
+					t.Errorf("getlastmodified %v did not move after a PUT (was %v)", after, before)
 				}
 			})
 		}

@@ -126,7 +126,9 @@ type Collection struct {
 	// it can: every change after it is still known).
 	PrunedModSeq int64
 	Created      time.Time
-	Updated      time.Time
+	// Updated is the time of the last change to the collection's
+	// properties or members: every write that bumps ModSeq sets it too.
+	Updated time.Time
 }
 
 // CollectionPatch names the collection properties to change; nil fields are

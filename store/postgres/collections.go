@@ -226,7 +226,7 @@ func lockCollections(ctx context.Context, tx pgx.Tx, ids ...int64) (map[int64]st
 // The UPDATE takes the row lock that serializes the collection's writers
 // until the transaction ends.
 func bumpModSeq(ctx context.Context, tx pgx.Tx, collectionID int64) (int64, error) {
-	const q = `UPDATE collections SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq`
+	const q = `UPDATE collections SET modseq = modseq + 1, updated = now() WHERE id = $1 RETURNING modseq`
 	var modseq int64
 	if err := tx.QueryRow(ctx, q, collectionID).Scan(&modseq); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {

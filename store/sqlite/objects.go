@@ -312,7 +312,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		if err := s.checkUID(ctx, tx, o.CollectionID, o.UID, self); err != nil {
 			return err
 		}
-		modseq, err := s.bump(ctx, tx, o.CollectionID)
+		modseq, err := s.bump(ctx, tx, o.CollectionID, t)
 		if err != nil {
 			return err
 		}
@@ -447,7 +447,7 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		if err := s.tombstone(ctx, tx, fromCollectionID, name, t); err != nil {
 			return err
 		}
-		modseq, err := s.bump(ctx, tx, toCollectionID)
+		modseq, err := s.bump(ctx, tx, toCollectionID, t)
 		if err != nil {
 			return err
 		}
@@ -541,14 +541,15 @@ func (s *Store) checkUID(ctx context.Context, tx *sql.Tx, collectionID int64, ui
 }
 
 // bumpSQL is bump's statement (prepared at Open on the writer).
-const bumpSQL = `UPDATE collections SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq`
+const bumpSQL = `UPDATE collections SET modseq = modseq + 1, updated = $2 WHERE id = $1 RETURNING modseq`
 
-// bump raises the collection's modseq by one and returns the new value. The
-// write transaction tx holds SQLite's write lock, so modseqs are handed out
-// one at a time.
-func (s *Store) bump(ctx context.Context, tx *sql.Tx, collectionID int64) (int64, error) {
+// bump raises the collection's modseq by one, stamps the collection as
+// updated at t (a change of a member is a change of the collection), and
+// returns the new modseq. The write transaction tx holds SQLite's write
+// lock, so modseqs are handed out one at a time.
+func (s *Store) bump(ctx context.Context, tx *sql.Tx, collectionID int64, t time.Time) (int64, error) {
 	var modseq int64
-	err := tx.StmtContext(ctx, s.st.bump).QueryRowContext(ctx, collectionID).Scan(&modseq)
+	err := tx.StmtContext(ctx, s.st.bump).QueryRowContext(ctx, collectionID, toMicros(t)).Scan(&modseq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("collection %d: %w", collectionID, store.ErrNotFound)
 	}
@@ -563,7 +564,7 @@ const tombstoneSQL = `
 // tombstone records the deletion of name with a fresh modseq. tx is a write
 // transaction.
 func (s *Store) tombstone(ctx context.Context, tx *sql.Tx, collectionID int64, name string, t time.Time) error {
-	modseq, err := s.bump(ctx, tx, collectionID)
+	modseq, err := s.bump(ctx, tx, collectionID, t)
 	if err != nil {
 		return err
 	}

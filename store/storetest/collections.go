@@ -18,6 +18,44 @@ var collectionTests = []test{
 	{"update_atomic", testCollectionUpdateAtomic},
 	{"dead_props", testCollectionDeadProps},
 	{"delete_cascade", testCollectionDeleteCascade},
+	{"updated_by_members", testCollectionUpdatedByMembers},
+}
+
+// testCollectionUpdatedByMembers: a write to a member is a change of the
+// collection, so its Updated (DAV:getlastmodified) moves with each put,
+// move and delete, never backwards.
+func testCollectionUpdatedByMembers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, c := newCalendar(t, s)
+	other := newCollection(t, s, u.ID, store.KindCalendar, "other")
+	last := getCollection(t, s, c).Updated
+	step := func(what string, cols ...*store.Collection) {
+		t.Helper()
+		for _, col := range cols {
+			got := getCollection(t, s, col).Updated
+			if !got.After(last) {
+				t.Errorf("after %s, %s Updated %v, not after %v", what, col.Name, got, last)
+			}
+		}
+		last = getCollection(t, s, c).Updated
+	}
+	time.Sleep(5 * time.Millisecond)
+	o := putEvent(t, s, c.ID, "a.ics", "uid-a")
+	if got := getCollection(t, s, c).Updated; got.Before(o.Updated) {
+		t.Errorf("collection Updated %v before its new member's %v", got, o.Updated)
+	}
+	step("a put", c)
+	time.Sleep(5 * time.Millisecond)
+	if _, err := s.MoveObject(ctx, c.ID, "a.ics", other.ID, "a.ics", store.MoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	step("a move out", c, other)
+	time.Sleep(5 * time.Millisecond)
+	putEvent(t, s, c.ID, "b.ics", "uid-b")
+	step("a second put", c)
+	time.Sleep(5 * time.Millisecond)
+	wantErr(t, "DeleteObject", s.DeleteObject(ctx, c.ID, "b.ics", store.DeleteObjectOptions{}), nil)
+	step("a delete", c)
 }
 
 func ptr[T any](v T) *T { return &v }
