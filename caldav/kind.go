@@ -22,9 +22,21 @@ func cal(local string) xml.Name   { return xml.Name{Space: dav.NSCalDAV, Local: 
 func apple(local string) xml.Name { return xml.Name{Space: dav.NSApple, Local: local} }
 func cs(local string) xml.Name    { return xml.Name{Space: dav.NSCS, Local: local} }
 
-// DefaultComponents are the components a calendar accepts when its creator
-// does not say (RFC 4791 §5.2.3: absent means any).
-var DefaultComponents = []string{"VEVENT", "VTODO", "VJOURNAL"}
+// AllComponents are the calendar component types a calendar without a
+// supported-calendar-component-set accepts. RFC 4791 §5.2.3: "In the absence
+// of this property, the server MUST accept all component types"; these are
+// the ones Davenport stores and indexes (RFC 5545 §3.6, and RFC 7953's
+// VAVAILABILITY). A stored Collection.Components that is empty means this
+// set.
+var AllComponents = []string{"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VAVAILABILITY"}
+
+// components is the set of component types calendar c accepts.
+func components(c *store.Collection) []string {
+	if len(c.Components) == 0 {
+		return AllComponents
+	}
+	return c.Components
+}
 
 func (Kind) StoreKind() store.Kind  { return store.KindCalendar }
 func (Kind) HomeSegment() string    { return "calendars" }
@@ -130,11 +142,7 @@ func (k Kind) Properties() []*dav.Property {
 		// RFC 4791 §5.2.3: protected, but settable by MKCALENDAR.
 		{Name: cal("supported-calendar-component-set"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
 			e := dav.NewElement(cal("supported-calendar-component-set"))
-			comps := c.Components
-			if len(comps) == 0 {
-				comps = DefaultComponents
-			}
-			for _, name := range comps {
+			for _, name := range components(c) {
 				e.Children = append(e.Children, &dav.Element{Name: cal("comp"), Attr: []xml.Attr{{Name: xml.Name{Local: "name"}, Value: name}}})
 			}
 			return e, nil
@@ -143,12 +151,12 @@ func (k Kind) Properties() []*dav.Property {
 			for _, comp := range el.ChildrenNamed(cal("comp")) {
 				name, _ := comp.AttrValue("name")
 				name = strings.ToUpper(name)
-				switch name {
-				case "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY":
+				switch {
+				case slices.Contains(AllComponents, name):
 					if !slices.Contains(c.Components, name) {
 						c.Components = append(c.Components, name)
 					}
-				case "VTIMEZONE":
+				case name == "VTIMEZONE":
 					// Always allowed beside the others (RFC 4791 §4.1);
 					// some clients list it anyway.
 				default:
@@ -200,16 +208,14 @@ func (k Kind) NewCollection(rq *dav.Request, method string, rtypes []xml.Name) (
 	if !ok {
 		return nil, false
 	}
-	return &store.Collection{Kind: store.KindCalendar, Components: append([]string(nil), DefaultComponents...)}, true
+	// No Components: every type (RFC 4791 §5.2.3), unless the request's
+	// supported-calendar-component-set narrows it.
+	return &store.Collection{Kind: store.KindCalendar}, true
 }
 
 // PrepareObject validates a calendar object resource and indexes it.
 func (k Kind) PrepareObject(rq *dav.Request, c *store.Collection, body []byte, contentType string) (*store.Object, error) {
-	allowed := c.Components
-	if len(allowed) == 0 {
-		allowed = DefaultComponents
-	}
-	p, err := ParseObject(body, contentType, allowed)
+	p, err := ParseObject(body, contentType, components(c))
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {

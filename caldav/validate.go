@@ -45,7 +45,7 @@ func invalid(cond, format string, args ...any) *ValidationError {
 type ParsedObject struct {
 	Cal       *ical.Calendar
 	UID       string
-	Component string // VEVENT, VTODO, VJOURNAL or VFREEBUSY
+	Component string // VEVENT, VTODO, VJOURNAL, VFREEBUSY or VAVAILABILITY
 	// FirstStart and LastEnd bound the span of all instances, as Span
 	// computes it; nil is unbounded on that side.
 	FirstStart *time.Time
@@ -54,12 +54,8 @@ type ParsedObject struct {
 	Body []byte
 }
 
-// defaultComponents are the components a calendar accepts when its
-// supported-calendar-component-set was not set.
-var defaultComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal}
-
 // ParseObject validates body as a calendar object resource (RFC 4791 §4.1,
-// §5.3.2) whose component must be in allowed (nil: VEVENT, VTODO, VJOURNAL),
+// §5.3.2) whose component must be in allowed (nil: any, RFC 4791 §5.2.3),
 // with contentType as the client sent it, and indexes it. Failures are
 // *ValidationError.
 func ParseObject(body []byte, contentType string, allowed []string) (*ParsedObject, error) {
@@ -76,7 +72,7 @@ func ParseObject(body []byte, contentType string, allowed []string) (*ParsedObje
 		return nil, err
 	}
 	if allowed == nil {
-		allowed = defaultComponents
+		allowed = mainComponents
 	}
 	z := recur.NewZones(cal)
 	po, err := validateStructure(cal, allowed, z)

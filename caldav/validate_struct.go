@@ -11,8 +11,9 @@ import (
 )
 
 // mainComponents are the components a calendar object resource is about
-// (RFC 4791 §4.1); VTIMEZONE only supports them.
-var mainComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy}
+// (RFC 4791 §4.1, and RFC 7953 §3.1 VAVAILABILITY); VTIMEZONE only supports
+// them.
+var mainComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy, "VAVAILABILITY"}
 
 // validateStructure applies RFC 4791 §4.1 and the RFC 5545 rules recurrence
 // and indexing depend on to a parsed calendar.

@@ -145,7 +145,7 @@ func TestMkcalendar(t *testing.T) {
 		})
 		t.Run("unsupported component", func(t *testing.T) {
 			body := `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
-				`<C:supported-calendar-component-set><C:comp name="VAVAILABILITY"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
+				`<C:supported-calendar-component-set><C:comp name="VPOLL"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
 			resp := e.do(request{method: "MKCALENDAR", path: calHome + "avail/", body: body})
 			golden(t, "caldav/mkcalendar-unsupported-component", canonical(t, expectStatus(t, "MKCALENDAR", resp, http.StatusForbidden)))
 			resp = e.do(request{method: "PROPFIND", path: calHome + "avail/", header: map[string]string{"Depth": "0"}})

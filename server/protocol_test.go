@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/xml"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +204,71 @@ func TestCollectionLastModified(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// componentObjects are one calendar object per component type, for the
+// supported-calendar-component tests.
+var componentObjects = map[string]string{
+	"VEVENT": "BEGIN:VEVENT\r\nUID:comp-vevent\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250110T100000Z\r\nDURATION:PT1H\r\nSUMMARY:Event\r\nEND:VEVENT\r\n",
+	"VTODO":  "BEGIN:VTODO\r\nUID:comp-vtodo\r\nDTSTAMP:20250101T000000Z\r\nDUE:20250110T100000Z\r\nSUMMARY:Task\r\nEND:VTODO\r\n",
+	"VJOURNAL": "BEGIN:VJOURNAL\r\nUID:comp-vjournal\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;VALUE=DATE:20250110\r\n" +
+		"SUMMARY:Journal\r\nEND:VJOURNAL\r\n",
+	"VFREEBUSY": "BEGIN:VFREEBUSY\r\nUID:comp-vfreebusy\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250110T000000Z\r\n" +
+		"DTEND:20250111T000000Z\r\nFREEBUSY:20250110T100000Z/20250110T110000Z\r\nEND:VFREEBUSY\r\n",
+	// RFC 7953 §3.1.
+	"VAVAILABILITY": "BEGIN:VAVAILABILITY\r\nUID:comp-vavailability\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T000000Z\r\n" +
+		"BEGIN:AVAILABLE\r\nUID:comp-available\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T090000Z\r\nDTEND:20250106T170000Z\r\n" +
+		"RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\n",
+}
+
+func componentObject(comp string) string {
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Davenport//tests//EN\r\n" + componentObjects[comp] + "END:VCALENDAR\r\n"
+}
+
+// TestMkcalendarAllComponents: RFC 4791 §5.2.3, "In the absence of this
+// property, the server MUST accept all component types": a calendar made
+// without supported-calendar-component-set takes every type, and says so.
+// The default calendar of a new user keeps its explicit VEVENT, VTODO set.
+func TestMkcalendarAllComponents(t *testing.T) {
+	all := []string{"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VAVAILABILITY"}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		for _, body := range []string{"", `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>Any</D:displayname></D:prop></D:set></C:mkcalendar>`} {
+			path := calHome + "any" + strconv.Itoa(len(body)) + "/"
+			expectStatus(t, "MKCALENDAR", e.do(request{method: "MKCALENDAR", path: path, body: body}), http.StatusCreated)
+			for _, comp := range all {
+				resp := e.do(request{method: "PUT", path: path + strings.ToLower(comp) + ".ics", body: componentObject(comp), header: calICS})
+				expectStatus(t, "PUT "+comp, resp, http.StatusCreated)
+				resp = e.do(request{method: "GET", path: path + strings.ToLower(comp) + ".ics"})
+				if got := expectStatus(t, "GET "+comp, resp, http.StatusOK); got != componentObject(comp) {
+					t.Errorf("GET %s: the stored bytes changed\n%s", comp, got)
+				}
+			}
+			resp := e.do(request{method: "PROPFIND", path: path, body: propfind(`<C:supported-calendar-component-set/>`), header: map[string]string{"Depth": "0"}})
+			root, err := dav.ParseXML([]byte(expectStatus(t, "PROPFIND", resp, http.StatusMultiStatus)), dav.DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range findProp(root, xmlName(dav.NSCalDAV, "supported-calendar-component-set")).Children {
+				name, _ := c.AttrValue("name")
+				got = append(got, name)
+			}
+			if strings.Join(got, ",") != strings.Join(all, ",") {
+				t.Errorf("supported-calendar-component-set %v, want %v", got, all)
+			}
+		}
+		// The default calendar keeps the set it was made with.
+		resp := e.do(request{method: "PUT", path: personalCal + "fb.ics", body: componentObject("VFREEBUSY"), header: calICS})
+		expectCondition(t, "PUT VFREEBUSY into personal", resp, http.StatusForbidden, xmlName(dav.NSCalDAV, "supported-calendar-component"))
+		// An explicit set may name VAVAILABILITY.
+		body := `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
+			`<C:supported-calendar-component-set><C:comp name="VAVAILABILITY"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
+		expectStatus(t, "MKCALENDAR", e.do(request{method: "MKCALENDAR", path: calHome + "availability/", body: body}), http.StatusCreated)
+		resp = e.do(request{method: "PUT", path: calHome + "availability/a.ics", body: componentObject("VAVAILABILITY"), header: calICS})
+		expectStatus(t, "PUT VAVAILABILITY", resp, http.StatusCreated)
+		resp = e.do(request{method: "PUT", path: calHome + "availability/e.ics", body: componentObject("VEVENT"), header: calICS})
+		expectCondition(t, "PUT VEVENT into a VAVAILABILITY calendar", resp, http.StatusForbidden, xmlName(dav.NSCalDAV, "supported-calendar-component"))
 	})
 }
