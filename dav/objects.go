@@ -139,16 +139,23 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	return nil
 }
 
-// uidConflict maps a store UID conflict to the kind's no-uid-conflict
-// precondition naming the resource that holds the UID (RFC 4791 §5.3.2.1,
-// RFC 6352 §6.3.2.1).
-func (h *Handler) uidConflict(col *Resource, err error) error {
+// uidConflict maps the store's UID errors for a write to target to the
+// kind's no-uid-conflict precondition (RFC 4791 §5.3.2.1, RFC 6352
+// §6.3.2.1), naming the resource that holds the UID. Another resource
+// holding it is 409: the client can resolve that and retry. An overwrite
+// that would change the target's UID is 403, naming the target: it "will
+// always fail" (RFC 4791 §1.3), since a resource keeps its UID.
+func (h *Handler) uidConflict(target *Resource, err error) error {
+	name := xml.Name{Space: target.Kind.Namespace(), Local: "no-uid-conflict"}
+	if errors.Is(err, store.ErrUIDChanged) {
+		return &Error{Status: http.StatusForbidden, Condition: HrefElement(name, target.Href),
+			Message: "dav: the write would change the UID of " + target.Href}
+	}
 	var uc *store.UIDConflictError
 	if !errors.As(err, &uc) {
 		return err
 	}
-	cond := HrefElement(xml.Name{Space: col.Kind.Namespace(), Local: "no-uid-conflict"},
-		ObjectHref(col.Kind, col.Owner.Username, col.Collection.Name, uc.Name))
+	cond := HrefElement(name, ObjectHref(target.Kind, target.Owner.Username, target.Collection.Name, uc.Name))
 	return &Error{Status: http.StatusConflict, Condition: cond, Message: "dav: uid conflict"}
 }
 

@@ -458,11 +458,19 @@ func TestCopyMove(t *testing.T) {
 		if st, _ := get(personalCal + "d.ics"); st != http.StatusOK {
 			t.Error("refused MOVE of the task removed it")
 		}
-		// Overwrite (default T) onto an existing name replaces it: 204.
+		// Overwrite (default T) onto an existing name of another UID would
+		// change that resource's UID: 403 no-uid-conflict (RFC 4791
+		// §5.3.2.1), nothing changed.
 		resp = e.do(request{method: "MOVE", path: personalCal + "c.ics", header: dest(work + "a.ics")})
+		expectStatus(t, "MOVE overwrite of another UID", resp, http.StatusForbidden)
+		if _, body := get(work + "a.ics"); body != a {
+			t.Error("a refused MOVE replaced a.ics")
+		}
+		// Onto the same event (the copy made above) it replaces it: 204.
+		resp = e.do(request{method: "MOVE", path: personalCal + "a.ics", header: dest(work + "a.ics")})
 		expectStatus(t, "MOVE overwrite", resp, http.StatusNoContent)
-		if _, body := get(work + "a.ics"); body != fixture(t, "c.ics") {
-			t.Error("MOVE over a.ics did not replace it")
+		if st, _ := get(personalCal + "a.ics"); st != http.StatusNotFound {
+			t.Error("MOVE over work/a.ics left its source")
 		}
 		// Bad destinations.
 		for _, c := range []struct {

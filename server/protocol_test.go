@@ -272,3 +272,98 @@ func TestMkcalendarAllComponents(t *testing.T) {
 		expectCondition(t, "PUT VEVENT into a VAVAILABILITY calendar", resp, http.StatusForbidden, xmlName(dav.NSCalDAV, "supported-calendar-component"))
 	})
 }
+
+// TestOverwriteKeepsUID: RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 — a PUT,
+// COPY or MOVE may not overwrite a resource with one of another UID. The
+// answer is 403 with no-uid-conflict naming the resource, and nothing
+// changes; an overwrite with the same UID still works.
+func TestOverwriteKeepsUID(t *testing.T) {
+	event := componentObject("VEVENT")
+	vcard := func(uid, fn string) string {
+		return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + fn + "\r\nN:" + fn + ";;;;\r\nEND:VCARD\r\n"
+	}
+	kinds := []struct {
+		name, home, coll, other, ext, ns string
+		header                           map[string]string
+		body                             func(uid, text string) string
+	}{
+		{"calendar", calHome, personalCal, calHome + "second/", ".ics", dav.NSCalDAV, calICS, func(uid, text string) string {
+			return strings.NewReplacer("comp-vevent", uid, "SUMMARY:Event", "SUMMARY:"+text).Replace(event)
+		}},
+		{"address book", "/dav/addressbooks/alice/", contactsPath, "/dav/addressbooks/alice/second/", ".vcf", dav.NSCardDAV,
+			map[string]string{"Content-Type": "text/vcard; charset=utf-8"}, vcard},
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		for _, k := range kinds {
+			t.Run(k.name, func(t *testing.T) {
+				mk := `<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/>`
+				if k.ns == dav.NSCalDAV {
+					mk += `<C:calendar/>`
+				} else {
+					mk += `<CR:addressbook/>`
+				}
+				mk += `</D:resourcetype></D:prop></D:set></D:mkcol>`
+				expectStatus(t, "MKCOL", e.do(request{method: "MKCOL", path: k.other, body: mk}), http.StatusCreated)
+				put := func(path, body string, header map[string]string, want int) *http.Response {
+					t.Helper()
+					h := map[string]string{}
+					for k, v := range k.header {
+						h[k] = v
+					}
+					for k, v := range header {
+						h[k] = v
+					}
+					resp := e.do(request{method: "PUT", path: path, body: body, header: h})
+					if resp.StatusCode != want {
+						t.Fatalf("PUT %s: %d, want %d\n%s", path, resp.StatusCode, want, readBody(t, resp))
+					}
+					return resp
+				}
+				a := k.coll + "a" + k.ext
+				etagA := put(a, k.body("uid-a", "A"), nil, http.StatusCreated).Header.Get("ETag")
+				put(k.coll+"b"+k.ext, k.body("uid-b", "B"), nil, http.StatusCreated)
+				put(k.other+"a"+k.ext, k.body("uid-a", "A elsewhere"), nil, http.StatusCreated)
+				etagOtherB := put(k.other+"b"+k.ext, k.body("uid-other-b", "B elsewhere"), nil, http.StatusCreated).Header.Get("ETag")
+
+				noUIDConflict := xmlName(k.ns, "no-uid-conflict")
+				refused := func(what string, resp *http.Response, href string) {
+					t.Helper()
+					el := expectCondition(t, what, resp, http.StatusForbidden, noUIDConflict)
+					if h := el.Child(dav.Name("href")); h == nil || h.Text != href {
+						t.Errorf("%s: no-uid-conflict names %v, want %s", what, h, href)
+					}
+				}
+				unchanged := func(what, path, etag string) {
+					t.Helper()
+					resp := e.do(request{method: "GET", path: path})
+					expectStatus(t, "GET after "+what, resp, http.StatusOK)
+					if got := resp.Header.Get("ETag"); got != etag {
+						t.Errorf("after %s, %s has ETag %s, want %s", what, path, got, etag)
+					}
+				}
+				refused("PUT with another UID", put(a, k.body("uid-new", "new"), nil, http.StatusForbidden), a)
+				unchanged("PUT with another UID", a, etagA)
+				refused("PUT with another UID and If-Match", put(a, k.body("uid-new", "new"), map[string]string{"If-Match": etagA}, http.StatusForbidden), a)
+				unchanged("PUT with another UID and If-Match", a, etagA)
+				// Across collections onto another UID, and within one (a
+				// COPY within one is a conflict with its own source).
+				for _, c := range []struct{ method, src, dst, dstETag string }{
+					{"COPY", k.coll + "b" + k.ext, k.other + "b" + k.ext, etagOtherB},
+					{"MOVE", k.coll + "b" + k.ext, k.other + "b" + k.ext, etagOtherB},
+					{"MOVE", k.coll + "b" + k.ext, a, etagA},
+				} {
+					resp := e.do(request{method: c.method, path: c.src, header: map[string]string{"Destination": e.srv.URL + c.dst, "Overwrite": "T"}})
+					refused(c.method+" onto another UID", resp, c.dst)
+					unchanged(c.method+" onto another UID", c.dst, c.dstETag)
+					expectStatus(t, "GET source after a refused "+c.method, e.do(request{method: "GET", path: c.src}), http.StatusOK)
+				}
+				// The same UID overwrites fine: a PUT, and a MOVE onto the
+				// copy in the other collection.
+				put(a, k.body("uid-a", "A again"), map[string]string{"If-Match": etagA}, http.StatusNoContent)
+				resp := e.do(request{method: "MOVE", path: a, header: map[string]string{"Destination": e.srv.URL + k.other + "a" + k.ext, "Overwrite": "T"}})
+				expectStatus(t, "MOVE onto the same UID", resp, http.StatusNoContent)
+			})
+		}
+	})
+}

@@ -1095,7 +1095,9 @@ func (m *syncModel) ops() int {
 
 // moveOrCopy runs MOVE or COPY with a random Overwrite and checks the status
 // the model predicts: 412 for an existing destination with Overwrite F, 409
-// when another object of the destination holds the UID.
+// when another object of the destination holds the UID, 403 when the
+// destination holds another UID (an overwrite keeps the UID, RFC 4791
+// §5.3.2.1).
 func (m *syncModel) moveOrCopy(op, method string, from int, src string, to int, dst string) {
 	m.t.Helper()
 	overwrite := m.rng.IntN(3) > 0
@@ -1112,6 +1114,8 @@ func (m *syncModel) moveOrCopy(op, method string, from int, src string, to int, 
 		want = http.StatusPreconditionFailed
 	case held && holder != dst && !(method == "MOVE" && from == to && holder == src):
 		want = http.StatusConflict
+	case exists && m.objs[to][dst].uid != o.uid:
+		want = http.StatusForbidden
 	case exists:
 		want = http.StatusNoContent
 	}

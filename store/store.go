@@ -18,6 +18,10 @@ var (
 	// ErrPreconditionFailed: an If-Match or If-None-Match condition did not
 	// hold when the write was attempted.
 	ErrPreconditionFailed = errors.New("store: precondition failed")
+	// ErrUIDChanged: a write would replace the object at a name with one of
+	// another UID. RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 (no-uid-conflict)
+	// keep a resource's UID for its lifetime; the write changes nothing.
+	ErrUIDChanged = errors.New("store: the object at that name has another UID")
 	// ErrSchemaTooNew: the database was migrated by a newer Davenport.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")
 	// ErrUnavailable: the database cannot be reached or refused the work
@@ -298,8 +302,9 @@ type Store interface {
 	// PutObject creates or replaces o (by CollectionID and Name), bumping the
 	// collection's modseq. It sets o's ID, Size (len(Body)), ModSeq, Created
 	// and Updated, and reports whether the object was created. It returns
-	// ErrPreconditionFailed when opts do not hold and *UIDConflictError when
-	// another name holds o.UID.
+	// ErrPreconditionFailed when opts do not hold, *UIDConflictError when
+	// another name holds o.UID, and ErrUIDChanged when the name holds an
+	// object with another UID (checked inside the write transaction).
 	PutObject(ctx context.Context, o *Object, opts PutObjectOptions) (created bool, err error)
 	// DeleteObject removes the object and leaves a tombstone. A missing name
 	// is ErrNotFound, or ErrPreconditionFailed when opts.IfMatch is set.
@@ -308,7 +313,8 @@ type Store interface {
 	// collection of the same kind, in one transaction: a tombstone at the
 	// source, a change at the destination. A missing source is ErrNotFound
 	// (ErrPreconditionFailed when opts.IfMatch is set), an existing
-	// destination without opts.Overwrite is ErrPreconditionFailed, and another
+	// destination without opts.Overwrite is ErrPreconditionFailed, an
+	// existing destination with another UID is ErrUIDChanged, and another
 	// name holding the UID in the destination is *UIDConflictError.
 	MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts MoveObjectOptions) (created bool, err error)
 

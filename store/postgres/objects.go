@@ -175,11 +175,15 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		if !opts.IfNoneMatch {
 			// RFC 9110 §13.1.1: with If-Match the write happens only if
 			// the current ETag matches; the etag test is part of the UPDATE.
+			// So is the UID: RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 do
+			// not let an overwrite change it. The collection row is locked,
+			// so what the UPDATE skipped is classified below without a
+			// race, and only on that rare path.
 			const update = `
-				UPDATE objects SET uid = $3, etag = $4, content_type = $5, component = $6, body = $7,
+				UPDATE objects SET etag = $4, content_type = $5, component = $6, body = $7,
 					size = $8, modseq = $9, first_start = $10, last_end = $11, search_text = $12,
 					updated = now()
-				WHERE collection_id = $1 AND name = $2 AND ($13 = '' OR etag = $13)
+				WHERE collection_id = $1 AND name = $2 AND uid = $3 AND ($13 = '' OR etag = $13)
 				RETURNING id, created, updated`
 			err := tx.QueryRow(ctx, update, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType,
 				o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText, opts.IfMatch).
@@ -196,8 +200,17 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 			}
 		}
 		if opts.IfMatch != "" {
-			// Nothing matched: the name is missing or has another ETag
-			// (or If-None-Match: * was given too).
+			// Nothing matched: the name is missing, has another ETag
+			// (or If-None-Match: * was given too), or holds another UID.
+			var etag string
+			err := tx.QueryRow(ctx, `SELECT etag FROM objects WHERE collection_id = $1 AND name = $2`,
+				o.CollectionID, o.Name).Scan(&etag)
+			if err == nil && etag == opts.IfMatch && !opts.IfNoneMatch {
+				return uidChanged(ctx, tx, o.CollectionID, o.UID, 0)
+			}
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
 			return store.ErrPreconditionFailed
 		}
 		// The name's tombstone, if any, goes in the same statement: one
@@ -224,9 +237,9 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 			// The name exists: If-None-Match: * fails (RFC 9110 §13.1.2).
 			return store.ErrPreconditionFailed
 		case errors.Is(err, pgx.ErrNoRows):
-			// The UPDATE found no such name under the same lock, so
-			// this cannot happen; report it as the conflict it would be.
-			return store.ErrConflict
+			// The name exists, and the UPDATE, under the same lock,
+			// skipped it: it holds another UID.
+			return uidChanged(ctx, tx, o.CollectionID, o.UID, 0)
 		case err != nil:
 			return err
 		}
@@ -241,6 +254,23 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		return false, errorf("store: put object %q: %w", o.Name, err)
 	}
 	return created, nil
+}
+
+// uidChanged is the error of a write that would give an existing name
+// another UID: a *UIDConflictError when another object of the collection
+// (other than the one with id except) already holds uid — the more useful
+// answer, since it names that object — else ErrUIDChanged.
+func uidChanged(ctx context.Context, tx pgx.Tx, collectionID int64, uid string, except int64) error {
+	const q = `SELECT name FROM objects WHERE collection_id = $1 AND uid = $2 AND id <> $3`
+	var name string
+	err := tx.QueryRow(ctx, q, collectionID, uid, except).Scan(&name)
+	switch {
+	case err == nil:
+		return &store.UIDConflictError{UID: uid, Name: name}
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ErrUIDChanged
+	}
+	return err
 }
 
 // uidConflict names the object that holds uid in the collection.
@@ -323,9 +353,16 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		// RFC 4918 §9.9.3: with Overwrite: F an existing destination
 		// fails the move; with T it is replaced. The replaced name stays
 		// live, so it needs no tombstone.
-		const dst = `DELETE FROM objects WHERE collection_id = $1 AND name = $2 AND $3`
-		tag, err := tx.Exec(ctx, dst, toCollectionID, newName, opts.Overwrite)
-		if err != nil {
+		// RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1: the replaced object must
+		// have the moved one's UID; otherwise the DELETE is rolled back.
+		const dst = `DELETE FROM objects WHERE collection_id = $1 AND name = $2 AND $3 RETURNING uid`
+		var dstUID string
+		err = tx.QueryRow(ctx, dst, toCollectionID, newName, opts.Overwrite).Scan(&dstUID)
+		replaced := err == nil
+		switch {
+		case replaced && dstUID != uid:
+			return uidChanged(ctx, tx, toCollectionID, uid, srcID)
+		case err != nil && !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
 		if !opts.Overwrite {
@@ -338,7 +375,7 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 				return store.ErrPreconditionFailed
 			}
 		}
-		created = tag.RowsAffected() == 0
+		created = !replaced
 
 		srcModSeq, err := bumpModSeq(ctx, tx, fromCollectionID)
 		if err != nil {

@@ -312,6 +312,11 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		if err := s.checkUID(ctx, tx, o.CollectionID, o.UID, self); err != nil {
 			return err
 		}
+		// RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1: an overwrite keeps the
+		// UID (a UID held by another name is reported first, above).
+		if cur != nil && cur.uid != o.UID {
+			return fmt.Errorf("object %q: %w", o.Name, store.ErrUIDChanged)
+		}
 		modseq, err := s.bump(ctx, tx, o.CollectionID, t)
 		if err != nil {
 			return err
@@ -421,10 +426,7 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		if dst != nil && !opts.Overwrite {
 			return fmt.Errorf("destination %q exists: %w", newName, store.ErrPreconditionFailed)
 		}
-		var uid string
-		if err := tx.QueryRowContext(ctx, `SELECT uid FROM objects WHERE id = $1`, src.id).Scan(&uid); err != nil {
-			return err
-		}
+		uid := src.uid
 		// The moved object keeps its UID; another member of the destination
 		// holding it (other than the one being overwritten) is a conflict.
 		var conflict string
@@ -437,6 +439,11 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 			return &store.UIDConflictError{UID: uid, Name: conflict}
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
+		}
+		// RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1: the replaced object must
+		// have the moved one's UID.
+		if dst != nil && dst.uid != uid {
+			return fmt.Errorf("destination %q: %w", newName, store.ErrUIDChanged)
 		}
 
 		if dst != nil {
@@ -475,12 +482,13 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 // current is the state of an existing object that a write checks against.
 type current struct {
 	id      int64
+	uid     string
 	etag    string
 	created time.Time
 }
 
 // currentObjectSQL is currentObject's query (prepared at Open on the writer).
-const currentObjectSQL = `SELECT id, etag, created FROM objects WHERE collection_id = $1 AND name = $2`
+const currentObjectSQL = `SELECT id, uid, etag, created FROM objects WHERE collection_id = $1 AND name = $2`
 
 // currentObject returns the object at (collectionID, name), or nil. tx is a
 // write transaction.
@@ -490,7 +498,7 @@ func (s *Store) currentObject(ctx context.Context, tx *sql.Tx, collectionID int6
 		created int64
 	)
 	err := tx.StmtContext(ctx, s.st.currentObject).QueryRowContext(ctx, collectionID, name).
-		Scan(&c.id, &c.etag, &created)
+		Scan(&c.id, &c.uid, &c.etag, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

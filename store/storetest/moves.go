@@ -99,18 +99,23 @@ func testMoveWithin(t *testing.T, s store.Store) {
 
 func testMoveOverwrite(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	_, cal := newCalendar(t, s)
+	// An overwrite keeps the destination's UID (RFC 4791 §5.3.2.1), so the
+	// object replaced is the same event in another calendar; a UID is
+	// unique within one, so an overwrite never stays inside a collection.
+	u, cal := newCalendar(t, s)
+	to := newCollection(t, s, u.ID, store.KindCalendar, "target")
 	src := putEvent(t, s, cal.ID, "src.ics", "uid-src")
-	dst := putEvent(t, s, cal.ID, "dst.ics", "uid-dst")
-	before := modSeq(t, s, cal)
+	dst := event(to.ID, "dst.ics", "uid-src", "older copy")
+	put(t, s, dst)
+	before, toBefore := modSeq(t, s, cal), modSeq(t, s, to)
 
 	// RFC 4918 §9.9.3: Overwrite: F and an existing destination → 412.
-	_, err := s.MoveObject(ctx, cal.ID, "src.ics", cal.ID, "dst.ics", store.MoveObjectOptions{})
+	_, err := s.MoveObject(ctx, cal.ID, "src.ics", to.ID, "dst.ics", store.MoveObjectOptions{})
 	wantErr(t, "MoveObject onto an existing name without Overwrite", err, store.ErrPreconditionFailed)
 	if m := modSeq(t, s, cal); m != before {
 		t.Errorf("refused move moved ModSeq from %d to %d", before, m)
 	}
-	if got, err := s.GetObject(ctx, cal.ID, "dst.ics"); err != nil {
+	if got, err := s.GetObject(ctx, to.ID, "dst.ics"); err != nil {
 		t.Fatalf("GetObject(dst): %v", err)
 	} else {
 		checkObject(t, got, dst, true)
@@ -119,25 +124,26 @@ func testMoveOverwrite(t *testing.T, s store.Store) {
 		t.Fatalf("source gone after a refused move: %v", err)
 	}
 
-	created, err := s.MoveObject(ctx, cal.ID, "src.ics", cal.ID, "dst.ics", store.MoveObjectOptions{Overwrite: true})
+	created, err := s.MoveObject(ctx, cal.ID, "src.ics", to.ID, "dst.ics", store.MoveObjectOptions{Overwrite: true})
 	if err != nil {
 		t.Fatalf("MoveObject with Overwrite: %v", err)
 	}
 	if created {
 		t.Error("move onto an existing name reported created = true")
 	}
-	got, err := s.GetObject(ctx, cal.ID, "dst.ics")
+	got, err := s.GetObject(ctx, to.ID, "dst.ics")
 	if err != nil {
 		t.Fatalf("GetObject(dst): %v", err)
 	}
 	want := *src
-	want.ID, want.Name, want.ModSeq = got.ID, "dst.ics", before+2
+	want.ID, want.CollectionID, want.Name, want.ModSeq = got.ID, to.ID, "dst.ics", toBefore+1
 	checkObject(t, got, &want, true)
-	checkChanges(t, "after overwrite", changesSince(t, s, cal, before),
-		store.Change{Name: "src.ics", ModSeq: before + 1, Deleted: true},
-		store.Change{Name: "dst.ics", ModSeq: before + 2})
-	// The replaced object's UID is free again.
-	putEvent(t, s, cal.ID, "new.ics", "uid-dst")
+	checkChanges(t, "source after overwrite", changesSince(t, s, cal, before),
+		store.Change{Name: "src.ics", ModSeq: before + 1, Deleted: true})
+	checkChanges(t, "destination after overwrite", changesSince(t, s, to, toBefore),
+		store.Change{Name: "dst.ics", ModSeq: toBefore + 1})
+	// The UID left the source calendar with the object.
+	putEvent(t, s, cal.ID, "new.ics", "uid-src")
 }
 
 func testMoveAcross(t *testing.T, s store.Store) {

@@ -27,6 +27,7 @@ var objectTests = []test{
 	{"put_preconditions", testObjectPutPreconditions},
 	{"delete_preconditions", testObjectDeletePreconditions},
 	{"uid_conflict", testObjectUIDConflict},
+	{"uid_changed", testObjectUIDChanged},
 	{"tombstones", testObjectTombstones},
 }
 
@@ -697,5 +698,62 @@ func testObjectListPaging(t *testing.T, s store.Store) {
 	}
 	if got, _ := s.ListObjects(ctx, cal.ID, store.ListObjectsOptions{After: all[10]}); !equalStrings(names(got), all[11:]) {
 		t.Errorf("After %q: %q, want %q", all[10], names(got), all[11:])
+	}
+}
+
+// testObjectUIDChanged: RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 forbid
+// overwriting a resource with one of another UID. PutObject and MoveObject
+// refuse it with ErrUIDChanged inside their transaction, and nothing changes.
+func testObjectUIDChanged(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, cal := newCalendar(t, s)
+	other := newCollection(t, s, u.ID, store.KindCalendar, "other")
+	a := putEvent(t, s, cal.ID, "a.ics", "uid-a")
+	b := putEvent(t, s, cal.ID, "b.ics", "uid-b")
+	elsewhere := putEvent(t, s, other.ID, "a.ics", "uid-elsewhere")
+	before, otherBefore := modSeq(t, s, cal), modSeq(t, s, other)
+	unchanged := func(what string) {
+		t.Helper()
+		for _, want := range []*store.Object{a, b, elsewhere} {
+			got, err := s.GetObject(ctx, want.CollectionID, want.Name)
+			if err != nil {
+				t.Fatalf("%s: GetObject(%q): %v", what, want.Name, err)
+			}
+			checkObject(t, got, want, true)
+		}
+		if m := modSeq(t, s, cal); m != before {
+			t.Errorf("%s moved ModSeq from %d to %d", what, before, m)
+		}
+		if m := modSeq(t, s, other); m != otherBefore {
+			t.Errorf("%s moved the other ModSeq from %d to %d", what, otherBefore, m)
+		}
+	}
+	for _, opts := range []store.PutObjectOptions{{}, {IfMatch: a.ETag}} {
+		_, err := s.PutObject(ctx, event(cal.ID, "a.ics", "uid-new", "new"), opts)
+		wantErr(t, fmt.Sprintf("PutObject with another UID (%+v)", opts), err, store.ErrUIDChanged)
+		unchanged("a refused put")
+	}
+	// A stale If-Match is reported as such, whatever the UID.
+	_, err := s.PutObject(ctx, event(cal.ID, "a.ics", "uid-new", "new"), store.PutObjectOptions{IfMatch: "stale"})
+	wantErr(t, "PutObject with another UID and a stale If-Match", err, store.ErrPreconditionFailed)
+	// A copy (a put at another name) onto an object of another UID.
+	_, err = s.PutObject(ctx, event(other.ID, "a.ics", "uid-a", "copy"), store.PutObjectOptions{})
+	wantErr(t, "copy onto another UID", err, store.ErrUIDChanged)
+	unchanged("a refused copy")
+	// Moves onto an object of another UID, in the same collection and across.
+	_, err = s.MoveObject(ctx, cal.ID, "b.ics", cal.ID, "a.ics", store.MoveObjectOptions{Overwrite: true})
+	wantErr(t, "MoveObject onto another UID in the collection", err, store.ErrUIDChanged)
+	unchanged("a refused move")
+	_, err = s.MoveObject(ctx, cal.ID, "a.ics", other.ID, "a.ics", store.MoveObjectOptions{Overwrite: true})
+	wantErr(t, "MoveObject onto another UID across collections", err, store.ErrUIDChanged)
+	unchanged("a refused move across")
+	// The same UID may be overwritten: an update, and a move onto a copy.
+	a2 := event(cal.ID, "a.ics", "uid-a", "a again")
+	if _, err := s.PutObject(ctx, a2, store.PutObjectOptions{IfMatch: a.ETag}); err != nil {
+		t.Fatalf("PutObject with the same UID: %v", err)
+	}
+	put(t, s, event(other.ID, "copy.ics", "uid-a", "copy"))
+	if _, err := s.MoveObject(ctx, cal.ID, "a.ics", other.ID, "copy.ics", store.MoveObjectOptions{Overwrite: true}); err != nil {
+		t.Fatalf("MoveObject onto the same UID: %v", err)
 	}
 }

@@ -130,7 +130,11 @@ func (h *history) build() {
 	h.move("n0.ics", "n10 moved.ics")
 	h.put("n3.ics", "uid-3 again")
 	h.delete("n9.ics")
-	h.move("n1.ics", "n2.ics") // overwrite
+	// An overwriting move within a collection would change the
+	// destination's UID, which is refused (RFC 4791 §5.3.2.1); a move onto
+	// a name just deleted supersedes its tombstone.
+	h.delete("n2.ics")
+	h.move("n1.ics", "n2.ics")
 	h.put("n11.ics", "uid-11")
 }
 

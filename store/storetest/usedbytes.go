@@ -171,19 +171,24 @@ func testQuotaExact(t *testing.T, s store.Store) {
 		}, store.ErrConflict},
 		{"rename within the collection", func() error { return move(cal.ID, "b.ics", cal.ID, "b2.ics", false) }, nil},
 		{"move to another collection", func() error { return move(cal.ID, "b2.ics", cal2.ID, "b.ics", false) }, nil},
+		// An overwriting move replaces a copy of the same event (same UID,
+		// RFC 4791 §5.3.2.1) in another calendar.
 		{"move onto an existing name without overwrite", func() error {
-			if err := putSized(cal.ID, "c.ics", "c", 1200, store.PutObjectOptions{}); err != nil {
+			if err := putSized(cal.ID, "c.ics", "b", 1200, store.PutObjectOptions{}); err != nil {
 				return err
 			}
 			return move(cal.ID, "c.ics", cal2.ID, "b.ics", false)
 		}, store.ErrPreconditionFailed},
 		{"move over a smaller object", func() error { return move(cal.ID, "c.ics", cal2.ID, "b.ics", true) }, nil},
 		{"move over a larger object", func() error {
-			if err := putSized(cal.ID, "d.ics", "d", 250, store.PutObjectOptions{}); err != nil {
+			if err := putSized(cal2.ID, "d.ics", "a", 250, store.PutObjectOptions{}); err != nil {
 				return err
 			}
-			return move(cal.ID, "d.ics", cal.ID, "a.ics", true)
+			return move(cal2.ID, "d.ics", cal.ID, "a.ics", true)
 		}, nil},
+		{"move over an object of another UID", func() error {
+			return move(cal2.ID, "b.ics", cal.ID, "a.ics", true)
+		}, store.ErrUIDChanged},
 		{"delete", func() error {
 			err := s.DeleteObject(ctx, cal.ID, "a.ics", store.DeleteObjectOptions{})
 			if err == nil {
