@@ -144,6 +144,9 @@ func decodeCalendar(body []byte) (cal *ical.Calendar, err error) {
 	}()
 	dec := ical.NewDecoder(bytes.NewReader(body))
 	cal, err = dec.Decode()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, invalid(CondValidCalendarData, "the body ends before END:VCALENDAR")
+	}
 	if err != nil {
 		return nil, invalid(CondValidCalendarData, "%v", err)
 	}

@@ -127,7 +127,8 @@ func parseLine(line string, version4 bool) (property, error) {
 	}
 	l, err := contentline.Parse(line)
 	if err != nil {
-		return p, fmt.Errorf("%w: %w", errSyntax, err)
+		// Both errors name the syntax error; say it once.
+		return p, fmt.Errorf("%w: %s", errSyntax, strings.TrimPrefix(err.Error(), contentline.ErrSyntax.Error()+": "))
 	}
 	group, name := contentline.SplitGroup(l.Name)
 	if name == "" || !allNameChars(name) || !allNameChars(group) || (group == "" && name != l.Name) {

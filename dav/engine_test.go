@@ -300,7 +300,9 @@ func checkCondition(t *testing.T, w *httptest.ResponseRecorder, cond xml.Name) {
 	if err := xml.Unmarshal(w.Body.Bytes(), &doc); err != nil {
 		t.Fatalf("error body does not parse: %v\n%s", err, w.Body)
 	}
-	if doc.XMLName != Name("error") || len(doc.Nodes) != 1 || doc.Nodes[0].XMLName != cond {
+	// The condition, and beside it only the sentence for a person.
+	if doc.XMLName != Name("error") || len(doc.Nodes) == 0 || len(doc.Nodes) > 2 || doc.Nodes[0].XMLName != cond ||
+		len(doc.Nodes) == 2 && doc.Nodes[1].XMLName != davenportName("message") {
 		t.Errorf("error body %s, want DAV:error holding %v", w.Body, cond)
 	}
 }
@@ -524,7 +526,15 @@ func TestEngineErrors(t *testing.T) {
 				if n := strings.Count(log, "secret"); tt.logged != (n == 1) {
 					t.Errorf("logged %d times (want logged: %v):\n%s", n, tt.logged, log)
 				}
-				if !tt.logged && log != "" {
+				// A refusal is logged once at info with its reason; nothing
+				// else is.
+				switch {
+				case tt.code >= 400 && tt.code < 500:
+					if strings.Count(log, "\n") != 1 || !strings.Contains(log, `level=INFO msg="request refused"`) ||
+						!strings.Contains(log, fmt.Sprintf("status=%d", tt.code)) {
+						t.Errorf("logged %q, want one info line for the refusal", log)
+					}
+				case !tt.logged && log != "":
 					t.Errorf("logged %q", log)
 				}
 			})

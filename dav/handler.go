@@ -8,14 +8,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/davenport-dav/davenport/store"
 )
 
 // Error is a protocol error with an RFC precondition or postcondition
-// element for the body (RFC 4918 §16). Message is for the log only.
+// element for the body (RFC 4918 §16). Message says what was wrong with the
+// request; for a 4xx it is logged and, as a sentence, shown to the client
+// (see fail), so it names nothing of the server's internals.
 type Error struct {
 	Status    int
 	Condition *Element
@@ -232,46 +233,6 @@ func (h *Handler) options(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", allow)
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
-}
-
-// fail maps an error to its HTTP answer in one place. Internal error text
-// never reaches the client; a 500 is logged once.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var de *Error
-	switch {
-	case errors.As(err, &de):
-		if de.Status >= 500 {
-			h.Logger.ErrorContext(r.Context(), "request failed", "err", de.Message)
-		}
-		WriteError(w, de.Status, de.Condition)
-	case errors.Is(err, ErrBodyTooLarge):
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-	case errors.Is(err, ErrMalformedXML):
-		http.Error(w, "malformed XML request body: "+strings.TrimPrefix(err.Error(), ErrMalformedXML.Error()+": "), http.StatusBadRequest)
-	case errors.Is(err, errForbidden):
-		WriteError(w, http.StatusForbidden, NewElement(Name("need-privileges")))
-	case errors.Is(err, errBadName):
-		http.Error(w, "bad request: names must be UTF-8", http.StatusBadRequest)
-	case errors.Is(err, errBadPath), errors.Is(err, store.ErrNotFound):
-		http.Error(w, "not found", http.StatusNotFound)
-	case errors.Is(err, errParentMissing):
-		http.Error(w, "the parent collection does not exist", http.StatusConflict)
-	case errors.Is(err, store.ErrPreconditionFailed):
-		http.Error(w, "precondition failed", http.StatusPreconditionFailed)
-	case errors.Is(err, store.ErrConflict):
-		http.Error(w, "conflict", http.StatusConflict)
-	case errors.Is(err, context.Canceled):
-		// The client went away; nothing to answer and nothing to log.
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		// The database is restarting, unreachable or out of time: the
-		// request did nothing and may be repeated (RFC 9110 §15.6.4).
-		h.Logger.WarnContext(r.Context(), "database unavailable", "err", err)
-		w.Header().Set("Retry-After", RetryAfterUnavailable)
-		http.Error(w, "service unavailable, retry later", http.StatusServiceUnavailable)
-	default:
-		h.Logger.ErrorContext(r.Context(), "request failed", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-	}
 }
 
 // RetryAfterUnavailable is the Retry-After, in seconds, of a 503 answered

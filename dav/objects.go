@@ -155,8 +155,9 @@ func (h *Handler) uidConflict(target *Resource, err error) error {
 	if !errors.As(err, &uc) {
 		return err
 	}
-	cond := HrefElement(name, ObjectHref(target.Kind, target.Owner.Username, target.Collection.Name, uc.Name))
-	return &Error{Status: http.StatusConflict, Condition: cond, Message: "dav: uid conflict"}
+	holder := ObjectHref(target.Kind, target.Owner.Username, target.Collection.Name, uc.Name)
+	return &Error{Status: http.StatusConflict, Condition: HrefElement(name, holder),
+		Message: "dav: " + holder + " already has this UID"}
 }
 
 func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {

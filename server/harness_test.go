@@ -50,6 +50,21 @@ func newEnvTB(t testing.TB, st store.Store, opts ...func(*server.Config)) *env {
 // parameters default to cheapParams).
 func newEnvAuth(t testing.TB, st store.Store, aopts auth.Options, opts ...func(*server.Config)) *env {
 	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return newEnvWith(t, st, logger, aopts, opts...)
+}
+
+// newEnvLogger is newEnvTB with the server logging to logger.
+func newEnvLogger(t testing.TB, st store.Store, logger *slog.Logger, opts ...func(*server.Config)) *env {
+	return newEnvWith(t, st, logger, auth.Options{}, opts...)
+}
+
+// newEnvWith builds the env with a logger and authenticator options.
+func newEnvWith(t testing.TB, st store.Store, logger *slog.Logger, aopts auth.Options, opts ...func(*server.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	for _, u := range []struct{ name, pw, email string }{
 		{"alice", alicePassword, "alice@example.org"},
@@ -62,10 +77,6 @@ func newEnvAuth(t testing.TB, st store.Store, aopts auth.Options, opts ...func(*
 		if err := st.CreateUser(ctx, &store.User{Username: u.name, Email: u.email, DisplayName: strings.ToUpper(u.name[:1]) + u.name[1:], PasswordHash: hash}, server.DefaultCollections()); err != nil {
 			t.Fatal(err)
 		}
-	}
-	logger := slog.New(slog.DiscardHandler)
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if aopts.Params == (auth.Params{}) {
 		aopts.Params = cheapParams
@@ -149,7 +160,7 @@ var (
 	reDate  = regexp.MustCompile(`\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z`)
 )
 
-var goldenPrefixes = map[string]string{dav.NSDAV: "D", dav.NSCalDAV: "C", dav.NSCardDAV: "CR", dav.NSCS: "CS", dav.NSApple: "ICAL"}
+var goldenPrefixes = map[string]string{dav.NSDavenport: "DP", dav.NSDAV: "D", dav.NSCalDAV: "C", dav.NSCardDAV: "CR", dav.NSCS: "CS", dav.NSApple: "ICAL"}
 
 func canonical(t *testing.T, body string) string {
 	t.Helper()

@@ -1,14 +1,20 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"encoding/xml"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
@@ -87,16 +93,39 @@ func TestMkcolLocation(t *testing.T) {
 // holding the precondition element cond; it returns the parsed error.
 func expectCondition(t *testing.T, what string, resp *http.Response, want int, cond xml.Name) *dav.Element {
 	t.Helper()
+	return expectError(t, what, resp, want, cond).Child(cond)
+}
+
+// expectError is expectCondition returning the whole DAV:error.
+func expectError(t *testing.T, what string, resp *http.Response, want int, cond xml.Name) *dav.Element {
+	t.Helper()
 	body := expectStatus(t, what, resp, want)
 	root, err := dav.ParseXML([]byte(body), dav.DefaultLimits)
 	if err != nil || root.Name != dav.Name("error") {
 		t.Fatalf("%s: body is not a DAV:error (%v)\n%s", what, err, body)
 	}
-	el := root.Child(cond)
-	if el == nil {
+	if root.Child(cond) == nil {
 		t.Fatalf("%s: DAV:error without %s:%s\n%s", what, cond.Space, cond.Local, body)
 	}
-	return el
+	return root
+}
+
+// safeBuffer collects log output written by the server's goroutines.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestAllowTellsTheTruth: the Allow header of each resource (OPTIONS, and a
@@ -364,6 +393,51 @@ func TestOverwriteKeepsUID(t *testing.T) {
 				resp := e.do(request{method: "MOVE", path: a, header: map[string]string{"Destination": e.srv.URL + k.other + "a" + k.ext, "Overwrite": "T"}})
 				expectStatus(t, "MOVE onto the same UID", resp, http.StatusNoContent)
 			})
+		}
+	})
+}
+
+// TestErrorBodiesReadable: a refused request says why, to a person: next to
+// the RFC's precondition element a DP:message sentence (in Davenport's own
+// namespace, as sabre/dav's s:message), a plain-text sentence where there
+// is no precondition, and an info log line with the reason and the
+// request id.
+func TestErrorBodiesReadable(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		var logs safeBuffer
+		logger := slog.New(server.ContextHandler{Handler: slog.NewJSONHandler(&logs, nil)})
+		e := newEnvLogger(t, st, logger)
+		e.populate(t)
+		// A precondition: the message names the resource holding the UID.
+		resp := e.do(request{method: "PUT", path: personalCal + "dup.ics", body: fixture(t, "a.ics"), header: calICS})
+		root := expectError(t, "PUT with a taken UID", resp, http.StatusConflict, xmlName(dav.NSCalDAV, "no-uid-conflict"))
+		id := resp.Header.Get("X-Request-Id")
+		msg := root.Child(xmlName(dav.NSDavenport, "message"))
+		if msg == nil || !strings.Contains(msg.Text, personalCal+"a.ics") || !strings.HasSuffix(msg.Text, ".") {
+			t.Errorf("no readable DP:message naming a.ics: %+v", msg)
+		}
+		// No precondition: a plain-text sentence.
+		resp = e.do(request{method: "PROPFIND", path: personalCal, body: `<D:propfind xmlns:D="DAV:"><D:allprop/><D:propname/></D:propfind>`, header: map[string]string{"Depth": "0"}})
+		body := expectStatus(t, "invalid PROPFIND", resp, http.StatusBadRequest)
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || !strings.Contains(body, "PROPFIND") {
+			t.Errorf("400 body %q (%s) does not say what was wrong", body, ct)
+		}
+		// The log has one info line per refusal, with the request id.
+		var found bool
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "request refused" {
+				continue
+			}
+			if rec["request_id"] == id {
+				found = true
+				if rec["level"] != "INFO" || rec["status"] != float64(http.StatusConflict) || !strings.Contains(fmt.Sprint(rec["reason"]), "a.ics") {
+					t.Errorf("log line %v", rec)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no info line for request %s in\n%s", id, logs.String())
 		}
 	})
 }
