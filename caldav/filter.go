@@ -165,18 +165,20 @@ func (tr *TimeRange) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error 
 	return d.Skip()
 }
 
-// parseUTC parses an iCalendar "date with UTC time". RFC 4791 §9.9 requires
-// the trailing Z; a value without it is read as UTC too, since no other
-// reading is possible.
+// parseUTC parses an iCalendar "date with UTC time". RFC 4791 §9.9: the
+// start and end attributes "MUST be date with UTC time value"; a floating
+// time (no trailing Z) names no instant, so it is refused rather than read
+// in a zone the client did not choose (CALDAV:valid-filter in a filter).
 func parseUTC(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	layout := timeFormatUTC
 	if !strings.HasSuffix(s, "Z") && !strings.HasSuffix(s, "z") {
-		layout = "20060102T150405"
-	} else {
-		s = s[:len(s)-1] + "Z"
+		if _, err := time.Parse("20060102T150405", s); err == nil {
+			return time.Time{}, fmt.Errorf("%q is a floating time; RFC 4791 §9.9 wants UTC (a trailing Z)", s)
+		}
+		return time.Time{}, fmt.Errorf("%q is not a UTC date-time", s)
 	}
-	t, err := time.ParseInLocation(layout, s, time.UTC)
+	s = s[:len(s)-1] + "Z"
+	t, err := time.ParseInLocation(timeFormatUTC, s, time.UTC)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not a UTC date-time", s)
 	}
@@ -601,4 +603,16 @@ func (f *Filter) ListOptions() store.ListObjectsOptions {
 		}
 	}
 	return opts
+}
+
+// CheckQueryTimezone enforces RFC 4791 §7.8's precondition on a
+// calendar-query's CALDAV:timezone (CALDAV:valid-calendar-data): "The time
+// zone specified in the REPORT request MUST be a valid iCalendar object
+// containing a single valid VTIMEZONE component." A zone that does not
+// parse is refused, not silently replaced by UTC.
+func CheckQueryTimezone(text string) error {
+	if _, err := parseTimezone(text); err != nil {
+		return &QueryError{Condition: CondValidCalendarData, Reason: "timezone: " + strings.TrimPrefix(err.Error(), "caldav: ")}
+	}
+	return nil
 }

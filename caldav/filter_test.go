@@ -484,7 +484,10 @@ func TestFilterValidate(t *testing.T) {
 		{"end equals start", `<C:comp-filter name="VCALENDAR">` + tqRange("VEVENT", "20060102T000000Z", "20060102T000000Z") + `</C:comp-filter>`, CondValidFilter},
 		{"no start nor end", `<C:comp-filter name="VCALENDAR">` + tqRange("VEVENT", "", "") + `</C:comp-filter>`, CondValidFilter},
 		{"bad date", `<C:comp-filter name="VCALENDAR">` + tqRange("VEVENT", "2006-01-02", "") + `</C:comp-filter>`, CondValidFilter},
-		{"missing Z accepted", `<C:comp-filter name="VCALENDAR">` + tqRange("VEVENT", "20060102T000000", "") + `</C:comp-filter>`, ""},
+		// RFC 4791 §9.9: "MUST be date with UTC time value".
+		{"floating start", `<C:comp-filter name="VCALENDAR">` + tqRange("VEVENT", "20060102T000000", "") + `</C:comp-filter>`, CondValidFilter},
+		{"floating end", `<C:comp-filter name="VCALENDAR">` + tqRange("VEVENT", "", "20060102T000000") + `</C:comp-filter>`, CondValidFilter},
+		{"lower-case z", `<C:comp-filter name="VCALENDAR">` + tqRange("VEVENT", "20060102T000000z", "") + `</C:comp-filter>`, ""},
 		{"two time-ranges", `<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20060101T000000Z"/><C:time-range end="20060101T000000Z"/></C:comp-filter></C:comp-filter>`, CondValidFilter},
 		{"is-not-defined with more", `<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:is-not-defined/><C:prop-filter name="UID"/></C:comp-filter></C:comp-filter>`, CondValidFilter},
 		{"text-match and time-range", `<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="DTSTART"><C:time-range start="20060101T000000Z"/><C:text-match>x</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter>`, CondValidFilter},

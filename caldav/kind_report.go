@@ -162,6 +162,9 @@ func calendarQuery(res *dav.Resource, body *dav.Element) (dav.Plan, error) {
 	}
 	loc := collectionLocation(res.Collection)
 	if tz := body.Child(cal("timezone")); tz != nil {
+		if err := CheckQueryTimezone(tz.Text); err != nil {
+			return nil, queryError(err)
+		}
 		loc = timezoneLocation(tz.Text)
 	}
 	plan := &dav.QueryPlan{Options: f.ListOptions(), Prop: body.Child(dav.Name("prop"))}

@@ -441,3 +441,47 @@ func TestErrorBodiesReadable(t *testing.T) {
 		}
 	})
 }
+
+// TestReportPreconditions: REPORTs that the RFCs refuse get their
+// precondition, not a silent answer: a floating time-range (RFC 4791 §9.9,
+// CALDAV:valid-filter), a CALDAV:timezone that is no VTIMEZONE (§7.8,
+// CALDAV:valid-calendar-data), an address-data version the server does not
+// produce (RFC 6352 §8.6/§8.7, CARDDAV:supported-address-data).
+func TestReportPreconditions(t *testing.T) {
+	query := func(tr, extra string) string {
+		return `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>` +
+			`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` + tr + `</C:comp-filter></C:comp-filter></C:filter>` + extra + `</C:calendar-query>`
+	}
+	utc := `<C:time-range start="20060101T000000Z" end="20300101T000000Z"/>`
+	tz := func(s string) string { return `<C:timezone><![CDATA[` + s + `]]></C:timezone>` }
+	cases := []struct {
+		name, path, body string
+		want             int
+		cond             xml.Name
+	}{
+		{"floating start", personalCal, query(`<C:time-range start="20060101T000000" end="20300101T000000Z"/>`, ""), 403, xmlName(dav.NSCalDAV, "valid-filter")},
+		{"floating end", personalCal, query(`<C:time-range start="20060101T000000Z" end="20300101T000000"/>`, ""), 403, xmlName(dav.NSCalDAV, "valid-filter")},
+		{"utc", personalCal, query(utc, ""), 207, xml.Name{}},
+		{"timezone not iCalendar", personalCal, query(utc, tz("Europe/Berlin")), 403, xmlName(dav.NSCalDAV, "valid-calendar-data")},
+		{"timezone without VTIMEZONE", personalCal, query(utc, tz("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nEND:VCALENDAR\r\n")), 403, xmlName(dav.NSCalDAV, "valid-calendar-data")},
+		{"timezone valid", personalCal, query(utc, tz(berlinTZ)), 207, xml.Name{}},
+		{"address-data 5.0 in a query", contactsPath, cardQuery(`<D:prop><CR:address-data version="5.0"/></D:prop>`, `<CR:filter/>`, ""), 403, xmlName(dav.NSCardDAV, "supported-address-data")},
+		{"address-data 2.1 in a multiget", contactsPath, cardMultiget(`<D:prop><CR:address-data content-type="text/vcard" version="2.1"/></D:prop>`, contactsPath+"a.vcf"), 403, xmlName(dav.NSCardDAV, "supported-address-data")},
+		{"address-data 4.0", contactsPath, cardMultiget(`<D:prop><CR:address-data content-type="text/vcard" version="4.0"/></D:prop>`, contactsPath+"a.vcf"), 207, xml.Name{}},
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.populate(t)
+		e.cardPut(contactsPath+"a.vcf", cardFixtures[len(cardFixtures)-1].body)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				resp := e.do(request{method: "REPORT", path: c.path, body: c.body, header: map[string]string{"Depth": "1"}})
+				if c.want != http.StatusForbidden {
+					expectStatus(t, "REPORT", resp, c.want)
+					return
+				}
+				expectCondition(t, "REPORT", resp, c.want, c.cond)
+			})
+		}
+	})
+}
