@@ -1,6 +1,7 @@
 package carddav
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -15,7 +16,10 @@ import (
 // Kind plugs address books into the dav engine (RFC 6352).
 type Kind struct{}
 
-var _ dav.Kind = Kind{}
+var (
+	_ dav.Kind        = Kind{}
+	_ dav.Representer = Kind{}
+)
 
 func card(local string) xml.Name { return xml.Name{Space: dav.NSCardDAV, Local: local} }
 
@@ -135,7 +139,20 @@ func (Kind) DataProperty(req *dav.Element) (*dav.Property, error) {
 	if reqErr != nil {
 		reportErr = dav.Precondition(http.StatusForbidden, dav.NSCardDAV, CondSupportedAddressData, "carddav: address-data: "+reqErr.Error())
 	}
-	return &dav.Property{Name: req.Name, NeedsBody: true, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
+	representation := func(res *dav.Resource) string {
+		// The version this request serves the card in, when it is not
+		// the stored one: the response's getetag is then that
+		// representation's (RFC 9110 §8.8.3).
+		if reqErr != nil || res.Object == nil || res.Object.Body == nil {
+			return ""
+		}
+		want, err := adr.targetVersion()
+		if err != nil || want == sniffVersion(res.Object.Body) {
+			return ""
+		}
+		return ContentTypeFor(want)
+	}
+	return &dav.Property{Name: req.Name, NeedsBody: true, Representation: representation, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
 		if res.Type != dav.ResObject || res.Object == nil || res.Object.Body == nil {
 			return nil, dav.ErrNoProperty
 		}
@@ -154,6 +171,53 @@ func (Kind) DataProperty(req *dav.Element) (*dav.Property, error) {
 		}
 		return dav.TextElement(card("address-data"), string(out)), nil
 	}}, reportErr
+}
+
+// Representations are the vCard versions a card may be served in besides
+// its stored bytes (dav.Representer): an If-Match with the ETag a client
+// got for either version matches the card's current version.
+func (Kind) Representations() []string {
+	return []string{ContentTypeFor(Version3), ContentTypeFor(Version4)}
+}
+
+// sniffVersion returns the VERSION of a stored card without parsing it
+// whole (VERSION is a short, unfolded line near the top); a card where it
+// is not found that way is parsed.
+func sniffVersion(body []byte) string {
+	rest := body
+	for len(rest) > 0 {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if len(line) >= 8 && bytes.EqualFold(line[:8], []byte("VERSION:")) {
+			return strings.TrimSpace(string(line[8:]))
+		}
+	}
+	_, v, _ := storedCard(body)
+	return v
+}
+
+// checkAddressData enforces the precondition RFC 6352 §8.6 and §8.7 set on
+// both REPORTs (CARDDAV:supported-address-data): "The attributes
+// "content-type" and "version" of the CARDDAV:address-data XML element
+// (see Section 10.4) specify a media type supported by the server for
+// address object resources." A request for a media type the server never
+// produces fails as a whole, before any member is read.
+func checkAddressData(prop *dav.Element) error {
+	for _, el := range prop.ChildrenNamed(card("address-data")) {
+		var adr AddressDataRequest
+		err := el.Decode(&adr)
+		if err == nil {
+			err = adr.Validate()
+		}
+		if err != nil {
+			return dav.Precondition(http.StatusForbidden, dav.NSCardDAV, CondSupportedAddressData, "carddav: address-data: "+err.Error())
+		}
+	}
+	return nil
 }
 
 // queryError maps a QueryError to its precondition: 403 with the CARDDAV

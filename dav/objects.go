@@ -23,24 +23,29 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 		return h.notAllowed(w, rq, res, "dav: GET on "+res.Href)
 	}
 	o := res.Object // resolved with its body
-	etag := ETag(o)
-	w.Header().Set("ETag", etag)
-	// The body may depend on Accept (vCard version conversion).
-	w.Header().Set("Vary", "Accept")
-	w.Header().Set("Last-Modified", o.Updated.UTC().Format(http.TimeFormat))
-	if im := r.Header.Get("If-Match"); im != "" && !etagListMatches(im, o.ETag) {
+	if im := r.Header.Get("If-Match"); im != "" && !etagListMatchesAny(im, currentETags(res.Kind, o)) {
 		return store.ErrPreconditionFailed
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, o.ETag) {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
+	// The body may depend on Accept (vCard version conversion), and so
+	// does its entity tag: one representation, one strong ETag (RFC 9110
+	// §8.8.3).
 	body, ctype := o.Body, o.ContentType
 	if bc, ok := res.Kind.(BodyConverter); ok {
 		var err error
 		if body, ctype, err = bc.ObjectBody(rq, o); err != nil {
 			return err
 		}
+	}
+	etag := o.ETag
+	if !bytes.Equal(body, o.Body) {
+		etag = RepresentationETag(o, ctype)
+	}
+	w.Header().Set("ETag", quoteETag(etag))
+	w.Header().Set("Vary", "Accept")
+	w.Header().Set("Last-Modified", o.Updated.UTC().Format(http.TimeFormat))
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -73,9 +78,18 @@ func etagListMatches(header, current string) bool {
 // conditions turns If-Match / If-None-Match into store options checked
 // inside the write transaction. A list that matches the current ETag becomes
 // "must still be that ETag", so a concurrent writer cannot slip in between.
-func conditions(r *http.Request, current *store.Object) (ifMatch string, ifNoneMatch bool, err error) {
+//
+// The tags of every representation of the current version match (a vCard
+// 3.0 read as 4.0 has its own ETag, and a client that read it so writes
+// back with that one); the store condition is still the stored ETag, so
+// any older version fails.
+func conditions(r *http.Request, k Kind, current *store.Object) (ifMatch string, ifNoneMatch bool, err error) {
+	var tags []string
+	if current != nil {
+		tags = currentETags(k, current)
+	}
 	if im := r.Header.Get("If-Match"); im != "" {
-		if current == nil || !etagListMatches(im, current.ETag) {
+		if current == nil || !etagListMatchesAny(im, tags) {
 			return "", false, store.ErrPreconditionFailed
 		}
 		ifMatch = current.ETag
@@ -83,7 +97,7 @@ func conditions(r *http.Request, current *store.Object) (ifMatch string, ifNoneM
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		if strings.TrimSpace(inm) == "*" {
 			ifNoneMatch = true
-		} else if current != nil && etagListMatches(inm, current.ETag) {
+		} else if current != nil && etagListMatchesAny(inm, tags) {
 			return "", false, store.ErrPreconditionFailed
 		}
 	}
@@ -97,7 +111,7 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if res.Collection == nil {
 		return errParentMissing
 	}
-	ifMatch, ifNoneMatch, err := conditions(r, res.Object)
+	ifMatch, ifNoneMatch, err := conditions(r, res.Kind, res.Object)
 	if err != nil {
 		return err
 	}
@@ -163,7 +177,7 @@ func (h *Handler) uidConflict(target *Resource, err error) error {
 func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
 	switch res.Type {
 	case ResObject:
-		ifMatch, _, err := conditions(r, res.Object)
+		ifMatch, _, err := conditions(r, res.Kind, res.Object)
 		if err != nil {
 			return err
 		}
@@ -220,7 +234,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if dst.Collection.ID == res.Collection.ID && dst.Name == res.Object.Name {
 		return &Error{Status: http.StatusForbidden, Message: "dav: source and destination are the same"}
 	}
-	ifMatch, _, err := conditions(r, res.Object)
+	ifMatch, _, err := conditions(r, res.Kind, res.Object)
 	if err != nil {
 		return err
 	}

@@ -295,6 +295,7 @@ func (h *Handler) objectResource(col *Resource, o *store.Object) *Resource {
 
 // propResponse answers the property request for one resource.
 func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Response, error) {
+	h.representation(res, pr)
 	ok := PropStat{Status: http.StatusOK}
 	missing := PropStat{Status: http.StatusNotFound}
 	var dead map[xml.Name]string

@@ -31,6 +31,11 @@ type Property struct {
 	AllProp bool // returned by allprop (RFC 4918 §9.1: not the expensive ones)
 	// NeedsBody tells that Get reads Object.Body (calendar-data, address-data).
 	NeedsBody bool
+	// Representation, when non-nil, is the content type of the
+	// representation this data property renders res in ("" for the stored
+	// bytes): the response's getetag is that representation's
+	// (RepresentationETag).
+	Representation func(res *Resource) string
 }
 
 // Request is the per-request state properties and reports see: the
@@ -161,9 +166,14 @@ func (h *Handler) coreProperties() []*Property {
 				p.DisplayName = &v
 				return nil
 			}},
-		{Name: Name("getetag"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
-			return TextElement(Name("getetag"), ETag(o))
-		})},
+		{Name: Name("getetag"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Type != ResObject || res.Object == nil {
+				return nil, ErrNoProperty
+			}
+			// The entity tag of the representation the response's data
+			// is in (RFC 9110 §8.8.3: one representation, one tag).
+			return TextElement(Name("getetag"), quoteETag(RepresentationETag(res.Object, res.Representation))), nil
+		}},
 		{Name: Name("getcontenttype"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
 			return TextElement(Name("getcontenttype"), o.ContentType)
 		})},

@@ -35,6 +35,9 @@ type Resource struct {
 	// Name is the decoded last segment for an object that does not exist yet
 	// (PUT, MKCOL targets).
 	Name string
+	// Representation is the content type an object is rendered in when it
+	// is not its stored bytes (a vCard converted by address-data), "" else.
+	Representation string
 }
 
 // IsCollection reports whether the resource is a WebDAV collection.

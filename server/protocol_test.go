@@ -485,3 +485,79 @@ func TestReportPreconditions(t *testing.T) {
 		}
 	})
 }
+
+// TestRepresentationETags: RFC 9110 §8.8.3, a strong entity tag identifies
+// one representation. A vCard 3.0 served as 4.0 (by Accept, or by
+// address-data's version in a REPORT) has its own ETag, the same every
+// time; an If-Match with the tag of any representation of the current
+// version succeeds, one of an older version fails.
+func TestRepresentationETags(t *testing.T) {
+	const path = contactsPath + "rep.vcf"
+	v3 := cardLines("BEGIN:VCARD", "VERSION:3.0", "UID:rep-1", "FN:Rep Resent", "N:Resent;Rep;;;", "TEL;TYPE=CELL:+1 555 0100", "END:VCARD")
+	accept4 := map[string]string{"Accept": "text/vcard;version=4.0"}
+	multiget := func(version string) string {
+		return cardMultiget(`<D:prop><D:getetag/><CR:address-data content-type="text/vcard" version="`+version+`"/></D:prop>`, path)
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		resp := e.do(request{method: "PUT", path: path, body: v3, header: map[string]string{"Content-Type": "text/vcard; charset=utf-8"}})
+		expectStatus(t, "PUT", resp, http.StatusCreated)
+		stored := resp.Header.Get("ETag")
+		get := func(header map[string]string, want int) (etag, body string) {
+			t.Helper()
+			resp := e.do(request{method: "GET", path: path, header: header})
+			body = expectStatus(t, "GET", resp, want)
+			return resp.Header.Get("ETag"), body
+		}
+		reportETag := func(version string) string {
+			t.Helper()
+			resp := e.do(request{method: "REPORT", path: contactsPath, body: multiget(version), header: map[string]string{"Depth": "0"}})
+			root, err := dav.ParseXML([]byte(expectStatus(t, "REPORT", resp, http.StatusMultiStatus)), dav.DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			el := findProp(root, dav.Name("getetag"))
+			if el == nil {
+				t.Fatal("no getetag in the multiget")
+			}
+			return el.Text
+		}
+		if etag, _ := get(nil, http.StatusOK); etag != stored {
+			t.Errorf("GET as stored: ETag %s, want the PUT's %s", etag, stored)
+		}
+		as4, body := get(accept4, http.StatusOK)
+		if !strings.Contains(body, "VERSION:4.0") {
+			t.Fatalf("Accept version 4.0 served\n%s", body)
+		}
+		if as4 == stored || !strings.HasPrefix(as4, `"`) {
+			t.Errorf("vCard 4.0 representation has ETag %s; want a strong tag other than the 3.0 bytes' %s", as4, stored)
+		}
+		if again, _ := get(accept4, http.StatusOK); again != as4 {
+			t.Errorf("the 4.0 ETag changed between two GETs: %s, %s", as4, again)
+		}
+		if got := reportETag("4.0"); got != as4 {
+			t.Errorf("multiget for 4.0: getetag %s, want the 4.0 representation's %s", got, as4)
+		}
+		if got := reportETag("3.0"); got != stored {
+			t.Errorf("multiget for 3.0: getetag %s, want the stored %s", got, stored)
+		}
+		// Conditional GETs compare with the representation served.
+		get(map[string]string{"Accept": accept4["Accept"], "If-None-Match": as4}, http.StatusNotModified)
+		get(map[string]string{"Accept": accept4["Accept"], "If-None-Match": stored}, http.StatusOK)
+		get(map[string]string{"Accept": accept4["Accept"], "If-Match": stored}, http.StatusOK)
+		// A client that read 4.0 writes back with the 4.0 tag.
+		v3b := strings.Replace(v3, "FN:Rep Resent", "FN:Rep Changed", 1)
+		resp = e.do(request{method: "PUT", path: path, body: v3b, header: map[string]string{"Content-Type": "text/vcard", "If-Match": as4}})
+		expectStatus(t, "PUT with the 4.0 ETag", resp, http.StatusNoContent)
+		// Every tag of the old version now fails.
+		for _, old := range []string{as4, stored} {
+			resp = e.do(request{method: "PUT", path: path, body: v3, header: map[string]string{"Content-Type": "text/vcard", "If-Match": old}})
+			expectStatus(t, "PUT with an old ETag", resp, http.StatusPreconditionFailed)
+			resp = e.do(request{method: "DELETE", path: path, header: map[string]string{"If-Match": old}})
+			expectStatus(t, "DELETE with an old ETag", resp, http.StatusPreconditionFailed)
+		}
+		new4, _ := get(accept4, http.StatusOK)
+		resp = e.do(request{method: "DELETE", path: path, header: map[string]string{"If-Match": new4}})
+		expectStatus(t, "DELETE with the current 4.0 ETag", resp, http.StatusNoContent)
+	})
+}
