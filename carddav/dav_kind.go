@@ -19,6 +19,7 @@ type Kind struct{}
 var (
 	_ dav.Kind        = Kind{}
 	_ dav.Representer = Kind{}
+	_ dav.Exporter    = Kind{}
 )
 
 func card(local string) xml.Name { return xml.Name{Space: dav.NSCardDAV, Local: local} }
@@ -294,4 +295,21 @@ func (Kind) ObjectBody(rq *dav.Request, o *store.Object) ([]byte, string, error)
 		return nil, "", err
 	}
 	return out, ContentTypeFor(want), nil
+}
+
+// Export assembles an address book into one text/vcard document (GET on
+// the address book): the cards one after the other, each as stored (RFC
+// 6350 §3.3: a vCard stream is a sequence of vCards; each keeps its own
+// VERSION).
+func (Kind) Export(c *store.Collection) *dav.Export {
+	return &dav.Export{
+		ContentType: "text/vcard; charset=utf-8",
+		Extension:   ".vcf",
+		Object: func(o *store.Object) ([]byte, error) {
+			if bytes.HasSuffix(o.Body, []byte("\n")) {
+				return o.Body, nil
+			}
+			return append(append([]byte(nil), o.Body...), '\r', '\n'), nil
+		},
+	}
 }

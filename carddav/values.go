@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-vcard"
+
+	"github.com/davenport-dav/davenport/internal/contentline"
 )
 
 // goValueReplacer turns a raw value into go-vcard's Field.Value form: \\, \n,
@@ -32,15 +34,10 @@ func decodeText(raw string) string {
 	return textReplacer.Replace(raw)
 }
 
-// textEscaper is the writing side of RFC 6350 §3.4 (and RFC 2426 §4, which
-// has the same rules): backslash, comma and semicolon get a backslash, a
-// newline becomes \n.
-var textEscaper = strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
-
 // escapeText escapes s for use as a text value or as one component of a
-// structured value.
+// structured value (RFC 6350 §3.4; RFC 2426 §4 has the same rules).
 func escapeText(s string) string {
-	return textEscaper.Replace(s)
+	return contentline.EscapeText(s)
 }
 
 // splitRaw splits a raw value at every sep that is not escaped by a

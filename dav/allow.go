@@ -26,6 +26,9 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 			}
 		}
 	case ResCollection:
+		if _, ok := k.(Exporter); ok {
+			m = append(m, "GET", "HEAD")
+		}
 		m = append(m, "DELETE", "PROPFIND", "PROPPATCH", "REPORT")
 	case ResObject:
 		m = append(m, "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "COPY", "MOVE")

@@ -20,6 +20,9 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 			io.WriteString(w, "Davenport CalDAV/CardDAV server. Point your client at this URL.\n")
 			return nil
 		}
+		if ok, err := h.exportCollection(rq, w, r, res); ok {
+			return err
+		}
 		return h.notAllowed(w, rq, res, "dav: GET on "+res.Href)
 	}
 	o := res.Object // resolved with its body

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-ical"
+
 	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
@@ -559,5 +561,116 @@ func TestRepresentationETags(t *testing.T) {
 		new4, _ := get(accept4, http.StatusOK)
 		resp = e.do(request{method: "DELETE", path: path, header: map[string]string{"If-Match": new4}})
 		expectStatus(t, "DELETE with the current 4.0 ETag", resp, http.StatusNoContent)
+	})
+}
+
+// TestCollectionExport: GET on a calendar answers the whole calendar as one
+// text/calendar (every object, each VTIMEZONE once), on an address book
+// every card as one text/vcard; read a page at a time from the store, with
+// an ETag derived from the sync token, Last-Modified, conditional GET, HEAD,
+// and ?export offering a download.
+func TestCollectionExport(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.populate(t)
+		// A second object with the Europe/Berlin VTIMEZONE of b.ics.
+		second := strings.Replace(strings.Replace(fixture(t, "b.ics"), "b@davenport.test", "b2@davenport.test", -1), "SUMMARY:Stand-up", "SUMMARY:Retro", 1)
+		expectStatus(t, "PUT b2", e.do(request{method: "PUT", path: personalCal + "b2.ics", body: second, header: calICS}), http.StatusCreated)
+
+		resp := e.do(request{method: "GET", path: personalCal})
+		body := expectStatus(t, "GET calendar", resp, http.StatusOK)
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
+			t.Errorf("Content-Type %q", ct)
+		}
+		cal, err := ical.NewDecoder(strings.NewReader(body)).Decode()
+		if err != nil {
+			t.Fatalf("the export does not parse: %v\n%s", err, body)
+		}
+		uids := map[string]bool{}
+		tzids := map[string]int{}
+		for _, c := range cal.Children {
+			if c.Name == ical.CompTimezone {
+				tzids[c.Props.Get(ical.PropTimezoneID).Value]++
+				continue
+			}
+			uids[c.Props.Get(ical.PropUID).Value] = true
+		}
+		objects := []string{second}
+		for _, name := range fixtureNames {
+			objects = append(objects, fixture(t, name))
+		}
+		for _, text := range objects {
+			o, err := ical.NewDecoder(strings.NewReader(text)).Decode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range o.Children {
+				if c.Name != ical.CompTimezone && !uids[c.Props.Get(ical.PropUID).Value] {
+					t.Errorf("%s is missing from the export", c.Props.Get(ical.PropUID).Value)
+				}
+			}
+		}
+		if tzids["Europe/Berlin"] != 1 {
+			t.Errorf("Europe/Berlin defined %d times, want once", tzids["Europe/Berlin"])
+		}
+		// The stored lines are kept as they were (folding included).
+		if !strings.Contains(body, "SUMMARY:Stand-up\r\n") || !strings.HasPrefix(body, "BEGIN:VCALENDAR\r\n") || !strings.HasSuffix(body, "END:VCALENDAR\r\n") {
+			t.Errorf("export framing or lines changed:\n%s", body)
+		}
+		etag, lastMod := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		if !strings.HasPrefix(etag, `"`) || lastMod == "" {
+			t.Errorf("ETag %q, Last-Modified %q", etag, lastMod)
+		}
+		resp = e.do(request{method: "HEAD", path: personalCal})
+		if b := expectStatus(t, "HEAD", resp, http.StatusOK); b != "" || resp.Header.Get("ETag") != etag || resp.Header.Get("Last-Modified") != lastMod {
+			t.Errorf("HEAD: body %q, ETag %q, Last-Modified %q", b, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"))
+		}
+		expectStatus(t, "GET If-None-Match", e.do(request{method: "GET", path: personalCal, header: map[string]string{"If-None-Match": etag}}), http.StatusNotModified)
+		expectStatus(t, "PUT a change", e.do(request{method: "DELETE", path: personalCal + "b2.ics"}), http.StatusNoContent)
+		resp = e.do(request{method: "GET", path: personalCal, header: map[string]string{"If-None-Match": etag}})
+		expectStatus(t, "GET If-None-Match after a change", resp, http.StatusOK)
+		if resp.Header.Get("ETag") == etag {
+			t.Error("the export's ETag did not change with the calendar")
+		}
+		resp = e.do(request{method: "GET", path: personalCal + "?export"})
+		expectStatus(t, "GET ?export", resp, http.StatusOK)
+		if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename=personal.ics` {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+
+		// An address book: the cards one after the other.
+		e.cardPutFixtures()
+		resp = e.do(request{method: "GET", path: contactsPath + "?export"})
+		body = expectStatus(t, "GET address book", resp, http.StatusOK)
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/vcard") {
+			t.Errorf("Content-Type %q", ct)
+		}
+		if n := strings.Count(body, "BEGIN:VCARD\r\n"); n != len(cardFixtures) {
+			t.Errorf("%d cards exported, want %d", n, len(cardFixtures))
+		}
+		for _, c := range cardFixtures {
+			if !strings.Contains(body, c.body) {
+				t.Errorf("%s is not in the export as stored", c.name)
+			}
+		}
+		if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename=contacts.vcf` {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+
+		// More objects than one page of the store: all of them come.
+		big := e.syncCollection(t, "alice", store.KindCalendar, "personal")
+		const many = 1100
+		for i := range many {
+			uid := fmt.Sprintf("bulk-%04d", i)
+			b := []byte(strings.Replace(componentObject("VEVENT"), "comp-vevent", uid, 1))
+			o := &store.Object{CollectionID: big.ID, Name: uid + ".ics", UID: uid, ETag: fmt.Sprintf("%032x", i), ContentType: "text/calendar; charset=utf-8", Component: "VEVENT", Body: b}
+			if _, err := st.PutObject(t.Context(), o, store.PutObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body = expectStatus(t, "GET a large calendar", e.do(request{method: "GET", path: personalCal}), http.StatusOK)
+		if n := strings.Count(body, "UID:bulk-"); n != many {
+			t.Errorf("%d of %d objects exported", n, many)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package contentline
 
 import (
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -32,4 +33,15 @@ func WriteFolded(w io.StringWriter, line string) {
 	}
 	w.WriteString(line)
 	w.WriteString("\r\n")
+}
+
+// textEscaper escapes a TEXT value (RFC 5545 §3.3.11; RFC 6350 §3.4 has the
+// same rules): backslash, comma and semicolon get a backslash, a line break
+// becomes \n.
+var textEscaper = strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
+
+// EscapeText escapes s for use as a TEXT value, or as one component of a
+// structured value.
+func EscapeText(s string) string {
+	return textEscaper.Replace(s)
 }
