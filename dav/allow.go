@@ -29,7 +29,7 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 		if _, ok := k.(Exporter); ok {
 			m = append(m, "GET", "HEAD")
 		}
-		m = append(m, "DELETE", "PROPFIND", "PROPPATCH", "REPORT")
+		m = append(m, "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "MOVE")
 	case ResObject:
 		m = append(m, "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "COPY", "MOVE")
 	}

@@ -147,12 +147,7 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if bytes.Equal(o.Body, body) {
 		w.Header().Set("ETag", `"`+o.ETag+`"`)
 	}
-	if created {
-		w.Header().Set("Location", res.Href)
-		w.WriteHeader(http.StatusCreated)
-	} else {
-		w.WriteHeader(http.StatusNoContent)
-	}
+	written(w, created, res.Href)
 	return nil
 }
 
@@ -205,25 +200,20 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 // copyMove implements COPY and MOVE of objects (RFC 4918 §9.8, §9.9) within
 // and between the user's collections of the same kind.
 func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if res.Type == ResCollection && r.Method == "MOVE" {
+		return h.moveCollection(rq, w, r, res)
+	}
 	if res.Type != ResObject {
-		return &Error{Status: http.StatusForbidden, Message: "dav: only objects can be copied or moved"}
+		return &Error{Status: http.StatusForbidden, Message: "dav: only objects can be copied, and objects and collections moved"}
 	}
-	dest := r.Header.Get("Destination")
-	u, err := url.Parse(dest)
-	if dest == "" || err != nil {
-		return &Error{Status: http.StatusBadRequest, Message: "dav: missing or bad Destination"}
-	}
-	if u.Host != "" && u.Host != r.Host {
-		return &Error{Status: http.StatusBadGateway, Message: "dav: Destination on another server"}
-	}
-	t, err := h.parsePath(u.EscapedPath())
-	if errors.Is(err, errBadName) {
+	t, escaped, err := h.destination(r)
+	if err != nil {
 		return err
 	}
-	if err != nil || t.typ != ResObject || t.kind != res.Kind {
+	if t.typ != ResObject || t.kind != res.Kind {
 		return &Error{Status: http.StatusForbidden, Message: "dav: Destination is not an object of the same kind"}
 	}
-	dst, err := h.resolve(rq.Context(), rq.User, t, u.EscapedPath(), false)
+	dst, err := h.resolve(rq.Context(), rq.User, t, escaped, false)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		if errors.Is(err, errParentMissing) {
 			return &Error{Status: http.StatusConflict, Message: "dav: Destination collection missing"}
@@ -274,12 +264,69 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	// The bytes moved unchanged, so the destination has the source's
 	// entity tag; clients that track ETags need not GET it again.
 	w.Header().Set("ETag", `"`+o.ETag+`"`)
+	written(w, created, dst.Href)
+	return nil
+}
+
+// written answers a write: 201 with the Location of what was created, or
+// 204 for what was replaced (RFC 9110 §9.3.4, RFC 4918 §9.8.5, §9.9.4).
+func written(w http.ResponseWriter, created bool, href string) {
 	if created {
-		w.Header().Set("Location", dst.Href)
+		w.Header().Set("Location", href)
 		w.WriteHeader(http.StatusCreated)
-	} else {
-		w.WriteHeader(http.StatusNoContent)
+		return
 	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// destination reads the Destination header of COPY and MOVE (RFC 4918
+// §10.3): a URL on this server, parsed, with its escaped path.
+func (h *Handler) destination(r *http.Request) (target, string, error) {
+	dest := r.Header.Get("Destination")
+	u, err := url.Parse(dest)
+	if dest == "" || err != nil {
+		return target{}, "", &Error{Status: http.StatusBadRequest, Message: "dav: missing or bad Destination"}
+	}
+	if u.Host != "" && u.Host != r.Host {
+		return target{}, "", &Error{Status: http.StatusBadGateway, Message: "dav: Destination on another server"}
+	}
+	t, err := h.parsePath(u.EscapedPath())
+	if errors.Is(err, errBadName) {
+		return target{}, "", err
+	}
+	if err != nil {
+		return target{}, "", &Error{Status: http.StatusForbidden, Message: "dav: Destination is no resource of this server"}
+	}
+	return t, u.EscapedPath(), nil
+}
+
+// moveCollection renames a calendar or address book within its home (RFC
+// 4918 §9.9): its objects, properties and change history stay with it, in
+// one store transaction. Its sync tokens start anew, so a client that
+// synced the old URL and now syncs the new one does a full sync; the old
+// URL answers 404.
+func (h *Handler) moveCollection(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	t, _, err := h.destination(r)
+	if err != nil {
+		return err
+	}
+	if t.typ != ResCollection || t.kind != res.Kind {
+		return &Error{Status: http.StatusForbidden, Message: "dav: a collection moves only to another name in its home"}
+	}
+	if t.username != rq.User.Username {
+		return errForbidden
+	}
+	if t.collection == res.Collection.Name {
+		// RFC 4918 §9.9.4: 403 when source and destination are the same.
+		return &Error{Status: http.StatusForbidden, Message: "dav: source and destination are the same"}
+	}
+	overwrite := !strings.EqualFold(strings.TrimSpace(r.Header.Get("Overwrite")), "F")
+	created, err := h.Store.MoveCollection(rq.Context(), res.Owner.ID, res.Collection.ID, t.collection, store.MoveCollectionOptions{Overwrite: overwrite})
+	if err != nil {
+		return err
+	}
+	href := CollectionHref(res.Kind, res.Owner.Username, t.collection)
+	written(w, created, href)
 	return nil
 }
 

@@ -674,3 +674,102 @@ func TestCollectionExport(t *testing.T) {
 		}
 	})
 }
+
+// TestMoveCollection: MOVE renames a calendar or an address book within
+// its home (RFC 4918 §9.9), keeping its objects and properties; the old URL
+// is gone (404), and a token from the old URL is not valid on the new one
+// (DAV:valid-sync-token), so a client syncing there starts afresh.
+func TestMoveCollection(t *testing.T) {
+	syncAll := func(e *env, path, token string, want int) (*dav.Element, string) {
+		e.t.Helper()
+		resp := e.do(request{method: "REPORT", path: path, body: syncRequest(token, 0, "D:getetag"), header: map[string]string{"Depth": "0"}})
+		body := readBody(e.t, resp)
+		if resp.StatusCode != want {
+			e.t.Fatalf("sync-collection on %s: %d, want %d\n%s", path, resp.StatusCode, want, body)
+		}
+		root, err := dav.ParseXML([]byte(body), dav.DefaultLimits)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		tok := ""
+		if el := root.Child(dav.Name("sync-token")); el != nil {
+			tok = el.Text
+		}
+		return root, tok
+	}
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		e.populate(t)
+		e.cardPutFixtures()
+		for _, c := range []struct{ from, to, other, member string }{
+			{personalCal, calHome + "renamed/", calHome + "taken/", "a.ics"},
+			{contactsPath, "/dav/addressbooks/alice/renamed/", "/dav/addressbooks/alice/taken/", "a.vcf"},
+		} {
+			t.Run(c.from, func(t *testing.T) {
+				set := `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Kept</D:displayname><X:tag xmlns:X="urn:x-example">dead</X:tag></D:prop></D:set></D:propertyupdate>`
+				expectStatus(t, "PROPPATCH", e.do(request{method: "PROPPATCH", path: c.from, body: set}), http.StatusMultiStatus)
+				before, oldToken := syncAll(e, c.from, "", http.StatusMultiStatus)
+				members := len(before.ChildrenNamed(dav.Name("response")))
+
+				// Refusals first: nothing moves.
+				mk := `<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype></D:prop></D:set></D:mkcol>`
+				if strings.Contains(c.from, "addressbooks") {
+					mk = strings.Replace(mk, "<C:calendar/>", "<CR:addressbook/>", 1)
+				}
+				expectStatus(t, "MKCOL", e.do(request{method: "MKCOL", path: c.other, body: mk}), http.StatusCreated)
+				for _, r := range []struct {
+					dest, overwrite string
+					want            int
+				}{
+					{c.other, "F", http.StatusPreconditionFailed},
+					{c.from, "T", http.StatusForbidden},
+					{"/dav/calendars/bob/renamed/", "T", http.StatusForbidden},
+					{strings.Replace(c.to, "/renamed/", "/renamed/deeper/", 1), "T", http.StatusForbidden},
+				} {
+					resp := e.do(request{method: "MOVE", path: c.from, header: map[string]string{"Destination": e.srv.URL + r.dest, "Overwrite": r.overwrite}})
+					expectStatus(t, "MOVE to "+r.dest, resp, r.want)
+				}
+				other := "/dav/addressbooks/alice/x/"
+				if strings.Contains(c.from, "addressbooks") {
+					other = calHome + "x/"
+				}
+				expectStatus(t, "MOVE into the other kind's home", e.do(request{method: "MOVE", path: c.from, header: map[string]string{"Destination": other}}), http.StatusForbidden)
+
+				resp := e.do(request{method: "MOVE", path: c.from, header: map[string]string{"Destination": e.srv.URL + c.to}})
+				expectStatus(t, "MOVE", resp, http.StatusCreated)
+				if loc := resp.Header.Get("Location"); loc != c.to {
+					t.Errorf("Location %q, want %s", loc, c.to)
+				}
+				expectStatus(t, "PROPFIND the old URL", e.do(request{method: "PROPFIND", path: c.from, header: map[string]string{"Depth": "0"}}), http.StatusNotFound)
+				expectStatus(t, "GET a member at the old URL", e.do(request{method: "GET", path: c.from + c.member}), http.StatusNotFound)
+				expectStatus(t, "GET the member at the new URL", e.do(request{method: "GET", path: c.to + c.member}), http.StatusOK)
+				resp = e.do(request{method: "PROPFIND", path: c.to, body: propfind(`<D:displayname/><X:tag xmlns:X="urn:x-example"/>`), header: map[string]string{"Depth": "0"}})
+				root, err := dav.ParseXML([]byte(expectStatus(t, "PROPFIND the new URL", resp, http.StatusMultiStatus)), dav.DefaultLimits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dn := findProp(root, dav.Name("displayname")); dn == nil || dn.Text != "Kept" {
+					t.Errorf("displayname after the move: %v", dn)
+				}
+				if tag := findProp(root, xmlName("urn:x-example", "tag")); tag == nil || tag.Text != "dead" {
+					t.Errorf("dead property after the move: %v", tag)
+				}
+				// The old token is not valid on the new URL; a fresh sync
+				// lists every member, and continues from its own token.
+				resp = e.do(request{method: "REPORT", path: c.to, body: syncRequest(oldToken, 0, "D:getetag"), header: map[string]string{"Depth": "0"}})
+				expectCondition(t, "sync with the old URL's token", resp, http.StatusForbidden, dav.Name("valid-sync-token"))
+				after, newToken := syncAll(e, c.to, "", http.StatusMultiStatus)
+				if n := len(after.ChildrenNamed(dav.Name("response"))); n != members {
+					t.Errorf("initial sync of the new URL lists %d members, want %d", n, members)
+				}
+				if next, _ := syncAll(e, c.to, newToken, http.StatusMultiStatus); len(next.ChildrenNamed(dav.Name("response"))) != 0 {
+					t.Errorf("incremental sync right after lists changes")
+				}
+				// Overwrite: T onto an existing collection replaces it.
+				resp = e.do(request{method: "MOVE", path: c.to, header: map[string]string{"Destination": c.other}})
+				expectStatus(t, "MOVE with Overwrite onto a collection", resp, http.StatusNoContent)
+				expectStatus(t, "GET the member after the overwrite", e.do(request{method: "GET", path: c.other + c.member}), http.StatusOK)
+			})
+		}
+	})
+}

@@ -203,6 +203,11 @@ type MoveObjectOptions struct {
 	Overwrite bool   // replace an existing destination (RFC 4918 §10.6)
 }
 
+// MoveCollectionOptions are the conditions of a collection move.
+type MoveCollectionOptions struct {
+	Overwrite bool // replace an existing collection at the new name (RFC 4918 §9.9.3)
+}
+
 // ListObjectsOptions narrow a listing. Zero values mean no narrowing.
 type ListObjectsOptions struct {
 	// WithBody loads Body; listings that need only names and ETags leave it off.
@@ -285,6 +290,14 @@ type Store interface {
 	// UpdateCollection applies p atomically: all of it or none.
 	UpdateCollection(ctx context.Context, ownerID, id int64, p CollectionPatch) error
 	DeleteCollection(ctx context.Context, ownerID, id int64) error
+	// MoveCollection renames the owner's collection to newName among the
+	// owner's collections of its kind, in one transaction, keeping its ID,
+	// objects, tombstones and dead properties. The rename starts a new
+	// sync-token space: ModSeq is bumped and PrunedModSeq raised to it, so
+	// no token issued before the rename is valid after it. An existing
+	// collection at newName is ErrPreconditionFailed, unless
+	// opts.Overwrite, when it is deleted first (created is then false).
+	MoveCollection(ctx context.Context, ownerID, id int64, newName string, opts MoveCollectionOptions) (created bool, err error)
 	// ListDeadProps returns the collection's dead properties ordered by
 	// namespace, then name (bytewise).
 	ListDeadProps(ctx context.Context, collectionID int64) ([]DeadProp, error)

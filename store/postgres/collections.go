@@ -163,6 +163,44 @@ func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
 	return nil
 }
 
+// MoveCollection renames the owner's collection in one transaction,
+// starting a new sync-token space (modseq bumped, pruned_modseq raised to
+// it).
+func (s *Store) MoveCollection(ctx context.Context, ownerID, id int64, newName string, opts store.MoveCollectionOptions) (bool, error) {
+	created := true
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// The destination, if any, goes first (it cascades to its
+		// members); without Overwrite it fails the move.
+		const dst = `
+			DELETE FROM collections d
+			USING collections c
+			WHERE c.id = $1 AND c.owner_id = $2 AND d.owner_id = c.owner_id AND d.kind = c.kind
+				AND d.name = $3 AND d.id <> c.id AND $4`
+		tag, err := tx.Exec(ctx, dst, id, ownerID, newName, opts.Overwrite)
+		if err != nil {
+			return err
+		}
+		created = tag.RowsAffected() == 0
+		const q = `
+			UPDATE collections SET name = $3, modseq = modseq + 1, pruned_modseq = modseq + 1, updated = now()
+			WHERE id = $1 AND owner_id = $2`
+		tag, err = tx.Exec(ctx, q, id, ownerID, newName)
+		switch {
+		case isUniqueViolation(err, "collections_owner_id_kind_name_key"):
+			return store.ErrPreconditionFailed
+		case err != nil:
+			return err
+		case tag.RowsAffected() == 0:
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: move collection %d to %q: %w", id, newName, err)
+	}
+	return created, nil
+}
+
 // ListDeadProps returns the collection's dead properties ordered by namespace,
 // then name.
 func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.DeadProp, error) {

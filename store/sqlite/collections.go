@@ -185,6 +185,47 @@ func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
 	})
 }
 
+// MoveCollection renames the owner's collection in one write transaction,
+// starting a new sync-token space (modseq bumped, pruned_modseq raised to
+// it).
+func (s *Store) MoveCollection(ctx context.Context, ownerID, id int64, newName string, opts store.MoveCollectionOptions) (bool, error) {
+	t := now()
+	created := true
+	err := s.write(ctx, "move collection", func(tx *sql.Tx) error {
+		var kind string
+		err := tx.QueryRowContext(ctx, `SELECT kind FROM collections WHERE id = $1 AND owner_id = $2`, id, ownerID).Scan(&kind)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var dst int64
+		err = tx.QueryRowContext(ctx, `SELECT id FROM collections WHERE owner_id = $1 AND kind = $2 AND name = $3 AND id <> $4`,
+			ownerID, kind, newName, id).Scan(&dst)
+		switch {
+		case err == nil && !opts.Overwrite:
+			return store.ErrPreconditionFailed
+		case err == nil:
+			// The destination goes first; the schema cascades to its members.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE id = $1`, dst); err != nil {
+				return err
+			}
+			created = false
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE collections SET name = $3, modseq = modseq + 1, pruned_modseq = modseq + 1, updated = $4
+			WHERE id = $1 AND owner_id = $2`, id, ownerID, newName, toMicros(t))
+		return oneRow(res, err)
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, nil
+}
+
 // listDeadPropsSQL is ListDeadProps' query (prepared at Open).
 const listDeadPropsSQL = `
 	SELECT namespace, name, xml FROM collection_properties

@@ -19,6 +19,79 @@ var collectionTests = []test{
 	{"dead_props", testCollectionDeadProps},
 	{"delete_cascade", testCollectionDeleteCascade},
 	{"updated_by_members", testCollectionUpdatedByMembers},
+	{"move", testCollectionMove},
+}
+
+// testCollectionMove: MoveCollection renames a collection with its
+// objects, change log and dead properties, under a new sync-token space
+// (ModSeq bumped and PrunedModSeq raised to it); an existing destination
+// fails without Overwrite and is replaced with it; other owners and kinds
+// are untouched.
+func testCollectionMove(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, c := newCalendar(t, s)
+	other := newUser(t, s, "other")
+	theirs := newCollection(t, s, other.ID, store.KindCalendar, "renamed")
+	book := newCollection(t, s, u.ID, store.KindAddressBook, "renamed")
+	a := putEvent(t, s, c.ID, "a.ics", "uid-a")
+	putEvent(t, s, c.ID, "b.ics", "uid-b")
+	wantErr(t, "DeleteObject", s.DeleteObject(ctx, c.ID, "b.ics", store.DeleteObjectOptions{}), nil)
+	if err := s.UpdateCollection(ctx, u.ID, c.ID, store.CollectionPatch{DisplayName: ptr("Work"),
+		DeadProps: []store.DeadProp{{Namespace: "urn:x", Name: "p", XML: `<p xmlns="urn:x">1</p>`}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := getCollection(t, s, c)
+
+	created, err := s.MoveCollection(ctx, u.ID, c.ID, "renamed", store.MoveCollectionOptions{})
+	if err != nil || !created {
+		t.Fatalf("MoveCollection = %v, %v; want created", created, err)
+	}
+	_, err = s.GetCollection(ctx, u.ID, store.KindCalendar, c.Name)
+	wantErr(t, "GetCollection of the old name", err, store.ErrNotFound)
+	got, err := s.GetCollection(ctx, u.ID, store.KindCalendar, "renamed")
+	if err != nil {
+		t.Fatalf("GetCollection of the new name: %v", err)
+	}
+	if got.ID != c.ID || got.DisplayName != "Work" || got.ModSeq != before.ModSeq+1 || got.PrunedModSeq != got.ModSeq {
+		t.Errorf("moved collection %+v; want ID %d, Work, ModSeq %d = PrunedModSeq", *got, c.ID, before.ModSeq+1)
+	}
+	if o, err := s.GetObject(ctx, c.ID, "a.ics"); err != nil {
+		t.Errorf("the object did not move with its collection: %v", err)
+	} else {
+		checkObject(t, o, a, true)
+	}
+	if props, _ := s.ListDeadProps(ctx, c.ID); len(props) != 1 {
+		t.Errorf("dead properties after the move: %v", props)
+	}
+	if ch := changesSince(t, s, got, 0); len(ch) != 2 {
+		t.Errorf("change log after the move: %v, want a.ics and the tombstone of b.ics", ch)
+	}
+	for _, col := range []*store.Collection{theirs, book} {
+		if g := getCollection(t, s, col); g.ID != col.ID {
+			t.Errorf("%s of another owner or kind changed", col.Name)
+		}
+	}
+
+	// Onto an existing collection: 412 without Overwrite, replaced with it.
+	dst := newCollection(t, s, u.ID, store.KindCalendar, "dst")
+	putEvent(t, s, dst.ID, "x.ics", "uid-x")
+	_, err = s.MoveCollection(ctx, u.ID, c.ID, "dst", store.MoveCollectionOptions{})
+	wantErr(t, "MoveCollection onto an existing name", err, store.ErrPreconditionFailed)
+	if g := getCollection(t, s, got); g.ModSeq != got.ModSeq {
+		t.Errorf("a refused move changed ModSeq from %d to %d", got.ModSeq, g.ModSeq)
+	}
+	created, err = s.MoveCollection(ctx, u.ID, c.ID, "dst", store.MoveCollectionOptions{Overwrite: true})
+	if err != nil || created {
+		t.Fatalf("MoveCollection with Overwrite = %v, %v; want replaced", created, err)
+	}
+	if g, err := s.GetCollection(ctx, u.ID, store.KindCalendar, "dst"); err != nil || g.ID != c.ID {
+		t.Fatalf("dst after the overwrite: %+v, %v", g, err)
+	}
+	_, err = s.GetObject(ctx, dst.ID, "x.ics")
+	wantErr(t, "GetObject of the replaced collection", err, store.ErrNotFound)
+	// Another owner cannot move it, nor can a missing one be moved.
+	_, err = s.MoveCollection(ctx, other.ID, c.ID, "stolen", store.MoveCollectionOptions{})
+	wantErr(t, "MoveCollection by another owner", err, store.ErrNotFound)
 }
 
 // testCollectionUpdatedByMembers: a write to a member is a change of the
