@@ -91,6 +91,14 @@ func TestMkcolLocation(t *testing.T) {
 	})
 }
 
+// populateWithCard fills alice's calendar with the fixtures and puts one
+// card, a.vcf, in her address book.
+func (e *env) populateWithCard(t *testing.T) {
+	t.Helper()
+	e.populate(t)
+	e.cardPut(contactsPath+"a.vcf", cardFixtures[len(cardFixtures)-1].body)
+}
+
 // expectCondition fails t unless resp has status want and a DAV:error body
 // holding the precondition element cond; it returns the parsed error.
 func expectCondition(t *testing.T, what string, resp *http.Response, want int, cond xml.Name) *dav.Element {
@@ -152,8 +160,7 @@ func TestAllowTellsTheTruth(t *testing.T) {
 	}
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
-		e.populate(t)
-		e.cardPut(contactsPath+"a.vcf", cardFixtures[len(cardFixtures)-1].body)
+		e.populateWithCard(t)
 		for _, c := range cases {
 			t.Run(c.path, func(t *testing.T) {
 				allow := map[string]bool{}
@@ -473,8 +480,7 @@ func TestReportPreconditions(t *testing.T) {
 	}
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
-		e.populate(t)
-		e.cardPut(contactsPath+"a.vcf", cardFixtures[len(cardFixtures)-1].body)
+		e.populateWithCard(t)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				resp := e.do(request{method: "REPORT", path: c.path, body: c.body, header: map[string]string{"Depth": "1"}})
