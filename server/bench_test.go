@@ -62,3 +62,11 @@ func BenchmarkPropfindDepth1(b *testing.B) {
 	body := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:propfind>`
 	e.bench(b, request{method: "PROPFIND", path: "/dav/calendars/alice/personal/", body: body, header: map[string]string{"Depth": "1"}})
 }
+
+// BenchmarkSyncInitial is the first sync-collection of a client: every
+// member's href and ETag, read from the change log a page at a time.
+func BenchmarkSyncInitial(b *testing.B) {
+	e := benchEnv(b, 1000)
+	body := `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
+	e.bench(b, request{method: "REPORT", path: "/dav/calendars/alice/personal/", body: body})
+}
