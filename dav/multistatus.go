@@ -258,6 +258,11 @@ func qualify(n xml.Name, _ string, depth int) (name, decl string) {
 		return n.Local, ` xmlns=""`
 	}
 	p := fmt.Sprintf("x%d", depth)
+	if n.Space == NSDavenport {
+		// Our own namespace is declared where it is used (error
+		// messages), under the prefix the documentation shows.
+		p = "DP"
+	}
 	var b strings.Builder
 	escapeAttr(&b, n.Space)
 	return p + ":" + n.Local, ` xmlns:` + p + `="` + b.String() + `"`
