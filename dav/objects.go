@@ -136,7 +136,7 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	}
 	o.Size = int64(len(o.Body))
 	o.ETag = computeETag(o.Body)
-	created, err := h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
+	created, err := h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch, Actor: rq.actor()})
 	if err != nil {
 		return h.uidConflict(res, err)
 	}
@@ -179,7 +179,7 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 		if err != nil {
 			return err
 		}
-		if err := h.Store.DeleteObject(rq.Context(), res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch}); err != nil {
+		if err := h.Store.DeleteObject(rq.Context(), res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch, Actor: rq.actor()}); err != nil {
 			return err
 		}
 	case ResCollection:
@@ -248,7 +248,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	}
 	var created bool
 	if r.Method == "MOVE" {
-		created, err = h.Store.MoveObject(rq.Context(), res.Collection.ID, res.Object.Name, dst.Collection.ID, dst.Name, store.MoveObjectOptions{IfMatch: ifMatch, Overwrite: overwrite})
+		created, err = h.Store.MoveObject(rq.Context(), res.Collection.ID, res.Object.Name, dst.Collection.ID, dst.Name, store.MoveObjectOptions{IfMatch: ifMatch, Overwrite: overwrite, Actor: rq.actor()})
 	} else {
 		// The copy is checked against the source's ETag as read, so a
 		// concurrent change of the source cannot be copied half-seen.
@@ -256,7 +256,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 			return store.ErrPreconditionFailed
 		}
 		o.CollectionID, o.Name = dst.Collection.ID, dst.Name
-		created, err = h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfNoneMatch: !overwrite})
+		created, err = h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfNoneMatch: !overwrite, Actor: rq.actor()})
 	}
 	if err != nil {
 		return h.uidConflict(dst, err)

@@ -68,6 +68,12 @@ func (rq *Request) Quota() int64 { return rq.quota }
 // MaxResourceSize is the largest object body PUT accepts, in bytes.
 func (rq *Request) MaxResourceSize() int64 { return rq.maxResourceSize }
 
+// actor names who writes, for the store's version history: the
+// authenticated user and their client's User-Agent.
+func (rq *Request) actor() store.Actor {
+	return store.Actor{UserID: rq.User.ID, UserAgent: rq.HTTP.UserAgent()}
+}
+
 // UsedBytes is the authenticated user's storage use, read once per request.
 func (rq *Request) UsedBytes() (int64, error) {
 	if rq.used == nil {

@@ -13,6 +13,14 @@
 // repetition. Tombstones older than a retention window are pruned and the
 // collection's PrunedModSeq raised, so older tokens can be refused.
 //
+// History (issue 17): every object write also keeps, in the same transaction
+// and with one insert, the state the name had before it (object_versions:
+// bytes, ETag and index, when, and the Actor — user and User-Agent — that
+// made the change); a deleted collection goes to collection_trash with its
+// members. Nothing on the request path reads these tables. They are pruned
+// by age and by count per item (PruneHistory); restores are new writes made
+// through the Store interface (restore.go).
+//
 // The package imports nothing from HTTP, XML or configuration. Backends live in
 // store/postgres (production) and store/sqlite (embedded default); both pass
 // the behavioural suite in store/storetest.

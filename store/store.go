@@ -190,17 +190,20 @@ type Object struct {
 type PutObjectOptions struct {
 	IfMatch     string // the ETag (without quotes) the current object must have; "" for none
 	IfNoneMatch bool   // If-None-Match: * — the name must not exist
+	Actor       Actor  // who writes, for the history
 }
 
 // DeleteObjectOptions are the conditions of a delete.
 type DeleteObjectOptions struct {
 	IfMatch string
+	Actor   Actor
 }
 
 // MoveObjectOptions are the conditions of a move.
 type MoveObjectOptions struct {
 	IfMatch   string // condition on the source
 	Overwrite bool   // replace an existing destination (RFC 4918 §10.6)
+	Actor     Actor
 }
 
 // MoveCollectionOptions are the conditions of a collection move.
@@ -289,6 +292,8 @@ type Store interface {
 	ListCollections(ctx context.Context, ownerID int64, kind Kind) ([]Collection, error)
 	// UpdateCollection applies p atomically: all of it or none.
 	UpdateCollection(ctx context.Context, ownerID, id int64, p CollectionPatch) error
+	// DeleteCollection removes the collection; while history is kept it
+	// goes to the trash with its members (ListTrashedCollections).
 	DeleteCollection(ctx context.Context, ownerID, id int64) error
 	// MoveCollection renames the owner's collection to newName among the
 	// owner's collections of its kind, in one transaction, keeping its ID,
@@ -338,4 +343,28 @@ type Store interface {
 	// PruneTombstones deletes tombstones older than before and raises each
 	// affected collection's PrunedModSeq. It returns how many were removed.
 	PruneTombstones(ctx context.Context, before time.Time) (int64, error)
+
+	// History and trash. While history is kept (the default), every
+	// PutObject, DeleteObject and MoveObject adds one Version in its own
+	// transaction, and DeleteCollection keeps the collection in the trash.
+	// Nothing else reads these tables: listings, queries and sync never
+	// touch them.
+	// ListVersions returns the owner's versions that pass f, newest first,
+	// without bodies.
+	ListVersions(ctx context.Context, ownerID int64, f HistoryFilter) ([]Version, error)
+	// GetVersion returns one of the owner's versions with its body.
+	GetVersion(ctx context.Context, ownerID, id int64) (*Version, error)
+	// ListTrashedCollections returns the owner's deleted collections, newest
+	// first.
+	ListTrashedCollections(ctx context.Context, ownerID int64) ([]TrashedCollection, error)
+	// DeleteTrashedCollection forgets a trashed collection and its versions.
+	DeleteTrashedCollection(ctx context.Context, ownerID, id int64) error
+	// PurgeTrash forgets the owner's deleted items and collections (the
+	// versions of OpDelete and the trashed collections) and returns how
+	// many entries went.
+	PurgeTrash(ctx context.Context, ownerID int64) (int64, error)
+	// PruneHistory forgets versions and trashed collections from before
+	// before, and the versions of an item beyond its newest maxPerItem
+	// (when positive). It returns how many entries went.
+	PruneHistory(ctx context.Context, before time.Time, maxPerItem int) (int64, error)
 }

@@ -25,6 +25,7 @@ type serveConfig struct {
 	listen, database, baseURL string
 	logLevel, logFormat       string
 	retention                 time.Duration
+	history                   historyConfig
 	maxResourceSize           byteSize
 	trustedProxies            string
 	debugListen               string
@@ -42,6 +43,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&cfg.retention, "tombstone-retention", 90*24*time.Hour, "how long deletions are remembered for incremental sync")
+	fs.DurationVar(&cfg.history.retention, "history-retention", 30*24*time.Hour, "how long previous versions and deleted items and collections are kept; 0 keeps none")
+	fs.IntVar(&cfg.history.max, "history-max", 100, "most previous versions kept per item; 0 for no limit")
 	fs.Var(&cfg.maxResourceSize, "max-resource-size", "largest calendar object or vCard accepted, a `size` such as 10MiB or 512KiB")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&cfg.debugListen, "debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
@@ -78,11 +81,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 
+	if cfg.history.retention < 0 || cfg.history.max < 0 {
+		return fmt.Errorf("%w: --history-retention and --history-max cannot be negative", errUsage)
+	}
 	st, err := openStoreWith(ctx, cfg.database, logger, storeOptions{statementTimeout: cfg.statementTimeout, synchronous: sync})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if hs, ok := st.(historySwitch); ok {
+		hs.SetHistory(cfg.history.retention > 0)
+	}
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
@@ -114,7 +123,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	go pruneTombstones(ctx, st, cfg.retention, logger)
+	go prune(ctx, st, cfg.retention, cfg.history, logger)
 	logger.Info("davenport listening", "addr", ln.Addr().String(), "database", describeDatabase(cfg.database), "version", version)
 	return srv.Run(ctx, ln)
 }
@@ -253,10 +262,20 @@ func firstRun(ctx context.Context, st store.Store, password, url, passwd string,
 	return nil
 }
 
-// pruneTombstones forgets deletions older than the retention window, hourly.
-// Sync tokens older than what was pruned get DAV:valid-sync-token and the
-// client resynchronizes in full (RFC 6578 §3.8).
-func pruneTombstones(ctx context.Context, st store.Store, retention time.Duration, logger *slog.Logger) {
+// historyConfig is how much version history and trash is kept.
+type historyConfig struct {
+	retention time.Duration // 0: none
+	max       int           // versions per item; 0: no limit
+}
+
+// historySwitch is implemented by both stores: history can be turned off.
+type historySwitch interface{ SetHistory(on bool) }
+
+// prune forgets, hourly, deletions older than the tombstone retention window
+// and history older than its own. Sync tokens older than what was pruned get
+// DAV:valid-sync-token and the client resynchronizes in full (RFC 6578
+// §3.8).
+func prune(ctx context.Context, st store.Store, retention time.Duration, history historyConfig, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -266,6 +285,13 @@ func pruneTombstones(ctx context.Context, st store.Store, retention time.Duratio
 			logger.Warn("pruning tombstones failed", "err", err)
 		case n > 0:
 			logger.Info("pruned tombstones", "count", n)
+		}
+		n, err = st.PruneHistory(ctx, time.Now().Add(-history.retention), history.max)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("pruning history failed", "err", err)
+		case n > 0:
+			logger.Info("pruned history", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -152,13 +152,25 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 // DeleteCollection removes the owner's collection; the schema cascades to its
 // objects, tombstones and dead properties.
 func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
-	const q = `DELETE FROM collections WHERE id = $1 AND owner_id = $2`
-	tag, err := s.pool.Exec(ctx, q, id, ownerID)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// The row lock orders this after the collection's writers.
+		if _, err := bumpModSeq(ctx, tx, id); err != nil {
+			return err
+		}
+		if s.history() {
+			if err := trashCollection(ctx, tx, ownerID, id); err != nil {
+				return err
+			}
+		}
+		const q = `DELETE FROM collections WHERE id = $1 AND owner_id = $2`
+		tag, err := tx.Exec(ctx, q, id, ownerID)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = store.ErrNotFound
+		}
+		return err
+	})
 	if err != nil {
 		return errorf("store: delete collection %d: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errorf("store: delete collection %d: %w", id, store.ErrNotFound)
 	}
 	return nil
 }

@@ -178,15 +178,28 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 			// So is the UID: RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 do
 			// not let an overwrite change it. The collection row is locked,
 			// so what the UPDATE skipped is classified below without a
-			// race, and only on that rare path.
+			// race, and only on that rare path. The previous version goes
+			// to the history in the same statement: one round trip, the
+			// row as the UPDATE found it.
 			const update = `
+				WITH prev AS (
+					INSERT INTO object_versions (owner_id, collection_id, name, op, uid, etag,
+						content_type, component, body, size, first_start, last_end, search_text,
+						user_id, user_agent)
+					SELECT c.owner_id, o.collection_id, o.name, 'update', o.uid, o.etag,
+						o.content_type, o.component, o.body, o.size, o.first_start, o.last_end,
+						o.search_text, $14, $15
+					FROM objects o JOIN collections c ON c.id = o.collection_id
+					WHERE o.collection_id = $1 AND o.name = $2 AND o.uid = $3 AND ($13 = '' OR o.etag = $13) AND $16
+				)
 				UPDATE objects SET etag = $4, content_type = $5, component = $6, body = $7,
 					size = $8, modseq = $9, first_start = $10, last_end = $11, search_text = $12,
 					updated = now()
 				WHERE collection_id = $1 AND name = $2 AND uid = $3 AND ($13 = '' OR etag = $13)
 				RETURNING id, created, updated`
 			err := tx.QueryRow(ctx, update, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType,
-				o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText, opts.IfMatch).
+				o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText, opts.IfMatch,
+				opts.Actor.UserID, opts.Actor.UserAgent, s.history()).
 				Scan(&o.ID, &o.Created, &o.Updated)
 			if err == nil {
 				o.Size, o.ModSeq = size, modseq
@@ -225,10 +238,15 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 			), revived AS (
 				DELETE FROM tombstones
 				WHERE collection_id = $1 AND name = $2 AND EXISTS (SELECT FROM ins)
+			), hist AS (
+				INSERT INTO object_versions (owner_id, collection_id, name, op, uid, user_id, user_agent)
+				SELECT c.owner_id, $1, $2, 'create', $3, $13, $14
+				FROM ins, collections c WHERE c.id = $1 AND $15
 			)
 			SELECT id, created, updated FROM ins`
 		err = tx.QueryRow(ctx, insert, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType,
-			o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText).
+			o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText,
+			opts.Actor.UserID, opts.Actor.UserAgent, s.history()).
 			Scan(&o.ID, &o.Created, &o.Updated)
 		switch {
 		case isUniqueViolation(err, "objects_collection_id_uid_key"):
@@ -296,12 +314,31 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 		if err != nil {
 			return err
 		}
-		const del = `DELETE FROM objects WHERE collection_id = $1 AND name = $2 AND ($3 = '' OR etag = $3)`
-		tag, err := tx.Exec(ctx, del, collectionID, name, opts.IfMatch)
+		// The deleted version goes to the history (the trash) in the
+		// same statement.
+		const del = `
+			WITH del AS (
+				DELETE FROM objects WHERE collection_id = $1 AND name = $2 AND ($3 = '' OR etag = $3)
+				RETURNING collection_id, name, uid, etag, content_type, component, body, size,
+					first_start, last_end, search_text
+			), hist AS (
+				INSERT INTO object_versions (owner_id, collection_id, name, op, uid, etag,
+					content_type, component, body, size, first_start, last_end, search_text,
+					user_id, user_agent)
+				SELECT c.owner_id, d.collection_id, d.name, 'delete', d.uid, d.etag,
+					d.content_type, d.component, d.body, d.size, d.first_start, d.last_end,
+					d.search_text, $4, $5
+				FROM del d JOIN collections c ON c.id = d.collection_id
+				WHERE $6
+			)
+			SELECT count(*) FROM del`
+		var n int64
+		err = tx.QueryRow(ctx, del, collectionID, name, opts.IfMatch,
+			opts.Actor.UserID, opts.Actor.UserAgent, s.history()).Scan(&n)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			if opts.IfMatch != "" {
 				return store.ErrPreconditionFailed
 			}
@@ -350,6 +387,19 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 			return fmt.Errorf("source and destination are the same: %w", store.ErrConflict)
 		}
 
+		// The history records the source's version as deleted from its
+		// name and the destination's (when replaced) as overwritten.
+		if s.history() {
+			if err := insertVersion(ctx, tx, store.OpDelete, srcID, 0, opts.Actor); err != nil {
+				return err
+			}
+			if opts.Overwrite {
+				if err := insertVersionAt(ctx, tx, store.OpUpdate, toCollectionID, newName, opts.Actor); err != nil {
+					return err
+				}
+			}
+		}
+
 		// RFC 4918 §9.9.3: with Overwrite: F an existing destination
 		// fails the move; with T it is replaced. The replaced name stays
 		// live, so it needs no tombstone.
@@ -376,6 +426,11 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 			}
 		}
 		created = !replaced
+		if created && s.history() {
+			if err := insertCreateVersion(ctx, tx, toCollectionID, newName, uid, opts.Actor); err != nil {
+				return err
+			}
+		}
 
 		srcModSeq, err := bumpModSeq(ctx, tx, fromCollectionID)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,16 @@ import (
 type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+	// noHistory turns the version history and trash off (SetHistory).
+	noHistory atomic.Bool
 }
+
+// SetHistory turns the version history and trash on (the default) or off.
+// Off, writes keep no previous versions and deleted collections are gone at
+// once; what is kept already stays until pruned.
+func (s *Store) SetHistory(on bool) { s.noHistory.Store(!on) }
+
+func (s *Store) history() bool { return !s.noHistory.Load() }
 
 var _ store.Store = (*Store)(nil)
 

@@ -179,7 +179,13 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 func (s *Store) DeleteCollection(ctx context.Context, ownerID, id int64) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	t := now()
 	return s.write(ctx, "delete collection", func(tx *sql.Tx) error {
+		if !s.noHistory.Load() {
+			if err := trashCollection(ctx, tx, ownerID, id, t); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE id = $1 AND owner_id = $2`, id, ownerID)
 		return oneRow(res, err)
 	})

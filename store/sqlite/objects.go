@@ -324,6 +324,9 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		createdAt := t
 		if cur != nil {
 			createdAt = cur.created
+			if err := s.keepVersion(ctx, tx, store.OpUpdate, cur.id, t, opts.Actor); err != nil {
+				return err
+			}
 			_, err = tx.StmtContext(ctx, s.st.updateObject).ExecContext(ctx,
 				cur.id, o.UID, o.ETag, o.ContentType, o.Component, size, modseq,
 				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body)
@@ -340,6 +343,9 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 				return err
 			}
 			if err := s.dropTombstone(ctx, tx, o.CollectionID, o.Name); err != nil {
+				return err
+			}
+			if err := s.keepCreation(ctx, tx, o.CollectionID, o.Name, o.UID, t, opts.Actor); err != nil {
 				return err
 			}
 		}
@@ -374,6 +380,9 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 		}
 		if cur == nil {
 			return fmt.Errorf("object %q: %w", name, store.ErrNotFound)
+		}
+		if err := s.keepVersion(ctx, tx, store.OpDelete, cur.id, t, opts.Actor); err != nil {
+			return err
 		}
 		if _, err := tx.StmtContext(ctx, s.st.deleteObject).ExecContext(ctx, cur.id); err != nil {
 			return err
@@ -446,10 +455,20 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 			return fmt.Errorf("destination %q: %w", newName, store.ErrUIDChanged)
 		}
 
+		// The history records the source's version as deleted from its
+		// name and the destination's as overwritten, or created.
+		if err := s.keepVersion(ctx, tx, store.OpDelete, src.id, t, opts.Actor); err != nil {
+			return err
+		}
 		if dst != nil {
+			if err := s.keepVersion(ctx, tx, store.OpUpdate, dst.id, t, opts.Actor); err != nil {
+				return err
+			}
 			if _, err := tx.StmtContext(ctx, s.st.deleteObject).ExecContext(ctx, dst.id); err != nil {
 				return err
 			}
+		} else if err := s.keepCreation(ctx, tx, toCollectionID, newName, uid, t, opts.Actor); err != nil {
+			return err
 		}
 		if err := s.tombstone(ctx, tx, fromCollectionID, name, t); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -72,6 +73,8 @@ type Store struct {
 	r       *sql.DB // query_only pool; reads
 	st      statements
 	logger  *slog.Logger
+	// noHistory turns the version history and trash off (SetHistory).
+	noHistory atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)

@@ -36,7 +36,7 @@ type statements struct {
 	// On the writer.
 	collectionExists, currentObject, checkUID, bump     *sql.Stmt
 	insertObject, updateObject, deleteObject, tombstone *sql.Stmt
-	dropTombstone                                       *sql.Stmt
+	dropTombstone, insertVersion, createVersion         *sql.Stmt
 }
 
 // bodyIndex picks the variant of a statement that reads bodies (1) or not
@@ -79,6 +79,8 @@ func (s *Store) prepareStatements(ctx context.Context) error {
 		{&st.deleteObject, s.w, deleteObjectSQL},
 		{&st.tombstone, s.w, tombstoneSQL},
 		{&st.dropTombstone, s.w, dropTombstoneSQL},
+		{&st.insertVersion, s.w, insertVersionSQL},
+		{&st.createVersion, s.w, createVersionSQL},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {

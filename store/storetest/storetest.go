@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"sync", syncTests},
 		{"concurrency", concurrencyTests},
 		{"quota", quotaTests},
+		{"history", historyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,2 @@
+DROP TABLE object_versions;
+DROP TABLE collection_trash;
