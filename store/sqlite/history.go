@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -241,22 +242,11 @@ func (s *Store) DeleteTrashedCollection(ctx context.Context, ownerID, id int64) 
 // PurgeTrash forgets the owner's deleted items and collections.
 func (s *Store) PurgeTrash(ctx context.Context, ownerID int64) (int64, error) {
 	var n int64
-	err := s.write(ctx, "purge trash", func(tx *sql.Tx) error {
-		for _, q := range []string{
+	err := s.write(ctx, "purge trash", func(tx *sql.Tx) (err error) {
+		n, err = execCount(ctx, tx, []any{ownerID},
 			`DELETE FROM object_versions WHERE owner_id = $1 AND op = 'delete'`,
-			`DELETE FROM collection_trash WHERE owner_id = $1`,
-		} {
-			res, err := tx.ExecContext(ctx, q, ownerID)
-			if err != nil {
-				return err
-			}
-			k, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			n += k
-		}
-		return nil
+			`DELETE FROM collection_trash WHERE owner_id = $1`)
+		return err
 	})
 	return n, err
 }
@@ -265,36 +255,41 @@ func (s *Store) PurgeTrash(ctx context.Context, ownerID int64) (int64, error) {
 // item beyond its newest maxPerItem.
 func (s *Store) PruneHistory(ctx context.Context, before time.Time, maxPerItem int) (int64, error) {
 	var n int64
-	err := s.write(ctx, "prune history", func(tx *sql.Tx) error {
-		qs := []string{
+	err := s.write(ctx, "prune history", func(tx *sql.Tx) (err error) {
+		// maxPerItem <= 0 keeps every version: no row number exceeds
+		// the largest integer.
+		limit := int64(maxPerItem)
+		if limit <= 0 {
+			limit = math.MaxInt64
+		}
+		n, err = execCount(ctx, tx, []any{toMicros(before), limit},
 			`DELETE FROM collection_trash WHERE deleted_at < $1`,
 			`DELETE FROM object_versions WHERE changed_at < $1`,
-		}
-		if maxPerItem > 0 {
-			qs = append(qs, `
-				DELETE FROM object_versions WHERE id IN (
-					SELECT id FROM (
-						SELECT id, row_number() OVER (PARTITION BY collection_id, name ORDER BY id DESC) AS n
-						FROM object_versions
-					) WHERE n > $2
-				)`)
-		}
-		for _, q := range qs {
-			args := []any{toMicros(before)}
-			if strings.Contains(q, "$2") {
-				args = append(args, maxPerItem)
-			}
-			res, err := tx.ExecContext(ctx, q, args...)
-			if err != nil {
-				return err
-			}
-			k, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			n += k
-		}
-		return nil
+			`DELETE FROM object_versions WHERE id IN (
+				SELECT id FROM (
+					SELECT id, row_number() OVER (PARTITION BY collection_id, name ORDER BY id DESC) AS n
+					FROM object_versions
+				) WHERE n > $2
+			)`)
+		return err
 	})
 	return n, err
+}
+
+// execCount runs each statement with args (numbered parameters a statement
+// does not use are ignored) and returns the rows they affected in all.
+func execCount(ctx context.Context, tx *sql.Tx, args []any, stmts ...string) (int64, error) {
+	var n int64
+	for _, q := range stmts {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return n, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
 }
