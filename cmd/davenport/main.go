@@ -20,6 +20,8 @@ const usage = `Usage: davenport <command> [flags]
 Commands:
   serve      run the CalDAV/CardDAV server
   user       manage accounts: user add|passwd|unlock|delete|list
+  history    earlier versions of events and contacts: history list|show|restore
+  trash      deleted items and collections: trash list|restore|purge
   migrate    apply database migrations and exit
   version    print the version
 
@@ -47,6 +49,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = cmdUser(ctx, args[1:], stdin, stdout, stderr)
+	case "history":
+		err = cmdHistory(ctx, args[1:], stdout, stderr)
+	case "trash":
+		err = cmdTrash(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

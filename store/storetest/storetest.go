@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"concurrency", concurrencyTests},
 		{"quota", quotaTests},
 		{"history", historyTests},
+		{"restore", restoreTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
