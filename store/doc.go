@@ -21,6 +21,10 @@
 // by age and by count per item (PruneHistory); restores are new writes made
 // through the Store interface (restore.go).
 //
+// Dump and Load move a whole store, IDs, modseqs and bytes as they are, so
+// that sync tokens stay valid across a backup and restore, also from one
+// backend to the other.
+//
 // The package imports nothing from HTTP, XML or configuration. Backends live in
 // store/postgres (production) and store/sqlite (embedded default); both pass
 // the behavioural suite in store/storetest.

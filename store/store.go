@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 )
 
@@ -367,4 +368,16 @@ type Store interface {
 	// before, and the versions of an item beyond its newest maxPerItem
 	// (when positive). It returns how many entries went.
 	PruneHistory(ctx context.Context, before time.Time, maxPerItem int) (int64, error)
+
+	// Backup and restore.
+	// Dump calls fn with every record of the store, all read in one
+	// consistent snapshot while writers carry on, in Record's order and by
+	// ascending ID within a kind. Memory does not grow with the store: rows
+	// are streamed. fn's error stops the dump and is returned.
+	Dump(ctx context.Context, fn func(Record) error) error
+	// Load inserts the records, with their IDs, modseqs, times and bytes as
+	// they are, into a store without users (else ErrNotEmpty), in one
+	// transaction: all of them or none. Sync tokens issued by the dumped
+	// store stay valid in the loaded one.
+	Load(ctx context.Context, records iter.Seq2[Record, error]) error
 }

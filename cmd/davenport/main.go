@@ -22,6 +22,8 @@ Commands:
   user       manage accounts: user add|passwd|unlock|delete|list
   history    earlier versions of events and contacts: history list|show|restore
   trash      deleted items and collections: trash list|restore|purge
+  backup     write a consistent archive of everything: backup FILE | backup verify FILE
+  restore    load an archive into an empty store: restore FILE --database URL
   migrate    apply database migrations and exit
   version    print the version
 
@@ -53,6 +55,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdHistory(ctx, args[1:], stdout, stderr)
 	case "trash":
 		err = cmdTrash(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], stdin, stdout, stderr)
+	case "restore":
+		err = cmdRestore(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

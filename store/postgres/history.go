@@ -142,31 +142,44 @@ func (s *Store) GetVersion(ctx context.Context, ownerID, id int64) (*store.Versi
 	return &v, nil
 }
 
+// trashedQuery selects what scanTrashed reads, from collection_trash t.
+const trashedQuery = `
+	SELECT t.id, t.owner_id, t.collection_id, t.kind, t.name, t.display_name, t.description, t.color,
+		t.color_symbolic, t.sort_order, t.timezone, t.components, t.dead_props, t.created,
+		t.deleted_at, t.user_id, t.user_agent,
+		(SELECT count(*) FROM object_versions v WHERE v.trash_id = t.id)
+	FROM collection_trash t`
+
+func scanTrashed(row pgx.Row) (store.TrashedCollection, error) {
+	var (
+		t    store.TrashedCollection
+		c    = &t.Collection
+		dead string
+	)
+	err := row.Scan(&t.ID, &c.OwnerID, &c.ID, &c.Kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
+		&c.ColorSymbolic, &c.Order, &c.Timezone, &c.Components, &dead, &c.Created,
+		&t.DeletedAt, &t.Actor.UserID, &t.Actor.UserAgent, &t.Items)
+	if err != nil {
+		return t, err
+	}
+	if len(c.Components) == 0 {
+		c.Components = nil
+	}
+	if err := json.Unmarshal([]byte(dead), &t.DeadProps); err != nil {
+		return t, err
+	}
+	if len(t.DeadProps) == 0 {
+		t.DeadProps = nil
+	}
+	return t, nil
+}
+
 // ListTrashedCollections returns the owner's deleted collections, newest
 // first.
 func (s *Store) ListTrashedCollections(ctx context.Context, ownerID int64) ([]store.TrashedCollection, error) {
-	const q = `
-		SELECT t.id, t.owner_id, t.collection_id, t.kind, t.name, t.display_name, t.description, t.color,
-			t.color_symbolic, t.sort_order, t.timezone, t.components, t.dead_props, t.created,
-			t.deleted_at, t.user_id, t.user_agent,
-			(SELECT count(*) FROM object_versions v WHERE v.trash_id = t.id)
-		FROM collection_trash t
-		WHERE t.owner_id = $1
-		ORDER BY t.id DESC`
-	rows, _ := s.pool.Query(ctx, q, ownerID)
+	rows, _ := s.pool.Query(ctx, trashedQuery+` WHERE t.owner_id = $1 ORDER BY t.id DESC`, ownerID)
 	ts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.TrashedCollection, error) {
-		var (
-			t    store.TrashedCollection
-			c    = &t.Collection
-			dead string
-		)
-		err := row.Scan(&t.ID, &c.OwnerID, &c.ID, &c.Kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
-			&c.ColorSymbolic, &c.Order, &c.Timezone, &c.Components, &dead, &c.Created,
-			&t.DeletedAt, &t.Actor.UserID, &t.Actor.UserAgent, &t.Items)
-		if err != nil {
-			return t, err
-		}
-		return t, json.Unmarshal([]byte(dead), &t.DeadProps)
+		return scanTrashed(row)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: list trashed collections: %w", err)

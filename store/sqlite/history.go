@@ -174,56 +174,64 @@ func (s *Store) GetVersion(ctx context.Context, ownerID, id int64) (*store.Versi
 	return &v, nil
 }
 
+// trashedQuery selects what scanTrashed reads, from collection_trash t.
+const trashedQuery = `
+	SELECT t.id, t.owner_id, t.collection_id, t.kind, t.name, t.display_name, t.description, t.color,
+		t.color_symbolic, t.sort_order, t.timezone, t.components, t.dead_props, t.created,
+		t.deleted_at, t.user_id, t.user_agent,
+		(SELECT count(*) FROM object_versions v WHERE v.trash_id = t.id)
+	FROM collection_trash t`
+
+func scanTrashed(row interface{ Scan(...any) error }) (store.TrashedCollection, error) {
+	var (
+		t                 store.TrashedCollection
+		c                 = &t.Collection
+		kind, comps, dead string
+		order             sql.NullInt64
+		created, deleted  int64
+	)
+	err := row.Scan(&t.ID, &c.OwnerID, &c.ID, &kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
+		&c.ColorSymbolic, &order, &c.Timezone, &comps, &dead, &created,
+		&deleted, &t.Actor.UserID, &t.Actor.UserAgent, &t.Items)
+	if err != nil {
+		return t, err
+	}
+	c.Kind = store.Kind(kind)
+	if order.Valid {
+		o := int(order.Int64)
+		c.Order = &o
+	}
+	if err := json.Unmarshal([]byte(comps), &c.Components); err != nil {
+		return t, err
+	}
+	if len(c.Components) == 0 {
+		c.Components = nil
+	}
+	if err := json.Unmarshal([]byte(dead), &t.DeadProps); err != nil {
+		return t, err
+	}
+	if len(t.DeadProps) == 0 {
+		t.DeadProps = nil
+	}
+	c.Created, t.DeletedAt = fromMicros(created), fromMicros(deleted)
+	return t, nil
+}
+
 // ListTrashedCollections returns the owner's deleted collections, newest
 // first.
 func (s *Store) ListTrashedCollections(ctx context.Context, ownerID int64) ([]store.TrashedCollection, error) {
-	const q = `
-		SELECT t.id, t.owner_id, t.collection_id, t.kind, t.name, t.display_name, t.description, t.color,
-			t.color_symbolic, t.sort_order, t.timezone, t.components, t.dead_props, t.created,
-			t.deleted_at, t.user_id, t.user_agent,
-			(SELECT count(*) FROM object_versions v WHERE v.trash_id = t.id)
-		FROM collection_trash t
-		WHERE t.owner_id = $1
-		ORDER BY t.id DESC`
 	var ts []store.TrashedCollection
 	err := s.read(ctx, "list trashed collections", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, ownerID)
+		rows, err := tx.QueryContext(ctx, trashedQuery+` WHERE t.owner_id = $1 ORDER BY t.id DESC`, ownerID)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var (
-				t                 store.TrashedCollection
-				c                 = &t.Collection
-				kind, comps, dead string
-				order             sql.NullInt64
-				created, deleted  int64
-			)
-			err := rows.Scan(&t.ID, &c.OwnerID, &c.ID, &kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
-				&c.ColorSymbolic, &order, &c.Timezone, &comps, &dead, &created,
-				&deleted, &t.Actor.UserID, &t.Actor.UserAgent, &t.Items)
+			t, err := scanTrashed(rows)
 			if err != nil {
 				return err
 			}
-			c.Kind = store.Kind(kind)
-			if order.Valid {
-				o := int(order.Int64)
-				c.Order = &o
-			}
-			if err := json.Unmarshal([]byte(comps), &c.Components); err != nil {
-				return err
-			}
-			if len(c.Components) == 0 {
-				c.Components = nil
-			}
-			if err := json.Unmarshal([]byte(dead), &t.DeadProps); err != nil {
-				return err
-			}
-			if len(t.DeadProps) == 0 {
-				t.DeadProps = nil
-			}
-			c.Created, t.DeletedAt = fromMicros(created), fromMicros(deleted)
 			ts = append(ts, t)
 		}
 		return rows.Err()

@@ -17,6 +17,12 @@ type test struct {
 	fn   func(t *testing.T, s store.Store)
 }
 
+// pairTest is a test that needs a second, empty store of the same kind.
+type pairTest struct {
+	name string
+	fn   func(t *testing.T, s store.Store, newStore func(t testing.TB) store.Store)
+}
+
 // Run runs the whole suite against stores made by newStore.
 func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 	groups := []struct {
@@ -33,7 +39,17 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"quota", quotaTests},
 		{"history", historyTests},
 		{"restore", restoreTests},
+		{"dump", dumpTests},
 	}
+	t.Run("dump_load", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range pairTests {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				tc.fn(t, newStore(t), newStore)
+			})
+		}
+	})
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()

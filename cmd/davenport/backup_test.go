@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-webdav"
+	gocarddav "github.com/emersion/go-webdav/carddav"
+
+	"github.com/davenport-dav/davenport/store/testdb"
+)
+
+// TestBackupAcrossStores is issue 17's move between stores, both ways: a
+// backup of a running server on one store, restored into an empty store
+// of the other kind, serves the same data, and a client continues its
+// incremental sync with the token it had (no full re-sync): it is told
+// exactly the changes made after that token.
+func TestBackupAcrossStores(t *testing.T) {
+	sqlite := func(t *testing.T) string { return filepath.Join(t.TempDir(), "store.db") }
+	postgres := func(t *testing.T) string { return testdb.PostgresDSN(t) }
+	for _, tc := range []struct {
+		name     string
+		from, to func(t *testing.T) string
+	}{
+		{"sqlite_to_postgres", sqlite, postgres},
+		{"postgres_to_sqlite", postgres, sqlite},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from, to := tc.from(t), tc.to(t)
+			archive := filepath.Join(t.TempDir(), "backup.tar")
+			if code, _, errs := runCmd(t, "alice-password\n", "user", "add", "alice", "--password-stdin", "--database", from); code != 0 {
+				t.Fatalf("user add: %d %s", code, errs)
+			}
+			s := startServe(t, nil, "--database", from)
+			ctx := context.Background()
+			hc := agentClient{webdav.HTTPClientWithBasicAuth(http.DefaultClient, "alice", "alice-password"), "Phone/1"}
+			c, err := webdav.NewClient(hc, s.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cards, err := gocarddav.NewClient(hc, s.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			put := func(c *webdav.Client, path, body string) {
+				w, err := c.Create(ctx, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.WriteString(w, body)
+				if err := w.Close(); err != nil {
+					t.Fatalf("PUT %s: %v", path, err)
+				}
+			}
+			for i := range 5 {
+				put(c, fmt.Sprintf("%sévénement %d.ics", historyCalendar, i), historyEvent(fmt.Sprint("ev-", i), fmt.Sprint("Event ", i)))
+				put(c, fmt.Sprintf("%scard-%d.vcf", historyBook, i), historyCard(fmt.Sprint("card-", i), fmt.Sprint("Person ", i)))
+			}
+			put(c, historyBook+"card-0.vcf", historyCard("card-0", "Person 0, renamed"))
+			if err := c.RemoveAll(ctx, historyBook+"card-4.vcf"); err != nil {
+				t.Fatal(err)
+			}
+			// The client syncs: this is the token it will continue from.
+			first, err := cards.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{})
+			if err != nil || len(first.Updated) != 4 {
+				t.Fatalf("first sync: %d cards, %v", len(first.Updated), err)
+			}
+			// Changes after the token, before the backup.
+			put(c, historyBook+"card-new.vcf", historyCard("card-new", "Newcomer"))
+			put(c, historyBook+"card-1.vcf", historyCard("card-1", "Person 1, edited"))
+			if err := c.RemoveAll(ctx, historyBook+"card-2.vcf"); err != nil {
+				t.Fatal(err)
+			}
+			// And a deleted event (in the trash), to carry along.
+			if err := c.RemoveAll(ctx, historyCalendar+"événement 4.ics"); err != nil {
+				t.Fatal(err)
+			}
+			wantCal, wantBook := davState(t, c, historyCalendar), davState(t, c, historyBook)
+
+			// The backup is taken while the server runs.
+			code, out, errs := runCmd(t, "", "backup", archive, "--database", from)
+			if code != 0 || !strings.Contains(out, "1 users") || !strings.Contains(out, "8 items") {
+				t.Fatalf("backup: %d %s\n%s", code, errs, out)
+			}
+			_, hist, _ := runCmd(t, "", "history", "list", "alice", "--limit", "0", "--database", from)
+			s.stop()
+
+			if code, out, errs := runCmd(t, "", "backup", "verify", archive); code != 0 || !strings.Contains(out, "every checksum matches") {
+				t.Fatalf("backup verify: %d %s\n%s", code, errs, out)
+			}
+			if code, out, errs := runCmd(t, "", "restore", archive, "--database", to); code != 0 || !strings.Contains(out, "restored 1 users") {
+				t.Fatalf("restore: %d %s\n%s", code, errs, out)
+			}
+			if code, _, errs := runCmd(t, "", "restore", archive, "--database", to); code != 1 || !strings.Contains(errs, "only into an empty store") {
+				t.Errorf("a second restore into the same store: %d %s", code, errs)
+			}
+			if _, got, _ := runCmd(t, "", "history", "list", "alice", "--limit", "0", "--database", to); got != hist {
+				t.Errorf("history after the move:\n%s\nwant\n%s", got, hist)
+			}
+
+			s = startServe(t, nil, "--database", to)
+			c, err = webdav.NewClient(hc, s.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cards, err = gocarddav.NewClient(hc, s.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := davState(t, c, historyCalendar); !maps.Equal(got, wantCal) {
+				t.Errorf("calendar after the move:\n%q\nwant\n%q", got, wantCal)
+			}
+			if got := davState(t, c, historyBook); !maps.Equal(got, wantBook) {
+				t.Errorf("address book after the move:\n%q\nwant\n%q", got, wantBook)
+			}
+			delta, err := cards.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{SyncToken: first.SyncToken})
+			if err != nil {
+				t.Fatalf("incremental sync with the old token: %v", err)
+			}
+			var updated []string
+			for _, ao := range delta.Updated {
+				updated = append(updated, ao.Path)
+			}
+			slices.Sort(updated)
+			if !slices.Equal(updated, []string{historyBook + "card-1.vcf", historyBook + "card-new.vcf"}) ||
+				!slices.Equal(delta.Deleted, []string{historyBook + "card-2.vcf"}) {
+				t.Errorf("incremental sync after the move: updated %q, deleted %q; want card-1 and card-new, card-2", updated, delta.Deleted)
+			}
+			// And the server writes on from there.
+			put(c, historyBook+"after.vcf", historyCard("after", "After"))
+			next, err := cards.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{SyncToken: delta.SyncToken})
+			if err != nil || len(next.Updated) != 1 || len(next.Deleted) != 0 {
+				t.Errorf("sync after a new write: %+v, %v", next, err)
+			}
+			s.stop()
+		})
+	}
+}
+
+// TestBackupVerifyRefusesDamage: a flipped byte, a cut-off archive and
+// something that is not an archive are all refused.
+func TestBackupVerifyRefusesDamage(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "d.db")
+	if code, _, errs := runCmd(t, "alice-password\n", "user", "add", "alice", "--password-stdin", "--database", db); code != 0 {
+		t.Fatalf("user add: %d %s", code, errs)
+	}
+	archive := filepath.Join(dir, "b.tar")
+	if code, _, errs := runCmd(t, "", "backup", archive, "--database", db); code != 0 {
+		t.Fatalf("backup: %d %s", code, errs)
+	}
+	good, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One byte of the users chunk changes.
+	flip := slices.Clone(good)
+	i := strings.Index(string(flip), "alice")
+	flip[i] = 'A'
+	for name, b := range map[string][]byte{
+		"flipped":   flip,
+		"truncated": good[:len(good)/2],
+		"not a tar": []byte("hello"),
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errs := runCmd(t, "", "backup", "verify", p); code != 1 || !strings.Contains(errs, "not a valid archive") {
+			t.Errorf("verify of a %s archive: exit %d, %s", name, code, errs)
+		}
+		if code, _, _ := runCmd(t, "", "restore", p, "--database", filepath.Join(dir, name+".db")); code != 1 {
+			t.Errorf("restore of a %s archive: exit %d", name, code)
+		}
+	}
+}

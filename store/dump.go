@@ -1,0 +1,34 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Tombstone is a deleted name a collection remembers for incremental sync
+// (RFC 6578): the modseq of the deletion and when it happened.
+type Tombstone struct {
+	CollectionID int64
+	Name         string
+	ModSeq       int64
+	DeletedAt    time.Time
+}
+
+// Record is one entry of a whole-store dump: exactly one field is set
+// (DeadProps goes with Collection). Dump produces, and Load takes, records
+// in this order: users, app passwords, collections, objects, tombstones,
+// trashed collections, versions; so every record follows those it refers
+// to.
+type Record struct {
+	User        *User
+	AppPassword *AppPassword
+	Collection  *Collection
+	DeadProps   []DeadProp // of Collection
+	Object      *Object    // with Body
+	Tombstone   *Tombstone
+	Trashed     *TrashedCollection
+	Version     *Version // with Body
+}
+
+// ErrNotEmpty: Load was given a store that already holds users.
+var ErrNotEmpty = errors.New("store: the store is not empty")

@@ -1,0 +1,289 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Dump streams every record of the store from one REPEATABLE READ snapshot:
+// the server's writers carry on, and the dump sees none of their changes.
+func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	err := pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
+		each := func(q string, scan func(pgx.Row) (store.Record, error)) error {
+			rows, err := tx.Query(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				rec, err := scan(rows)
+				if err != nil {
+					return err
+				}
+				if err := fn(rec); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}
+		if err := each(`SELECT `+userColumns+` FROM users ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+			u, err := scanUser(row)
+			return store.Record{User: u}, err
+		}); err != nil {
+			return err
+		}
+		if err := each(`SELECT id, user_id, label, password_hash, created FROM app_passwords ORDER BY id`,
+			func(row pgx.Row) (store.Record, error) {
+				var p store.AppPassword
+				err := row.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &p.Created)
+				return store.Record{AppPassword: &p}, err
+			}); err != nil {
+			return err
+		}
+		// Dead properties are few; they are read first and handed out
+		// with their collection.
+		dead := make(map[int64][]store.DeadProp)
+		rows, _ := tx.Query(ctx, `SELECT collection_id, namespace, name, xml FROM collection_properties ORDER BY collection_id, namespace, name`)
+		var (
+			id int64
+			dp store.DeadProp
+		)
+		_, err := pgx.ForEachRow(rows, []any{&id, &dp.Namespace, &dp.Name, &dp.XML}, func() error {
+			dead[id] = append(dead[id], dp)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := each(`SELECT `+collectionColumns+` FROM collections ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+			c, err := scanCollection(row)
+			if len(c.Components) == 0 {
+				c.Components = nil
+			}
+			return store.Record{Collection: &c, DeadProps: dead[c.ID]}, err
+		}); err != nil {
+			return err
+		}
+		if err := each(`SELECT `+objectColumns+`, body FROM objects ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+			o, err := scanObject(row)
+			return store.Record{Object: &o}, err
+		}); err != nil {
+			return err
+		}
+		if err := each(`SELECT collection_id, name, modseq, deleted_at FROM tombstones ORDER BY collection_id, name`,
+			func(row pgx.Row) (store.Record, error) {
+				var t store.Tombstone
+				err := row.Scan(&t.CollectionID, &t.Name, &t.ModSeq, &t.DeletedAt)
+				return store.Record{Tombstone: &t}, err
+			}); err != nil {
+			return err
+		}
+		if err := each(trashedQuery+` ORDER BY t.id`, func(row pgx.Row) (store.Record, error) {
+			t, err := scanTrashed(row)
+			return store.Record{Trashed: &t}, err
+		}); err != nil {
+			return err
+		}
+		return each(`SELECT `+versionColumns+`, body FROM object_versions ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+			v, err := scanVersion(row)
+			if v.Body == nil && v.Op != store.OpCreate {
+				v.Body = []byte{}
+			}
+			return store.Record{Version: &v}, err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("store: dump: %w", err)
+	}
+	return nil
+}
+
+// loadBatch is how many rows Load sends with one COPY.
+const loadBatch = 500
+
+// copier gathers rows of one table and sends them with COPY.
+type copier struct {
+	ctx   context.Context
+	tx    pgx.Tx
+	table string
+	cols  []string
+	rows  [][]any
+}
+
+func (c *copier) add(table string, cols []string, row ...any) error {
+	if table != c.table || len(c.rows) >= loadBatch {
+		if err := c.flush(); err != nil {
+			return err
+		}
+		c.table, c.cols = table, cols
+	}
+	c.rows = append(c.rows, row)
+	return nil
+}
+
+func (c *copier) flush() error {
+	if len(c.rows) == 0 {
+		return nil
+	}
+	_, err := c.tx.CopyFrom(c.ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows))
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.table, err)
+	}
+	c.rows = c.rows[:0]
+	return nil
+}
+
+var (
+	userCols       = []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at"}
+	appPwCols      = []string{"id", "user_id", "label", "password_hash", "created"}
+	collectionCols = []string{"id", "owner_id", "kind", "name", "display_name", "description", "color",
+		"color_symbolic", "sort_order", "timezone", "components", "modseq", "pruned_modseq", "created", "updated"}
+	deadPropCols = []string{"collection_id", "namespace", "name", "xml"}
+	objectCols   = []string{"id", "collection_id", "name", "uid", "etag", "content_type", "component", "body",
+		"size", "modseq", "first_start", "last_end", "search_text", "created", "updated"}
+	tombstoneCols = []string{"collection_id", "name", "modseq", "deleted_at"}
+	trashCols     = []string{"id", "owner_id", "collection_id", "kind", "name", "display_name", "description",
+		"color", "color_symbolic", "sort_order", "timezone", "components", "dead_props", "created", "deleted_at",
+		"user_id", "user_agent"}
+	versionCols = []string{"id", "owner_id", "collection_id", "trash_id", "name", "op", "uid", "etag",
+		"content_type", "component", "body", "size", "first_start", "last_end", "search_text", "changed_at",
+		"user_id", "user_agent"}
+)
+
+// identityTables are the tables whose ids Load sets, so their identity
+// sequences are moved past the highest id afterwards.
+var identityTables = []string{"users", "app_passwords", "collections", "objects", "collection_trash", "object_versions"}
+
+// Load inserts a dump into an empty store in one transaction, with COPY in
+// batches of loadBatch rows.
+func (s *Store) Load(ctx context.Context, records iter.Seq2[store.Record, error]) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return store.ErrNotEmpty
+		}
+		c := &copier{ctx: ctx, tx: tx}
+		for rec, err := range records {
+			if err != nil {
+				return err
+			}
+			if err := loadRecord(c, rec); err != nil {
+				return err
+			}
+		}
+		if err := c.flush(); err != nil {
+			return err
+		}
+		for _, t := range identityTables {
+			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), GREATEST((SELECT max(id) FROM %[1]s), 1),
+				(SELECT max(id) FROM %[1]s) IS NOT NULL)`, t)
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: load: %w", err)
+	}
+	return nil
+}
+
+func loadRecord(c *copier, rec store.Record) error {
+	switch {
+	case rec.User != nil:
+		u := rec.User
+		var unlocked any
+		if !u.UnlockedAt.IsZero() {
+			unlocked = u.UnlockedAt
+		}
+		return c.add("users", userCols, u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, u.Created, unlocked)
+	case rec.AppPassword != nil:
+		p := rec.AppPassword
+		return c.add("app_passwords", appPwCols, p.ID, p.UserID, p.Label, p.PasswordHash, p.Created)
+	case rec.Collection != nil:
+		col := rec.Collection
+		if err := c.add("collections", collectionCols, col.ID, col.OwnerID, string(col.Kind), col.Name, col.DisplayName,
+			col.Description, col.Color, col.ColorSymbolic, col.Order, col.Timezone, components(col.Components),
+			col.ModSeq, col.PrunedModSeq, col.Created, col.Updated); err != nil {
+			return err
+		}
+		// The collection must exist before its properties refer to it.
+		if len(rec.DeadProps) > 0 {
+			if err := c.flush(); err != nil {
+				return err
+			}
+		}
+		for _, dp := range rec.DeadProps {
+			if err := c.add("collection_properties", deadPropCols, col.ID, dp.Namespace, dp.Name, dp.XML); err != nil {
+				return err
+			}
+		}
+		return nil
+	case rec.Object != nil:
+		o := rec.Object
+		body := o.Body
+		if body == nil {
+			body = []byte{}
+		}
+		return c.add("objects", objectCols, o.ID, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component,
+			body, int64(len(body)), o.ModSeq, o.FirstStart, o.LastEnd, o.SearchText, o.Created, o.Updated)
+	case rec.Tombstone != nil:
+		t := rec.Tombstone
+		return c.add("tombstones", tombstoneCols, t.CollectionID, t.Name, t.ModSeq, t.DeletedAt)
+	case rec.Trashed != nil:
+		t := rec.Trashed
+		col := t.Collection
+		dead, err := json.Marshal(deadPropsJSON(t.DeadProps))
+		if err != nil {
+			return err
+		}
+		return c.add("collection_trash", trashCols, t.ID, col.OwnerID, col.ID, string(col.Kind), col.Name,
+			col.DisplayName, col.Description, col.Color, col.ColorSymbolic, col.Order, col.Timezone,
+			components(col.Components), string(dead), col.Created, t.DeletedAt, t.Actor.UserID, t.Actor.UserAgent)
+	case rec.Version != nil:
+		v := rec.Version
+		var trash, body any
+		if v.TrashID != 0 {
+			trash = v.TrashID
+		}
+		if v.Op != store.OpCreate {
+			b := v.Body
+			if b == nil {
+				b = []byte{}
+			}
+			body = b
+		}
+		return c.add("object_versions", versionCols, v.ID, v.OwnerID, v.CollectionID, trash, v.Name, string(v.Op),
+			v.UID, v.ETag, v.ContentType, v.Component, body, v.Size, v.FirstStart, v.LastEnd, v.SearchText,
+			v.ChangedAt, v.Actor.UserID, v.Actor.UserAgent)
+	}
+	return fmt.Errorf("empty record")
+}
+
+func components(cs []string) []string {
+	if cs == nil {
+		return []string{}
+	}
+	return cs
+}
+
+// deadPropsJSON is the dead_props column's form of ps, as trashCollection
+// writes it.
+func deadPropsJSON(ps []store.DeadProp) []map[string]string {
+	out := make([]map[string]string, len(ps))
+	for i, p := range ps {
+		out[i] = map[string]string{"namespace": p.Namespace, "name": p.Name, "xml": p.XML}
+	}
+	return out
+}

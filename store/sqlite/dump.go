@@ -1,0 +1,273 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Dump streams every record of the store from one read transaction: a WAL
+// snapshot, so the server's writers carry on and the dump sees none of
+// their changes.
+func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
+	return s.read(ctx, "dump", func(tx *sql.Tx) error {
+		each := func(q string, scan func(rows *sql.Rows) (store.Record, error)) error {
+			rows, err := tx.QueryContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				rec, err := scan(rows)
+				if err != nil {
+					return err
+				}
+				if err := fn(rec); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}
+		if err := each(`SELECT `+userColumns+` FROM users ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+			u, err := scanUser(rows)
+			return store.Record{User: u}, err
+		}); err != nil {
+			return err
+		}
+		if err := each(`SELECT id, user_id, label, password_hash, created FROM app_passwords ORDER BY id`,
+			func(rows *sql.Rows) (store.Record, error) {
+				var (
+					p       store.AppPassword
+					created int64
+				)
+				err := rows.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &created)
+				p.Created = fromMicros(created)
+				return store.Record{AppPassword: &p}, err
+			}); err != nil {
+			return err
+		}
+		// Dead properties are few; they are read first and handed out
+		// with their collection.
+		dead, err := allDeadProps(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := each(`SELECT `+collectionColumns+` FROM collections ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+			c, err := scanCollection(rows)
+			if err != nil {
+				return store.Record{}, err
+			}
+			return store.Record{Collection: c, DeadProps: dead[c.ID]}, nil
+		}); err != nil {
+			return err
+		}
+		var sc objectScanner
+		if err := each(`SELECT `+objectSelect(true)+` FROM objects ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+			var o store.Object
+			err := sc.scan(rows, &o, true)
+			return store.Record{Object: &o}, err
+		}); err != nil {
+			return err
+		}
+		if err := each(`SELECT collection_id, name, modseq, deleted_at FROM tombstones ORDER BY collection_id, name`,
+			func(rows *sql.Rows) (store.Record, error) {
+				var (
+					t       store.Tombstone
+					deleted int64
+				)
+				err := rows.Scan(&t.CollectionID, &t.Name, &t.ModSeq, &deleted)
+				t.DeletedAt = fromMicros(deleted)
+				return store.Record{Tombstone: &t}, err
+			}); err != nil {
+			return err
+		}
+		if err := each(trashedQuery+` ORDER BY t.id`, func(rows *sql.Rows) (store.Record, error) {
+			t, err := scanTrashed(rows)
+			return store.Record{Trashed: &t}, err
+		}); err != nil {
+			return err
+		}
+		return each(`SELECT `+versionColumns+`, body FROM object_versions ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+			v, err := scanVersion(rows, true)
+			return store.Record{Version: &v}, err
+		})
+	})
+}
+
+// allDeadProps returns every collection's dead properties.
+func allDeadProps(ctx context.Context, tx *sql.Tx) (map[int64][]store.DeadProp, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT collection_id, namespace, name, xml FROM collection_properties ORDER BY collection_id, namespace, name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	dead := make(map[int64][]store.DeadProp)
+	for rows.Next() {
+		var (
+			id int64
+			dp store.DeadProp
+		)
+		if err := rows.Scan(&id, &dp.Namespace, &dp.Name, &dp.XML); err != nil {
+			return nil, err
+		}
+		dead[id] = append(dead[id], dp)
+	}
+	return dead, rows.Err()
+}
+
+// inserter inserts rows into tables of one write transaction, with one
+// statement per table prepared on first use.
+type inserter struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (in *inserter) insert(table string, cols []string, row ...any) error {
+	stmt, ok := in.stmts[table]
+	if !ok {
+		ph := make([]string, len(cols))
+		for i := range ph {
+			ph[i] = fmt.Sprintf("$%d", i+1)
+		}
+		var err error
+		stmt, err = in.tx.PrepareContext(in.ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)",
+			table, strings.Join(cols, ", "), strings.Join(ph, ", ")))
+		if err != nil {
+			return err
+		}
+		in.stmts[table] = stmt
+	}
+	if _, err := stmt.ExecContext(in.ctx, row...); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	return nil
+}
+
+func (in *inserter) close() {
+	for _, st := range in.stmts {
+		st.Close()
+	}
+}
+
+// Load inserts a dump into an empty store in one write transaction.
+func (s *Store) Load(ctx context.Context, records iter.Seq2[store.Record, error]) error {
+	return s.write(ctx, "load", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return store.ErrNotEmpty
+		}
+		in := &inserter{ctx: ctx, tx: tx, stmts: make(map[string]*sql.Stmt)}
+		defer in.close()
+		for rec, err := range records {
+			if err != nil {
+				return err
+			}
+			if err := loadRecord(in, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func loadRecord(in *inserter, rec store.Record) error {
+	switch {
+	case rec.User != nil:
+		u := rec.User
+		var unlocked sql.NullInt64
+		if !u.UnlockedAt.IsZero() {
+			unlocked = sql.NullInt64{Int64: toMicros(u.UnlockedAt), Valid: true}
+		}
+		return in.insert("users", []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at"},
+			u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, toMicros(u.Created), unlocked)
+	case rec.AppPassword != nil:
+		p := rec.AppPassword
+		return in.insert("app_passwords", []string{"id", "user_id", "label", "password_hash", "created"},
+			p.ID, p.UserID, p.Label, p.PasswordHash, toMicros(p.Created))
+	case rec.Collection != nil:
+		c := rec.Collection
+		comps, err := encodeComponents(c.Components)
+		if err != nil {
+			return err
+		}
+		err = in.insert("collections", []string{"id", "owner_id", "kind", "name", "display_name", "description", "color",
+			"color_symbolic", "sort_order", "timezone", "components", "modseq", "pruned_modseq", "created", "updated"},
+			c.ID, c.OwnerID, string(c.Kind), c.Name, c.DisplayName, c.Description, c.Color, c.ColorSymbolic,
+			nullInt(c.Order), c.Timezone, comps, c.ModSeq, c.PrunedModSeq, toMicros(c.Created), toMicros(c.Updated))
+		if err != nil {
+			return err
+		}
+		for _, dp := range rec.DeadProps {
+			if err := in.insert("collection_properties", []string{"collection_id", "namespace", "name", "xml"},
+				c.ID, dp.Namespace, dp.Name, dp.XML); err != nil {
+				return err
+			}
+		}
+		return nil
+	case rec.Object != nil:
+		o := rec.Object
+		body := o.Body
+		if body == nil {
+			body = []byte{}
+		}
+		return in.insert("objects", []string{"id", "collection_id", "name", "uid", "etag", "content_type", "component",
+			"size", "modseq", "first_start", "last_end", "search_text", "created", "updated", "body"},
+			o.ID, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component, int64(len(body)), o.ModSeq,
+			toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(o.Created), toMicros(o.Updated), body)
+	case rec.Tombstone != nil:
+		t := rec.Tombstone
+		return in.insert("tombstones", []string{"collection_id", "name", "modseq", "deleted_at"},
+			t.CollectionID, t.Name, t.ModSeq, toMicros(t.DeletedAt))
+	case rec.Trashed != nil:
+		t := rec.Trashed
+		c := t.Collection
+		comps, err := encodeComponents(c.Components)
+		if err != nil {
+			return err
+		}
+		dead := make([]map[string]string, len(t.DeadProps))
+		for i, p := range t.DeadProps {
+			dead[i] = map[string]string{"namespace": p.Namespace, "name": p.Name, "xml": p.XML}
+		}
+		deadJSON, err := json.Marshal(dead)
+		if err != nil {
+			return err
+		}
+		return in.insert("collection_trash", []string{"id", "owner_id", "collection_id", "kind", "name", "display_name",
+			"description", "color", "color_symbolic", "sort_order", "timezone", "components", "dead_props", "created",
+			"deleted_at", "user_id", "user_agent"},
+			t.ID, c.OwnerID, c.ID, string(c.Kind), c.Name, c.DisplayName, c.Description, c.Color, c.ColorSymbolic,
+			nullInt(c.Order), c.Timezone, comps, string(deadJSON), toMicros(c.Created), toMicros(t.DeletedAt),
+			t.Actor.UserID, t.Actor.UserAgent)
+	case rec.Version != nil:
+		v := rec.Version
+		var trash sql.NullInt64
+		if v.TrashID != 0 {
+			trash = sql.NullInt64{Int64: v.TrashID, Valid: true}
+		}
+		var body any
+		if v.Op != store.OpCreate {
+			b := v.Body
+			if b == nil {
+				b = []byte{}
+			}
+			body = b
+		}
+		return in.insert("object_versions", []string{"id", "owner_id", "collection_id", "trash_id", "name", "op", "uid",
+			"etag", "content_type", "component", "size", "first_start", "last_end", "search_text", "changed_at",
+			"user_id", "user_agent", "body"},
+			v.ID, v.OwnerID, v.CollectionID, trash, v.Name, string(v.Op), v.UID, v.ETag, v.ContentType, v.Component,
+			v.Size, toNullMicros(v.FirstStart), toNullMicros(v.LastEnd), v.SearchText, toMicros(v.ChangedAt),
+			v.Actor.UserID, v.Actor.UserAgent, body)
+	}
+	return fmt.Errorf("empty record")
+}
