@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"maps"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,25 +38,8 @@ func TestBackupAcrossStores(t *testing.T) {
 			}
 			s := startServe(t, nil, "--database", from)
 			ctx := context.Background()
-			hc := agentClient{webdav.HTTPClientWithBasicAuth(http.DefaultClient, "alice", "alice-password"), "Phone/1"}
-			c, err := webdav.NewClient(hc, s.url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cards, err := gocarddav.NewClient(hc, s.url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			put := func(c *webdav.Client, path, body string) {
-				w, err := c.Create(ctx, path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				io.WriteString(w, body)
-				if err := w.Close(); err != nil {
-					t.Fatalf("PUT %s: %v", path, err)
-				}
-			}
+			c, cards := davClients(t, s.url, "Phone/1")
+			put := func(c *webdav.Client, path, body string) { davPut(t, c, path, body) }
 			for i := range 5 {
 				put(c, fmt.Sprintf("%sévénement %d.ics", historyCalendar, i), historyEvent(fmt.Sprint("ev-", i), fmt.Sprint("Event ", i)))
 				put(c, fmt.Sprintf("%scard-%d.vcf", historyBook, i), historyCard(fmt.Sprint("card-", i), fmt.Sprint("Person ", i)))
@@ -107,29 +87,13 @@ func TestBackupAcrossStores(t *testing.T) {
 			}
 
 			s = startServe(t, nil, "--database", to)
-			c, err = webdav.NewClient(hc, s.url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cards, err = gocarddav.NewClient(hc, s.url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := davState(t, c, historyCalendar); !maps.Equal(got, wantCal) {
-				t.Errorf("calendar after the move:\n%q\nwant\n%q", got, wantCal)
-			}
-			if got := davState(t, c, historyBook); !maps.Equal(got, wantBook) {
-				t.Errorf("address book after the move:\n%q\nwant\n%q", got, wantBook)
-			}
+			c, cards = davClients(t, s.url, "Phone/1")
+			wantDAVState(t, c, "after the move", wantCal, wantBook)
 			delta, err := cards.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{SyncToken: first.SyncToken})
 			if err != nil {
 				t.Fatalf("incremental sync with the old token: %v", err)
 			}
-			var updated []string
-			for _, ao := range delta.Updated {
-				updated = append(updated, ao.Path)
-			}
-			slices.Sort(updated)
+			updated := updatedPaths(delta)
 			if !slices.Equal(updated, []string{historyBook + "card-1.vcf", historyBook + "card-new.vcf"}) ||
 				!slices.Equal(delta.Deleted, []string{historyBook + "card-2.vcf"}) {
 				t.Errorf("incremental sync after the move: updated %q, deleted %q; want card-1 and card-new, card-2", updated, delta.Deleted)

@@ -58,6 +58,57 @@ func davState(t *testing.T, c *webdav.Client, path string) map[string]string {
 	return m
 }
 
+// davClients are go-webdav's WebDAV and CardDAV clients for alice, sending
+// agent as their User-Agent.
+func davClients(t *testing.T, url, agent string) (*webdav.Client, *gocarddav.Client) {
+	t.Helper()
+	hc := agentClient{webdav.HTTPClientWithBasicAuth(http.DefaultClient, "alice", "alice-password"), agent}
+	c, err := webdav.NewClient(hc, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards, err := gocarddav.NewClient(hc, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cards
+}
+
+// davPut stores body at path with a plain PUT.
+func davPut(t *testing.T, c *webdav.Client, path, body string) {
+	t.Helper()
+	w, err := c.Create(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, body)
+	if err := w.Close(); err != nil {
+		t.Fatalf("PUT %s: %v", path, err)
+	}
+}
+
+// wantDAVState compares alice's calendar and address book with a state
+// davState read before.
+func wantDAVState(t *testing.T, c *webdav.Client, when string, wantCal, wantBook map[string]string) {
+	t.Helper()
+	if got := davState(t, c, historyCalendar); !maps.Equal(got, wantCal) {
+		t.Errorf("calendar %s:\n%q\nwant\n%q", when, got, wantCal)
+	}
+	if got := davState(t, c, historyBook); !maps.Equal(got, wantBook) {
+		t.Errorf("address book %s:\n%q\nwant\n%q", when, got, wantBook)
+	}
+}
+
+// updatedPaths are the hrefs a sync reported changed, sorted.
+func updatedPaths(sync *gocarddav.SyncResponse) []string {
+	var out []string
+	for _, ao := range sync.Updated {
+		out = append(out, ao.Path)
+	}
+	slices.Sort(out)
+	return out
+}
+
 const (
 	historyCalendar = "/dav/calendars/alice/personal/"
 	historyBook     = "/dav/addressbooks/alice/contacts/"
@@ -93,23 +144,10 @@ func TestRestoreWhatAClientDestroyed(t *testing.T) {
 			s := startServe(t, nil, "--database", db)
 			ctx := context.Background()
 			newClient := func(agent string) *webdav.Client {
-				hc := agentClient{webdav.HTTPClientWithBasicAuth(http.DefaultClient, "alice", "alice-password"), agent}
-				c, err := webdav.NewClient(hc, s.url)
-				if err != nil {
-					t.Fatal(err)
-				}
+				c, _ := davClients(t, s.url, agent)
 				return c
 			}
-			put := func(c *webdav.Client, path, body string) {
-				w, err := c.Create(ctx, path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				io.WriteString(w, body)
-				if err := w.Close(); err != nil {
-					t.Fatalf("PUT %s: %v", path, err)
-				}
-			}
+			put := func(c *webdav.Client, path, body string) { davPut(t, c, path, body) }
 			setup := newClient("Setup/1.0")
 			for i := range 4 {
 				put(setup, fmt.Sprintf("%sevent %d.ics", historyCalendar, i), historyEvent(fmt.Sprint("ev-", i), fmt.Sprint("Event ", i)))
@@ -123,11 +161,7 @@ func TestRestoreWhatAClientDestroyed(t *testing.T) {
 			}
 
 			// The broken client syncs, then deletes everything.
-			bad := newClient("BrokenSync/0.9")
-			cardClient, err := gocarddav.NewClient(agentClient{webdav.HTTPClientWithBasicAuth(http.DefaultClient, "alice", "alice-password"), "BrokenSync/0.9"}, s.url)
-			if err != nil {
-				t.Fatal(err)
-			}
+			bad, cardClient := davClients(t, s.url, "BrokenSync/0.9")
 			for _, p := range slices.Concat(slices.Sorted(maps.Keys(wantCal)), slices.Sorted(maps.Keys(wantBook))) {
 				if err := bad.RemoveAll(ctx, p); err != nil {
 					t.Fatalf("DELETE %s: %v", p, err)
@@ -150,24 +184,17 @@ func TestRestoreWhatAClientDestroyed(t *testing.T) {
 			if !strings.Contains(out, "8 items of alice put back") {
 				t.Errorf("restore said:\n%s", out)
 			}
-			if got := davState(t, setup, historyCalendar); !maps.Equal(got, wantCal) {
-				t.Errorf("calendar after restore:\n%q\nwant\n%q", got, wantCal)
-			}
-			if got := davState(t, setup, historyBook); !maps.Equal(got, wantBook) {
-				t.Errorf("address book after restore:\n%q\nwant\n%q", got, wantBook)
-			}
+			wantDAVState(t, setup, "after restore", wantCal, wantBook)
 			delta, err := cardClient.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{SyncToken: wiped.SyncToken})
 			if err != nil {
 				t.Fatalf("incremental sync after the restore: %v", err)
 			}
-			var back []string
 			for _, ao := range delta.Updated {
-				back = append(back, ao.Path)
 				if want := strings.SplitN(wantBook[ao.Path], " ", 2)[0]; ao.ETag != want {
 					t.Errorf("sync: %s ETag %q, want %q", ao.Path, ao.ETag, want)
 				}
 			}
-			slices.Sort(back)
+			back := updatedPaths(delta)
 			if !slices.Equal(back, slices.Sorted(maps.Keys(wantBook))) || len(delta.Deleted) != 0 {
 				t.Errorf("incremental sync: updated %q deleted %q, want every card back", back, delta.Deleted)
 			}
