@@ -100,7 +100,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("store: dump: %w", err)
+		return errorf("store: dump: %w", err)
 	}
 	return nil
 }
@@ -194,7 +194,7 @@ func (s *Store) Load(ctx context.Context, records iter.Seq2[store.Record, error]
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: load: %w", err)
+		return errorf("store: load: %w", err)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -124,7 +123,7 @@ func (s *Store) ListVersions(ctx context.Context, ownerID int64, f store.History
 	rows, _ := s.pool.Query(ctx, q.String(), args...)
 	vs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Version, error) { return scanVersion(row) })
 	if err != nil {
-		return nil, fmt.Errorf("store: list versions: %w", err)
+		return nil, errorf("store: list versions: %w", err)
 	}
 	return vs, nil
 }
@@ -134,7 +133,7 @@ func (s *Store) GetVersion(ctx context.Context, ownerID, id int64) (*store.Versi
 	const q = `SELECT ` + versionColumns + `, body FROM object_versions WHERE owner_id = $1 AND id = $2`
 	v, err := scanVersion(s.pool.QueryRow(ctx, q, ownerID, id))
 	if err != nil {
-		return nil, fmt.Errorf("store: get version %d: %w", id, notFound(err))
+		return nil, errorf("store: get version %d: %w", id, notFound(err))
 	}
 	if v.Body == nil && v.Op != store.OpCreate {
 		v.Body = []byte{}
@@ -182,7 +181,7 @@ func (s *Store) ListTrashedCollections(ctx context.Context, ownerID int64) ([]st
 		return scanTrashed(row)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: list trashed collections: %w", err)
+		return nil, errorf("store: list trashed collections: %w", err)
 	}
 	return ts, nil
 }
@@ -194,7 +193,7 @@ func (s *Store) DeleteTrashedCollection(ctx context.Context, ownerID, id int64) 
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("store: delete trashed collection %d: %w", id, err)
+		return errorf("store: delete trashed collection %d: %w", id, err)
 	}
 	return nil
 }
@@ -213,7 +212,7 @@ func (s *Store) PurgeTrash(ctx context.Context, ownerID int64) (int64, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: purge trash: %w", err)
+		return 0, errorf("store: purge trash: %w", err)
 	}
 	return n, nil
 }
@@ -248,7 +247,7 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time, maxPerItem i
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: prune history: %w", err)
+		return 0, errorf("store: prune history: %w", err)
 	}
 	return n, nil
 }

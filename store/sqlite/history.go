@@ -116,6 +116,8 @@ func scanVersion(row interface{ Scan(...any) error }, withBody bool) (store.Vers
 
 // ListVersions returns the owner's versions that pass f, newest first.
 func (s *Store) ListVersions(ctx context.Context, ownerID int64, f store.HistoryFilter) ([]store.Version, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var q strings.Builder
 	args := []any{ownerID}
 	param := func(v any) string {
@@ -166,6 +168,8 @@ func (s *Store) ListVersions(ctx context.Context, ownerID int64, f store.History
 
 // GetVersion returns one of the owner's versions with its body.
 func (s *Store) GetVersion(ctx context.Context, ownerID, id int64) (*store.Version, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	const q = `SELECT ` + versionColumns + `, body FROM object_versions WHERE owner_id = $1 AND id = $2`
 	v, err := scanVersion(s.r.QueryRowContext(ctx, q, ownerID, id), true)
 	if err != nil {
@@ -220,6 +224,8 @@ func scanTrashed(row interface{ Scan(...any) error }) (store.TrashedCollection, 
 // ListTrashedCollections returns the owner's deleted collections, newest
 // first.
 func (s *Store) ListTrashedCollections(ctx context.Context, ownerID int64) ([]store.TrashedCollection, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var ts []store.TrashedCollection
 	err := s.read(ctx, "list trashed collections", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, trashedQuery+` WHERE t.owner_id = $1 ORDER BY t.id DESC`, ownerID)
@@ -241,6 +247,8 @@ func (s *Store) ListTrashedCollections(ctx context.Context, ownerID int64) ([]st
 
 // DeleteTrashedCollection forgets a trashed collection and its versions.
 func (s *Store) DeleteTrashedCollection(ctx context.Context, ownerID, id int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.write(ctx, "delete trashed collection", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM collection_trash WHERE owner_id = $1 AND id = $2`, ownerID, id)
 		return oneRow(res, err)
@@ -249,6 +257,8 @@ func (s *Store) DeleteTrashedCollection(ctx context.Context, ownerID, id int64) 
 
 // PurgeTrash forgets the owner's deleted items and collections.
 func (s *Store) PurgeTrash(ctx context.Context, ownerID int64) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
 	err := s.write(ctx, "purge trash", func(tx *sql.Tx) (err error) {
 		n, err = execCount(ctx, tx, []any{ownerID},
@@ -262,6 +272,8 @@ func (s *Store) PurgeTrash(ctx context.Context, ownerID int64) (int64, error) {
 // PruneHistory forgets what is older than before, and the versions of an
 // item beyond its newest maxPerItem.
 func (s *Store) PruneHistory(ctx context.Context, before time.Time, maxPerItem int) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
 	err := s.write(ctx, "prune history", func(tx *sql.Tx) (err error) {
 		// maxPerItem <= 0 keeps every version: no row number exceeds
