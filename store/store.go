@@ -105,6 +105,9 @@ type AppPassword struct {
 	Label        string
 	PasswordHash string
 	Created      time.Time
+	// LastUsed is when the password last authenticated a request, written
+	// at most about once a minute; nil when never used.
+	LastUsed *time.Time
 }
 
 // Collection is a calendar or an address book.
@@ -380,4 +383,36 @@ type Store interface {
 	// transaction: all of them or none. Sync tokens issued by the dumped
 	// store stay valid in the loaded one.
 	Load(ctx context.Context, records iter.Seq2[Record, error]) error
+
+	// TouchAppPassword records that the user's app password id
+	// authenticated a request at at.
+	TouchAppPassword(ctx context.Context, userID, id int64, at time.Time) error
+
+	// Accounts, for the web UI.
+	// GetAccount returns the user's account summary; ListAccounts every
+	// user's, ordered by username.
+	GetAccount(ctx context.Context, userID int64) (*Account, error)
+	ListAccounts(ctx context.Context) ([]Account, error)
+	SetUserAdmin(ctx context.Context, userID int64, admin bool) error
+	// RecordLogin sets the user's last sign-in time.
+	RecordLogin(ctx context.Context, userID int64, at time.Time) error
+	// ListCollectionTotals returns the item count and size of each of the
+	// owner's collections, read from counters the store maintains.
+	ListCollectionTotals(ctx context.Context, ownerID int64) ([]CollectionTotals, error)
+
+	// Sessions of the web UI.
+	// CreateSession inserts s; Created and LastSeen are set when zero.
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSession returns the session with that id (ErrNotFound if none).
+	GetSession(ctx context.Context, id string) (*Session, error)
+	// TouchSession sets the session's LastSeen.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSession removes one session; a missing one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions removes every session of the user except keepID
+	// (a password change signs the other browsers out).
+	DeleteUserSessions(ctx context.Context, userID int64, keepID string) error
+	// PruneSessions deletes sessions last seen before idleBefore or created
+	// before createdBefore, and returns how many.
+	PruneSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error)
 }

@@ -93,6 +93,9 @@ type appPasswordLine struct {
 	Label        string    `json:"label"`
 	PasswordHash string    `json:"password_hash"`
 	Created      time.Time `json:"created"`
+	// LastUsed mirrors store.AppPassword (the conversions above need the
+	// same fields); a store's Load does not restore it.
+	LastUsed *time.Time `json:"last_used,omitempty"`
 }
 
 // collectionProps are the properties a live and a trashed collection share.

@@ -224,14 +224,14 @@ func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) err
 // ListAppPasswords returns the user's app passwords, oldest first.
 func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error) {
 	const q = `
-		SELECT id, user_id, label, password_hash, created
+		SELECT id, user_id, label, password_hash, created, last_used
 		FROM app_passwords
 		WHERE user_id = $1
 		ORDER BY id`
 	rows, _ := s.pool.Query(ctx, q, userID)
 	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.AppPassword, error) {
 		var p store.AppPassword
-		err := row.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &p.Created)
+		err := row.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &p.Created, &p.LastUsed)
 		return p, err
 	})
 	if err != nil {

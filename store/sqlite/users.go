@@ -233,7 +233,7 @@ func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) err
 // listAppPasswordsSQL is ListAppPasswords' query, for the CLI and tests (the
 // request path reads app passwords through GetUserCredentials).
 const listAppPasswordsSQL = `
-	SELECT id, user_id, label, password_hash, created
+	SELECT id, user_id, label, password_hash, created, last_used
 	FROM app_passwords WHERE user_id = $1 ORDER BY id`
 
 // ListAppPasswords returns the user's app passwords in order of creation.
@@ -250,11 +250,13 @@ func (s *Store) ListAppPasswords(ctx context.Context, userID int64) ([]store.App
 		var (
 			p       store.AppPassword
 			created int64
+			used    sql.NullInt64
 		)
-		if err := rows.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &created); err != nil {
+		if err := rows.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &created, &used); err != nil {
 			return nil, wrap("list app passwords", err)
 		}
 		p.Created = fromMicros(created)
+		p.LastUsed = fromNullMicros(used)
 		ps = append(ps, p)
 	}
 	if err := rows.Err(); err != nil {

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"history", historyTests},
 		{"restore", restoreTests},
 		{"dump", dumpTests},
+		{"accounts", accountTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()
