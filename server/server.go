@@ -16,6 +16,7 @@ import (
 	"github.com/davenport-dav/davenport/carddav"
 	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/web"
 )
 
 // Config holds what the server is built from; cmd fills it.
@@ -34,6 +35,12 @@ type Config struct {
 	// MaxInFlight bounds the requests served at once; more are refused
 	// with 503 and Retry-After. 0 means no bound.
 	MaxInFlight int
+	// BaseURL is the public URL of the server ("" = taken from requests).
+	BaseURL string
+	// StoreKind names the store on the web UI's status page.
+	StoreKind string
+	// MaxImportSize bounds a file uploaded to the web UI (0: its default).
+	MaxImportSize int64
 }
 
 // Server is the HTTP face of Davenport.
@@ -41,6 +48,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	dav     *dav.Handler
+	web     *web.Handler
 	metrics *metrics
 	handler http.Handler
 }
@@ -58,6 +66,12 @@ func New(cfg Config) *Server {
 		MaxResponseTime:  cfg.MaxResponseTime,
 	}
 	s.dav.Init()
+	s.web = web.New(web.Config{
+		Store: cfg.Store, Auth: cfg.Auth, Logger: cfg.Logger, Kinds: s.dav.Kinds,
+		BaseURL: cfg.BaseURL, Version: cfg.Version, StoreKind: cfg.StoreKind,
+		MaxResourceSize: cfg.MaxResourceSize, MaxImportSize: cfg.MaxImportSize,
+		NewUserCollections: DefaultCollections,
+	})
 
 	mux := http.NewServeMux()
 	// RFC 6764 §5: the well-known URIs redirect to the context path, for
@@ -69,6 +83,7 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.Handle("GET /metrics", s.metrics)
 	authed := cfg.Auth.Middleware(recordUser(s.dav))
+	mux.Handle("/web/", s.web)
 	mux.Handle("/dav/", s.davEntry(authed))
 	// Some iOS builds skip the redirect and probe / and /principals/
 	// (DESIGN.md): both answer current-user-principal.
@@ -85,6 +100,11 @@ func (s *Server) davEntry(authed http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			s.dav.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == "/" && web.WantsHTML(r) {
+			// A browser: the web UI's sign-in page.
+			s.web.ServeHTTP(w, r)
 			return
 		}
 		if r.URL.Path == "/" && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {

@@ -19,6 +19,7 @@ import (
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/sqlite"
+	"github.com/davenport-dav/davenport/web"
 )
 
 type serveConfig struct {
@@ -116,6 +117,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Store: st, Auth: authn, Logger: logger,
 		MaxResourceSize: int64(cfg.maxResourceSize), Version: version,
 		MaxInFlight: cfg.maxConnections,
+		BaseURL:     cfg.baseURL, StoreKind: storeKind(cfg.database),
 	})
 	if cfg.debugListen != "" {
 		if _, err := serveDebug(ctx, cfg.debugListen, logger); err != nil {
@@ -243,6 +245,9 @@ func firstRun(ctx context.Context, st store.Store, password, url, passwd string,
 		}
 		return fmt.Errorf("create admin: %w", err)
 	}
+	if err := st.SetUserAdmin(ctx, u.ID, true); err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
 	fmt.Fprintln(stdout, "")
 	fmt.Fprintln(stdout, "  ================================================================")
 	fmt.Fprintln(stdout, "  Davenport: first run — created the account", u.Username)
@@ -274,12 +279,15 @@ type historySwitch interface{ SetHistory(on bool) }
 // prune forgets, hourly, deletions older than the tombstone retention window
 // and history older than its own. Sync tokens older than what was pruned get
 // DAV:valid-sync-token and the client resynchronizes in full (RFC 6578
-// §3.8).
+// §3.8). It also deletes web UI sessions past their idle or absolute
+// lifetime (web.DefaultSessionIdle, web.DefaultSessionMax; the UI refuses
+// them anyway, this frees the rows).
 func prune(ctx context.Context, st store.Store, retention time.Duration, history historyConfig, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := st.PruneTombstones(ctx, time.Now().Add(-retention))
+		now := time.Now()
+		n, err := st.PruneTombstones(ctx, now.Add(-retention))
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logger.Warn("pruning tombstones failed", "err", err)
@@ -293,10 +301,25 @@ func prune(ctx context.Context, st store.Store, retention time.Duration, history
 		case n > 0:
 			logger.Info("pruned history", "count", n)
 		}
+		n, err = st.PruneSessions(ctx, now.Add(-web.DefaultSessionIdle), now.Add(-web.DefaultSessionMax))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("pruning sessions failed", "err", err)
+		case n > 0:
+			logger.Info("pruned sessions", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// storeKind names the store for the web UI's status page.
+func storeKind(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return "PostgreSQL"
+	}
+	return "SQLite (embedded)"
 }

@@ -1,0 +1,262 @@
+package server_test
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/testdb"
+)
+
+// browser is a cookie-keeping HTTP client of the web UI, for the tests that
+// need no real browser (headers, CSRF, scoping, bad input).
+type browser struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	csrf string // the last CSRF token seen on a page
+}
+
+var reCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"|csrf=([A-Za-z0-9_-]{20,})`)
+
+func (e *env) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, e: e, c: &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}}
+}
+
+func (b *browser) do(req *http.Request) (int, string, http.Header) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := reCSRF.FindStringSubmatch(string(body)); m != nil {
+		b.csrf = m[1] + m[2]
+	}
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func (b *browser) get(path string) (int, string, http.Header) {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.e.srv.URL+path, nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	return b.do(req)
+}
+
+// post sends a form; the CSRF token of the last page is added unless the
+// values carry their own "csrf" (an empty one sends none).
+func (b *browser) post(path string, v url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	if _, ok := v["csrf"]; !ok {
+		v.Set("csrf", b.csrf)
+	} else if v.Get("csrf") == "" {
+		v.Del("csrf")
+	}
+	req, _ := http.NewRequest("POST", b.e.srv.URL+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// upload posts a multipart import form.
+func (b *browser) upload(fields map[string]string, file []byte) (int, string) {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", "upload.ics")
+	fw.Write(file)
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.e.srv.URL+"/web/import?csrf="+url.QueryEscape(b.csrf), &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	code, body, _ := b.do(req)
+	return code, body
+}
+
+func (b *browser) signIn(user, pw string) {
+	b.t.Helper()
+	if code, _, _ := b.get("/"); code != http.StatusOK {
+		b.t.Fatalf("GET / as a browser = %d", code)
+	}
+	code, body, h := b.post("/web/login", url.Values{"username": {user}, "password": {pw}})
+	if code != http.StatusSeeOther || h.Get("Location") != "/web/" {
+		b.t.Fatalf("sign in as %s = %d %q\n%s", user, code, h.Get("Location"), body)
+	}
+	if code, _, _ := b.get("/web/"); code != http.StatusOK {
+		b.t.Fatalf("GET /web/ after sign-in = %d", code)
+	}
+}
+
+// TestWebRootNegotiation: a browser asking for / gets the sign-in page; DAV
+// clients get what they got before.
+func TestWebRootNegotiation(t *testing.T) {
+	e := newEnv(t, testdb.SQLite(t))
+	b := e.browser(t)
+	code, body, h := b.get("/")
+	if code != 200 || !strings.Contains(body, `action="/web/login"`) {
+		t.Fatalf("browser GET / = %d\n%s", code, body)
+	}
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'self'",
+		"Referrer-Policy":         "same-origin",
+		"X-Content-Type-Options":  "nosniff",
+	} {
+		if !strings.Contains(h.Get(k), want) {
+			t.Errorf("%s = %q, want %q in it", k, h.Get(k), want)
+		}
+	}
+	if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("CSP lacks frame-ancestors: %q", h.Get("Content-Security-Policy"))
+	}
+	plain := e.do(request{method: "GET", path: "/", anonymous: true})
+	if ct := plain.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("DAV client GET / Content-Type = %q, want text/plain", ct)
+	}
+	pf := e.do(request{method: "PROPFIND", path: "/", header: map[string]string{"Depth": "0", "Accept": "text/html"}})
+	if pf.StatusCode != http.StatusMultiStatus {
+		t.Errorf("PROPFIND / = %d, want 207", pf.StatusCode)
+	}
+}
+
+// TestWebSession: the cookie's attributes, sign-out, wrong passwords, an
+// app password refused for the UI, and the throttle shared with Basic auth.
+func TestWebSession(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		b := e.browser(t)
+		b.get("/")
+		code, _, h := b.post("/web/login", url.Values{"username": {"alice"}, "password": {alicePassword}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("sign in = %d", code)
+		}
+		var cookie string
+		for _, c := range h.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "davenport_session=") {
+				cookie = c
+			}
+		}
+		for _, want := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+			if !strings.Contains(cookie, want) {
+				t.Errorf("session cookie %q lacks %s", cookie, want)
+			}
+		}
+		if strings.Contains(cookie, "Secure") {
+			t.Errorf("session cookie %q is Secure over plain http", cookie)
+		}
+		b.get("/web/")
+		if code, _, h := b.post("/web/logout", url.Values{}); code != http.StatusSeeOther || h.Get("Location") != "/" {
+			t.Errorf("sign out = %d %q", code, h.Get("Location"))
+		}
+		if code, _, h := b.get("/web/"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/?next=") {
+			t.Errorf("GET /web/ after sign-out = %d %q, want a redirect to sign-in", code, h.Get("Location"))
+		}
+
+		b.get("/")
+		if code, body, _ := b.post("/web/login", url.Values{"username": {"alice"}, "password": {"wrong password"}}); code != http.StatusUnauthorized || !strings.Contains(body, "Wrong user name or password") {
+			t.Errorf("wrong password = %d", code)
+		}
+		// A sign-in form without its token is refused before any check.
+		if code, _, _ := b.post("/web/login", url.Values{"username": {"alice"}, "password": {alicePassword}, "csrf": {"forged"}}); code != http.StatusForbidden {
+			t.Errorf("sign-in with a forged token = %d, want 403", code)
+		}
+		// Failures count in the Authenticator: after enough, Basic auth is
+		// throttled too, and so is the form.
+		for range 12 {
+			b.post("/web/login", url.Values{"username": {"bob"}, "password": {"nope nope"}})
+		}
+		if code, body, _ := b.post("/web/login", url.Values{"username": {"bob"}, "password": {bobPassword}}); code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-in attempts") {
+			t.Errorf("sign-in after 12 failures = %d, want 429", code)
+		}
+		resp := e.do(request{method: "PROPFIND", path: "/dav/principals/bob/", user: "bob", password: bobPassword, header: map[string]string{"Depth": "0"}})
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("Basic auth after web failures = %d, want 429 (one throttle)", resp.StatusCode)
+		}
+	})
+}
+
+// TestWebCSRFAndScoping: a POST without the session's token changes nothing;
+// bob cannot see or change alice's collections.
+func TestWebCSRFAndScoping(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		alice := e.browser(t)
+		alice.signIn("alice", alicePassword)
+		for _, csrf := range []string{"", "forged-token-forged-token-forged"} {
+			code, _, _ := alice.post("/web/collections", url.Values{"kind": {"calendar"}, "displayname": {"Evil"}, "components": {"VEVENT"}, "csrf": {csrf}})
+			if code != http.StatusForbidden {
+				t.Errorf("create without a valid CSRF token (%q) = %d, want 403", csrf, code)
+			}
+		}
+		alice.get("/web/")
+		if code, _, _ := alice.post("/web/c/calendars/personal/delete", url.Values{"confirm": {"yes"}, "csrf": {""}}); code != http.StatusForbidden {
+			t.Errorf("delete without a CSRF token = %d, want 403", code)
+		}
+		u, _ := st.GetUser(t.Context(), "alice")
+		cols, _ := st.ListCollections(t.Context(), u.ID, store.KindCalendar)
+		if len(cols) != 1 {
+			t.Fatalf("alice has %d calendars after refused POSTs, want 1", len(cols))
+		}
+
+		bob := e.browser(t)
+		bob.signIn("bob", bobPassword)
+		// bob's own "personal" exists; alice's "work" does not for him.
+		alice.get("/web/")
+		if code, _, h := alice.post("/web/collections", url.Values{"kind": {"calendar"}, "displayname": {"Work"}, "components": {"VEVENT"}}); code != http.StatusSeeOther || h.Get("Location") != "/web/c/calendars/work?done=created" {
+			t.Fatalf("create Work = %d %q", code, h.Get("Location"))
+		}
+		for _, p := range []string{"/web/c/calendars/work", "/web/c/calendars/work/export"} {
+			if code, body, _ := bob.get(p); code != http.StatusNotFound || strings.Contains(body, "Work") {
+				t.Errorf("bob GET %s = %d, want 404 without alice's data", p, code)
+			}
+		}
+		bob.get("/web/")
+		if code, _, _ := bob.post("/web/c/calendars/work/delete", url.Values{"confirm": {"yes"}}); code != http.StatusNotFound {
+			t.Errorf("bob deleting alice's calendar = %d, want 404", code)
+		}
+		if _, err := st.GetCollection(t.Context(), u.ID, store.KindCalendar, "work"); err != nil {
+			t.Errorf("alice's calendar after bob's attempt: %v", err)
+		}
+		if code, _, _ := bob.get("/web/admin"); code != http.StatusForbidden {
+			t.Errorf("bob GET /web/admin = %d, want 403", code)
+		}
+	})
+}
+
+// TestWebBadInput: markup in a name, an upload that is not iCalendar, and
+// an oversized upload each get a clear message and change nothing.
+func TestWebBadInput(t *testing.T) {
+	e := newEnv(t, testdb.SQLite(t))
+	st := e.st
+	b := e.browser(t)
+	b.signIn("alice", alicePassword)
+	u, _ := st.GetUser(t.Context(), "alice")
+	count := func() int {
+		cs, _ := st.ListCollections(t.Context(), u.ID, store.KindCalendar)
+		return len(cs)
+	}
+	code, body, _ := b.post("/web/collections", url.Values{"kind": {"calendar"}, "displayname": {"<script>alert(1)</script>"}, "components": {"VEVENT"}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "Name cannot contain &lt; or &gt;") || strings.Contains(body, "<script>alert") {
+		t.Errorf("name with <script> = %d\n%s", code, body)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d calendars after refused create, want 1", n)
+	}
+	b.get("/web/")
+	code, body = b.upload(map[string]string{"target": "new-calendar", "name": "Junk"}, []byte("%PDF-1.4 not a calendar\n"))
+	if code != http.StatusBadRequest || !strings.Contains(body, "This is not an iCalendar (.ics) file. Nothing was imported.") {
+		t.Errorf("non-iCalendar upload = %d\n%s", code, body)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d calendars after refused import, want 1", n)
+	}
+}
