@@ -140,15 +140,17 @@ type Authenticator struct {
 	userIP   *backoff // key: username and client address
 	unknown  *limiter // key: client address; unknown users only
 	inflight map[cacheKey]*flight
+	touched  map[int64]time.Time // app password id → last use recorded
 }
 
 // flight is one verification in progress; identical concurrent requests (a
 // client opening several connections at once) wait for it instead of each
 // running argon2.
 type flight struct {
-	done chan struct{}
-	ok   bool
-	err  error
+	done  chan struct{}
+	ok    bool
+	appID int64 // the app password that matched; 0 for the account password
+	err   error
 	// joined counts the requests waiting for it, under Authenticator.mu.
 	joined int
 }
@@ -216,6 +218,7 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 		userIP:    newBackoff(opts.MaxFailures, backoffBase, opts.MaxBackoff, opts.FailureWindow, opts.MaxTracked),
 		unknown:   newLimiter(opts.MaxFailuresPerIP, opts.FailureWindow, opts.MaxTracked),
 		inflight:  make(map[cacheKey]*flight),
+		touched:   make(map[int64]time.Time),
 	}, nil
 }
 
@@ -314,7 +317,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	key := a.keys.key(u.Username, password, cands)
 
 	a.mu.Lock()
-	hit := a.cache.hit(key, a.now())
+	appID, hit := a.cache.hit(key, a.now())
 	if hit {
 		a.userIP.reset(uk)
 	}
@@ -323,10 +326,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		if a.log.Enabled(ctx, slog.LevelDebug) { // spares boxing the attributes
 			a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", true)
 		}
+		a.noteAppPassword(ctx, u.ID, appID)
 		return u, nil
 	}
 
-	ok, counted, err := a.verifyOnce(ctx, key, uk, u, cands, password)
+	appID, ok, counted, err := a.verifyOnce(ctx, key, uk, u, cands, password)
 	var te *ThrottledError
 	if errors.As(err, &te) {
 		return nil, a.throttled(ctx, username, remoteIP, te.RetryAfter)
@@ -347,7 +351,50 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	a.userIP.reset(uk)
 	a.mu.Unlock()
 	a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", false)
+	a.noteAppPassword(ctx, u.ID, appID)
 	return u, nil
+}
+
+// AppPasswordToucher is the optional part of Users that records when an app
+// password was last used (store.Store has it).
+type AppPasswordToucher interface {
+	TouchAppPassword(ctx context.Context, userID, id int64, at time.Time) error
+}
+
+// touchInterval bounds how often an app password's last use is written: the
+// list of app passwords shows it to the minute, and a syncing device sends
+// several requests a second.
+const touchInterval = time.Minute
+
+// noteAppPassword records that app password appID authenticated a request,
+// at most once per touchInterval per app password and process. A failure is
+// logged, never fatal to the request.
+func (a *Authenticator) noteAppPassword(ctx context.Context, userID, appID int64) {
+	t, ok := a.users.(AppPasswordToucher)
+	if !ok || appID == 0 {
+		return
+	}
+	now := a.now()
+	a.mu.Lock()
+	if last, seen := a.touched[appID]; seen && now.Sub(last) < touchInterval {
+		a.mu.Unlock()
+		return
+	}
+	if len(a.touched) >= DefaultMaxTracked {
+		for id, at := range a.touched {
+			if now.Sub(at) >= touchInterval {
+				delete(a.touched, id)
+			}
+		}
+		if len(a.touched) >= DefaultMaxTracked {
+			clear(a.touched)
+		}
+	}
+	a.touched[appID] = now
+	a.mu.Unlock()
+	if err := t.TouchAppPassword(ctx, userID, appID, now); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "recording app password use failed", "app_password_id", appID, "err", err)
+	}
 }
 
 // Forget drops this process's cached verifications for username. Because the
@@ -459,7 +506,7 @@ func (a *Authenticator) userEpoch(u *store.User) uint64 {
 // request ran the check, so that a failure counts once however many
 // requests shared it. Running a check is admitted by the back-off of uk
 // (backoff.begin); a refusal is a *ThrottledError.
-func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, uk string, u *store.User, cands []candidate, password string) (ok, counted bool, err error) {
+func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, uk string, u *store.User, cands []candidate, password string) (appID int64, ok, counted bool, err error) {
 	for {
 		a.mu.Lock()
 		f, waiting := a.inflight[key]
@@ -469,7 +516,7 @@ func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, uk string,
 			admitted, wait := a.userIP.begin(uk, a.now())
 			if !admitted {
 				a.mu.Unlock()
-				return false, false, &ThrottledError{RetryAfter: wait}
+				return 0, false, false, &ThrottledError{RetryAfter: wait}
 			}
 			f = &flight{done: make(chan struct{})}
 			a.inflight[key] = f
@@ -480,43 +527,43 @@ func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, uk string,
 			select {
 			case <-f.done:
 			case <-ctx.Done():
-				return false, false, ctx.Err()
+				return 0, false, false, ctx.Err()
 			}
 			if f.err != nil && ctx.Err() == nil {
 				continue // the leader's request was cancelled, not ours
 			}
-			return f.ok, false, f.err
+			return f.appID, f.ok, false, f.err
 		}
 
-		f.ok, f.err = a.verifyAll(ctx, u, cands, password)
+		f.appID, f.ok, f.err = a.verifyAll(ctx, u, cands, password)
 		a.mu.Lock()
 		a.userIP.end(uk)
 		delete(a.inflight, key)
 		if f.ok {
-			a.cache.add(key, u.Username, a.now())
+			a.cache.add(key, u.Username, f.appID, a.now())
 		}
 		a.mu.Unlock()
 		close(f.done)
-		return f.ok, true, f.err
+		return f.appID, f.ok, true, f.err
 	}
 }
 
 // verifyAll tries the account password, then each app password. A stored
 // hash that does not parse is logged and skipped: one corrupt app password
 // must not lock the user out.
-func (a *Authenticator) verifyAll(ctx context.Context, u *store.User, cands []candidate, password string) (bool, error) {
+func (a *Authenticator) verifyAll(ctx context.Context, u *store.User, cands []candidate, password string) (appID int64, ok bool, err error) {
 	for _, c := range cands {
 		ok, err := a.check(ctx, c.hash, password)
 		switch {
 		case err == nil && ok:
-			return true, nil
+			return c.appID, true, nil
 		case errors.Is(err, ErrMalformedHash):
 			a.log.ErrorContext(ctx, "stored password hash unusable", "user", u.Username, "app_password_id", c.appID, "err", err)
 		case err != nil:
-			return false, err // the request's context ended
+			return 0, false, err // the request's context ended
 		}
 	}
-	return false, nil
+	return 0, false, nil
 }
 
 // check runs one verification under the concurrency bound.

@@ -77,6 +77,7 @@ func appendField(b []byte, s string) []byte {
 
 type cacheEntry struct {
 	username string
+	appID    int64 // the app password that matched; 0 for the account password
 	expires  time.Time
 }
 
@@ -94,28 +95,29 @@ func newSuccessCache(ttl time.Duration, max int) *successCache {
 
 func (c *successCache) enabled() bool { return c.ttl > 0 && c.max > 0 }
 
-func (c *successCache) hit(k cacheKey, now time.Time) bool {
+// hit reports whether k is cached, and which app password it matched.
+func (c *successCache) hit(k cacheKey, now time.Time) (appID int64, ok bool) {
 	e, ok := c.entries[k]
 	if !ok {
-		return false
+		return 0, false
 	}
 	if !now.Before(e.expires) {
 		delete(c.entries, k)
-		return false
+		return 0, false
 	}
-	return true
+	return e.appID, true
 }
 
 // add stores k. The expiry is not extended by later hits: a verification is
 // trusted for at most one TTL.
-func (c *successCache) add(k cacheKey, username string, now time.Time) {
+func (c *successCache) add(k cacheKey, username string, appID int64, now time.Time) {
 	if !c.enabled() {
 		return
 	}
 	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
 		c.evict(now)
 	}
-	c.entries[k] = cacheEntry{username: username, expires: now.Add(c.ttl)}
+	c.entries[k] = cacheEntry{username: username, appID: appID, expires: now.Add(c.ttl)}
 }
 
 // evict drops expired entries, then, if still full, the entry closest to
