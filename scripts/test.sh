@@ -9,8 +9,11 @@
 # 2. gofmt (any unformatted file fails), go vet, and the Go tests with the
 #    race detector in shuffled order. DAVENPORT_REQUIRE_DB=1 makes a missing
 #    database a failure: PostgreSQL tests never skip here.
-# 3. Interop checks against real clients (hook below).
-# 4. One closing line, "N passed, M failed", counting every Go test and
+# 3. The web UI's browser tests drive Debian's chromium; when it is missing
+#    and we are root, it is installed with apt-get (as PostgreSQL is), and
+#    DAVENPORT_REQUIRE_BROWSER=1 makes a missing browser a failure.
+# 4. Interop checks against real clients (hook below).
+# 5. One closing line, "N passed, M failed", counting every Go test and
 #    subtest (scripts/testsum reads go test -json) and every interop step.
 #    A gofmt or vet failure stops the run at once; a failing test does not:
 #    the interop checks still run, and the exit status is 1.
@@ -42,6 +45,18 @@ if [[ -z "${DAVENPORT_TEST_DATABASE_URL:-}" ]]; then
 	step "PostgreSQL at $DAVENPORT_TEST_DATABASE_URL"
 fi
 export DAVENPORT_REQUIRE_DB=1
+
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+		step "installing chromium for the browser tests"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update >&2
+		apt-get install -y --no-install-recommends chromium >&2
+	else
+		echo "test.sh: no chromium on PATH and cannot install it (not root); the browser tests will fail" >&2
+	fi
+fi
+export DAVENPORT_REQUIRE_BROWSER=1
 
 passed=0
 failed=0
