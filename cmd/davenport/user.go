@@ -17,11 +17,13 @@ import (
 
 // userCommands are the user subcommands with their usage lines.
 var userCommands = []struct{ name, synopsis string }{
-	{"add", "davenport user add NAME [--password-stdin [--allow-weak]] [--email E] [--display-name D]"},
+	{"add", "davenport user add NAME [--password-stdin [--allow-weak]] [--email E] [--display-name D] [--admin]"},
 	{"passwd", "davenport user passwd NAME [--password-stdin [--allow-weak]]"},
 	{"unlock", "davenport user unlock NAME"},
 	{"delete", "davenport user delete NAME"},
 	{"list", "davenport user list"},
+	{"set-admin", "davenport user set-admin NAME [--off]"},
+	{"app-password", "davenport user app-password add|list|revoke NAME …"},
 }
 
 func userUsage() string {
@@ -42,6 +44,10 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
+	case "app-password":
+		return cmdAppPassword(ctx, args, stdout, stderr)
+	case "set-admin":
+		return cmdSetAdmin(ctx, args, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, userUsage())
 		return errHelp
@@ -64,7 +70,9 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		passwordStdin = fs.Bool("password-stdin", false, "read the password from standard input (else one is generated and printed once)")
 		allowWeak = fs.Bool("allow-weak", false, fmt.Sprintf("accept a password shorter than %d characters", minPasswordLen))
 	}
+	var admin *bool
 	if sub == "add" {
+		admin = fs.Bool("admin", false, "give the user the admin role (the web UI's administration pages)")
 		email = fs.String("email", "", "e-mail address (calendar-user-address)")
 		displayName = fs.String("display-name", "", "name shown in clients")
 	}
@@ -115,11 +123,16 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	switch sub {
 	case "add":
-		if _, err := createUser(ctx, st, name, pw, *email, *displayName); err != nil {
+		if u, err = createUser(ctx, st, name, pw, *email, *displayName); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("user %q already exists (user names are case-insensitive)", name)
 			}
 			return err
+		}
+		if *admin {
+			if err := st.SetUserAdmin(ctx, u.ID, true); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "created user %s\n", name)
 		if generated {
