@@ -108,7 +108,11 @@ func browserTab(t *testing.T) context.Context {
 	}
 	ctx, cancel := chromedp.NewContext(chrome.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancel2 := context.WithTimeout(ctx, 60*time.Second)
+	limit := time.Minute
+	if os.Getenv("DAVENPORT_SCREENSHOTS") == "1" {
+		limit = 10 * time.Minute
+	}
+	ctx, cancel2 := context.WithTimeout(ctx, limit)
 	t.Cleanup(cancel2)
 	return ctx
 }
@@ -122,8 +126,10 @@ type page struct {
 
 func (p *page) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, actions...); err != nil {
-		p.t.Fatal(err)
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.t.Fatalf("at %s: %v", p.location(), err)
 	}
 }
 
@@ -140,18 +146,23 @@ func (p *page) open(path string) int64 {
 // submit clicks sel, waits for the page it leads to and returns its status.
 func (p *page) submit(sel string) int64 {
 	p.t.Helper()
-	resp, err := chromedp.RunResponse(p.ctx, chromedp.Click(sel, chromedp.NodeVisible))
+	ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.NodeVisible))
 	if err != nil {
-		p.t.Fatalf("click %s: %v", sel, err)
+		p.t.Fatalf("click %s at %s: %v", sel, p.location(), err)
 	}
 	return resp.Status
 }
 
 func (p *page) text(sel string) string {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Text(sel, chromedp.NodeVisible))
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel, chromedp.NodeVisible))
 	if err != nil {
-		p.t.Fatalf("text of %s: %v", sel, err)
+		html, _ := chromedp.Run(p.ctx, chromedp.OuterHTML("html"))
+		p.t.Fatalf("text of %s: %v\nat %s:\n%s", sel, err, p.location(), html)
 	}
 	return strings.TrimSpace(s)
 }
@@ -360,6 +371,7 @@ func TestWebBrowser(t *testing.T) {
 		}
 		if e.shots() {
 			p.screenshots(t)
+			p.open("/web/admin")
 		}
 		carol, err := st.GetUser(ctx, "carol")
 		if err != nil {
@@ -451,7 +463,9 @@ func checkProfile(t *testing.T, resp *http.Response, body []byte, port, want str
 	return pw
 }
 
-func (e *env) shots() bool { return os.Getenv("DAVENPORT_SCREENSHOTS") == "1" && strings.HasSuffix(e.t.Name(), "sqlite") }
+func (e *env) shots() bool {
+	return os.Getenv("DAVENPORT_SCREENSHOTS") == "1" && strings.HasSuffix(e.t.Name(), "sqlite")
+}
 
 // screenshots writes every page at desktop and phone width, light and
 // dark, into docs/screenshots (only with DAVENPORT_SCREENSHOTS=1).
@@ -510,5 +524,9 @@ func (p *page) screenshots(t *testing.T) {
 			p.submit("#create-app-password")
 			shoot(p, "account")
 		}
+	}
+	p.do(chromedp.EmulateViewport(1280, 860))
+	if _, err := chromedp.Call(p.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
 	}
 }

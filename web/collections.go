@@ -33,6 +33,16 @@ var componentChoices = []struct{ Name, Label string }{
 	{"VEVENT", "Events"}, {"VTODO", "Tasks"}, {"VJOURNAL", "Journal"},
 }
 
+// componentLabel names a component for people ("VTODO" is "Tasks").
+func componentLabel(name string) string {
+	for _, c := range componentChoices {
+		if c.Name == name {
+			return c.Label
+		}
+	}
+	return name
+}
+
 func (h *Handler) row(r *http.Request, c store.Collection, t store.CollectionTotals) collectionRow {
 	k := h.kind(c.Kind)
 	row := collectionRow{Collection: c, Objects: t.Objects, UsedBytes: t.UsedBytes}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -15,10 +14,10 @@ var pageNames = []string{"signin", "home", "collection", "import", "account", "c
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"size":    formatSize,
-		"date":    formatDate,
-		"plural":  plural,
-		"compact": func(s string) string { return strings.Join(strings.Fields(s), " ") },
+		"size":      formatSize,
+		"date":      formatDate,
+		"plural":    plural,
+		"component": componentLabel,
 	}
 	m := make(map[string]*template.Template, len(pageNames))
 	for _, n := range pageNames {
@@ -105,15 +104,19 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 }
 
 func formatSize(n int64) string {
+	unit, div := "GiB", int64(1<<30)
 	switch {
 	case n < 1024:
 		return fmt.Sprintf("%d B", n)
 	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+		unit, div = "KiB", 1024
 	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+		unit, div = "MiB", 1<<20
 	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	if n%div == 0 {
+		return fmt.Sprintf("%d %s", n/div, unit)
+	}
+	return fmt.Sprintf("%.1f %s", float64(n)/float64(div), unit)
 }
 
 func formatDate(t any) string {
