@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -259,4 +261,86 @@ func TestWebBadInput(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Errorf("%d calendars after refused import, want 1", n)
 	}
+}
+
+// TestWebImport: address books, a new collection, an oversized file and a
+// file of 10,000 broken items, on both stores.
+func TestWebImport(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		b := e.browser(t)
+		b.signIn("alice", alicePassword)
+		ctx := t.Context()
+		u, _ := st.GetUser(ctx, "alice")
+		totals := func() map[int64]int64 {
+			ts, err := st.ListCollectionTotals(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[int64]int64{}
+			for _, x := range ts {
+				m[x.ID] = x.Objects
+			}
+			return m
+		}
+		stat := func(body, id string) string {
+			m := regexp.MustCompile(`id="` + id + `">(\d+)<`).FindStringSubmatch(body)
+			if m == nil {
+				return "?"
+			}
+			return m[1]
+		}
+
+		// vCards, one of them grouped and folded, one without FN.
+		vcf := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nN:Lovelace;Ada;;;\r\nitem1.UID:ada-1\r\nEND:VCARD\r\n" +
+			"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Charles\r\n  Babbage\r\nUID:charles-2\r\nEND:VCARD\r\n" +
+			"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:nofn-3\r\nEND:VCARD\r\n"
+		code, body := b.upload(map[string]string{"target": "addressbooks/contacts", "mode": "update"}, []byte(vcf))
+		if code != 200 || stat(body, "created") != "2" || stat(body, "rejected") != "1" || !strings.Contains(body, "nofn-3") {
+			t.Errorf("vCard import = %d created %s rejected %s\n%s", code, stat(body, "created"), stat(body, "rejected"), body)
+		}
+		book, _ := st.GetCollection(ctx, u.ID, store.KindAddressBook, "contacts")
+		if o, err := st.GetObjects(ctx, book.ID, []string{"charles-2.vcf"}, true); err != nil || len(o) != 1 {
+			t.Errorf("imported card charles-2.vcf: %v %v", o, err)
+		}
+
+		// Into a new calendar, named in the form.
+		ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:new-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+		code, body = b.upload(map[string]string{"target": "new-calendar", "name": "From Google"}, []byte(ics))
+		if code != 200 || stat(body, "created") != "1" {
+			t.Errorf("import into a new calendar = %d\n%s", code, body)
+		}
+		if c, err := st.GetCollection(ctx, u.ID, store.KindCalendar, "from-google"); err != nil || c.DisplayName != "From Google" {
+			t.Errorf("new calendar: %+v %v", c, err)
+		}
+
+		// Over the size limit: refused, nothing created.
+		before := totals()
+		big := append([]byte("BEGIN:VCALENDAR\r\n"), bytes.Repeat([]byte("X-PAD:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n"), (51<<20)/72)...)
+		code, body = b.upload(map[string]string{"target": "new-calendar", "name": "Too big"}, big)
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than 50 MiB") {
+			t.Errorf("oversized import = %d\n%.500s", code, body)
+		}
+		if _, err := st.GetCollection(ctx, u.ID, store.KindCalendar, "too-big"); err == nil {
+			t.Error("an oversized import created a calendar")
+		}
+
+		// 10,000 broken items: every one rejected with its reason, the
+		// first 1,000 listed, nothing written.
+		var broken strings.Builder
+		broken.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n")
+		for i := range 10_000 {
+			fmt.Fprintf(&broken, "BEGIN:VEVENT\r\nUID:broken-%d\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:yesterday\r\nEND:VEVENT\r\n", i)
+		}
+		broken.WriteString("END:VCALENDAR\r\n")
+		b.get("/web/")
+		code, body = b.upload(map[string]string{"target": "calendars/personal"}, []byte(broken.String()))
+		if code != 200 || stat(body, "created") != "0" || stat(body, "rejected") != "10000" ||
+			strings.Count(body, "<tr><td><code>broken-") != 1000 || !strings.Contains(body, "10000 in all") {
+			t.Errorf("10,000 broken items = %d, created %s rejected %s, %d listed", code, stat(body, "created"), stat(body, "rejected"), strings.Count(body, "<tr><td><code>broken-"))
+		}
+		if got := totals(); !maps.Equal(got, before) {
+			t.Errorf("item counts changed by refused imports: %v → %v", before, got)
+		}
+	})
 }
