@@ -191,6 +191,12 @@ func keysEqual(a, b []byte) bool {
 
 // passwordAlphabet has no look-alikes: no 0/o, 1/l/i, and lower case only so
 // nothing depends on the shift key of a phone keyboard.
+// MinPasswordLen is the shortest password a person may choose for an
+// account (NIST SP 800-63B §5.1.1.2: at least 8 characters), counted in
+// characters. The CLI and the web UI both apply it; generated passwords are
+// long and random, and are not checked.
+const MinPasswordLen = 8
+
 const passwordAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
 
 // GeneratePassword returns a random password of five groups of four

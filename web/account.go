@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -9,10 +10,6 @@ import (
 	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/store"
 )
-
-// MinPasswordLen is the shortest account password accepted (NIST SP
-// 800-63B §5.1.1.2: at least 8 characters when chosen by the user).
-const MinPasswordLen = 8
 
 type accountData struct {
 	Account      *store.Account
@@ -79,8 +76,8 @@ func (h *Handler) revokeAppPassword(w http.ResponseWriter, r *http.Request) {
 // checkNewPassword applies the password policy.
 func checkNewPassword(pw, again string) string {
 	switch {
-	case utf8.RuneCountInString(pw) < MinPasswordLen:
-		return "The new password must have at least 8 characters."
+	case utf8.RuneCountInString(pw) < auth.MinPasswordLen:
+		return fmt.Sprintf("The new password must have at least %d characters.", auth.MinPasswordLen)
 	case len(pw) > 1024:
 		return "The new password is too long."
 	case pw != again:

@@ -182,10 +182,9 @@ func userErr(name string, err error) error {
 }
 
 // minPasswordLen is the shortest password user add and user passwd accept
-// without --allow-weak: NIST SP 800-63B §5.1.1.2 asks for at least 8
-// characters in a password a person chooses. Generated passwords are long
-// and random, and are not checked.
-const minPasswordLen = 8
+// without --allow-weak: auth.MinPasswordLen, the policy the web UI applies
+// too. Generated passwords are long and random, and are not checked.
+const minPasswordLen = auth.MinPasswordLen
 
 // readPassword reads one password from stdin (trailing newline removed), or
 // generates one when fromStdin is false. A chosen password shorter than
