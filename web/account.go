@@ -62,12 +62,8 @@ func (h *Handler) revokeAppPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	// Scoped to the signed-in user: another user's id is not found.
 	err = h.cfg.Store.DeleteAppPassword(r.Context(), sessionFrom(r.Context()).acct.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.storeError(w, r, err)
 		return
 	}
 	seeOther(w, r, "/web/account", "revoked")

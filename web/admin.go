@@ -105,18 +105,16 @@ func (h *Handler) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 // adminTarget is the account named by the path's id.
 func (h *Handler) adminTarget(w http.ResponseWriter, r *http.Request) *store.Account {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err == nil {
-		a, err := h.cfg.Store.GetAccount(r.Context(), id)
-		if err == nil {
-			return a
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			h.serverError(w, r, err)
-			return nil
-		}
+	if err != nil {
+		h.notFound(w, r)
+		return nil
 	}
-	h.notFound(w, r)
-	return nil
+	a, err := h.cfg.Store.GetAccount(r.Context(), id)
+	if err != nil {
+		h.storeError(w, r, err)
+		return nil
+	}
+	return a
 }
 
 // adminResetPassword gives the user a new generated password, shown once,

@@ -273,6 +273,17 @@ func (h *Handler) lookupCollection(r *http.Request) (*store.Collection, error) {
 	return h.cfg.Store.GetCollection(r.Context(), sessionFrom(r.Context()).acct.ID, kind, r.PathValue("name"))
 }
 
+// ownCollection returns the collection the path names, or answers the
+// request (404, 500) and returns nil.
+func (h *Handler) ownCollection(w http.ResponseWriter, r *http.Request) *store.Collection {
+	c, err := h.lookupCollection(r)
+	if err != nil {
+		h.storeError(w, r, err)
+		return nil
+	}
+	return c
+}
+
 type collectionData struct {
 	C          collectionRow
 	Form       collectionForm
@@ -285,13 +296,8 @@ func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) collectionPage(w http.ResponseWriter, r *http.Request, code int, f *collectionForm, errMsg string) {
-	c, err := h.lookupCollection(r)
-	if errors.Is(err, store.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
+	c := h.ownCollection(w, r)
+	if c == nil {
 		return
 	}
 	totals, err := h.cfg.Store.ListCollectionTotals(r.Context(), c.OwnerID)
@@ -320,13 +326,8 @@ func (h *Handler) collectionPage(w http.ResponseWriter, r *http.Request, code in
 
 // editCollection renames, recolours and describes a collection.
 func (h *Handler) editCollection(w http.ResponseWriter, r *http.Request) {
-	c, err := h.lookupCollection(r)
-	if errors.Is(err, store.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
+	c := h.ownCollection(w, r)
+	if c == nil {
 		return
 	}
 	f, msg := readCollectionForm(r)
@@ -348,13 +349,8 @@ func (h *Handler) editCollection(w http.ResponseWriter, r *http.Request) {
 
 // deleteCollection deletes a collection once the form confirms it.
 func (h *Handler) deleteCollection(w http.ResponseWriter, r *http.Request) {
-	c, err := h.lookupCollection(r)
-	if errors.Is(err, store.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
+	c := h.ownCollection(w, r)
+	if c == nil {
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {

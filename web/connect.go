@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/xml"
 	"fmt"
 	"net"
 	"net/http"
@@ -120,7 +121,11 @@ func (h *Handler) mobileconfig(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	err := mobileconfigTmpl.Execute(&buf, map[string]any{
 		"C": ci, "Password": password, "ID": id,
-		"UUID": uuid(0), "CalUUID": uuid(1), "CardUUID": uuid(2),
+		"UUID": uuid(0),
+		"Payloads": []payload{
+			{Prefix: "CalDAV", Suffix: "caldav", What: "Calendars", UUID: uuid(1)},
+			{Prefix: "CardDAV", Suffix: "carddav", What: "Contacts", UUID: uuid(2)},
+		},
 		"Date": h.cfg.Now().UTC().Format(time.RFC3339),
 	})
 	if err != nil {
@@ -134,6 +139,10 @@ func (h *Handler) mobileconfig(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
+// payload is one account payload of a profile (Apple's keys are the
+// prefix followed by AccountDescription, HostName, …).
+type payload struct{ Prefix, Suffix, What, UUID string }
+
 func reverseHost(host string) string {
 	parts := strings.Split(host, ".")
 	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
@@ -145,20 +154,7 @@ func reverseHost(host string) string {
 // xmlText escapes for the plist (text/template does not).
 func xmlText(s string) string {
 	var b bytes.Buffer
-	for _, r := range s {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
-		default:
-			b.WriteRune(r)
-		}
-	}
+	xml.EscapeText(&b, []byte(s))
 	return b.String()
 }
 
@@ -168,66 +164,38 @@ var mobileconfigTmpl = template.Must(template.New("mobileconfig").Funcs(template
 <dict>
 	<key>PayloadContent</key>
 	<array>
+{{- range .Payloads}}
 		<dict>
-			<key>CalDAVAccountDescription</key>
-			<string>{{x .C.Username}} on {{x .C.Host}}</string>
-			<key>CalDAVHostName</key>
-			<string>{{x .C.Host}}</string>
-			<key>CalDAVPort</key>
-			<integer>{{.C.Port}}</integer>
-			<key>CalDAVPrincipalURL</key>
-			<string>{{x .C.PrincipalURL}}</string>
-			<key>CalDAVUseSSL</key>
-			<{{if .C.TLS}}true{{else}}false{{end}}/>
-			<key>CalDAVUsername</key>
-			<string>{{x .C.Username}}</string>
-{{- if .Password}}
-			<key>CalDAVPassword</key>
-			<string>{{x .Password}}</string>
+			<key>{{.Prefix}}AccountDescription</key>
+			<string>{{x $.C.Username}} on {{x $.C.Host}}</string>
+			<key>{{.Prefix}}HostName</key>
+			<string>{{x $.C.Host}}</string>
+			<key>{{.Prefix}}Port</key>
+			<integer>{{$.C.Port}}</integer>
+			<key>{{.Prefix}}PrincipalURL</key>
+			<string>{{x $.C.PrincipalURL}}</string>
+			<key>{{.Prefix}}UseSSL</key>
+			<{{if $.C.TLS}}true{{else}}false{{end}}/>
+			<key>{{.Prefix}}Username</key>
+			<string>{{x $.C.Username}}</string>
+{{- if $.Password}}
+			<key>{{.Prefix}}Password</key>
+			<string>{{x $.Password}}</string>
 {{- end}}
 			<key>PayloadDescription</key>
-			<string>Calendars on {{x .C.Host}}</string>
+			<string>{{.What}} on {{x $.C.Host}}</string>
 			<key>PayloadDisplayName</key>
-			<string>Calendars ({{x .C.Host}})</string>
+			<string>{{.What}} ({{x $.C.Host}})</string>
 			<key>PayloadIdentifier</key>
-			<string>{{x .ID}}.caldav</string>
+			<string>{{x $.ID}}.{{.Suffix}}</string>
 			<key>PayloadType</key>
-			<string>com.apple.caldav.account</string>
+			<string>com.apple.{{.Suffix}}.account</string>
 			<key>PayloadUUID</key>
-			<string>{{.CalUUID}}</string>
+			<string>{{.UUID}}</string>
 			<key>PayloadVersion</key>
 			<integer>1</integer>
 		</dict>
-		<dict>
-			<key>CardDAVAccountDescription</key>
-			<string>{{x .C.Username}} on {{x .C.Host}}</string>
-			<key>CardDAVHostName</key>
-			<string>{{x .C.Host}}</string>
-			<key>CardDAVPort</key>
-			<integer>{{.C.Port}}</integer>
-			<key>CardDAVPrincipalURL</key>
-			<string>{{x .C.PrincipalURL}}</string>
-			<key>CardDAVUseSSL</key>
-			<{{if .C.TLS}}true{{else}}false{{end}}/>
-			<key>CardDAVUsername</key>
-			<string>{{x .C.Username}}</string>
-{{- if .Password}}
-			<key>CardDAVPassword</key>
-			<string>{{x .Password}}</string>
 {{- end}}
-			<key>PayloadDescription</key>
-			<string>Contacts on {{x .C.Host}}</string>
-			<key>PayloadDisplayName</key>
-			<string>Contacts ({{x .C.Host}})</string>
-			<key>PayloadIdentifier</key>
-			<string>{{x .ID}}.carddav</string>
-			<key>PayloadType</key>
-			<string>com.apple.carddav.account</string>
-			<key>PayloadUUID</key>
-			<string>{{.CardUUID}}</string>
-			<key>PayloadVersion</key>
-			<integer>1</integer>
-		</dict>
 	</array>
 	<key>PayloadDescription</key>
 	<string>Adds the calendars and contacts of {{x .C.Username}} on {{x .C.Host}} (Davenport).</string>

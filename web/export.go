@@ -3,7 +3,6 @@ package web
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"mime"
 	"net/http"
 	"strings"
@@ -23,13 +22,8 @@ const exportPage = 200
 // instead of assembling the file here. Until then the assembly is this
 // function and writeCalendarExport.
 func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
-	c, err := h.lookupCollection(r)
-	if errors.Is(err, store.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
+	c := h.ownCollection(w, r)
+	if c == nil {
 		return
 	}
 	ext, ctype := ".ics", "text/calendar; charset=utf-8"

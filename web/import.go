@@ -148,12 +148,8 @@ func (h *Handler) importFile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c, err = h.cfg.Store.GetCollection(ctx, s.acct.ID, kind, name)
-		if errors.Is(err, store.ErrNotFound) {
-			h.notFound(w, r)
-			return
-		}
 		if err != nil {
-			h.serverError(w, r, err)
+			h.storeError(w, r, err)
 			return
 		}
 	}

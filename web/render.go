@@ -2,10 +2,13 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/davenport-dav/davenport/store"
 )
 
 // pageNames are the templates under templates/, each rendered inside
@@ -90,6 +93,16 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, code int, msg str
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, http.StatusNotFound, "There is nothing here.")
+}
+
+// storeError answers a store error: not found (including another user's
+// thing) as 404, anything else as 500.
+func (h *Handler) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		h.notFound(w, r)
+		return
+	}
+	h.serverError(w, r, err)
 }
 
 // serverError logs err once and answers 500 without its text.
