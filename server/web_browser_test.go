@@ -114,6 +114,11 @@ func browserTab(t *testing.T) context.Context {
 	}
 	ctx, cancel2 := context.WithTimeout(ctx, limit)
 	t.Cleanup(cancel2)
+	// Open the tab now, on this context: a tab opened by a first action
+	// run on a shorter-lived child context would close with that child.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return ctx
 }
 
