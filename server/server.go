@@ -67,7 +67,7 @@ func New(cfg Config) *Server {
 	}
 	s.dav.Init()
 	s.web = web.New(web.Config{
-		Store: cfg.Store, Auth: cfg.Auth, Logger: cfg.Logger, Kinds: s.dav.Kinds,
+		Store: cfg.Store, Auth: cfg.Auth, Logger: cfg.Logger, Kinds: s.dav.Kinds, DAV: s.dav,
 		BaseURL: cfg.BaseURL, Version: cfg.Version, StoreKind: cfg.StoreKind,
 		MaxResourceSize: cfg.MaxResourceSize, MaxImportSize: cfg.MaxImportSize,
 		NewUserCollections: DefaultCollections,

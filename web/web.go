@@ -35,8 +35,11 @@ type Config struct {
 	Auth   *auth.Authenticator
 	Logger *slog.Logger
 	// Kinds are the collection kinds the DAV handler serves; imports
-	// validate through their PrepareObject and export through them.
+	// validate through their PrepareObject.
 	Kinds []dav.Kind
+	// DAV is the DAV handler (it expects the user in the context, as
+	// auth.WithUser puts it): a collection's export is its GET.
+	DAV http.Handler
 	// BaseURL is the public URL of the server ("" = taken from requests).
 	BaseURL string
 	// Version and StoreKind are shown on the status page.
