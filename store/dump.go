@@ -15,12 +15,14 @@ type Tombstone struct {
 }
 
 // Record is one entry of a whole-store dump: exactly one field is set
-// (DeadProps goes with Collection). Dump produces, and Load takes, records
+// (DeadProps goes with Collection; Admin and LastLogin with User). Dump produces, and Load takes, records
 // in this order: users, app passwords, collections, objects, tombstones,
 // trashed collections, versions; so every record follows those it refers
 // to.
 type Record struct {
 	User        *User
+	Admin       bool       // of User: the web UI's admin role
+	LastLogin   *time.Time // of User: the last web sign-in; nil when never
 	AppPassword *AppPassword
 	Collection  *Collection
 	DeadProps   []DeadProp // of Collection
@@ -29,6 +31,9 @@ type Record struct {
 	Trashed     *TrashedCollection
 	Version     *Version // with Body
 }
+
+// Web sessions are not part of a dump: they are ephemeral, and a restored
+// store signs everyone out of the web UI.
 
 // ErrNotEmpty: Load was given a store that already holds users.
 var ErrNotEmpty = errors.New("store: the store is not empty")

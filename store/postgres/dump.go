@@ -33,16 +33,18 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			}
 			return rows.Err()
 		}
-		if err := each(`SELECT `+userColumns+` FROM users ORDER BY id`, func(row pgx.Row) (store.Record, error) {
-			u, err := scanUser(row)
-			return store.Record{User: u}, err
+		if err := each(`SELECT `+userColumns+`, is_admin, last_login FROM users ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+			var rec store.Record
+			u, err := scanUser(scanMore{row, []any{&rec.Admin, &rec.LastLogin}})
+			rec.User = u
+			return rec, err
 		}); err != nil {
 			return err
 		}
-		if err := each(`SELECT id, user_id, label, password_hash, created FROM app_passwords ORDER BY id`,
+		if err := each(`SELECT id, user_id, label, password_hash, created, last_used FROM app_passwords ORDER BY id`,
 			func(row pgx.Row) (store.Record, error) {
 				var p store.AppPassword
-				err := row.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &p.Created)
+				err := row.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &p.Created, &p.LastUsed)
 				return store.Record{AppPassword: &p}, err
 			}); err != nil {
 			return err
@@ -105,6 +107,15 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 	return nil
 }
 
+// scanMore scans a row's first columns with a scan function of fixed
+// columns and the rest into more.
+type scanMore struct {
+	row  pgx.Row
+	more []any
+}
+
+func (r scanMore) Scan(dest ...any) error { return r.row.Scan(append(dest, r.more...)...) }
+
 // loadBatch is how many rows Load sends with one COPY.
 const loadBatch = 500
 
@@ -141,8 +152,9 @@ func (c *copier) flush() error {
 }
 
 var (
-	userCols       = []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at"}
-	appPwCols      = []string{"id", "user_id", "label", "password_hash", "created"}
+	userCols = []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at",
+		"is_admin", "last_login"}
+	appPwCols      = []string{"id", "user_id", "label", "password_hash", "created", "last_used"}
 	collectionCols = []string{"id", "owner_id", "kind", "name", "display_name", "description", "color",
 		"color_symbolic", "sort_order", "timezone", "components", "modseq", "pruned_modseq", "created", "updated"}
 	deadPropCols = []string{"collection_id", "namespace", "name", "xml"}
@@ -207,10 +219,11 @@ func loadRecord(c *copier, rec store.Record) error {
 		if !u.UnlockedAt.IsZero() {
 			unlocked = u.UnlockedAt
 		}
-		return c.add("users", userCols, u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, u.Created, unlocked)
+		return c.add("users", userCols, u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, u.Created, unlocked,
+			rec.Admin, rec.LastLogin)
 	case rec.AppPassword != nil:
 		p := rec.AppPassword
-		return c.add("app_passwords", appPwCols, p.ID, p.UserID, p.Label, p.PasswordHash, p.Created)
+		return c.add("app_passwords", appPwCols, p.ID, p.UserID, p.Label, p.PasswordHash, p.Created, p.LastUsed)
 	case rec.Collection != nil:
 		col := rec.Collection
 		if err := c.add("collections", collectionCols, col.ID, col.OwnerID, string(col.Kind), col.Name, col.DisplayName,

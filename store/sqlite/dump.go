@@ -33,20 +33,25 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			}
 			return rows.Err()
 		}
-		if err := each(`SELECT `+userColumns+` FROM users ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
-			u, err := scanUser(rows)
-			return store.Record{User: u}, err
+		if err := each(`SELECT `+userColumns+`, is_admin, last_login FROM users ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+			var (
+				admin int64
+				login sql.NullInt64
+			)
+			u, err := scanUser(scanMore{rows, []any{&admin, &login}})
+			return store.Record{User: u, Admin: admin != 0, LastLogin: fromNullMicros(login)}, err
 		}); err != nil {
 			return err
 		}
-		if err := each(`SELECT id, user_id, label, password_hash, created FROM app_passwords ORDER BY id`,
+		if err := each(`SELECT id, user_id, label, password_hash, created, last_used FROM app_passwords ORDER BY id`,
 			func(rows *sql.Rows) (store.Record, error) {
 				var (
 					p       store.AppPassword
 					created int64
+					used    sql.NullInt64
 				)
-				err := rows.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &created)
-				p.Created = fromMicros(created)
+				err := rows.Scan(&p.ID, &p.UserID, &p.Label, &p.PasswordHash, &created, &used)
+				p.Created, p.LastUsed = fromMicros(created), fromNullMicros(used)
 				return store.Record{AppPassword: &p}, err
 			}); err != nil {
 			return err
@@ -98,6 +103,15 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		})
 	})
 }
+
+// scanMore scans a row's first columns with a scan function of fixed
+// columns and the rest into more.
+type scanMore struct {
+	rows *sql.Rows
+	more []any
+}
+
+func (r scanMore) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.more...)...) }
 
 // allDeadProps returns every collection's dead properties.
 func allDeadProps(ctx context.Context, tx *sql.Tx) (map[int64][]store.DeadProp, error) {
@@ -187,12 +201,18 @@ func loadRecord(in *inserter, rec store.Record) error {
 		if !u.UnlockedAt.IsZero() {
 			unlocked = sql.NullInt64{Int64: toMicros(u.UnlockedAt), Valid: true}
 		}
-		return in.insert("users", []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at"},
-			u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, toMicros(u.Created), unlocked)
+		admin := 0
+		if rec.Admin {
+			admin = 1
+		}
+		return in.insert("users", []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at",
+			"is_admin", "last_login"},
+			u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, toMicros(u.Created), unlocked,
+			admin, toNullMicros(rec.LastLogin))
 	case rec.AppPassword != nil:
 		p := rec.AppPassword
-		return in.insert("app_passwords", []string{"id", "user_id", "label", "password_hash", "created"},
-			p.ID, p.UserID, p.Label, p.PasswordHash, toMicros(p.Created))
+		return in.insert("app_passwords", []string{"id", "user_id", "label", "password_hash", "created", "last_used"},
+			p.ID, p.UserID, p.Label, p.PasswordHash, toMicros(p.Created), toNullMicros(p.LastUsed))
 	case rec.Collection != nil:
 		c := rec.Collection
 		comps, err := encodeComponents(c.Components)

@@ -21,6 +21,12 @@ var pairTests = []pairTest{
 	{"round_trip", testDumpRoundTrip},
 }
 
+// The last sign-in and app password use fillForDump records.
+var (
+	dumpLastLogin = time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	dumpLastUsed  = time.Date(2026, 5, 7, 8, 9, 10, 654321000, time.UTC)
+)
+
 // fillForDump gives s one of everything a dump carries.
 func fillForDump(t *testing.T, s store.Store) {
 	t.Helper()
@@ -29,7 +35,19 @@ func fillForDump(t *testing.T, s store.Store) {
 	if err := s.UnlockUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateAppPassword(ctx, &store.AppPassword{UserID: u.ID, Label: "phone", PasswordHash: testHash}); err != nil {
+	phone := &store.AppPassword{UserID: u.ID, Label: "phone", PasswordHash: testHash}
+	if err := s.CreateAppPassword(ctx, phone); err != nil {
+		t.Fatal(err)
+	}
+	// What the web UI adds to an account: the admin role, the last
+	// sign-in, an app password's last use.
+	if err := s.SetUserAdmin(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordLogin(ctx, u.ID, dumpLastLogin); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchAppPassword(ctx, u.ID, phone.ID, dumpLastUsed); err != nil {
 		t.Fatal(err)
 	}
 	other := newUser(t, s, "other")
@@ -98,9 +116,17 @@ func canonicalRecord(t *testing.T, r store.Record) string {
 		utc(&u.Created)
 		utc(&u.UnlockedAt)
 		r.User = &u
+		if r.LastLogin != nil {
+			login := r.LastLogin.UTC()
+			r.LastLogin = &login
+		}
 	case r.AppPassword != nil:
 		p := *r.AppPassword
 		utc(&p.Created)
+		if p.LastUsed != nil {
+			used := p.LastUsed.UTC()
+			p.LastUsed = &used
+		}
 		r.AppPassword = &p
 	case r.Collection != nil:
 		c := *r.Collection
@@ -217,6 +243,28 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 		}
 	}
 	newUser(t, fresh, "third")
+	// The account as the web UI shows it came along: the role (else nobody
+	// is admin after a restore), the last sign-in, the app password's last
+	// use.
+	accs, err := fresh.ListAccounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, acc := range accs {
+		wantAdmin, wantLogin := acc.ID == u.ID, (*time.Time)(nil)
+		if wantAdmin {
+			wantLogin = &dumpLastLogin
+		}
+		if acc.Admin != wantAdmin || (acc.LastLogin == nil) != (wantLogin == nil) ||
+			acc.LastLogin != nil && !acc.LastLogin.Equal(*wantLogin) {
+			t.Errorf("loaded account %q: admin %v, last login %v; want %v, %v", acc.Username, acc.Admin, acc.LastLogin,
+				wantAdmin, wantLogin)
+		}
+	}
+	ps, err := fresh.ListAppPasswords(ctx, u.ID)
+	if err != nil || len(ps) != 1 || ps[0].LastUsed == nil || !ps[0].LastUsed.Equal(dumpLastUsed) {
+		t.Errorf("loaded app passwords = %+v, %v; want one last used %v", ps, err, dumpLastUsed)
+	}
 	// Sync state came along: the change log and the pruned modseq answer
 	// as in the dumped store.
 	cal := getCollection(t, fresh, &store.Collection{OwnerID: u.ID, Kind: store.KindCalendar, Name: "calendar"})
