@@ -17,20 +17,25 @@ import (
 	"github.com/davenport-dav/davenport/store"
 )
 
-// The backup archive, format version 1 (docs/backup-format.md): a tar
+// The backup archive, format version 2 (docs/backup-format.md): a tar
 // stream of JSON Lines chunks, with the exact bytes of items and versions in
 // a raw .data entry beside each chunk, and a SHA-256 for every entry in its
 // PAX header. The trailer end.json counts the records and digests the list
 // of entries, so a truncated or reordered archive is refused.
+//
+// Version 2 added the users' admin role and last sign-in and the app
+// passwords' last use; a version 1 archive lacks them and loads with the
+// defaults (no admin, never signed in, never used).
 const (
-	archiveFormat   = "davenport-backup"
-	archiveVersion  = 1
-	manifestName    = "davenport-backup.json"
-	trailerName     = "end.json"
-	paxSHA256       = "DAVENPORT.sha256"
-	chunkRecords    = 1000    // records per chunk at most
-	chunkDataBytes  = 8 << 20 // raw bytes per chunk, about (one item may pass it)
-	maxArchiveEntry = 64 << 20
+	archiveFormat     = "davenport-backup"
+	archiveVersion    = 2 // written
+	archiveMinVersion = 1 // the oldest read
+	manifestName      = "davenport-backup.json"
+	trailerName       = "end.json"
+	paxSHA256         = "DAVENPORT.sha256"
+	chunkRecords      = 1000    // records per chunk at most
+	chunkDataBytes    = 8 << 20 // raw bytes per chunk, about (one item may pass it)
+	maxArchiveEntry   = 64 << 20
 )
 
 // Record kinds, in the order an archive holds them.
@@ -85,6 +90,9 @@ type userLine struct {
 	PasswordHash string     `json:"password_hash"`
 	Created      time.Time  `json:"created"`
 	UnlockedAt   *time.Time `json:"unlocked_at,omitempty"`
+	// Since version 2.
+	Admin     bool       `json:"admin,omitempty"`
+	LastLogin *time.Time `json:"last_login,omitempty"`
 }
 
 type appPasswordLine struct {
@@ -93,8 +101,8 @@ type appPasswordLine struct {
 	Label        string    `json:"label"`
 	PasswordHash string    `json:"password_hash"`
 	Created      time.Time `json:"created"`
-	// LastUsed mirrors store.AppPassword (the conversions above need the
-	// same fields); a store's Load does not restore it.
+	// LastUsed mirrors store.AppPassword, so the two convert; since
+	// version 2 (a version 1 writer never set it).
 	LastUsed *time.Time `json:"last_used,omitempty"`
 }
 
@@ -301,7 +309,7 @@ func (w *archiveWriter) record(r store.Record) error {
 	case r.User != nil:
 		u := r.User
 		l := userLine{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
-			PasswordHash: u.PasswordHash, Created: u.Created}
+			PasswordHash: u.PasswordHash, Created: u.Created, Admin: r.Admin, LastLogin: r.LastLogin}
 		if !u.UnlockedAt.IsZero() {
 			l.UnlockedAt = &u.UnlockedAt
 		}
@@ -412,8 +420,9 @@ func readArchive(r io.Reader, fn func(store.Record) error) (manifest, trailer, e
 	if err := json.Unmarshal(b, &m); err != nil || m.Format != archiveFormat {
 		return m, t, archiveErr("the manifest does not name the %s format", archiveFormat)
 	}
-	if m.Version != archiveVersion {
-		return m, t, fmt.Errorf("backup: archive format version %d; this davenport reads version %d", m.Version, archiveVersion)
+	if m.Version < archiveMinVersion || m.Version > archiveVersion {
+		return m, t, fmt.Errorf("backup: archive format version %d; this davenport reads versions %d to %d",
+			m.Version, archiveMinVersion, archiveVersion)
 	}
 	for {
 		hdr, b, err := next()
@@ -518,7 +527,7 @@ func (p *pendingChunk) emit(data []byte, counts map[string]int64, fn func(store.
 			if l.UnlockedAt != nil {
 				u.UnlockedAt = *l.UnlockedAt
 			}
-			rec.User = u
+			rec.User, rec.Admin, rec.LastLogin = u, l.Admin, l.LastLogin
 		case kindAppPasswords:
 			var l appPasswordLine
 			if err := dec.Decode(&l); err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-webdav"
 	gocarddav "github.com/emersion/go-webdav/carddav"
@@ -33,7 +35,7 @@ func TestBackupAcrossStores(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			from, to := tc.from(t), tc.to(t)
 			archive := filepath.Join(t.TempDir(), "backup.tar")
-			if code, _, errs := runCmd(t, "alice-password\n", "user", "add", "alice", "--password-stdin", "--database", from); code != 0 {
+			if code, _, errs := runCmd(t, "alice-password\n", "user", "add", "alice", "--password-stdin", "--admin", "--database", from); code != 0 {
 				t.Fatalf("user add: %d %s", code, errs)
 			}
 			s := startServe(t, nil, "--database", from)
@@ -84,6 +86,18 @@ func TestBackupAcrossStores(t *testing.T) {
 			}
 			if _, got, _ := runCmd(t, "", "history", "list", "alice", "--limit", "0", "--database", to); got != hist {
 				t.Errorf("history after the move:\n%s\nwant\n%s", got, hist)
+			}
+
+			// The admin role came along: else nobody administers the
+			// restored server's web UI.
+			st, err := openStore(ctx, to, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			accs, err := st.ListAccounts(ctx)
+			st.Close()
+			if err != nil || len(accs) != 1 || !accs[0].Admin {
+				t.Errorf("accounts after the move = %+v, %v; want alice, admin", accs, err)
 			}
 
 			s = startServe(t, nil, "--database", to)
@@ -144,5 +158,69 @@ func TestBackupVerifyRefusesDamage(t *testing.T) {
 		if code, _, _ := runCmd(t, "", "restore", p, "--database", filepath.Join(dir, name+".db")); code != 1 {
 			t.Errorf("restore of a %s archive: exit %d", name, code)
 		}
+	}
+}
+
+// TestRestoreArchiveVersions: a version 1 archive, written before the
+// admin role, the last sign-in and the app passwords' last use were kept,
+// still restores, with the defaults for those; a version from the future
+// is refused.
+func TestRestoreArchiveVersions(t *testing.T) {
+	dir := t.TempDir()
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const hash = "$argon2id$v=19$m=65536,t=1,p=2$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"
+	write := func(version int) string {
+		p := filepath.Join(dir, fmt.Sprintf("v%d.tar", version))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		w, err := newArchiveWriter(f, manifest{Format: archiveFormat, Version: version, Created: created, Source: "sqlite"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The records exactly as a version 1 writer wrote them.
+		for _, r := range []struct {
+			kind string
+			line map[string]any
+		}{
+			{kindUsers, map[string]any{"id": 1, "username": "alice", "display_name": "Alice", "email": "",
+				"password_hash": hash, "created": created}},
+			{kindAppPasswords, map[string]any{"id": 1, "user_id": 1, "label": "phone",
+				"password_hash": hash, "created": created}},
+		} {
+			if err := w.add(r.kind, r.line, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := w.close(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	db := filepath.Join(dir, "v1.db")
+	if code, out, errs := runCmd(t, "", "restore", write(1), "--database", db); code != 0 || !strings.Contains(out, "restored 1 users") {
+		t.Fatalf("restore of a version 1 archive: %d %s\n%s", code, errs, out)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	accs, err := st.ListAccounts(ctx)
+	if err != nil || len(accs) != 1 || accs[0].Username != "alice" || accs[0].Admin || accs[0].LastLogin != nil {
+		t.Errorf("accounts from a version 1 archive = %+v, %v; want alice, no admin, never signed in", accs, err)
+	}
+	ps, err := st.ListAppPasswords(ctx, 1)
+	if err != nil || len(ps) != 1 || ps[0].LastUsed != nil {
+		t.Errorf("app passwords from a version 1 archive = %+v, %v; want one never used", ps, err)
+	}
+
+	future := write(archiveVersion + 1)
+	if code, _, errs := runCmd(t, "", "backup", "verify", future); code != 1 || !strings.Contains(errs, "format version") {
+		t.Errorf("verify of a version %d archive: exit %d, %s", archiveVersion+1, code, errs)
 	}
 }
