@@ -340,6 +340,50 @@ type Store interface {
 	// name holding the UID in the destination is *UIDConflictError.
 	MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts MoveObjectOptions) (created bool, err error)
 
+	// Groups. Names are looked up as CanonicalUsername(name); a duplicate is
+	// ErrConflict.
+	CreateGroup(ctx context.Context, g *Group) error
+	GetGroup(ctx context.Context, name string) (*Group, error)
+	ListGroups(ctx context.Context) ([]Group, error)
+	// DeleteGroup removes the group, its memberships and its shares.
+	DeleteGroup(ctx context.Context, id int64) error
+	// AddGroupMember is idempotent; an unknown group or user is ErrNotFound.
+	AddGroupMember(ctx context.Context, groupID, userID int64) error
+	// RemoveGroupMember of a user who is not a member is ErrNotFound.
+	RemoveGroupMember(ctx context.Context, groupID, userID int64) error
+	// ListGroupMembers returns the members ordered by user name.
+	ListGroupMembers(ctx context.Context, groupID int64) ([]User, error)
+	// ListUserGroups returns the groups the user is a member of, by name.
+	ListUserGroups(ctx context.Context, userID int64) ([]Group, error)
+
+	// Shares.
+	// PutShare creates the share of s.CollectionID with s.UserID or
+	// s.GroupID, or when one exists for that sharee changes its Access and
+	// Status; it sets s.ID and s.Created. A group share is always accepted.
+	// Sharing with the collection's owner is ErrConflict; an unknown
+	// collection, user or group is ErrNotFound.
+	PutShare(ctx context.Context, s *Share) error
+	// ListShares returns the collection's shares, user shares then group
+	// shares, each by sharee id.
+	ListShares(ctx context.Context, collectionID int64) ([]Share, error)
+	// ListUserShares returns the user's own (not group) shares in any
+	// status, by id: the invitations a sharee answers.
+	ListUserShares(ctx context.Context, userID int64) ([]Share, error)
+	// SetShareStatus records a sharee's answer to a user share.
+	SetShareStatus(ctx context.Context, shareID int64, status ShareStatus) error
+	// DeleteShare revokes one share of the collection.
+	DeleteShare(ctx context.Context, collectionID, shareID int64) error
+	// ListSharedCollections returns the collections of that kind others
+	// share with the user (accepted user shares and group shares), by
+	// collection id, in one query.
+	ListSharedCollections(ctx context.Context, userID int64, kind Kind) ([]SharedCollection, error)
+	// GetSharedCollection returns one collection as ListSharedCollections
+	// would; ErrNotFound when it is not shared with the user (or is theirs).
+	GetSharedCollection(ctx context.Context, userID, collectionID int64) (*SharedCollection, error)
+	// SetShareView changes the user's own name and colour of a collection
+	// shared with them; ErrNotFound when it is not.
+	SetShareView(ctx context.Context, userID, collectionID int64, v ShareView) error
+
 	// Sync.
 	// ListChangesSince lists the members changed after modseq (live objects
 	// and tombstones), at most limit of them when limit > 0.

@@ -24,6 +24,8 @@ Commands:
   trash      deleted items and collections: trash list|restore|purge
   backup     write a consistent archive of everything: backup FILE | backup verify FILE
   restore    load an archive into an empty store: restore FILE --database URL
+  share      share calendars and address books: share add|list|remove
+  group      manage groups of users: group add|delete|members|list
   migrate    apply database migrations and exit
   version    print the version
 
@@ -59,6 +61,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdBackup(ctx, args[1:], stdin, stdout, stderr)
 	case "restore":
 		err = cmdRestore(ctx, args[1:], stdin, stdout, stderr)
+	case "share":
+		err = cmdShare(ctx, args[1:], stdout, stderr)
+	case "group":
+		err = cmdGroup(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"restore", restoreTests},
 		{"dump", dumpTests},
 		{"accounts", accountTests},
+		{"shares", shareTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()

@@ -1,0 +1,2 @@
+DROP TABLE share_views;
+DROP TABLE shares;
