@@ -2,8 +2,8 @@
 // parsing with hard limits, the streaming 207 Multi-Status writer, the
 // property registry and the methods every collection kind shares — OPTIONS,
 // PROPFIND, PROPPATCH, GET/HEAD, PUT, DELETE, COPY, MOVE, REPORT and
-// DAV:sync-collection — per RFC 4918 (WebDAV), RFC 3744 (the
-// current-user-privilege-set part of ACL), RFC 5397
+// DAV:sync-collection — per RFC 4918 (WebDAV), RFC 3744 (privileges and
+// the read-only ACL properties: access.go), RFC 5397
 // (current-user-principal) and RFC 6578 (sync-collection).
 //
 // Its one job is to run requests against the store; collection kinds
@@ -16,6 +16,11 @@
 // renders the properties, streams the 207 and cuts it at a DAV:limit with a
 // 507, all in one place. Kinds never see the response writer or the
 // Handler.
+//
+// Access is decided once per request, at resolution: a user's own
+// resources, or another user's collection shared with them, which appears
+// in their own home (access.go). Members inherit their collection's
+// privileges, so listings, queries and sync check nothing per member.
 //
 // dav knows collections, objects and properties but nothing of iCalendar or
 // vCard.

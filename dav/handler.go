@@ -131,6 +131,13 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		// §9.7.1); reading a member of one finds nothing.
 		err = store.ErrNotFound
 	}
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		// One check per request, on the resolved target: what is listed,
+		// queried or synced under it shares its privileges.
+		if perr := checkPrivilege(res, required(r.Method, res)); perr != nil {
+			return perr
+		}
+	}
 	switch r.Method {
 	case "PROPFIND":
 		if err != nil {

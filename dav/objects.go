@@ -167,7 +167,7 @@ func (h *Handler) uidConflict(target *Resource, err error) error {
 	if !errors.As(err, &uc) {
 		return err
 	}
-	holder := ObjectHref(target.Kind, target.Owner.Username, target.Collection.Name, uc.Name)
+	holder := target.collectionHref() + escapeSegment(uc.Name)
 	return &Error{Status: http.StatusConflict, Condition: HrefElement(name, holder),
 		Message: "dav: " + holder + " already has this UID"}
 }
@@ -218,6 +218,9 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 		if errors.Is(err, errParentMissing) {
 			return &Error{Status: http.StatusConflict, Message: "dav: Destination collection missing"}
 		}
+		return err
+	}
+	if err := checkPrivilege(dst, PrivWriteContent); err != nil {
 		return err
 	}
 	overwrite := !strings.EqualFold(strings.TrimSpace(r.Header.Get("Overwrite")), "F")

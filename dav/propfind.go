@@ -275,10 +275,25 @@ func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]*Resource, len(cols))
+		// Collections shared with the user are members of their home too,
+		// read with their privileges in one query (access.go).
+		shared, err := h.Store.ListSharedCollections(rq.Context(), res.Owner.ID, res.Kind.StoreKind())
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*Resource, 0, len(cols)+len(shared))
+		own := make(map[string]bool, len(cols))
 		for i := range cols {
 			c := &cols[i]
-			out[i] = &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, c.Name), Owner: res.Owner, Kind: res.Kind, Collection: c}
+			own[c.Name] = true
+			out = append(out, &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, c.Name),
+				Owner: res.Owner, Kind: res.Kind, Collection: c, Privileges: ownerPrivs})
+		}
+		for i := range shared {
+			sr := sharedResource(res.Kind, res.Owner, &shared[i])
+			if !own[sharedSegment(sr.Collection)] { // an own collection of that name hides the share
+				out = append(out, sr)
+			}
 		}
 		return out, nil
 	}
@@ -288,8 +303,9 @@ func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 // objectResource makes the resource of an object listed in collection res.
 func (h *Handler) objectResource(col *Resource, o *store.Object) *Resource {
 	return &Resource{
-		Type: ResObject, Href: ObjectHref(col.Kind, col.Owner.Username, col.Collection.Name, o.Name),
+		Type: ResObject, Href: col.collectionHref() + escapeSegment(o.Name),
 		Owner: col.Owner, Kind: col.Kind, Collection: col.Collection, Object: o, Name: o.Name,
+		Privileges: col.Privileges, Shared: col.Shared,
 	}
 }
 

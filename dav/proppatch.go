@@ -59,9 +59,24 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 					if remove {
 						v = nil
 					}
+					if res.Shared != nil {
+						// A sharee's patch sets their own view: a name and
+						// a colour, nothing of the owner's.
+						var one store.CollectionPatch
+						if err := p.Set(&one, v); err != nil {
+							fail(http.StatusConflict, el, "")
+						} else if !viewPatch(&one, &patch) {
+							fail(http.StatusForbidden, el, "need-privileges")
+						}
+						continue
+					}
 					if err := p.Set(&patch, v); err != nil {
 						fail(http.StatusConflict, el, "")
 					}
+				case res.Shared != nil:
+					// Dead and protected properties of a shared collection
+					// are the owner's.
+					fail(http.StatusForbidden, el, "need-privileges")
 				case p != nil:
 					// RFC 4918 §9.2.1: DAV:cannot-modify-protected-property.
 					fail(http.StatusForbidden, el, "cannot-modify-protected-property")
@@ -85,7 +100,13 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 		}
 		resp.PropStats = append(failed, dep)
 	} else {
-		if err := h.Store.UpdateCollection(rq.Context(), res.Owner.ID, res.Collection.ID, patch); err != nil {
+		var err error
+		if res.Shared != nil {
+			err = h.Store.SetShareView(rq.Context(), rq.User.ID, res.Collection.ID, store.ShareView{DisplayName: patch.DisplayName, Color: patch.Color})
+		} else {
+			err = h.Store.UpdateCollection(rq.Context(), res.Owner.ID, res.Collection.ID, patch)
+		}
+		if err != nil {
 			return err
 		}
 		resp.PropStats = []PropStat{okStat}
@@ -93,4 +114,17 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 	ms := NewMultiStatus(w)
 	ms.Add(resp)
 	return ms.Close("")
+}
+
+// viewPatch moves the fields of one that a sharee's view holds (the name and
+// the colour) into patch, and reports false when one sets anything else.
+func viewPatch(one, patch *store.CollectionPatch) bool {
+	if one.DisplayName != nil {
+		patch.DisplayName = one.DisplayName
+	}
+	if one.Color != nil {
+		patch.Color = one.Color
+	}
+	return one.Description == nil && one.Order == nil && one.Timezone == nil && len(one.DeadProps) == 0 &&
+		(one.DisplayName != nil || one.Color != nil)
 }

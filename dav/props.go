@@ -227,10 +227,38 @@ func (h *Handler) coreProperties() []*Property {
 			return HrefElement(Name("owner"), PrincipalHref(res.Owner.Username)), nil
 		}},
 		{Name: Name("current-user-privilege-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Collection != nil {
+				// What resolution granted: the owner's, or a share's.
+				return privilegeSet(res.Privileges.names()), nil
+			}
 			if res.Owner != nil && res.Owner.ID == rq.User.ID && res.Type != ResPrincipal {
 				return privilegeSet(ownerPrivileges), nil
 			}
 			return privilegeSet(readPrivileges), nil
+		}},
+		{Name: Name("acl"), Get: h.aclProperty},
+		{Name: Name("acl-restrictions"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			// RFC 3744 §5.6: ACEs only grant, never invert; all are protected
+			// (the ACL method is not served: shares change them).
+			return NewElement(Name("acl-restrictions"), NewElement(Name("grant-only")), NewElement(Name("no-invert"))), nil
+		}},
+		{Name: Name("supported-privilege-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			return supportedPrivilegeSet(), nil
+		}},
+		{Name: Name("group-membership"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			// RFC 3744 §4.4: the groups the principal is a direct member of.
+			if res.Type != ResPrincipal {
+				return nil, ErrNoProperty
+			}
+			groups, err := h.Store.ListUserGroups(rq.Context(), res.Owner.ID)
+			if err != nil {
+				return nil, err
+			}
+			e := NewElement(Name("group-membership"))
+			for _, g := range groups {
+				e.Children = append(e.Children, TextElement(Name("href"), GroupHref(g.Name)))
+			}
+			return e, nil
 		}},
 		{Name: Name("supported-report-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			e := NewElement(Name("supported-report-set"))
@@ -259,7 +287,7 @@ func (h *Handler) coreProperties() []*Property {
 			return TextElement(xml.Name{Space: NSCS, Local: "getctag"}, SyncToken(c))
 		})},
 		{Name: Name("quota-used-bytes"), Get: func(rq *Request, res *Resource) (*Element, error) {
-			if res.Type != ResHome && res.Type != ResCollection {
+			if res.Type != ResHome && res.Type != ResCollection || res.Shared != nil {
 				return nil, ErrNoProperty
 			}
 			n, err := rq.UsedBytes()
@@ -270,7 +298,7 @@ func (h *Handler) coreProperties() []*Property {
 		}},
 		{Name: Name("quota-available-bytes"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			// RFC 4331 §3: only meaningful when a quota is in force.
-			if rq.quota <= 0 || (res.Type != ResHome && res.Type != ResCollection) {
+			if rq.quota <= 0 || (res.Type != ResHome && res.Type != ResCollection) || res.Shared != nil {
 				return nil, ErrNoProperty
 			}
 			n, err := rq.UsedBytes()

@@ -257,7 +257,7 @@ func (h *Handler) memberName(res *Resource, href string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if t.typ != ResObject || t.kind != res.Kind || t.username != res.Owner.Username || t.collection != res.Collection.Name {
+	if t.typ != ResObject || t.kind != res.Kind || CollectionHref(t.kind, t.username, t.collection) != res.collectionHref() {
 		return "", errBadPath
 	}
 	return t.object, nil
@@ -272,8 +272,8 @@ func reportScope(res *Resource) (col *Resource, only string, err error) {
 	case res.Type == ResCollection:
 		return res, "", nil
 	case res.Type == ResObject && res.Object != nil:
-		col = &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, res.Collection.Name),
-			Owner: res.Owner, Kind: res.Kind, Collection: res.Collection}
+		col = &Resource{Type: ResCollection, Href: res.collectionHref(),
+			Owner: res.Owner, Kind: res.Kind, Collection: res.Collection, Privileges: res.Privileges, Shared: res.Shared}
 		return col, res.Object.Name, nil
 	}
 	return nil, "", &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}

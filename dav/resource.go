@@ -38,6 +38,12 @@ type Resource struct {
 	// Representation is the content type an object is rendered in when it
 	// is not its stored bytes (a vCard converted by address-data), "" else.
 	Representation string
+	// Privileges are what the request's user may do with a collection or
+	// object (access.go); all of them on their own.
+	Privileges Privileges
+	// Shared is set when the collection is another user's, reached
+	// through a share; Owner is then that user.
+	Shared *store.SharedCollection
 }
 
 // IsCollection reports whether the resource is a WebDAV collection.
@@ -190,10 +196,11 @@ func (h *Handler) kindByStoreKind(sk store.Kind) Kind {
 }
 
 // resolve looks the target up for the authenticated user; withBody loads
-// an object's body with it (GET), saving a second read. Another user's
-// resources are forbidden (no sharing yet); a missing collection or object
-// yields ErrNotFound with as much of the resource filled in as exists, so
-// PUT and MKCOL can create it.
+// an object's body with it (GET), saving a second read. Another user's URL
+// space is forbidden: a collection shared with the user is reached under
+// the user's own home (access.go). A missing collection or object yields
+// ErrNotFound with as much of the resource filled in as exists, so PUT and
+// MKCOL can create it.
 func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escapedPath string, withBody bool) (*Resource, error) {
 	res := &Resource{Type: t.typ, Kind: t.kind}
 	switch t.typ {
@@ -220,6 +227,15 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 		return res, nil
 	}
 	c, err := h.Store.GetCollection(ctx, user.ID, t.kind.StoreKind(), t.collection)
+	if err == nil {
+		res.Collection, res.Privileges = c, ownerPrivs
+		res.Href = CollectionHref(t.kind, user.Username, c.Name)
+	} else if errors.Is(err, store.ErrNotFound) {
+		var shared *Resource
+		if shared, err = h.lookupShared(ctx, user, t.kind, t.collection); err == nil {
+			res = shared
+		}
+	}
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			res.Name = t.collection
@@ -230,14 +246,13 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 		}
 		return res, err
 	}
-	res.Collection = c
 	if t.typ == ResCollection {
-		res.Href = CollectionHref(t.kind, user.Username, c.Name)
 		return res, nil
 	}
-	res.Href = ObjectHref(t.kind, user.Username, c.Name, t.object)
+	res.Type = ResObject
+	res.Href += escapeSegment(t.object)
 	res.Name = t.object
-	objs, err := h.Store.GetObjects(ctx, c.ID, []string{t.object}, withBody)
+	objs, err := h.Store.GetObjects(ctx, res.Collection.ID, []string{t.object}, withBody)
 	if err != nil {
 		return res, err
 	}

@@ -114,7 +114,7 @@ func (c *changeCursor) next() (member, bool, error) {
 			}
 			// §3.5.1: an initial sync lists only existing members.
 			if !c.initial {
-				return member{href: ObjectHref(c.col.Kind, c.col.Owner.Username, c.col.Collection.Name, ch.Name), status: http.StatusNotFound}, true, nil
+				return member{href: c.col.collectionHref() + escapeSegment(ch.Name), status: http.StatusNotFound}, true, nil
 			}
 		}
 		if c.remaining > 0 {

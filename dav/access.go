@@ -1,0 +1,291 @@
+package dav
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Access control (RFC 3744). A user reaches only their own URL space: their
+// principal, their homes and what is in them. Another user's collection is
+// reached only through a share, and then under the sharee's own home (where
+// clients already look, RFC 4791 §6.2.1): resolution gives every resource
+// the privileges its user holds on it, once per request, and serve checks
+// the one privilege each method needs before any handler runs. Listings,
+// queries and sync inherit the collection's privileges; nothing is checked
+// per member.
+
+// Privileges is a set of the privileges a user holds on a resource.
+type Privileges uint8
+
+const (
+	// PrivRead: DAV:read (and read-current-user-privilege-set).
+	PrivRead Privileges = 1 << iota
+	// PrivWriteContent: DAV:write-content, bind and unbind on members.
+	PrivWriteContent
+	// PrivWriteProperties: DAV:write-properties; a sharee's changes go to
+	// their own view of the collection (see proppatch).
+	PrivWriteProperties
+	// PrivAll: DAV:all, the owner's: also deleting the collection.
+	PrivAll
+)
+
+const (
+	ownerPrivs     = PrivRead | PrivWriteContent | PrivWriteProperties | PrivAll
+	readOnlyPrivs  = PrivRead | PrivWriteProperties
+	readWritePrivs = PrivRead | PrivWriteContent | PrivWriteProperties
+)
+
+// sharePrivileges are the privileges a share's access grants.
+func sharePrivileges(a store.Access) Privileges {
+	if a == store.AccessReadWrite {
+		return readWritePrivs
+	}
+	return readOnlyPrivs
+}
+
+// privilegeNames are the DAV privilege elements a set holds, for
+// current-user-privilege-set.
+func (p Privileges) names() []string {
+	if p&PrivAll != 0 {
+		return ownerPrivileges
+	}
+	var out []string
+	if p&PrivRead != 0 {
+		out = append(out, "read", "read-current-user-privilege-set")
+	}
+	if p&PrivWriteProperties != 0 {
+		out = append(out, "write-properties")
+	}
+	if p&PrivWriteContent != 0 {
+		out = append(out, "write-content", "bind", "unbind")
+	}
+	return out
+}
+
+// sharedPrefix starts the segment under which a collection shared with the
+// user appears in their home: "shared-" and the collection's id. The id
+// keeps the href stable when the owner renames the collection, and one
+// segment serves every share of it (the user's own and their groups').
+const sharedPrefix = "shared-"
+
+// sharedSegment is the home segment of a shared collection.
+func sharedSegment(c *store.Collection) string {
+	return sharedPrefix + strconv.FormatInt(c.ID, 10)
+}
+
+// sharedID parses a shared segment.
+func sharedID(seg string) (int64, bool) {
+	rest, ok := strings.CutPrefix(seg, sharedPrefix)
+	if !ok || rest == "" || rest[0] == '0' || rest[0] == '+' || rest[0] == '-' {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
+
+// sharedResource is a collection shared with user as it appears in their
+// home of kind k: the sharee's name and colour for it, the owner as owner,
+// the privileges the share grants.
+func sharedResource(k Kind, user *store.User, sc *store.SharedCollection) *Resource {
+	c := sc.Collection
+	if sc.DisplayName != "" {
+		c.DisplayName = sc.DisplayName
+	}
+	if sc.Color != "" {
+		c.Color, c.ColorSymbolic = sc.Color, ""
+	}
+	return &Resource{
+		Type: ResCollection, Href: HomeHref(k, user.Username) + sharedSegment(&c) + "/",
+		Owner: &store.User{ID: c.OwnerID, Username: sc.Owner}, Kind: k, Collection: &c,
+		Privileges: sharePrivileges(sc.Access), Shared: sc,
+	}
+}
+
+// lookupShared resolves a segment of user's home of kind k that names a
+// collection shared with them; ErrNotFound when it names none.
+func (h *Handler) lookupShared(ctx context.Context, user *store.User, k Kind, seg string) (*Resource, error) {
+	id, ok := sharedID(seg)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	sc, err := h.Store.GetSharedCollection(ctx, user.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Collection.Kind != k.StoreKind() {
+		return nil, store.ErrNotFound
+	}
+	return sharedResource(k, user, sc), nil
+}
+
+// required is the privilege method needs on res (RFC 3744 Appendix B).
+// COPY and MOVE also need write-content on the destination, checked where
+// it is resolved.
+func required(method string, res *Resource) Privileges {
+	switch method {
+	case http.MethodPut:
+		return PrivWriteContent
+	case http.MethodDelete:
+		if res.Type == ResCollection {
+			return PrivAll
+		}
+		return PrivWriteContent
+	case "MOVE":
+		return PrivWriteContent
+	case "PROPPATCH":
+		return PrivWriteProperties
+	}
+	return PrivRead
+}
+
+// checkPrivilege refuses a method on res its user lacks the privilege for,
+// with DAV:need-privileges naming the resource and the privilege (RFC 3744
+// §7.1.1). Resources outside collections (principals, homes) are the user's
+// own and are left to the method.
+func checkPrivilege(res *Resource, need Privileges) error {
+	if res == nil || res.Collection == nil || res.Privileges&need == need {
+		return nil
+	}
+	name := "read"
+	switch need {
+	case PrivWriteContent:
+		name = "write-content"
+		if res.Type == ResObject && res.Object == nil {
+			name = "bind"
+		}
+	case PrivWriteProperties:
+		name = "write-properties"
+	case PrivAll:
+		name = "unbind"
+	}
+	href := res.Href
+	if need == PrivAll {
+		// Removing a collection is unbinding it from its parent.
+		href = href[:strings.LastIndex(strings.TrimSuffix(href, "/"), "/")+1]
+	}
+	cond := NewElement(Name("need-privileges"), NewElement(Name("resource"),
+		TextElement(Name("href"), href), NewElement(Name("privilege"), NewElement(Name(name)))))
+	return &Error{Status: http.StatusForbidden, Condition: cond, Message: "dav: need privilege " + name}
+}
+
+// collectionHref is the href of the collection of a collection or object
+// resource: an object's href is its collection's and one escaped segment.
+func (r *Resource) collectionHref() string {
+	if r.Type == ResCollection {
+		return r.Href
+	}
+	return r.Href[:strings.LastIndex(r.Href, "/")+1]
+}
+
+// GroupHref is the URL of a group principal.
+func GroupHref(name string) string {
+	return Prefix + principalsSeg + "/" + groupsSeg + "/" + escapeSegment(name) + "/"
+}
+
+// groupsSeg is the segment under the principal collection that holds the
+// group principals. A user named like it keeps their principal URL: a
+// group's URL has one more segment.
+const groupsSeg = "_groups"
+
+// ace is one access control entry of DAV:acl, always protected.
+func ace(principal string, privs ...string) *Element {
+	grant := NewElement(Name("grant"))
+	for _, p := range privs {
+		grant.Children = append(grant.Children, NewElement(Name("privilege"), NewElement(Name(p))))
+	}
+	return NewElement(Name("ace"), NewElement(Name("principal"), TextElement(Name("href"), principal)), grant, NewElement(Name("protected")))
+}
+
+// aclProperty is DAV:acl (RFC 3744 §5.5): the owner holds DAV:all; on a
+// collection (and its members) the owner also sees one entry per share,
+// while a sharee sees the owner's and their own privileges only — who else
+// a collection is shared with is the owner's business.
+func (h *Handler) aclProperty(rq *Request, res *Resource) (*Element, error) {
+	if res.Owner == nil {
+		return nil, ErrNoProperty
+	}
+	e := NewElement(Name("acl"), ace(PrincipalHref(res.Owner.Username), "all"))
+	if res.Collection == nil {
+		return e, nil
+	}
+	if res.Shared != nil {
+		e.Children = append(e.Children, ace(PrincipalHref(rq.User.Username), res.Privileges.grants()...))
+		return e, nil
+	}
+	shares, err := h.Store.ListShares(rq.Context(), res.Collection.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range shares {
+		if sh.Status != store.ShareAccepted {
+			continue
+		}
+		var href string
+		if sh.UserID != 0 {
+			u, err := h.Store.GetUserByID(rq.Context(), sh.UserID)
+			if err != nil {
+				return nil, err
+			}
+			href = PrincipalHref(u.Username)
+		} else if href, err = h.groupHrefByID(rq.Context(), sh.GroupID); err != nil {
+			return nil, err
+		}
+		e.Children = append(e.Children, ace(href, sharePrivileges(sh.Access).grants()...))
+	}
+	return e, nil
+}
+
+func (h *Handler) groupHrefByID(ctx context.Context, id int64) (string, error) {
+	groups, err := h.Store.ListGroups(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, g := range groups {
+		if g.ID == id {
+			return GroupHref(g.Name), nil
+		}
+	}
+	return "", store.ErrNotFound
+}
+
+// grants are the privileges of a set as an ACE grants them (aggregates
+// where whole).
+func (p Privileges) grants() []string {
+	switch {
+	case p&PrivAll != 0:
+		return []string{"all"}
+	case p&PrivWriteContent != 0:
+		return []string{"read", "write-properties", "write-content", "bind", "unbind"}
+	}
+	return []string{"read", "write-properties"}
+}
+
+// supportedPrivilegeSet is the tree of privileges the server knows (RFC
+// 3744 §5.3): DAV:all aggregates read and write; write aggregates the
+// property, content and membership privileges.
+func supportedPrivilegeSet() *Element {
+	sp := func(name string, abstract bool, desc string, children ...*Element) *Element {
+		e := NewElement(Name("supported-privilege"), NewElement(Name("privilege"), NewElement(Name(name))))
+		if abstract {
+			e.Children = append(e.Children, NewElement(Name("abstract")))
+		}
+		e.Children = append(e.Children, TextElement(Name("description"), desc))
+		e.Children = append(e.Children, children...)
+		return e
+	}
+	return NewElement(Name("supported-privilege-set"),
+		sp("all", true, "Any operation",
+			sp("read", false, "Read any object",
+				sp("read-current-user-privilege-set", false, "Read the current user's privileges")),
+			sp("write", false, "Write any object",
+				sp("write-properties", false, "Write properties"),
+				sp("write-content", false, "Write resource content"),
+				sp("bind", false, "Add new members to a collection"),
+				sp("unbind", false, "Remove members from a collection")),
+			sp("read-acl", false, "Read the access control list"),
+			sp("write-acl", true, "Write the access control list")))
+}
