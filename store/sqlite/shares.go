@@ -237,12 +237,28 @@ func scanShared(row interface{ Scan(...any) error }) (store.SharedCollection, er
 
 // ListSharedCollections returns the collections of kind shared with the user.
 func (s *Store) ListSharedCollections(ctx context.Context, userID int64, kind store.Kind) ([]store.SharedCollection, error) {
-	return collect(ctx, s.r, "list shared collections", sharedSQL, scanShared, userID, string(kind), nil)
+	rows, err := s.st.shared.QueryContext(ctx, userID, string(kind), nil)
+	if err != nil {
+		return nil, wrap("list shared collections", err)
+	}
+	defer rows.Close()
+	var out []store.SharedCollection
+	for rows.Next() {
+		sc, err := scanShared(rows)
+		if err != nil {
+			return nil, wrap("list shared collections", err)
+		}
+		out = append(out, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list shared collections", err)
+	}
+	return out, nil
 }
 
 // GetSharedCollection returns one collection shared with the user.
 func (s *Store) GetSharedCollection(ctx context.Context, userID, collectionID int64) (*store.SharedCollection, error) {
-	sc, err := scanShared(s.r.QueryRowContext(ctx, sharedSQL, userID, nil, collectionID))
+	sc, err := scanShared(s.st.shared.QueryRowContext(ctx, userID, nil, collectionID))
 	if err != nil {
 		return nil, wrap("get shared collection", err)
 	}

@@ -31,6 +31,7 @@ type statements struct {
 	getCollection, listCollections, listDeadProps *sql.Stmt
 	usedBytes, collectionModSeq, getObject        *sql.Stmt
 	getObjects, changes                           [2]*sql.Stmt // indexed by bodyIndex(withBody)
+	shared                                        *sql.Stmt    // a user's shared collections: every request to one
 	lists                                         *stmtCache   // ListObjects', by query text
 
 	// On the writer.
@@ -69,6 +70,7 @@ func (s *Store) prepareStatements(ctx context.Context) error {
 		{&st.getObjects[1], s.r, getObjectsSQL(true)},
 		{&st.changes[0], s.r, changesSQL(false)},
 		{&st.changes[1], s.r, changesSQL(true)},
+		{&st.shared, s.r, sharedSQL},
 
 		{&st.collectionExists, s.w, collectionExistsSQL},
 		{&st.currentObject, s.w, currentObjectSQL},
