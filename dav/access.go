@@ -289,3 +289,16 @@ func supportedPrivilegeSet() *Element {
 			sp("read-acl", false, "Read the access control list"),
 			sp("write-acl", true, "Write the access control list")))
 }
+
+// view is o as the user of res (a collection or object) may see it: masked
+// by the kind (Masker) when res is reached through a share and o's body is
+// loaded, else o.
+func view(res *Resource, o *store.Object) *store.Object {
+	if res.Shared == nil || o == nil || len(o.Body) == 0 {
+		return o
+	}
+	if m, ok := res.Kind.(Masker); ok {
+		return m.MaskObject(o)
+	}
+	return o
+}

@@ -68,6 +68,17 @@ type BodyConverter interface {
 	ObjectBody(rq *Request, o *store.Object) (body []byte, contentType string, err error)
 }
 
+// Masker is a kind whose objects show others less than their owner: a
+// calendar's private events. The engine gives every object of a collection
+// reached through a share to MaskObject before it is served, rendered,
+// matched by a query, folded or copied, so what a sharee cannot read is
+// never matched or copied either.
+type Masker interface {
+	// MaskObject returns o as a user other than its owner sees it; o
+	// itself when it hides nothing. Only objects with bodies are passed.
+	MaskObject(o *store.Object) *store.Object
+}
+
 // Plan is a kind's answer to a REPORT, for the engine to execute: a
 // *QueryPlan, *MultigetPlan, *FoldPlan or *BodyPlan.
 type Plan interface{ plan() }

@@ -25,7 +25,7 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 		}
 		return h.notAllowed(w, rq, res, "dav: GET on "+res.Href)
 	}
-	o := res.Object // resolved with its body
+	o := view(res, res.Object) // resolved with its body
 	if im := r.Header.Get("If-Match"); im != "" && !etagListMatchesAny(im, currentETags(res.Kind, o)) {
 		return store.ErrPreconditionFailed
 	}
@@ -238,6 +238,15 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	masked := false
+	if v := view(res, o); v != o {
+		// A sharee copies what they may read; moving would destroy what
+		// they may not.
+		if r.Method == "MOVE" {
+			return checkPrivilege(res, PrivAll)
+		}
+		o, masked = v, true
+	}
 	if dst.Collection.ID != res.Collection.ID {
 		// RFC 4791 §5.3.2.1: the preconditions of PUT (supported component,
 		// size, valid data) hold for "the resource ... targeted by a COPY or
@@ -257,6 +266,9 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 		// concurrent change of the source cannot be copied half-seen.
 		if ifMatch != "" && o.ETag != ifMatch {
 			return store.ErrPreconditionFailed
+		}
+		if masked {
+			o.ETag, o.Size = computeETag(o.Body), int64(len(o.Body))
 		}
 		o.CollectionID, o.Name = dst.Collection.ID, dst.Name
 		created, err = h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfNoneMatch: !overwrite, Actor: rq.actor()})

@@ -201,7 +201,7 @@ func (h *Handler) fold(rq *Request, w http.ResponseWriter, res *Resource, p *Fol
 			if !ok {
 				break
 			}
-			if err := p.Fold.Add(m.obj); err != nil {
+			if err := p.Fold.Add(view(col, m.obj)); err != nil {
 				return err
 			}
 		}

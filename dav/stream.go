@@ -125,6 +125,7 @@ func (s *stream) run(cur cursor, match func(*store.Object) (bool, error), limit 
 			s.expired = true // out of time: close ends with the 507
 			return true, true, nil
 		}
+		m.obj = view(s.col, m.obj)
 		if match != nil && m.obj != nil {
 			ok, err := match(m.obj)
 			if err != nil {
