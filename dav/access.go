@@ -135,6 +135,9 @@ func required(method string, res *Resource) Privileges {
 		}
 		return PrivWriteContent
 	case "MOVE":
+		if res.Type == ResCollection {
+			return PrivAll // renaming a collection is its owner's
+		}
 		return PrivWriteContent
 	case "PROPPATCH":
 		return PrivWriteProperties

@@ -19,7 +19,7 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 	case ResPrincipals, ResPrincipal:
 		m = append(m, "PROPFIND", "PROPPATCH", "REPORT")
 	case ResHome:
-		m = append(m, "PROPFIND", "PROPPATCH", "REPORT", "MKCOL")
+		m = append(m, "POST", "PROPFIND", "PROPPATCH", "REPORT", "MKCOL")
 		if k != nil {
 			if _, ok := k.NewCollection(rq, "MKCALENDAR", nil); ok {
 				m = append(m, "MKCALENDAR")
@@ -29,7 +29,11 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 		if _, ok := k.(Exporter); ok {
 			m = append(m, "GET", "HEAD")
 		}
-		m = append(m, "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "MOVE")
+		m = append(m, "DELETE", "POST", "PROPFIND", "PROPPATCH", "REPORT", "MOVE")
+	case ResNotifications:
+		m = append(m, "PROPFIND")
+	case ResNotification:
+		m = append(m, "GET", "HEAD", "PROPFIND")
 	case ResObject:
 		m = append(m, "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "COPY", "MOVE")
 	}

@@ -85,7 +85,7 @@ func (h *Handler) exportCollection(rq *Request, w http.ResponseWriter, r *http.R
 		}
 		var part []byte
 		if err == nil {
-			part, err = exp.Object(o)
+			part, err = exp.Object(view(res, o)) // a sharee exports what they may read
 		}
 		if err != nil {
 			// The 200 has started; the client sees a truncated document.

@@ -76,6 +76,7 @@ func (h *Handler) Init() {
 	}
 	h.props = registry{}
 	h.props.add(h.coreProperties()...)
+	h.props.add(h.sharingProperties()...)
 	for _, k := range h.Kinds {
 		h.props.add(k.Properties()...)
 	}
@@ -101,8 +102,9 @@ const (
 )
 
 // DAVCompliance is the DAV header: the classes and extensions served (RFC
-// 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3).
-const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
+// 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3), and
+// CalendarServer sharing, which Apple clients look for before offering it.
+const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
@@ -124,6 +126,9 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 	t, err := h.parsePath(r.URL.EscapedPath())
 	if err != nil {
 		return err
+	}
+	if t.typ == ResNotifications || t.typ == ResNotification {
+		return h.serveNotifications(rq, w, r, t)
 	}
 	res, err := h.resolve(rq.Context(), rq.User, t, r.URL.EscapedPath(), r.Method == http.MethodGet || r.Method == http.MethodHead)
 	if errors.Is(err, errParentMissing) && r.Method != http.MethodPut && r.Method != "MKCOL" && r.Method != "MKCALENDAR" {
@@ -187,6 +192,11 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		return h.mkcol(rq, w, r, res)
+	case http.MethodPost:
+		if err != nil {
+			return err
+		}
+		return h.post(rq, w, r, res)
 	case "COPY", "MOVE":
 		if err != nil {
 			return err

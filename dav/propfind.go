@@ -268,6 +268,8 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 // Depth 1; collections page through their objects with objectPages.
 func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 	switch res.Type {
+	case ResNotifications:
+		return h.notifications(rq)
 	case ResPrincipals:
 		return []*Resource{{Type: ResPrincipal, Href: PrincipalHref(rq.User.Username), Owner: rq.User}}, nil
 	case ResHome:

@@ -136,11 +136,21 @@ func (h *Handler) coreProperties() []*Property {
 		{Name: Name("resourcetype"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			e := NewElement(Name("resourcetype"))
 			switch res.Type {
-			case ResObject:
+			case ResObject, ResNotification:
 			case ResPrincipal:
 				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(Name("principal")))
+			case ResNotifications:
+				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(cs("notification")))
 			case ResCollection:
 				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(res.Kind.ResourceType()))
+				// CalendarServer sharing: what the owner shares, and what a
+				// sharee sees shared with them.
+				switch {
+				case res.Shared != nil:
+					e.Children = append(e.Children, NewElement(cs("shared")))
+				case res.Collection.Shared:
+					e.Children = append(e.Children, NewElement(cs("shared-owner")))
+				}
 			default:
 				e.Children = append(e.Children, NewElement(Name("collection")))
 			}
@@ -173,7 +183,7 @@ func (h *Handler) coreProperties() []*Property {
 				return nil
 			}},
 		{Name: Name("getetag"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
-			if res.Type != ResObject || res.Object == nil {
+			if res.Object == nil { // objects and notifications
 				return nil, ErrNoProperty
 			}
 			// The entity tag of the representation the response's data
@@ -323,7 +333,7 @@ func lastModified(res *Resource) (time.Time, bool) {
 
 func objectProp(f func(o *store.Object) *Element) func(*Request, *Resource) (*Element, error) {
 	return func(rq *Request, res *Resource) (*Element, error) {
-		if res.Type != ResObject || res.Object == nil {
+		if res.Object == nil { // objects and notifications
 			return nil, ErrNoProperty
 		}
 		return f(res.Object), nil

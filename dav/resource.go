@@ -16,12 +16,14 @@ import (
 type ResourceType int
 
 const (
-	ResRoot       ResourceType = iota // "/", "/dav/" and the bare home sets: discovery entry points
-	ResPrincipals                     // /dav/principals/
-	ResPrincipal                      // /dav/principals/{user}/
-	ResHome                           // /dav/{calendars|addressbooks}/{user}/
-	ResCollection                     // a calendar or address book
-	ResObject                         // one calendar object or vCard
+	ResRoot          ResourceType = iota // "/", "/dav/" and the bare home sets: discovery entry points
+	ResPrincipals                        // /dav/principals/
+	ResPrincipal                         // /dav/principals/{user}/
+	ResHome                              // /dav/{calendars|addressbooks}/{user}/
+	ResCollection                        // a calendar or address book
+	ResObject                            // one calendar object or vCard
+	ResNotifications                     // /dav/notifications/{user}/ (sharing.go)
+	ResNotification                      // one notification in it
 )
 
 // Resource is a resolved request target (or a member listed under it).
@@ -47,7 +49,7 @@ type Resource struct {
 }
 
 // IsCollection reports whether the resource is a WebDAV collection.
-func (r *Resource) IsCollection() bool { return r.Type != ResObject }
+func (r *Resource) IsCollection() bool { return r.Type != ResObject && r.Type != ResNotification }
 
 // Paths of the URL space (DESIGN.md "URL space").
 const (
@@ -143,6 +145,17 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 		segs[i] = d
 	}
 	t := target{trailing: trailing}
+	if segs[0] == notificationsSeg {
+		switch len(segs) {
+		case 2:
+			t.typ, t.username = ResNotifications, store.CanonicalUsername(segs[1])
+		case 3:
+			t.typ, t.username, t.object = ResNotification, store.CanonicalUsername(segs[1]), segs[2]
+		default:
+			return target{}, errBadPath
+		}
+		return t, nil
+	}
 	if segs[0] == principalsSeg {
 		switch len(segs) {
 		case 1:

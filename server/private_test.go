@@ -91,6 +91,22 @@ func TestPrivateEventsStayPrivate(t *testing.T) {
 			t.Errorf("the owner's text-match misses her own events:\n%s", owner)
 		}
 
+		// An export of the whole calendar hides the same.
+		exp := e.do(bobReq("GET", col, "", nil))
+		if body := readBody(t, exp); exp.StatusCode != 200 || !strings.Contains(body, "UID:priv") {
+			t.Errorf("export by the sharee: %d\n%s", exp.StatusCode, body)
+		} else {
+			for _, part := range strings.Split(body, "BEGIN:VEVENT") {
+				if !strings.Contains(part, "UID:pub") {
+					hidden("an export", part)
+				}
+			}
+		}
+		// Renaming the shared calendar is its owner's.
+		if r := e.do(bobReq("MOVE", col, "", map[string]string{"Destination": "/dav/calendars/bob/renamed/"})); r.StatusCode != 403 {
+			t.Errorf("MOVE of the shared calendar by a read-write sharee: %d, want 403", r.StatusCode)
+		}
+
 		// COPY takes what the sharee sees; MOVE of what they cannot see
 		// whole is refused.
 		if r := e.do(bobReq("COPY", col+"priv.ics", "", map[string]string{"Destination": "/dav/calendars/bob/personal/copy.ics"})); r.StatusCode != 201 {

@@ -71,6 +71,16 @@ type SharedCollection struct {
 	Color       string
 }
 
+// Invitation is a user share as its sharee sees it: the share, the
+// collection (as its owner keeps it) and the owner.
+type Invitation struct {
+	Share      Share
+	Collection Collection
+	// Owner and OwnerDisplayName name the collection's owner.
+	Owner            string
+	OwnerDisplayName string
+}
+
 // ShareView is a sharee's own presentation of a shared collection; nil
 // fields are left alone, "" clears.
 type ShareView struct {

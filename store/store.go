@@ -137,6 +137,10 @@ type Collection struct {
 	// Updated is the time of the last change to the collection's
 	// properties or members: every write that bumps ModSeq sets it too.
 	Updated time.Time
+	// Shared tells that the collection has at least one share (any
+	// status); GetCollection, ListCollections and the shared-collection
+	// calls fill it, in the same query.
+	Shared bool
 }
 
 // CollectionPatch names the collection properties to change; nil fields are
@@ -366,9 +370,10 @@ type Store interface {
 	// ListShares returns the collection's shares, user shares then group
 	// shares, each by sharee id.
 	ListShares(ctx context.Context, collectionID int64) ([]Share, error)
-	// ListUserShares returns the user's own (not group) shares in any
-	// status, by id: the invitations a sharee answers.
-	ListUserShares(ctx context.Context, userID int64) ([]Share, error)
+	// ListInvitations returns the user's own (not group) shares in any
+	// status, by share id, each with its collection and owner: the
+	// invitations a sharee answers.
+	ListInvitations(ctx context.Context, userID int64) ([]Invitation, error)
 	// SetShareStatus records a sharee's answer to a user share.
 	SetShareStatus(ctx context.Context, shareID int64, status ShareStatus) error
 	// DeleteShare revokes one share of the collection.

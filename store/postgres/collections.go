@@ -12,13 +12,14 @@ import (
 
 // collectionColumns is the column list scanCollection reads, in order.
 const collectionColumns = `id, owner_id, kind, name, display_name, description, color, color_symbolic,
-	sort_order, timezone, components, modseq, pruned_modseq, created, updated`
+	sort_order, timezone, components, modseq, pruned_modseq, created, updated,
+	EXISTS (SELECT 1 FROM shares WHERE shares.collection_id = collections.id)`
 
 func scanCollection(row pgx.Row) (store.Collection, error) {
 	var c store.Collection
 	err := row.Scan(&c.ID, &c.OwnerID, &c.Kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
 		&c.ColorSymbolic, &c.Order, &c.Timezone, &c.Components, &c.ModSeq, &c.PrunedModSeq,
-		&c.Created, &c.Updated)
+		&c.Created, &c.Updated, &c.Shared)
 	return c, err
 }
 

@@ -178,9 +178,38 @@ func (s *Store) ListShares(ctx context.Context, collectionID int64) ([]store.Sha
 		ORDER BY user_id IS NULL, coalesce(user_id, group_id)`, collectionID)
 }
 
-// ListUserShares returns the shares made with the user directly.
-func (s *Store) ListUserShares(ctx context.Context, userID int64) ([]store.Share, error) {
-	return s.shares(ctx, `SELECT `+shareColumns+` FROM shares WHERE user_id = $1 ORDER BY id`, userID)
+// ListInvitations returns the shares made with the user directly, with
+// their collections and owners.
+func (s *Store) ListInvitations(ctx context.Context, userID int64) ([]store.Invitation, error) {
+	const q = `
+		SELECT s.id, s.collection_id, s.user_id, s.group_id, s.access, s.status, s.created,
+		       c.id, c.owner_id, c.kind, c.name, c.display_name, c.description, c.color, c.color_symbolic,
+		       c.sort_order, c.timezone, c.components, c.modseq, c.pruned_modseq, c.created, c.updated,
+		       u.username, u.display_name
+		FROM shares s
+		JOIN collections c ON c.id = s.collection_id
+		JOIN users u ON u.id = c.owner_id
+		WHERE s.user_id = $1
+		ORDER BY s.id`
+	rows, _ := s.pool.Query(ctx, q, userID)
+	invs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Invitation, error) {
+		var inv store.Invitation
+		var userID, groupID *int64
+		sh, c := &inv.Share, &inv.Collection
+		err := row.Scan(&sh.ID, &sh.CollectionID, &userID, &groupID, &sh.Access, &sh.Status, &sh.Created,
+			&c.ID, &c.OwnerID, &c.Kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
+			&c.ColorSymbolic, &c.Order, &c.Timezone, &c.Components, &c.ModSeq, &c.PrunedModSeq,
+			&c.Created, &c.Updated, &inv.Owner, &inv.OwnerDisplayName)
+		if userID != nil {
+			sh.UserID = *userID
+		}
+		c.Shared = true
+		return inv, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list invitations: %w", err)
+	}
+	return invs, nil
 }
 
 func (s *Store) shares(ctx context.Context, q string, id int64) ([]store.Share, error) {
@@ -234,6 +263,7 @@ func scanShared(row pgx.Row) (store.SharedCollection, error) {
 	err := row.Scan(&c.ID, &c.OwnerID, &c.Kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
 		&c.ColorSymbolic, &c.Order, &c.Timezone, &c.Components, &c.ModSeq, &c.PrunedModSeq,
 		&c.Created, &c.Updated, &sc.Owner, &level, &sc.DisplayName, &sc.Color)
+	c.Shared = true
 	sc.Access = store.AccessRead
 	if level == 2 {
 		sc.Access = store.AccessReadWrite

@@ -44,7 +44,8 @@ func insertCollection(ctx context.Context, tx *sql.Tx, c *store.Collection, t ti
 }
 
 const collectionColumns = `id, owner_id, kind, name, display_name, description, color, color_symbolic,
-	sort_order, timezone, components, modseq, pruned_modseq, created, updated`
+	sort_order, timezone, components, modseq, pruned_modseq, created, updated,
+	EXISTS (SELECT 1 FROM shares WHERE shares.collection_id = collections.id)`
 
 func scanCollection(row interface{ Scan(...any) error }) (*store.Collection, error) {
 	var (
@@ -54,7 +55,7 @@ func scanCollection(row interface{ Scan(...any) error }) (*store.Collection, err
 		created, updated int64
 	)
 	err := row.Scan(&c.ID, &c.OwnerID, &kind, &c.Name, &c.DisplayName, &c.Description, &c.Color,
-		&c.ColorSymbolic, &order, &c.Timezone, &comps, &c.ModSeq, &c.PrunedModSeq, &created, &updated)
+		&c.ColorSymbolic, &order, &c.Timezone, &comps, &c.ModSeq, &c.PrunedModSeq, &created, &updated, &c.Shared)
 	if err != nil {
 		return nil, err
 	}

@@ -125,16 +125,30 @@ func (s *Store) execOne(ctx context.Context, op, q string, args ...any) error {
 
 const shareColumns = `id, collection_id, user_id, group_id, access, status, created`
 
+// shareScanner holds the shareColumns of a row while it is scanned.
+type shareScanner struct {
+	sh              store.Share
+	userID, groupID sql.NullInt64
+	access, status  string
+	created         int64
+}
+
+func (r *shareScanner) dest() []any {
+	return []any{&r.sh.ID, &r.sh.CollectionID, &r.userID, &r.groupID, &r.access, &r.status, &r.created}
+}
+
+func (r *shareScanner) share() store.Share {
+	sh := r.sh
+	sh.UserID, sh.GroupID = r.userID.Int64, r.groupID.Int64
+	sh.Access, sh.Status = store.Access(r.access), store.ShareStatus(r.status)
+	sh.Created = fromMicros(r.created)
+	return sh
+}
+
 func scanShare(row interface{ Scan(...any) error }) (store.Share, error) {
-	var sh store.Share
-	var userID, groupID sql.NullInt64
-	var access, status string
-	var created int64
-	err := row.Scan(&sh.ID, &sh.CollectionID, &userID, &groupID, &access, &status, &created)
-	sh.UserID, sh.GroupID = userID.Int64, groupID.Int64
-	sh.Access, sh.Status = store.Access(access), store.ShareStatus(status)
-	sh.Created = fromMicros(created)
-	return sh, err
+	var r shareScanner
+	err := row.Scan(r.dest()...)
+	return r.share(), err
 }
 
 // PutShare creates or updates the share of a collection with one sharee.
@@ -171,9 +185,28 @@ func (s *Store) ListShares(ctx context.Context, collectionID int64) ([]store.Sha
 		ORDER BY user_id IS NULL, coalesce(user_id, group_id)`, scanShare, collectionID)
 }
 
-// ListUserShares returns the shares made with the user directly.
-func (s *Store) ListUserShares(ctx context.Context, userID int64) ([]store.Share, error) {
-	return collect(ctx, s.r, "list user shares", `SELECT `+shareColumns+` FROM shares WHERE user_id = $1 ORDER BY id`, scanShare, userID)
+// ListInvitations returns the shares made with the user directly, with
+// their collections and owners.
+func (s *Store) ListInvitations(ctx context.Context, userID int64) ([]store.Invitation, error) {
+	return collect(ctx, s.r, "list invitations", `
+		SELECT c.id, c.owner_id, c.kind, c.name, c.display_name, c.description, c.color, c.color_symbolic,
+		       c.sort_order, c.timezone, c.components, c.modseq, c.pruned_modseq, c.created, c.updated, 1,
+		       s.id, s.collection_id, s.user_id, s.group_id, s.access, s.status, s.created,
+		       u.username, u.display_name
+		FROM shares s
+		JOIN collections c ON c.id = s.collection_id
+		JOIN users u ON u.id = c.owner_id
+		WHERE s.user_id = $1
+		ORDER BY s.id`, func(row interface{ Scan(...any) error }) (store.Invitation, error) {
+		var inv store.Invitation
+		var shareRow shareScanner
+		c, err := scanCollection(withExtra{row, append(shareRow.dest(), &inv.Owner, &inv.OwnerDisplayName)})
+		if err != nil {
+			return inv, err
+		}
+		inv.Collection, inv.Share = *c, shareRow.share()
+		return inv, nil
+	}, userID)
 }
 
 // SetShareStatus records the sharee's answer to a user share.
@@ -202,7 +235,7 @@ const sharedSQL = `
 		GROUP BY collection_id
 	)
 	SELECT c.id, c.owner_id, c.kind, c.name, c.display_name, c.description, c.color, c.color_symbolic,
-	       c.sort_order, c.timezone, c.components, c.modseq, c.pruned_modseq, c.created, c.updated,
+	       c.sort_order, c.timezone, c.components, c.modseq, c.pruned_modseq, c.created, c.updated, 1,
 	       u.username, g.level, coalesce(v.display_name, ''), coalesce(v.color, '')
 	FROM granted g
 	JOIN collections c ON c.id = g.collection_id

@@ -118,12 +118,20 @@ func testUserShare(t *testing.T, s store.Store) {
 	if got := shared(t, s, bob, store.KindCalendar); len(got) != 0 {
 		t.Errorf("pending share listed: %v", got)
 	}
+	if c, _ := s.GetCollection(ctx, alice.ID, store.KindCalendar, "household"); c == nil || !c.Shared {
+		t.Errorf("GetCollection of a shared collection: Shared = false")
+	}
+	if cs, _ := s.ListCollections(ctx, alice.ID, store.KindCalendar); len(cs) != 1 || !cs[0].Shared {
+		t.Errorf("ListCollections of a shared collection: %+v", cs)
+	}
 	if _, err := s.GetSharedCollection(ctx, bob.ID, cal.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetSharedCollection(pending) = %v, want ErrNotFound", err)
 	}
-	invites, err := s.ListUserShares(ctx, bob.ID)
-	if err != nil || len(invites) != 1 || invites[0].ID != sh.ID || invites[0].CollectionID != cal.ID {
-		t.Fatalf("ListUserShares = %+v, %v", invites, err)
+	invites, err := s.ListInvitations(ctx, bob.ID)
+	if err != nil || len(invites) != 1 || invites[0].Share.ID != sh.ID || invites[0].Share.Status != store.SharePending ||
+		invites[0].Collection.ID != cal.ID || invites[0].Collection.Name != "household" ||
+		invites[0].Owner != "alice" || invites[0].OwnerDisplayName != "User alice" {
+		t.Fatalf("ListInvitations = %+v, %v", invites, err)
 	}
 	if err := s.SetShareStatus(ctx, sh.ID, store.ShareAccepted); err != nil {
 		t.Fatal(err)
@@ -163,6 +171,9 @@ func testUserShare(t *testing.T, s store.Store) {
 	}
 	if err := s.DeleteShare(ctx, cal.ID, sh.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DeleteShare twice = %v, want ErrNotFound", err)
+	}
+	if c, _ := s.GetCollection(ctx, alice.ID, store.KindCalendar, "household"); c == nil || c.Shared {
+		t.Errorf("GetCollection after the last share went: Shared = true")
 	}
 }
 
@@ -302,7 +313,7 @@ func testShareCascade(t *testing.T, s store.Store) {
 	if got := shared(t, s, bob, store.KindCalendar); len(got) != 0 {
 		t.Errorf("deleted collection still shared: %v", got)
 	}
-	if shs, _ := s.ListUserShares(ctx, bob.ID); len(shs) != 0 {
+	if shs, _ := s.ListInvitations(ctx, bob.ID); len(shs) != 0 {
 		t.Errorf("shares of a deleted collection remain: %+v", shs)
 	}
 }

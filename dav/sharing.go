@@ -1,0 +1,419 @@
+package dav
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// CalendarServer sharing (Apple's caldav-sharing, also served for address
+// books): the owner POSTs CS:share to a collection to invite users or
+// groups and to stop sharing; the collection's CS:invite property lists the
+// sharees and their answers; a sharee's notification collection holds a
+// CS:invite-notification per invitation; the sharee POSTs CS:invite-reply
+// to their home to accept (the collection then appears in it) or decline.
+// Shares are the store's (store.Share): the CLI and web UI see the same.
+
+func cs(local string) xml.Name { return xml.Name{Space: NSCS, Local: local} }
+
+const notificationsSeg = "notifications"
+
+// NotificationsHref is the URL of username's notification collection.
+func NotificationsHref(username string) string {
+	return Prefix + notificationsSeg + "/" + escapeSegment(username) + "/"
+}
+
+// post answers POST: CS:share on a collection, CS:invite-reply on a home.
+func (h *Handler) post(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	body, err := ReadXML(w, r, h.Limits)
+	if err != nil {
+		return err
+	}
+	switch {
+	case body != nil && body.Name == cs("share") && res.Type == ResCollection:
+		if err := checkPrivilege(res, PrivAll); err != nil {
+			return err
+		}
+		return h.csShare(rq, w, res, body)
+	case body != nil && body.Name == cs("invite-reply") && res.Type == ResHome:
+		return h.csInviteReply(rq, w, res, body)
+	}
+	return &Error{Status: http.StatusBadRequest, Message: "dav: POST body is neither CS:share on a collection nor CS:invite-reply on a home"}
+}
+
+// sharee is a user or group named in a CS:share.
+type sharee struct {
+	user  *store.User
+	group *store.Group
+}
+
+// findSharee resolves an href of CS:set or CS:remove: mailto: an address of
+// a user, a user's principal URL, or a group's.
+func (h *Handler) findSharee(ctx context.Context, href string) (sharee, error) {
+	href = strings.TrimSpace(href)
+	if addr, ok := strings.CutPrefix(strings.ToLower(href), "mailto:"); ok {
+		users, err := h.Store.ListUsers(ctx)
+		if err != nil {
+			return sharee{}, err
+		}
+		for i := range users {
+			if users[i].Email != "" && strings.EqualFold(users[i].Email, addr) {
+				return sharee{user: &users[i]}, nil
+			}
+		}
+		return sharee{}, store.ErrNotFound
+	}
+	u, err := url.Parse(href)
+	if err != nil {
+		return sharee{}, store.ErrNotFound
+	}
+	p := u.EscapedPath()
+	if rest, ok := strings.CutPrefix(p, Prefix+principalsSeg+"/"+groupsSeg+"/"); ok {
+		name, err := url.PathUnescape(strings.TrimSuffix(rest, "/"))
+		if err != nil || name == "" || strings.Contains(name, "/") {
+			return sharee{}, store.ErrNotFound
+		}
+		g, err := h.Store.GetGroup(ctx, name)
+		return sharee{group: g}, err
+	}
+	t, err := h.parsePath(p)
+	if err != nil || t.typ != ResPrincipal {
+		return sharee{}, store.ErrNotFound
+	}
+	user, err := h.Store.GetUser(ctx, t.username)
+	return sharee{user: user}, err
+}
+
+// csShare applies a CS:share: every CS:set invites (or changes the access
+// of) a sharee, every CS:remove stops sharing with one. An href naming
+// nobody fails the whole request, changing nothing.
+func (h *Handler) csShare(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
+	ctx := rq.Context()
+	type change struct {
+		who    sharee
+		remove bool
+		access store.Access
+	}
+	var changes []change
+	for _, el := range body.Children {
+		if el.Name != cs("set") && el.Name != cs("remove") {
+			continue
+		}
+		href := el.Child(Name("href"))
+		if href == nil {
+			return &Error{Status: http.StatusBadRequest, Message: "dav: CS:share entry without DAV:href"}
+		}
+		who, err := h.findSharee(ctx, href.Text)
+		if errors.Is(err, store.ErrNotFound) {
+			return &Error{Status: http.StatusForbidden, Condition: NewElement(cs("valid-sharee")), Message: "dav: no such sharee " + href.Text}
+		}
+		if err != nil {
+			return err
+		}
+		if who.user != nil && who.user.ID == res.Owner.ID {
+			return &Error{Status: http.StatusForbidden, Condition: NewElement(cs("valid-sharee")), Message: "dav: sharing with the owner"}
+		}
+		c := change{who: who, remove: el.Name == cs("remove"), access: store.AccessRead}
+		if el.Child(cs("read-write")) != nil {
+			c.access = store.AccessReadWrite
+		}
+		changes = append(changes, c)
+	}
+	existing, err := h.Store.ListShares(ctx, res.Collection.ID)
+	if err != nil {
+		return err
+	}
+	find := func(who sharee) *store.Share {
+		for i := range existing {
+			sh := &existing[i]
+			if who.user != nil && sh.UserID == who.user.ID || who.group != nil && sh.GroupID == who.group.ID {
+				return sh
+			}
+		}
+		return nil
+	}
+	for _, c := range changes {
+		old := find(c.who)
+		if c.remove {
+			if old != nil {
+				if err := h.Store.DeleteShare(ctx, res.Collection.ID, old.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+			continue
+		}
+		sh := &store.Share{CollectionID: res.Collection.ID, Access: c.access}
+		if c.who.user != nil {
+			sh.UserID = c.who.user.ID
+			if old != nil {
+				sh.Status = old.Status // a change of access is not a new invitation
+			}
+		} else {
+			sh.GroupID = c.who.group.ID
+		}
+		if err := h.Store.PutShare(ctx, sh); err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// invitationUID is the CS:uid of the notification of share id, which the
+// sharee's CS:in-reply-to names.
+func invitationUID(id int64) string { return "share-" + strconv.FormatInt(id, 10) }
+
+// csInviteReply records a sharee's answer to an invitation, named by
+// CS:in-reply-to or by the collection's CS:hosturl. An acceptance answers
+// with CS:shared-as: where the collection now is in the sharee's home.
+func (h *Handler) csInviteReply(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
+	accept, decline := body.Child(cs("invite-accepted")) != nil, body.Child(cs("invite-declined")) != nil
+	if accept == decline {
+		return &Error{Status: http.StatusBadRequest, Message: "dav: CS:invite-reply neither accepts nor declines"}
+	}
+	invs, err := h.Store.ListInvitations(rq.Context(), rq.User.ID)
+	if err != nil {
+		return err
+	}
+	var uid, host string
+	if e := body.Child(cs("in-reply-to")); e != nil {
+		uid = strings.TrimSpace(e.Text)
+	}
+	if e := body.Child(cs("hosturl")); e != nil && e.Child(Name("href")) != nil {
+		if u, err := url.Parse(strings.TrimSpace(e.Child(Name("href")).Text)); err == nil {
+			host = u.EscapedPath()
+		}
+	}
+	var inv *store.Invitation
+	for i := range invs {
+		in := &invs[i]
+		k := h.kindByStoreKind(in.Collection.Kind)
+		if uid != "" && uid == invitationUID(in.Share.ID) ||
+			uid == "" && k != nil && host != "" && strings.TrimSuffix(host, "/")+"/" == CollectionHref(k, in.Owner, in.Collection.Name) {
+			inv = in
+		}
+	}
+	if inv == nil {
+		return &Error{Status: http.StatusForbidden, Condition: NewElement(cs("valid-invite")), Message: "dav: no such invitation"}
+	}
+	status := store.ShareDeclined
+	if accept {
+		status = store.ShareAccepted
+	}
+	if err := h.Store.SetShareStatus(rq.Context(), inv.Share.ID, status); err != nil {
+		return err
+	}
+	k := h.kindByStoreKind(inv.Collection.Kind)
+	if !accept || k == nil {
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, document(NewElement(cs("shared-as"), TextElement(Name("href"), HomeHref(k, rq.User.Username)+sharedSegment(&inv.Collection)+"/"))))
+	return nil
+}
+
+// notification is one invitation in a sharee's notification collection:
+// its resource, whose object's body is the CS:notification document.
+func (h *Handler) notification(user *store.User, inv *store.Invitation) *Resource {
+	k := h.kindByStoreKind(inv.Collection.Kind)
+	sharedType := "calendar"
+	if inv.Collection.Kind == store.KindAddressBook {
+		sharedType = "addressbook"
+	}
+	status := map[store.ShareStatus]string{store.SharePending: "invite-noresponse", store.ShareAccepted: "invite-accepted", store.ShareDeclined: "invite-declined"}[inv.Share.Status]
+	access := "read"
+	if inv.Share.Access == store.AccessReadWrite {
+		access = "read-write"
+	}
+	summary := inv.Collection.DisplayName
+	if summary == "" {
+		summary = inv.Collection.Name
+	}
+	organizer := inv.OwnerDisplayName
+	if organizer == "" {
+		organizer = inv.Owner
+	}
+	hostURL := ""
+	if k != nil {
+		hostURL = CollectionHref(k, inv.Owner, inv.Collection.Name)
+	}
+	n := NewElement(cs("invite-notification"),
+		TextElement(cs("uid"), invitationUID(inv.Share.ID)),
+		TextElement(Name("href"), PrincipalHref(user.Username)),
+		NewElement(cs(status)),
+		NewElement(cs("access"), NewElement(cs(access))),
+		NewElement(cs("hosturl"), TextElement(Name("href"), hostURL)),
+		NewElement(cs("organizer"), TextElement(Name("href"), PrincipalHref(inv.Owner)), TextElement(cs("common-name"), organizer)),
+		TextElement(cs("summary"), summary))
+	n.Attr = []xml.Attr{{Name: xml.Name{Local: "shared-type"}, Value: sharedType}}
+	doc := NewElement(cs("notification"), TextElement(cs("dtstamp"), inv.Share.Created.UTC().Format("20060102T150405Z")), n)
+	body := []byte(document(doc))
+	sum := sha256.Sum256(body)
+	name := invitationUID(inv.Share.ID) + ".xml"
+	return &Resource{
+		Type: ResNotification, Href: NotificationsHref(user.Username) + name, Owner: user, Name: name,
+		Object: &store.Object{Name: name, ETag: hex.EncodeToString(sum[:16]), ContentType: "application/xml; charset=utf-8",
+			Body: body, Size: int64(len(body)), Created: inv.Share.Created, Updated: inv.Share.Created},
+	}
+}
+
+// notifications lists the user's invitations that await an answer.
+func (h *Handler) notifications(rq *Request) ([]*Resource, error) {
+	invs, err := h.Store.ListInvitations(rq.Context(), rq.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Resource
+	for i := range invs {
+		if invs[i].Share.Status == store.SharePending {
+			out = append(out, h.notification(rq.User, &invs[i]))
+		}
+	}
+	return out, nil
+}
+
+// serveNotifications answers requests to the notification collection and
+// its members: PROPFIND and GET; they are the server's to write.
+func (h *Handler) serveNotifications(rq *Request, w http.ResponseWriter, r *http.Request, t target) error {
+	if t.username != rq.User.Username {
+		return errForbidden
+	}
+	res := &Resource{Type: ResNotifications, Href: NotificationsHref(rq.User.Username), Owner: rq.User}
+	if t.typ == ResNotification {
+		items, err := h.notifications(rq)
+		if err != nil {
+			return err
+		}
+		res = nil
+		for _, it := range items {
+			if it.Name == t.object {
+				res = it
+			}
+		}
+		if res == nil {
+			return store.ErrNotFound
+		}
+	}
+	switch r.Method {
+	case "PROPFIND":
+		return h.propfind(rq, w, r, res)
+	case http.MethodGet, http.MethodHead:
+		if res.Type != ResNotification {
+			return h.notAllowed(w, rq, res, "dav: GET on "+res.Href)
+		}
+		o := res.Object
+		w.Header().Set("ETag", ETag(o))
+		w.Header().Set("Content-Type", o.ContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(o.Body)))
+		if r.Method == http.MethodGet {
+			w.Write(o.Body)
+		}
+		return nil
+	}
+	return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("need-privileges")), Message: "dav: notifications are read-only"}
+}
+
+// sharingProperties are the CalendarServer sharing properties.
+func (h *Handler) sharingProperties() []*Property {
+	return []*Property{
+		{Name: cs("invite"), Get: h.inviteProperty},
+		{Name: cs("allowed-sharing-modes"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Type != ResCollection {
+				return nil, ErrNoProperty
+			}
+			e := NewElement(cs("allowed-sharing-modes"))
+			if res.Shared == nil {
+				e.Children = append(e.Children, NewElement(cs("can-be-shared")))
+			}
+			return e, nil
+		}},
+		{Name: cs("notification-URL"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Type != ResPrincipal || res.Owner.ID != rq.User.ID {
+				return nil, ErrNoProperty
+			}
+			return HrefElement(cs("notification-URL"), NotificationsHref(res.Owner.Username)), nil
+		}},
+		{Name: cs("notificationtype"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			if res.Type != ResNotification {
+				return nil, ErrNoProperty
+			}
+			return NewElement(cs("notificationtype"), NewElement(cs("invite-notification"))), nil
+		}},
+	}
+}
+
+// inviteProperty is CS:invite: to the owner every sharee with their
+// access and answer; to a sharee the organizer and themselves.
+func (h *Handler) inviteProperty(rq *Request, res *Resource) (*Element, error) {
+	if res.Type != ResCollection || !res.Collection.Shared {
+		return nil, ErrNoProperty
+	}
+	user := func(href, name string, access store.Access, status store.ShareStatus) *Element {
+		a := "read"
+		if access == store.AccessReadWrite {
+			a = "read-write"
+		}
+		st := map[store.ShareStatus]string{store.SharePending: "invite-noresponse", store.ShareAccepted: "invite-accepted", store.ShareDeclined: "invite-declined"}[status]
+		return NewElement(cs("user"), TextElement(Name("href"), href), TextElement(cs("common-name"), name),
+			NewElement(cs(st)), NewElement(cs("access"), NewElement(cs(a))))
+	}
+	e := NewElement(cs("invite"))
+	if res.Shared != nil {
+		e.Children = append(e.Children,
+			NewElement(cs("organizer"), TextElement(Name("href"), PrincipalHref(res.Owner.Username)), TextElement(cs("common-name"), res.Shared.Owner)),
+			user(PrincipalHref(rq.User.Username), displayName(rq.User), res.Shared.Access, store.ShareAccepted))
+		return e, nil
+	}
+	shares, err := h.Store.ListShares(rq.Context(), res.Collection.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range shares {
+		if sh.UserID != 0 {
+			u, err := h.Store.GetUserByID(rq.Context(), sh.UserID)
+			if err != nil {
+				return nil, err
+			}
+			e.Children = append(e.Children, user(PrincipalHref(u.Username), displayName(u), sh.Access, sh.Status))
+			continue
+		}
+		href, err := h.groupHrefByID(rq.Context(), sh.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		e.Children = append(e.Children, user(href, strings.TrimSuffix(href[strings.LastIndex(strings.TrimSuffix(href, "/"), "/")+1:], "/"), sh.Access, sh.Status))
+	}
+	return e, nil
+}
+
+func displayName(u *store.User) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// document is root as a whole XML document, with the usual prefixes
+// declared on it.
+func document(root *Element) string {
+	var b strings.Builder
+	name, _ := qualify(root.Name, "", 0)
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n<" + name + rootNamespaces() + ">")
+	for _, c := range root.Children {
+		writeElement(&b, c)
+	}
+	escapeText(&b, root.Text)
+	b.WriteString("</" + name + ">\n")
+	return b.String()
+}
