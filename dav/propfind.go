@@ -317,7 +317,20 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 	ok := PropStat{Status: http.StatusOK}
 	missing := PropStat{Status: http.StatusNotFound}
 	var dead map[xml.Name]string
-	if res.Type == ResCollection {
+	// Dead properties are read (one query per collection) only when the
+	// request can name one: a registered live property's name is never
+	// stored dead (PROPPATCH sets it through the property or refuses it),
+	// so a listing that asks for live properties only, as clients'
+	// discovery does, costs no query per collection.
+	needDead := pr.allprop || pr.propname
+	for _, els := range [][]*Element{pr.names, pr.include} {
+		for _, el := range els {
+			if !needDead && pr.property(h, el) == nil {
+				needDead = true
+			}
+		}
+	}
+	if res.Type == ResCollection && needDead {
 		var err error
 		if dead, err = rq.deadProps(res.Collection); err != nil {
 			return nil, err
