@@ -231,11 +231,6 @@ func (h *Handler) notification(user *store.User, inv *store.Invitation) *Resourc
 	if inv.Collection.Kind == store.KindAddressBook {
 		sharedType = "addressbook"
 	}
-	status := map[store.ShareStatus]string{store.SharePending: "invite-noresponse", store.ShareAccepted: "invite-accepted", store.ShareDeclined: "invite-declined"}[inv.Share.Status]
-	access := "read"
-	if inv.Share.Access == store.AccessReadWrite {
-		access = "read-write"
-	}
 	summary := inv.Collection.DisplayName
 	if summary == "" {
 		summary = inv.Collection.Name
@@ -251,8 +246,8 @@ func (h *Handler) notification(user *store.User, inv *store.Invitation) *Resourc
 	n := NewElement(cs("invite-notification"),
 		TextElement(cs("uid"), invitationUID(inv.Share.ID)),
 		TextElement(Name("href"), PrincipalHref(user.Username)),
-		NewElement(cs(status)),
-		NewElement(cs("access"), NewElement(cs(access))),
+		inviteStatus(inv.Share.Status),
+		accessElement(inv.Share.Access),
 		NewElement(cs("hosturl"), TextElement(Name("href"), hostURL)),
 		NewElement(cs("organizer"), TextElement(Name("href"), PrincipalHref(inv.Owner)), TextElement(cs("common-name"), organizer)),
 		TextElement(cs("summary"), summary))
@@ -360,13 +355,8 @@ func (h *Handler) inviteProperty(rq *Request, res *Resource) (*Element, error) {
 		return nil, ErrNoProperty
 	}
 	user := func(href, name string, access store.Access, status store.ShareStatus) *Element {
-		a := "read"
-		if access == store.AccessReadWrite {
-			a = "read-write"
-		}
-		st := map[store.ShareStatus]string{store.SharePending: "invite-noresponse", store.ShareAccepted: "invite-accepted", store.ShareDeclined: "invite-declined"}[status]
 		return NewElement(cs("user"), TextElement(Name("href"), href), TextElement(cs("common-name"), name),
-			NewElement(cs(st)), NewElement(cs("access"), NewElement(cs(a))))
+			inviteStatus(status), accessElement(access))
 	}
 	e := NewElement(cs("invite"))
 	if res.Shared != nil {
@@ -416,4 +406,23 @@ func document(root *Element) string {
 	escapeText(&b, root.Text)
 	b.WriteString("</" + name + ">\n")
 	return b.String()
+}
+
+// inviteStatus is the CS element of a share's status.
+func inviteStatus(s store.ShareStatus) *Element {
+	switch s {
+	case store.ShareAccepted:
+		return NewElement(cs("invite-accepted"))
+	case store.ShareDeclined:
+		return NewElement(cs("invite-declined"))
+	}
+	return NewElement(cs("invite-noresponse"))
+}
+
+// accessElement is CS:access for a share's access.
+func accessElement(a store.Access) *Element {
+	if a == store.AccessReadWrite {
+		return NewElement(cs("access"), NewElement(cs("read-write")))
+	}
+	return NewElement(cs("access"), NewElement(cs("read")))
 }
