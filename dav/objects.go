@@ -118,6 +118,9 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if err != nil {
 		return err
 	}
+	if err := h.checkWholeView(rq, res); err != nil {
+		return err
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxResourceSize+1))
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Message: "dav: reading PUT body: " + err.Error()}
@@ -179,6 +182,9 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 		if err != nil {
 			return err
 		}
+		if err := h.checkWholeView(rq, res); err != nil {
+			return err
+		}
 		if err := h.Store.DeleteObject(rq.Context(), res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch, Actor: rq.actor()}); err != nil {
 			return err
 		}
@@ -194,6 +200,25 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 		return &Error{Status: http.StatusForbidden, Message: "dav: DELETE of a home or principal"}
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// checkWholeView refuses to overwrite or delete an object that the user of
+// res reads masked (a sharee and a private or confidential event): what they
+// would write back is the masked copy, and the owner's details would be lost
+// without the sharee ever having seen them. It reads the body only for
+// objects reached through a share.
+func (h *Handler) checkWholeView(rq *Request, res *Resource) error {
+	if res.Shared == nil || res.Object == nil {
+		return nil
+	}
+	o, err := h.Store.GetObject(rq.Context(), res.Collection.ID, res.Object.Name)
+	if err != nil {
+		return err
+	}
+	if view(res, o) != o {
+		return checkPrivilege(res, PrivAll)
+	}
 	return nil
 }
 
@@ -226,6 +251,9 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	overwrite := !strings.EqualFold(strings.TrimSpace(r.Header.Get("Overwrite")), "F")
 	if dst.Object != nil && !overwrite {
 		return store.ErrPreconditionFailed
+	}
+	if err := h.checkWholeView(rq, dst); err != nil {
+		return err
 	}
 	if dst.Collection.ID == res.Collection.ID && dst.Name == res.Object.Name {
 		return &Error{Status: http.StatusForbidden, Message: "dav: source and destination are the same"}

@@ -102,6 +102,24 @@ func TestPrivateEventsStayPrivate(t *testing.T) {
 				}
 			}
 		}
+		// A read-write sharee cannot overwrite or delete what they read
+		// masked: the owner's details would be lost unseen.
+		for _, req := range []request{
+			bobReq("PUT", col+"priv.ics", fmt.Sprintf(classEvent, "priv", "PUBLIC"), nil),
+			bobReq("PUT", col+"conf.ics", fmt.Sprintf(classEvent, "conf", "PUBLIC"), nil),
+			bobReq("DELETE", col+"priv.ics", "", nil),
+		} {
+			if r := e.do(req); r.StatusCode != 403 {
+				t.Errorf("%s %s by a read-write sharee: %d, want 403", req.method, req.path, r.StatusCode)
+			}
+		}
+		if body := readBody(t, e.do(request{method: "GET", path: "/dav/calendars/alice/personal/priv.ics"})); !strings.Contains(body, "Therapy priv") {
+			t.Errorf("the owner's private event changed under a sharee's write:\n%s", body)
+		}
+		if r := e.do(bobReq("PUT", col+"pub.ics", fmt.Sprintf(classEvent, "pub", "PUBLIC"), nil)); r.StatusCode != 204 {
+			t.Errorf("PUT over a public event by a read-write sharee: %d, want 204", r.StatusCode)
+		}
+
 		// Renaming the shared calendar is its owner's.
 		if r := e.do(bobReq("MOVE", col, "", map[string]string{"Destination": "/dav/calendars/bob/renamed/"})); r.StatusCode != 403 {
 			t.Errorf("MOVE of the shared calendar by a read-write sharee: %d, want 403", r.StatusCode)
