@@ -49,7 +49,7 @@ func (Kind) ReportNames() []xml.Name {
 
 // Properties are the CalDAV live properties of principals and calendars.
 func (k Kind) Properties() []*dav.Property {
-	return []*dav.Property{
+	return append(k.scheduleProperties(), []*dav.Property{
 		// RFC 4791 §6.2.1.
 		{Name: cal("calendar-home-set"), Get: dav.PrincipalProp(func(u *store.User) (*dav.Element, error) {
 			return dav.HrefElement(cal("calendar-home-set"), dav.HomeHref(k, u.Username)), nil
@@ -181,7 +181,7 @@ func (k Kind) Properties() []*dav.Property {
 		{Name: cal("max-date-time"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
 			return dav.TextElement(cal("max-date-time"), "21001231T235959Z"), nil
 		})},
-	}
+	}...)
 }
 
 func textOf(el *dav.Element) *string {

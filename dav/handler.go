@@ -102,9 +102,10 @@ const (
 )
 
 // DAVCompliance is the DAV header: the classes and extensions served (RFC
-// 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3), and
-// CalendarServer sharing, which Apple clients look for before offering it.
-const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing"
+// 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3,
+// RFC 6638 §2), and CalendarServer sharing, which Apple clients look for
+// before offering it.
+const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing, calendar-auto-schedule"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {

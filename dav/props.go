@@ -86,6 +86,24 @@ func (rq *Request) UsedBytes() (int64, error) {
 	return *rq.used, nil
 }
 
+// Store is the store the request is served from, for kinds whose work
+// reaches beyond the request's target on the server's side (scheduling
+// delivers into attendees' inboxes and calendars, RFC 6638 §3). Resolving
+// and checking the target itself stays with the engine.
+func (rq *Request) Store() store.Store { return rq.store }
+
+// DeadProp returns the raw XML of collection c's dead property name, and
+// whether it is set; for live properties stored as dead ones (a Set that
+// writes CollectionPatch.DeadProps) whose Get supplies a default.
+func (rq *Request) DeadProp(c *store.Collection, name xml.Name) (string, bool, error) {
+	m, err := rq.deadProps(c)
+	if err != nil {
+		return "", false, err
+	}
+	v, ok := m[name]
+	return v, ok, nil
+}
+
 // deadProps returns a collection's dead properties, read once per request.
 func (rq *Request) deadProps(c *store.Collection) (map[xml.Name]string, error) {
 	if m, ok := rq.deadTbl[c.ID]; ok {

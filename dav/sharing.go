@@ -34,6 +34,9 @@ func NotificationsHref(username string) string {
 
 // post answers POST: CS:share on a collection, CS:invite-reply on a home.
 func (h *Handler) post(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if _, ok := res.Kind.(Poster); ok && res.Type == ResCollection {
+		return h.postToKind(rq, w, r, res)
+	}
 	body, err := ReadXML(w, r, h.Limits)
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
 	s.dav = &dav.Handler{
 		Store:            cfg.Store,
-		Kinds:            []dav.Kind{caldav.Kind{}, carddav.Kind{}},
+		Kinds:            []dav.Kind{caldav.Kind{}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}},
 		Logger:           cfg.Logger,
 		CurrentUser:      auth.UserFromContext,
 		MaxResourceSize:  cfg.MaxResourceSize,
@@ -201,5 +201,7 @@ func DefaultCollections() []store.Collection {
 	return []store.Collection{
 		{Kind: store.KindCalendar, Name: "personal", DisplayName: "Personal", Components: []string{"VEVENT", "VTODO"}},
 		{Kind: store.KindAddressBook, Name: "contacts", DisplayName: "Contacts"},
+		{Kind: store.KindInbox, Name: caldav.InboxName, DisplayName: "Inbox"},
+		{Kind: store.KindOutbox, Name: caldav.OutboxName, DisplayName: "Outbox"},
 	}
 }

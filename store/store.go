@@ -81,6 +81,11 @@ type Kind string
 const (
 	KindCalendar    Kind = "calendar"
 	KindAddressBook Kind = "addressbook"
+	// KindInbox and KindOutbox are a user's schedule inbox and outbox (RFC
+	// 6638 §2.1, §2.2): one of each per user, made with the user, never by
+	// clients.
+	KindInbox  Kind = "inbox"
+	KindOutbox Kind = "outbox"
 )
 
 // User is an account.
@@ -284,6 +289,9 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error
+	// SetEmail replaces the user's email address (their calendar user
+	// address for scheduling, RFC 6638 §2.4.1).
+	SetEmail(ctx context.Context, userID int64, email string) error
 	// UnlockUser sets the user's UnlockedAt to now: servers stop counting
 	// the failed logins made before it (see package auth).
 	UnlockUser(ctx context.Context, userID int64) error
@@ -388,6 +396,12 @@ type Store interface {
 	// SetShareView changes the user's own name and colour of a collection
 	// shared with them; ErrNotFound when it is not.
 	SetShareView(ctx context.Context, userID, collectionID int64, v ShareView) error
+
+	// FindObjectByUID returns the object with that UID, with its body, in
+	// any of the owner's collections of kind, or ErrNotFound. Scheduling
+	// finds an attendee's or organizer's copy of an event with it (RFC 6638
+	// §3.1: copies are matched by UID, wherever the user keeps them).
+	FindObjectByUID(ctx context.Context, ownerID int64, kind Kind, uid string) (*Object, error)
 
 	// Sync.
 	// ListChangesSince lists the members changed after modseq (live objects

@@ -19,6 +19,7 @@ import (
 var userCommands = []struct{ name, synopsis string }{
 	{"add", "davenport user add NAME [--password-stdin [--allow-weak]] [--email E] [--display-name D] [--admin]"},
 	{"passwd", "davenport user passwd NAME [--password-stdin [--allow-weak]]"},
+	{"set-email", "davenport user set-email NAME EMAIL (\"\" clears it)"},
 	{"unlock", "davenport user unlock NAME"},
 	{"delete", "davenport user delete NAME"},
 	{"list", "davenport user list"},
@@ -84,8 +85,21 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := parseFlags(fs, synopsis, args, stdout, stderr); err != nil {
 		return err
 	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
+	rest := fs.Args()
+	if name == "" && len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
+	}
+	if email != nil && *email != "" && !validEmail(*email) {
+		return fmt.Errorf("%w: %q is not an email address", errUsage, *email)
+	}
+	var newEmail string
+	if sub == "set-email" {
+		if len(rest) != 1 {
+			return fmt.Errorf("%w: user set-email needs NAME and EMAIL", errUsage)
+		}
+		if newEmail = strings.TrimPrefix(strings.TrimSpace(rest[0]), "mailto:"); newEmail != "" && !validEmail(newEmail) {
+			return fmt.Errorf("%w: %q is not an email address", errUsage, rest[0])
+		}
 	}
 	if sub != "list" && name == "" {
 		return fmt.Errorf("%w: user %s needs a NAME", errUsage, sub)
@@ -149,6 +163,11 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if generated {
 			fmt.Fprintf(stdout, "password: %s\n(shown only now)\n", pw)
 		}
+	case "set-email":
+		if err := st.SetEmail(ctx, u.ID, newEmail); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "email of %s set to %q (its calendar user address for invitations)\n", name, newEmail)
 	case "unlock":
 		if err := st.UnlockUser(ctx, u.ID); err != nil {
 			return err
@@ -223,4 +242,20 @@ func createUser(ctx context.Context, st store.Store, name, password, email, disp
 		return nil, err
 	}
 	return u, nil
+}
+
+// validEmail accepts one plain address: a calendar user address (RFC 6638
+// §2.4.1) written into iCalendar and, later, mail headers, so no spaces,
+// controls, angle brackets or commas.
+func validEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || len(s) > 254 {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune("<>,;:\"\\()[]", r) {
+			return false
+		}
+	}
+	return true
 }

@@ -38,7 +38,9 @@ type querier interface {
 }
 
 func insertCollection(ctx context.Context, q querier, c *store.Collection) error {
-	if c.Kind != store.KindCalendar && c.Kind != store.KindAddressBook {
+	switch c.Kind {
+	case store.KindCalendar, store.KindAddressBook, store.KindInbox, store.KindOutbox:
+	default:
 		return fmt.Errorf("unknown collection kind %q", c.Kind)
 	}
 	components := c.Components

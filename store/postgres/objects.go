@@ -483,3 +483,18 @@ func deleteTombstone(ctx context.Context, tx pgx.Tx, collectionID int64, name st
 	_, err := tx.Exec(ctx, q, collectionID, name)
 	return err
 }
+
+// FindObjectByUID returns the owner's object with that UID in a collection
+// of kind; the (collection_id, uid) unique index answers it per collection.
+func (s *Store) FindObjectByUID(ctx context.Context, ownerID int64, kind store.Kind, uid string) (*store.Object, error) {
+	const q = `SELECT o.id, o.collection_id, o.name, o.uid, o.etag, o.content_type, o.component, o.size, o.modseq,
+		o.first_start, o.last_end, o.search_text, o.created, o.updated, o.body
+		FROM objects o JOIN collections c ON c.id = o.collection_id
+		WHERE c.owner_id = $1 AND c.kind = $2 AND o.uid = $3
+		ORDER BY c.id LIMIT 1`
+	o, err := scanObject(s.pool.QueryRow(ctx, q, ownerID, string(kind), uid))
+	if err != nil {
+		return nil, errorf("store: find object by uid %q: %w", uid, notFound(err))
+	}
+	return &o, nil
+}

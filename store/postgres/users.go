@@ -252,3 +252,15 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 	}
 	return nil
 }
+
+// SetEmail replaces the user's email address.
+func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET email = $2 WHERE id = $1`, userID, email)
+	if err != nil {
+		return errorf("store: set email of user %d: %w", userID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errorf("store: set email of user %d: %w", userID, store.ErrNotFound)
+	}
+	return nil
+}

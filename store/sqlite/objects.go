@@ -609,3 +609,20 @@ func (s *Store) dropTombstone(ctx context.Context, tx *sql.Tx, collectionID int6
 	_, err := tx.StmtContext(ctx, s.st.dropTombstone).ExecContext(ctx, collectionID, name)
 	return err
 }
+
+// FindObjectByUID returns the owner's object with that UID in a collection
+// of kind; the (collection_id, uid) unique index answers it per collection.
+func (s *Store) FindObjectByUID(ctx context.Context, ownerID int64, kind store.Kind, uid string) (*store.Object, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	const q = `SELECT o.id, o.collection_id, o.name, o.uid, o.etag, o.content_type, o.component, o.size, o.modseq,
+		o.first_start, o.last_end, o.search_text, o.created, o.updated, o.body
+		FROM objects o JOIN collections c ON c.id = o.collection_id
+		WHERE c.owner_id = $1 AND c.kind = $2 AND o.uid = $3
+		ORDER BY c.id LIMIT 1`
+	o, err := scanObject(s.r.QueryRowContext(ctx, q, ownerID, string(kind), uid), true)
+	if err != nil {
+		return nil, wrap("find object by uid", err)
+	}
+	return o, nil
+}

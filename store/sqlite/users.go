@@ -339,3 +339,13 @@ func canonicalizeUsernames(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// SetEmail replaces the user's email address.
+func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.write(ctx, "set email", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET email = $1 WHERE id = $2`, email, userID)
+		return oneRow(res, err)
+	})
+}
