@@ -147,6 +147,18 @@ func (k Kind) scheduleProperties() []*dav.Property {
 			p.DeadProps = append(p.DeadProps, dp)
 			return nil
 		}},
+		// RFC 6638 §3.2.10: the Schedule-Tag as a property, for clients
+		// that list it with getetag.
+		{Name: cal("schedule-tag"), NeedsBody: true, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
+			if res.Type != dav.ResObject || res.Kind != k || res.Object == nil || res.Object.Body == nil {
+				return nil, dav.ErrNoProperty
+			}
+			tag := k.ScheduleTag(res.Object)
+			if tag == "" {
+				return nil, dav.ErrNoProperty
+			}
+			return dav.TextElement(cal("schedule-tag"), `"`+tag+`"`), nil
+		}},
 		// RFC 4791 §5.2.9.
 		{Name: cal("max-attendees-per-instance"), Get: dav.CollectionProp(k, func(c *store.Collection) (*dav.Element, error) {
 			return dav.TextElement(cal("max-attendees-per-instance"), strconv.Itoa(MaxAttendeesPerInstance)), nil

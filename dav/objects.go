@@ -26,6 +26,11 @@ func (h *Handler) get(rq *Request, w http.ResponseWriter, r *http.Request, res *
 		return h.notAllowed(w, rq, res, "dav: GET on "+res.Href)
 	}
 	o := view(res, res.Object) // resolved with its body
+	if s, ok := res.Kind.(Scheduler); ok {
+		if tag := s.ScheduleTag(o); tag != "" {
+			w.Header().Set("Schedule-Tag", `"`+tag+`"`)
+		}
+	}
 	if im := r.Header.Get("If-Match"); im != "" && !etagListMatchesAny(im, currentETags(res.Kind, o)) {
 		return store.ErrPreconditionFailed
 	}
@@ -137,11 +142,37 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if o.Body == nil {
 		o.Body = body
 	}
+	sched, old, err := h.loadForSchedule(rq, r, res)
+	if err != nil {
+		return err
+	}
+	var deliver func() error
+	if sched != nil {
+		if deliver, err = sched.SchedulePut(rq, res, old, o); err != nil {
+			return err
+		}
+	}
 	o.Size = int64(len(o.Body))
 	o.ETag = computeETag(o.Body)
+	if deliver != nil && old != nil && ifMatch == "" {
+		// The deliveries were decided against old: the write stands only
+		// if old is still what is stored (a plain write, which delivers
+		// nothing, stays last-writer-wins).
+		ifMatch = old.ETag
+	}
 	created, err := h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch, Actor: rq.actor()})
 	if err != nil {
 		return h.uidConflict(res, err)
+	}
+	if deliver != nil {
+		if err := deliver(); err != nil {
+			return err
+		}
+	}
+	if sched != nil {
+		if tag := sched.ScheduleTag(o); tag != "" {
+			w.Header().Set("Schedule-Tag", `"`+tag+`"`)
+		}
 	}
 	// RFC 4791 §5.3.4, RFC 6352 §6.3.2.3: when the stored data is "not
 	// equivalent by octet equality to the submitted" resource, "a strong
@@ -185,8 +216,26 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 		if err := h.checkWholeView(rq, res); err != nil {
 			return err
 		}
+		sched, old, err := h.loadForSchedule(rq, r, res)
+		if err != nil {
+			return err
+		}
+		var deliver func() error
+		if sched != nil && old != nil {
+			if deliver, err = sched.ScheduleDelete(rq, res, old); err != nil {
+				return err
+			}
+			if deliver != nil && ifMatch == "" {
+				ifMatch = old.ETag
+			}
+		}
 		if err := h.Store.DeleteObject(rq.Context(), res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch, Actor: rq.actor()}); err != nil {
 			return err
+		}
+		if deliver != nil {
+			if err := deliver(); err != nil {
+				return err
+			}
 		}
 	case ResCollection:
 		if r.Header.Get("If-Match") != "" {

@@ -3,9 +3,12 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/davenport-dav/davenport/auth"
+	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
@@ -138,4 +141,303 @@ func testEvent(uid, start string) string {
 	end := start[:9] + "11" + start[11:]
 	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
 		"\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:" + start + "\r\nDTEND:" + end + "\r\nSUMMARY:Test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}
+
+// schedEnv is env with bob's and a third user's (carol's) email set, so
+// that all three are reachable by mailto addresses.
+func schedEnv(t *testing.T, st store.Store) *env {
+	t.Helper()
+	e := newEnv(t, st)
+	ctx := context.Background()
+	bob, err := st.GetUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetEmail(ctx, bob.ID, "Bob@Example.org"); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := auth.HashPasswordParams(carolPassword, cheapParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateUser(ctx, &store.User{Username: "carol", Email: "carol@example.org", PasswordHash: hash}, server.DefaultCollections()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+const carolPassword = "carol's long password"
+
+// meeting is an event organized by alice, shaped as Apple Calendar sends
+// it (CN, CUTYPE, EMAIL, ROLE, RSVP parameters); attendees are "mailto:…"
+// lines without the prefix.
+func meeting(uid, start string, extra string, attendees ...string) string {
+	var b strings.Builder
+	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 15.1//EN\r\nCALSCALE:GREGORIAN\r\nBEGIN:VEVENT\r\n")
+	b.WriteString("UID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\nSEQUENCE:0\r\nDTSTART:" + start + "\r\nDTEND:" + start[:9] + "11" + start[11:] + "\r\nSUMMARY:Planning\r\n" + extra)
+	b.WriteString("ORGANIZER;CN=Alice;EMAIL=alice@example.org:mailto:alice@example.org\r\n")
+	b.WriteString("ATTENDEE;CN=Alice;CUTYPE=INDIVIDUAL;PARTSTAT=ACCEPTED;ROLE=CHAIR:mailto:alice@example.org\r\n")
+	for _, a := range attendees {
+		b.WriteString("ATTENDEE;CUTYPE=INDIVIDUAL;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:" + a + "\r\n")
+	}
+	b.WriteString("END:VEVENT\r\nEND:VCALENDAR\r\n")
+	return b.String()
+}
+
+func (e *env) put(user, pw, path, body string, header map[string]string) *http.Response {
+	e.t.Helper()
+	h := map[string]string{"Content-Type": "text/calendar; charset=utf-8"}
+	for k, v := range header {
+		h[k] = v
+	}
+	return e.do(request{method: "PUT", path: path, body: body, user: user, password: pw, header: h})
+}
+
+func (e *env) get(user, pw, path string) (int, string, http.Header) {
+	e.t.Helper()
+	resp := e.do(request{method: "GET", path: path, user: user, password: pw})
+	return resp.StatusCode, readBody(e.t, resp), resp.Header
+}
+
+// inbox returns the bodies of the items in user's inbox.
+func (e *env) inbox(user string) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	u, err := e.st.GetUser(ctx, user)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := e.st.GetCollection(ctx, u.ID, store.KindInbox, "inbox")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	objs, err := e.st.ListObjects(ctx, c.ID, store.ListObjectsOptions{WithBody: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, o := range objs {
+		out = append(out, string(o.Body))
+	}
+	return out
+}
+
+func countContaining(list []string, subs ...string) int {
+	n := 0
+	for _, s := range list {
+		all := true
+		for _, sub := range subs {
+			all = all && strings.Contains(s, sub)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// attendeeLine returns the unfolded ATTENDEE line of addr in body.
+func attendeeLine(body, addr string) string {
+	unfolded := strings.ReplaceAll(body, "\r\n ", "")
+	for _, l := range strings.Split(unfolded, "\r\n") {
+		if strings.HasPrefix(l, "ATTENDEE") && strings.HasSuffix(strings.ToLower(l), strings.ToLower(addr)) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestImplicitScheduling walks an invitation between local users (RFC 6638
+// §3): invite, accept, decline by deleting, reschedule, cancel.
+func TestImplicitScheduling(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st)
+		const ev = "/dav/calendars/alice/personal/planning.ics"
+		body := meeting("plan-1", "20260105T100000Z", "", "bob@example.org", "carol@example.org", "dave@elsewhere.example")
+		resp := e.put("", "", ev, body, nil)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("organizer PUT: %d %s", resp.StatusCode, readBody(t, resp))
+		}
+		if resp.Header.Get("ETag") != "" {
+			t.Errorf("PUT returned an ETag although SCHEDULE-STATUS changed the stored body")
+		}
+		tag := resp.Header.Get("Schedule-Tag")
+		if tag == "" {
+			t.Errorf("no Schedule-Tag on the organizer's PUT")
+		}
+		_, stored, _ := e.get("", "", ev)
+		if l := attendeeLine(stored, "mailto:bob@example.org"); !strings.Contains(l, "SCHEDULE-STATUS=1.2") {
+			t.Errorf("bob's ATTENDEE in the organizer's copy: %q", l)
+		}
+		if l := attendeeLine(stored, "mailto:dave@elsewhere.example"); !strings.Contains(l, "SCHEDULE-STATUS=5.1") {
+			t.Errorf("the external attendee's ATTENDEE: %q", l)
+		}
+		// Bob's copy is in his default calendar, and a REQUEST in his inbox.
+		bobCopy := "/dav/calendars/bob/personal/plan-1.ics"
+		code, copyBody, hdr := e.get("bob", bobPassword, bobCopy)
+		if code != 200 || !strings.Contains(copyBody, "UID:plan-1") || strings.Contains(copyBody, "SCHEDULE-STATUS") {
+			t.Fatalf("bob's copy: %d\n%s", code, copyBody)
+		}
+		bobTag := hdr.Get("Schedule-Tag")
+		if n := countContaining(e.inbox("bob"), "METHOD:REQUEST", "UID:plan-1"); n != 1 {
+			t.Errorf("bob's inbox holds %d REQUESTs; want 1", n)
+		}
+		// Bob accepts, as his client does: If-Schedule-Tag-Match.
+		accepted := strings.Replace(copyBody, "PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:bob@example.org", "PARTSTAT=ACCEPTED;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:bob@example.org", 1)
+		if accepted == copyBody {
+			accepted = acceptFor(t, copyBody, "mailto:bob@example.org", "ACCEPTED")
+		}
+		resp = e.put("bob", bobPassword, bobCopy, accepted, map[string]string{"If-Schedule-Tag-Match": bobTag})
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("attendee PUT: %d %s", resp.StatusCode, readBody(t, resp))
+		}
+		_, stored, hdr = e.get("", "", ev)
+		if l := attendeeLine(stored, "mailto:bob@example.org"); !strings.Contains(l, "PARTSTAT=ACCEPTED") {
+			t.Errorf("organizer's copy after bob accepted: %q", l)
+		}
+		if got := hdr.Get("Schedule-Tag"); got != tag {
+			t.Errorf("a reply changed the organizer's Schedule-Tag: %s → %s", tag, got)
+		}
+		if n := countContaining(e.inbox("alice"), "METHOD:REPLY", "PARTSTAT=ACCEPTED"); n != 1 {
+			t.Errorf("alice's inbox holds %d accepting REPLYs; want 1", n)
+		}
+		// A stale Schedule-Tag is refused.
+		resp = e.put("bob", bobPassword, bobCopy, accepted, map[string]string{"If-Schedule-Tag-Match": `"st-stale"`})
+		if resp.StatusCode != http.StatusPreconditionFailed {
+			t.Errorf("PUT with a stale If-Schedule-Tag-Match: %d; want 412", resp.StatusCode)
+		}
+		// Carol declines by deleting her copy.
+		resp = e.do(request{method: "DELETE", path: "/dav/calendars/carol/personal/plan-1.ics", user: "carol", password: carolPassword})
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("carol's DELETE: %d", resp.StatusCode)
+		}
+		_, stored, _ = e.get("", "", ev)
+		if l := attendeeLine(stored, "mailto:carol@example.org"); !strings.Contains(l, "PARTSTAT=DECLINED") {
+			t.Errorf("organizer's copy after carol deleted hers: %q", l)
+		}
+		// Alice reschedules: bob's copy moves.
+		moved := strings.ReplaceAll(stored, "20260105T1", "20260106T1")
+		resp = e.put("", "", ev, moved, nil)
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("reschedule: %d %s", resp.StatusCode, readBody(t, resp))
+		}
+		if _, b, _ := e.get("bob", bobPassword, bobCopy); !strings.Contains(b, "DTSTART:20260106T100000Z") {
+			t.Errorf("bob's copy after the reschedule:\n%s", b)
+		}
+		// Alice cancels.
+		resp = e.do(request{method: "DELETE", path: ev})
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("organizer DELETE: %d", resp.StatusCode)
+		}
+		if _, b, _ := e.get("bob", bobPassword, bobCopy); !strings.Contains(b, "STATUS:CANCELLED") {
+			t.Errorf("bob's copy after the cancel:\n%s", b)
+		}
+		if n := countContaining(e.inbox("bob"), "METHOD:CANCEL", "UID:plan-1"); n != 1 {
+			t.Errorf("bob's inbox holds %d CANCELs; want 1", n)
+		}
+	})
+}
+
+// acceptFor rewrites addr's PARTSTAT in body whatever its parameter order.
+func acceptFor(t *testing.T, body, addr, partstat string) string {
+	t.Helper()
+	unfolded := strings.ReplaceAll(body, "\r\n ", "")
+	lines := strings.Split(unfolded, "\r\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "ATTENDEE") && strings.HasSuffix(strings.ToLower(l), addr) {
+			for _, ps := range []string{"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE"} {
+				l = strings.Replace(l, "PARTSTAT="+ps, "PARTSTAT="+partstat, 1)
+			}
+			lines[i] = l
+		}
+	}
+	return strings.Join(lines, "\r\n")
+}
+
+// TestSchedulingRefusals: a forged organizer, too many attendees and
+// SCHEDULE-AGENT=CLIENT.
+func TestSchedulingRefusals(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st)
+		forged := meeting("forged", "20260105T100000Z", "", "carol@example.org")
+		resp := e.put("bob", bobPassword, "/dav/calendars/bob/personal/forged.ics", forged, nil)
+		if b := readBody(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(b, "organizer-allowed") {
+			t.Errorf("bob PUT as organizer alice: %d %s", resp.StatusCode, b)
+		}
+		if n := len(e.inbox("carol")); n != 0 {
+			t.Errorf("a forged invitation reached carol's inbox (%d items)", n)
+		}
+		var many strings.Builder
+		for i := range 10000 {
+			many.WriteString("ATTENDEE:mailto:a" + strconv.Itoa(i) + "@x.net\r\n")
+		}
+		resp = e.put("", "", "/dav/calendars/alice/personal/many.ics", meeting("many", "20260105T100000Z", many.String()), nil)
+		if b := readBody(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(b, "max-attendees-per-instance") {
+			t.Errorf("10,000 attendees: %d %s", resp.StatusCode, b)
+		}
+		if code, _, _ := e.get("", "", "/dav/calendars/alice/personal/many.ics"); code != http.StatusNotFound {
+			t.Errorf("the refused event was stored: GET %d", code)
+		}
+		client := strings.Replace(meeting("client", "20260105T100000Z", "", "bob@example.org"), "RSVP=TRUE:mailto:bob", "RSVP=TRUE;SCHEDULE-AGENT=CLIENT:mailto:bob", 1)
+		if resp := e.put("", "", "/dav/calendars/alice/personal/client.ics", client, nil); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT with SCHEDULE-AGENT=CLIENT: %d", resp.StatusCode)
+		}
+		if code, _, _ := e.get("bob", bobPassword, "/dav/calendars/bob/personal/client.ics"); code != http.StatusNotFound {
+			t.Errorf("SCHEDULE-AGENT=CLIENT attendee got a copy: GET %d", code)
+		}
+	})
+}
+
+// TestPerInstanceReply: an attendee answers one instance of a weekly
+// meeting; the organizer's copy gains an override with that answer.
+func TestPerInstanceReply(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st)
+		ev := "/dav/calendars/alice/personal/weekly.ics"
+		if resp := e.put("", "", ev, meeting("weekly", "20260105T100000Z", "RRULE:FREQ=WEEKLY;COUNT=10\r\n", "bob@example.org"), nil); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT: %d", resp.StatusCode)
+		}
+		bobCopy := "/dav/calendars/bob/personal/weekly.ics"
+		_, b, _ := e.get("bob", bobPassword, bobCopy)
+		// Thunderbird's shape: an override appended after the master.
+		ov := "BEGIN:VEVENT\r\nUID:weekly\r\nRECURRENCE-ID:20260112T100000Z\r\nDTSTAMP:20260102T000000Z\r\nDTSTART:20260112T100000Z\r\nDTEND:20260112T110000Z\r\nSUMMARY:Planning\r\n" +
+			"ORGANIZER;CN=Alice:mailto:alice@example.org\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.org\r\nATTENDEE;PARTSTAT=TENTATIVE:mailto:bob@example.org\r\nEND:VEVENT\r\n"
+		b = strings.Replace(b, "END:VCALENDAR", strings.TrimSuffix(ov, "")+"END:VCALENDAR", 1)
+		if resp := e.put("bob", bobPassword, bobCopy, b, nil); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("bob's per-instance answer: %d %s", resp.StatusCode, readBody(t, resp))
+		}
+		_, org, _ := e.get("", "", ev)
+		unfolded := strings.ReplaceAll(org, "\r\n ", "")
+		var master, rest string
+		for _, block := range strings.Split(unfolded, "BEGIN:VEVENT")[1:] {
+			if strings.Contains(block, "RECURRENCE-ID:20260112T100000Z") {
+				rest = block
+			} else {
+				master = block
+			}
+		}
+		if rest == "" {
+			t.Fatalf("no override in the organizer's copy:\n%s", org)
+		}
+		if l := attendeeLine(rest, "mailto:bob@example.org"); !strings.Contains(l, "PARTSTAT=TENTATIVE") {
+			t.Errorf("bob's answer in the override: %q\n%s", l, org)
+		}
+		if l := attendeeLine(master, "mailto:bob@example.org"); strings.Contains(l, "TENTATIVE") {
+			t.Errorf("the master took the per-instance answer: %q", l)
+		}
+	})
+}
+
+// TestScheduleTagProperty: CALDAV:schedule-tag is listed beside getetag
+// and equals the Schedule-Tag header.
+func TestScheduleTagProperty(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st)
+		resp := e.put("", "", "/dav/calendars/alice/personal/tagged.ics", meeting("tagged", "20260105T100000Z", "", "bob@example.org"), nil)
+		tag := resp.Header.Get("Schedule-Tag")
+		_, body := schedPropfind(e, "", "", "/dav/calendars/alice/personal/", "1", `<D:getetag/><C:schedule-tag/>`)
+		if tag == "" || !strings.Contains(body, "<C:schedule-tag>"+strings.ReplaceAll(tag, `"`, "&#34;")+"</C:schedule-tag>") && !strings.Contains(body, tag) {
+			t.Errorf("schedule-tag %s not listed:\n%s", tag, body)
+		}
+	})
 }

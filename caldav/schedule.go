@@ -1,0 +1,301 @@
+package caldav
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/internal/contentline"
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Implicit scheduling (RFC 6638 §3) between users of this server. The
+// engine calls the calendar kind around every PUT and DELETE of a calendar
+// object (dav.Scheduler); when the object is a scheduling object resource —
+// it has an ORGANIZER and ATTENDEEs, and the user is the organizer or one
+// of the attendees — the change is delivered:
+//
+//   - the organizer's PUT sends REQUEST to every local attendee: an iTIP
+//     message into their inbox and the event placed or updated in their
+//     calendar (where they keep it, found by UID, else their default
+//     calendar); attendees dropped from the event, or all of them when the
+//     organizer deletes it, get CANCEL and their copy is marked cancelled;
+//   - an attendee's change of their PARTSTAT, per instance for recurring
+//     events, or the deletion of their copy (DECLINED), sends REPLY to the
+//     organizer's inbox and updates the organizer's copy.
+//
+// Deliveries are written through the store directly, never through the
+// HTTP resolution of another user's resources, and never call back into
+// scheduling: the server's own writes do not schedule, so no two users can
+// make a loop. Each delivery is idempotent (an inbox message's name is a
+// hash of what it says; a copy is found by UID and overwritten), so a PUT
+// repeated after a failure half-way delivers each message once.
+//
+// Attendees that are not local users get SCHEDULE-STATUS 5.1 (could not
+// deliver): iMIP (RFC 6047) is not built yet.
+
+// ScheduleTag (RFC 6638 §3.2.10) is a hash of what the organizer decides:
+// the object without the attendees' participation status and scheduling
+// parameters, DTSTAMP and LAST-MODIFIED. A reply that updates an
+// attendee's PARTSTAT in the organizer's copy, or an attendee's own answer,
+// leaves it unchanged, so clients sending If-Schedule-Tag-Match (§3.3) do
+// not conflict over them.
+func (Kind) ScheduleTag(o *store.Object) string {
+	if o == nil || !bytes.Contains(o.Body, []byte("ORGANIZER")) {
+		return ""
+	}
+	lines, err := contentline.Unfold(string(o.Body))
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	organizer := false
+	for _, raw := range lines {
+		name, _ := contentline.SplitName(raw)
+		switch strings.ToUpper(name) {
+		case "DTSTAMP", "LAST-MODIFIED":
+			continue
+		case "ORGANIZER", "ATTENDEE":
+			organizer = organizer || strings.EqualFold(name, "ORGANIZER")
+			l, err := contentline.Parse(raw)
+			if err != nil {
+				return ""
+			}
+			raw = l.Head("PARTSTAT", "SCHEDULE-STATUS", "RSVP", "SCHEDULE-FORCE-SEND") + ":" + strings.ToLower(l.Value)
+		}
+		h.Write([]byte(raw))
+		h.Write([]byte{'\n'})
+	}
+	if !organizer {
+		return ""
+	}
+	return "st-" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// iTIP status codes of SCHEDULE-STATUS (RFC 6638 §3.2.9, RFC 5546 §3.6).
+const (
+	statusDelivered   = "1.2"
+	statusInvalidUser = "3.7"
+	statusNoDelivery  = "5.1"
+)
+
+// scheduling is one scheduling operation's view of the store.
+type scheduling struct {
+	ctx   context.Context
+	st    store.Store
+	user  *store.User
+	users []store.User // read once, when an email address must be resolved
+}
+
+// address normalises a calendar user address for comparison: mailto
+// addresses lower-cased, principal URLs (absolute or not) reduced to the
+// principal path.
+func address(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) > 7 && strings.EqualFold(v[:7], "mailto:") {
+		return "mailto:" + strings.ToLower(v[7:])
+	}
+	if u, err := url.Parse(v); err == nil && strings.HasPrefix(u.Path, dav.Prefix+"principals/") {
+		return u.Path
+	}
+	return v
+}
+
+// addresses are the user's calendar user addresses (RFC 6638 §2.4.1).
+func addresses(u *store.User) []string {
+	a := []string{dav.PrincipalHref(u.Username)}
+	if u.Email != "" {
+		a = append(a, "mailto:"+strings.ToLower(u.Email))
+	}
+	return a
+}
+
+// local returns the local user whose address addr is, or nil.
+func (s *scheduling) local(addr string) (*store.User, error) {
+	addr = address(addr)
+	if name, ok := strings.CutPrefix(addr, dav.Prefix+"principals/"); ok {
+		u, err := s.st.GetUser(s.ctx, strings.TrimSuffix(name, "/"))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return u, err
+	}
+	email, ok := strings.CutPrefix(addr, "mailto:")
+	if !ok {
+		return nil, nil
+	}
+	if s.users == nil {
+		users, err := s.st.ListUsers(s.ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.users = users
+	}
+	for i := range s.users {
+		if s.users[i].Email != "" && strings.EqualFold(s.users[i].Email, email) {
+			return &s.users[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// schedComps are the components of a calendar that carry scheduling: its
+// VEVENTs and VTODOs.
+func schedComps(c *ical.Calendar) []*ical.Component {
+	var out []*ical.Component
+	for _, ch := range c.Children {
+		if ch.Name == ical.CompEvent || ch.Name == ical.CompToDo {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// organizerOf is the ORGANIZER of the object (the same on every component,
+// RFC 6638 §3.1), or nil.
+func organizerOf(c *ical.Calendar) *ical.Prop {
+	for _, comp := range schedComps(c) {
+		if p := comp.Props.Get(ical.PropOrganizer); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// agentServer reports whether the server schedules for a property's
+// calendar user (SCHEDULE-AGENT absent or SERVER, RFC 6638 §7.1).
+func agentServer(p *ical.Prop) bool {
+	a := strings.ToUpper(p.Params.Get("SCHEDULE-AGENT"))
+	return a == "" || a == "SERVER"
+}
+
+func recurrenceID(c *ical.Component) string {
+	if p := c.Props.Get(ical.PropRecurrenceID); p != nil {
+		return p.Value
+	}
+	return ""
+}
+
+// attendeesOf lists the distinct ATTENDEE addresses of the object, with the
+// property that first named each.
+func attendeesOf(c *ical.Calendar) (order []string, props map[string]*ical.Prop) {
+	props = map[string]*ical.Prop{}
+	for _, comp := range schedComps(c) {
+		for i := range comp.Props[ical.PropAttendee] {
+			p := &comp.Props[ical.PropAttendee][i]
+			a := address(p.Value)
+			if _, seen := props[a]; !seen {
+				props[a] = p
+				order = append(order, a)
+			}
+		}
+	}
+	return order, props
+}
+
+func parseCalendar(body []byte) (*ical.Calendar, error) {
+	return decodeCalendar(body)
+}
+
+func encodeCalendar(c *ical.Calendar) ([]byte, error) {
+	var b bytes.Buffer
+	if err := ical.NewEncoder(&b).Encode(c); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func organizerAllowed(msg string) error {
+	return dav.Precondition(http.StatusForbidden, dav.NSCalDAV, "organizer-allowed", "caldav: "+msg)
+}
+
+// SchedulePut implements dav.Scheduler for calendar objects.
+func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Object) (func() error, error) {
+	if res.Owner == nil || res.Owner.ID != rq.User.ID {
+		return nil, nil // the server schedules for the owner only
+	}
+	nc, err := parseCalendar(o.Body)
+	if err != nil {
+		return nil, nil // PrepareObject accepted it; nothing to schedule
+	}
+	var oc *ical.Calendar
+	if old != nil {
+		oc, _ = parseCalendar(old.Body)
+	}
+	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: rq.User}
+	org := organizerOf(nc)
+	if org == nil {
+		if oc != nil && organizerOf(oc) != nil && slices.Contains(addresses(rq.User), address(organizerOf(oc).Value)) {
+			// The organizer took the scheduling out of the event: the
+			// attendees it had are cancelled.
+			return s.cancelAll(oc, nil)
+		}
+		return nil, nil
+	}
+	for _, comp := range schedComps(nc) {
+		if n := len(comp.Props[ical.PropAttendee]); n > MaxAttendeesPerInstance {
+			return nil, dav.Precondition(http.StatusForbidden, dav.NSCalDAV, "max-attendees-per-instance",
+				"caldav: too many attendees")
+		}
+	}
+	mine := addresses(rq.User)
+	if slices.Contains(mine, address(org.Value)) {
+		return s.organizerPut(nc, oc, o)
+	}
+	order, _ := attendeesOf(nc)
+	for _, a := range order {
+		if slices.Contains(mine, a) {
+			return s.attendeePut(nc, oc, a)
+		}
+	}
+	// Neither organizer nor attendee: refuse an object that names another
+	// local user as its organizer (RFC 6638 §3.2.1: the organizer must be
+	// the user); anything else is not a scheduling object resource.
+	if other, err := s.local(org.Value); err != nil {
+		return nil, err
+	} else if other != nil && agentServer(org) && len(order) > 0 {
+		return nil, organizerAllowed("organizer is another user")
+	}
+	return nil, nil
+}
+
+// ScheduleDelete implements dav.Scheduler for calendar objects.
+func (k Kind) ScheduleDelete(rq *dav.Request, res *dav.Resource, old *store.Object) (func() error, error) {
+	if old == nil || res.Owner == nil || res.Owner.ID != rq.User.ID {
+		return nil, nil
+	}
+	oc, err := parseCalendar(old.Body)
+	if err != nil {
+		return nil, nil
+	}
+	org := organizerOf(oc)
+	if org == nil {
+		return nil, nil
+	}
+	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: rq.User}
+	mine := addresses(rq.User)
+	if slices.Contains(mine, address(org.Value)) {
+		return s.cancelAll(oc, nil)
+	}
+	order, _ := attendeesOf(oc)
+	for _, a := range order {
+		if slices.Contains(mine, a) {
+			// RFC 6638 §3.2.2.3: deleting an attendee's copy declines.
+			declined := copyCalendar(oc)
+			for _, comp := range schedComps(declined) {
+				setPartstat(comp, a, "DECLINED")
+			}
+			return s.attendeePut(declined, oc, a)
+		}
+	}
+	return nil, nil
+}

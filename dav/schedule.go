@@ -1,0 +1,63 @@
+package dav
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Scheduler is a kind whose object writes have effects beyond the object:
+// implicit scheduling (RFC 6638 §3), where an organizer's PUT or DELETE
+// invites or cancels attendees and an attendee's answers the organizer.
+// The engine calls it around PUT and DELETE, with the previous version
+// loaded with its body, and checks If-Schedule-Tag-Match (§3.2.10, §8.3)
+// against ScheduleTag before anything is written.
+type Scheduler interface {
+	// SchedulePut runs before o (as PrepareObject made it) replaces old
+	// (nil when new) in res's collection. It refuses a write that may not
+	// be made (a forged organizer, too many attendees) with an *Error, may
+	// rewrite o.Body (SCHEDULE-STATUS), and returns deliver, which the
+	// engine runs once the write is stored.
+	SchedulePut(rq *Request, res *Resource, old, o *store.Object) (deliver func() error, err error)
+	// ScheduleDelete is SchedulePut for the DELETE of old.
+	ScheduleDelete(rq *Request, res *Resource, old *store.Object) (deliver func() error, err error)
+	// ScheduleTag is the Schedule-Tag of a stored object (body loaded), ""
+	// when it is not a scheduling object resource.
+	ScheduleTag(o *store.Object) string
+}
+
+// EntityTag is the strong entity tag (unquoted, as stored) the engine gives
+// body: kinds that store objects server-side use it too.
+func EntityTag(body []byte) string { return computeETag(body) }
+
+// loadForSchedule returns the scheduler of res's kind and the current
+// object with its body, and checks If-Schedule-Tag-Match.
+func (h *Handler) loadForSchedule(rq *Request, r *http.Request, res *Resource) (Scheduler, *store.Object, error) {
+	s, ok := res.Kind.(Scheduler)
+	if !ok || res.Type != ResObject {
+		if r.Header.Get("If-Schedule-Tag-Match") != "" {
+			return nil, nil, store.ErrPreconditionFailed
+		}
+		return nil, nil, nil
+	}
+	var old *store.Object
+	if res.Object != nil {
+		o, err := h.Store.GetObject(rq.Context(), res.Collection.ID, res.Object.Name)
+		switch {
+		case err == nil:
+			old = o
+		case !errors.Is(err, store.ErrNotFound):
+			// Gone since it was resolved: a PUT creates it anew, a
+			// DELETE finds nothing, as without scheduling.
+			return nil, nil, err
+		}
+	}
+	if want := r.Header.Get("If-Schedule-Tag-Match"); want != "" {
+		if old == nil || strings.Trim(strings.TrimSpace(want), `"`) != s.ScheduleTag(old) {
+			return nil, nil, store.ErrPreconditionFailed
+		}
+	}
+	return s, old, nil
+}
