@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/davenport-dav/davenport/internal/contentline"
 	"github.com/davenport-dav/davenport/internal/recur"
 )
 
@@ -94,7 +95,7 @@ func (b *busyTime) add(cal *ical.Calendar) error {
 
 // encode writes the VCALENDAR of the busy time, stamped now.
 func (b *busyTime) encode(now time.Time) []byte {
-	return encodeFreeBusy(mergeBusy(b.busy), b.start, b.end, now)
+	return encodeFreeBusy(mergeBusy(b.busy), b.start, b.end, now, "", nil)
 }
 
 // clipBusy returns the busy period [s, e) of type typ clipped to the range,
@@ -217,15 +218,23 @@ func mergeBusy(ps []busyPeriod) []busyPeriod {
 
 const utcFormat = "20060102T150405Z"
 
-// encodeFreeBusy writes the VCALENDAR. Lines stay under the 75-octet limit
-// of RFC 5545 §3.1, one period per FREEBUSY line, so no folding is needed.
-func encodeFreeBusy(ps []busyPeriod, start, end, now time.Time) []byte {
+// encodeFreeBusy writes the VCALENDAR, with METHOD method when not "" and
+// the content lines extra in the VFREEBUSY (an iTIP reply's UID, ORGANIZER
+// and ATTENDEE, folded as needed). Its own lines stay under the 75-octet
+// limit of RFC 5545 §3.1, one period per FREEBUSY line.
+func encodeFreeBusy(ps []busyPeriod, start, end, now time.Time, method string, extra []string) []byte {
 	var b bytes.Buffer
 	line := func(s string) { b.WriteString(s); b.WriteString("\r\n") }
 	line("BEGIN:VCALENDAR")
 	line("VERSION:2.0")
 	line("PRODID:-//Davenport//CalDAV Server//EN")
+	if method != "" {
+		line("METHOD:" + method)
+	}
 	line("BEGIN:VFREEBUSY")
+	for _, l := range extra {
+		contentline.WriteFolded(&b, l)
+	}
 	line("DTSTAMP:" + now.UTC().Format(utcFormat))
 	line("DTSTART:" + start.Format(utcFormat))
 	line("DTEND:" + end.Format(utcFormat))

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/store"
@@ -183,7 +182,8 @@ func Transparent(ctx context.Context, st store.Store, c *store.Collection) (bool
 	}
 	for _, p := range props {
 		if p.Namespace == dav.NSCalDAV && p.Name == "schedule-calendar-transp" {
-			return strings.Contains(p.XML, "transparent"), nil
+			el, err := dav.ParseXML([]byte(p.XML), dav.DefaultLimits)
+			return err == nil && el.Child(cal("transparent")) != nil, nil
 		}
 	}
 	return false, nil

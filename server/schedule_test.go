@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -138,7 +139,8 @@ func TestInboxItems(t *testing.T) {
 
 // testEvent is a one-hour event starting at start (UTC basic format).
 func testEvent(uid, start string) string {
-	end := start[:9] + "11" + start[11:]
+	h, _ := strconv.Atoi(start[9:11])
+	end := start[:9] + fmt.Sprintf("%02d", h+1) + start[11:]
 	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
 		"\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:" + start + "\r\nDTEND:" + end + "\r\nSUMMARY:Test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 }
@@ -438,6 +440,80 @@ func TestScheduleTagProperty(t *testing.T) {
 		_, body := schedPropfind(e, "", "", "/dav/calendars/alice/personal/", "1", `<D:getetag/><C:schedule-tag/>`)
 		if tag == "" || !strings.Contains(body, "<C:schedule-tag>"+strings.ReplaceAll(tag, `"`, "&#34;")+"</C:schedule-tag>") && !strings.Contains(body, tag) {
 			t.Errorf("schedule-tag %s not listed:\n%s", tag, body)
+		}
+	})
+}
+
+// TestFreeBusyLookup: alice asks the outbox for the busy time of bob,
+// carol, an unknown local address and an address elsewhere (RFC 6638 §5),
+// as Thunderbird sends it.
+func TestFreeBusyLookup(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st)
+		put := func(user, pw, path, body string) {
+			t.Helper()
+			if resp := e.put(user, pw, path, body, nil); resp.StatusCode != http.StatusCreated {
+				t.Fatalf("PUT %s: %d %s", path, resp.StatusCode, readBody(t, resp))
+			}
+		}
+		ev := func(uid, start, extra string) string {
+			return strings.Replace(testEvent(uid, start), "SUMMARY:Test\r\n", "SUMMARY:Secret "+uid+"\r\n"+extra, 1)
+		}
+		put("bob", bobPassword, "/dav/calendars/bob/personal/busy.ics", ev("busy", "20260105T090000Z", ""))
+		put("bob", bobPassword, "/dav/calendars/bob/personal/tent.ics", ev("tent", "20260105T130000Z", "STATUS:TENTATIVE\r\n"))
+		put("bob", bobPassword, "/dav/calendars/bob/personal/gone.ics", ev("gone", "20260105T150000Z", "STATUS:CANCELLED\r\n"))
+		put("bob", bobPassword, "/dav/calendars/bob/personal/free.ics", ev("free", "20260105T160000Z", "TRANSP:TRANSPARENT\r\n"))
+		put("carol", carolPassword, "/dav/calendars/carol/personal/c1.ics", ev("c1", "20260105T100000Z", ""))
+		// A calendar carol marked transparent does not count.
+		if resp := e.do(request{method: "MKCALENDAR", path: "/dav/calendars/carol/holidays/", user: "carol", password: carolPassword}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("MKCALENDAR: %d", resp.StatusCode)
+		}
+		resp := e.do(request{method: "PROPPATCH", path: "/dav/calendars/carol/holidays/", user: "carol", password: carolPassword,
+			body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:schedule-calendar-transp><C:transparent/></C:schedule-calendar-transp></D:prop></D:set></D:propertyupdate>`})
+		readBody(t, resp)
+		put("carol", carolPassword, "/dav/calendars/carol/holidays/h.ics", ev("h", "20260105T140000Z", ""))
+
+		req := "BEGIN:VCALENDAR\r\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VFREEBUSY\r\n" +
+			"DTSTAMP:20260101T000000Z\r\nORGANIZER:mailto:alice@example.org\r\nDTSTART:20260105T000000Z\r\nDTEND:20260106T000000Z\r\nUID:fb-1\r\n" +
+			"ATTENDEE;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;CUTYPE=INDIVIDUAL:mailto:bob@example.org\r\n" +
+			"ATTENDEE;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;CUTYPE=INDIVIDUAL:mailto:carol@example.org\r\n" +
+			"ATTENDEE;CUTYPE=INDIVIDUAL:/dav/principals/nobody/\r\n" +
+			"ATTENDEE;CUTYPE=INDIVIDUAL:mailto:zed@elsewhere.example\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+		resp = e.do(request{method: "POST", path: aliceOutbox, body: req, header: map[string]string{"Content-Type": "text/calendar; charset=utf-8"}})
+		body := readBody(t, resp)
+		if resp.StatusCode != 200 || !strings.Contains(body, "schedule-response") {
+			t.Fatalf("free-busy POST: %d\n%s", resp.StatusCode, body)
+		}
+		parts := strings.Split(body, "<C:response>")
+		if len(parts) != 5 {
+			t.Fatalf("%d responses; want 4:\n%s", len(parts)-1, body)
+		}
+		bob, carol, nobody, zed := parts[1], parts[2], parts[3], parts[4]
+		for _, want := range []string{"2.0;Success", "METHOD:REPLY", "FREEBUSY:20260105T090000Z/20260105T100000Z", "FREEBUSY;FBTYPE=BUSY-TENTATIVE:20260105T130000Z/20260105T140000Z", "UID:fb-1"} {
+			if !strings.Contains(bob, want) {
+				t.Errorf("bob's answer lacks %q:\n%s", want, bob)
+			}
+		}
+		for _, not := range []string{"150000Z", "160000Z", "Secret"} {
+			if strings.Contains(bob, not) {
+				t.Errorf("bob's answer shows %q (cancelled, transparent or private):\n%s", not, bob)
+			}
+		}
+		if !strings.Contains(carol, "FREEBUSY:20260105T100000Z/20260105T110000Z") || strings.Contains(carol, "140000Z/") {
+			t.Errorf("carol's answer:\n%s", carol)
+		}
+		if !strings.Contains(nobody, "3.7") || !strings.Contains(zed, "5.3") {
+			t.Errorf("unknown and external recipients:\n%s\n%s", nobody, zed)
+		}
+		// Asking as somebody else is refused.
+		forged := strings.Replace(req, "ORGANIZER:mailto:alice@example.org", "ORGANIZER:mailto:bob@example.org", 1)
+		resp = e.do(request{method: "POST", path: aliceOutbox, body: forged, header: map[string]string{"Content-Type": "text/calendar"}})
+		if b := readBody(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(b, "organizer-allowed") {
+			t.Errorf("forged free-busy POST: %d %s", resp.StatusCode, b)
+		}
+		resp = e.do(request{method: "POST", path: "/dav/calendars/alice/personal/", body: req})
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST to a calendar: %d; want 405", resp.StatusCode)
 		}
 	})
 }
