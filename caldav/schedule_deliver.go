@@ -165,7 +165,9 @@ func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (func(
 		}
 		tag := tagOf(nc)
 		for _, t := range targets {
-			if err := s.placeCopy(t.user, uid, copyBody, false); err != nil {
+			if err := s.placeCopy(t.user, uid, orgAddr, copyBody, false); errors.Is(err, errNotTheirs) {
+				continue
+			} else if err != nil {
 				return err
 			}
 			if err := s.toInbox(t.user, msg, "REQUEST|"+uid+"|"+t.addr+"|"+tag); err != nil {
@@ -238,7 +240,9 @@ func (s *scheduling) cancelAll(oc *ical.Calendar, only []string) (func() error, 
 		}
 		uid := uidOf(oc)
 		for i, u := range users {
-			if err := s.placeCopy(u, uid, copyBody, true); err != nil {
+			if err := s.placeCopy(u, uid, orgAddr, copyBody, true); errors.Is(err, errNotTheirs) {
+				continue
+			} else if err != nil {
 				return err
 			}
 			if err := s.toInbox(u, msg, "CANCEL|"+uid+"|"+addrs[i]+"|"+tagOf(oc)); err != nil {
@@ -289,6 +293,9 @@ func (s *scheduling) attendeePut(nc, oc *ical.Calendar, me string) (func() error
 	return func() error {
 		// The organizer's copy, wherever they keep it.
 		if cur, err := s.st.FindObjectByUID(s.ctx, orgUser.ID, store.KindCalendar, uid); err == nil {
+			if !sameOrganizer(cur.Body, address(org.Value)) {
+				return nil // not the event the attendee answers
+			}
 			oc, err := parseCalendar(cur.Body)
 			if err != nil {
 				return err
@@ -400,13 +407,32 @@ func eventDuration(c *ical.Component) time.Duration {
 	return e.Sub(s)
 }
 
-// placeCopy writes body as u's copy of the event uid: over their existing
-// copy wherever it is, else (unless onlyExisting) into their default
-// calendar.
-func (s *scheduling) placeCopy(u *store.User, uid string, body []byte, onlyExisting bool) error {
+// sameOrganizer reports whether stored object body is organized by addr:
+// a copy is only ever overwritten by its own organizer, so nobody can
+// replace another's event by inviting them with its UID.
+func sameOrganizer(body []byte, addr string) bool {
+	c, err := parseCalendar(body)
+	if err != nil {
+		return false
+	}
+	org := organizerOf(c)
+	return org != nil && address(org.Value) == addr
+}
+
+// errNotTheirs: the UID names an event of another organizer.
+var errNotTheirs = errors.New("caldav: the recipient's event of that UID has another organizer")
+
+// placeCopy writes body as u's copy of the event uid, organized by org:
+// over their existing copy wherever it is, else (unless onlyExisting)
+// into their default calendar. A copy of another organizer is left alone
+// (errNotTheirs).
+func (s *scheduling) placeCopy(u *store.User, uid, org string, body []byte, onlyExisting bool) error {
 	cur, err := s.st.FindObjectByUID(s.ctx, u.ID, store.KindCalendar, uid)
 	switch {
 	case err == nil:
+		if !sameOrganizer(cur.Body, org) {
+			return errNotTheirs
+		}
 		return s.putObject(cur.CollectionID, cur.Name, body, cur.ETag)
 	case !errors.Is(err, store.ErrNotFound):
 		return err

@@ -517,3 +517,52 @@ func TestFreeBusyLookup(t *testing.T) {
 		}
 	})
 }
+
+// TestSchedulingNoLoopNoHijack: server-side deliveries never schedule
+// again (an accepted invitation leaves one REQUEST and one REPLY however
+// the copies are rewritten), repeating an organizer's PUT sends nothing
+// new, and nobody can overwrite another's event by inviting them with its
+// UID.
+func TestSchedulingNoLoopNoHijack(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st)
+		ev := "/dav/calendars/alice/personal/loop.ics"
+		body := meeting("loop", "20260105T100000Z", "", "bob@example.org")
+		if resp := e.put("", "", ev, body, nil); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT: %d", resp.StatusCode)
+		}
+		_, stored, _ := e.get("", "", ev)
+		if resp := e.put("", "", ev, stored, nil); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("repeated PUT: %d", resp.StatusCode)
+		}
+		bobCopy := "/dav/calendars/bob/personal/loop.ics"
+		_, b, _ := e.get("bob", bobPassword, bobCopy)
+		e.put("bob", bobPassword, bobCopy, acceptFor(t, b, "mailto:bob@example.org", "TENTATIVE"), nil)
+		_, b, _ = e.get("bob", bobPassword, bobCopy)
+		e.put("bob", bobPassword, bobCopy, b, nil) // unchanged: no second REPLY
+		if n := countContaining(e.inbox("bob"), "METHOD:REQUEST"); n != 1 {
+			t.Errorf("bob's inbox holds %d REQUESTs; want 1", n)
+		}
+		if n := countContaining(e.inbox("alice"), "METHOD:REPLY", "PARTSTAT=TENTATIVE"); n != 1 {
+			t.Errorf("alice's inbox holds %d tentative REPLYs; want 1", n)
+		}
+		_, orgCopy, _ := e.get("", "", ev)
+		if l := attendeeLine(orgCopy, "mailto:bob@example.org"); !strings.Contains(l, "PARTSTAT=TENTATIVE") {
+			t.Errorf("organizer's copy after bob's tentative answer: %q", l)
+		}
+		// Bob organizes an event with alice's UID and invites her: her
+		// own event is not replaced.
+		hijack := strings.ReplaceAll(meeting("loop", "20260301T100000Z", "", "alice@example.org"), "alice@example.org:mailto:alice@example.org\r\nATTENDEE;CN=Alice", "bob@example.org:mailto:bob@example.org\r\nATTENDEE;CN=Bob")
+		hijack = strings.Replace(hijack, "ORGANIZER;CN=Alice;EMAIL=", "ORGANIZER;CN=Bob;EMAIL=", 1)
+		hijack = strings.Replace(hijack, "ROLE=CHAIR:mailto:alice@example.org", "ROLE=CHAIR:mailto:bob@example.org", 1)
+		if resp := e.do(request{method: "MKCALENDAR", path: "/dav/calendars/bob/work/", user: "bob", password: bobPassword}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("MKCALENDAR: %d", resp.StatusCode)
+		}
+		if resp := e.put("bob", bobPassword, "/dav/calendars/bob/work/other.ics", hijack, nil); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("bob's PUT: %d %s", resp.StatusCode, readBody(t, resp))
+		}
+		if _, now, _ := e.get("", "", ev); now != orgCopy {
+			t.Errorf("alice's event changed after bob invited her with its UID:\n%s", now)
+		}
+	})
+}
