@@ -33,7 +33,13 @@ type InboxKind struct{}
 // POST of a VFREEBUSY request to it answers a schedule-response.
 type OutboxKind struct{}
 
+// The server makes and keeps both boxes.
+func (InboxKind) FixedCollections()  {}
+func (OutboxKind) FixedCollections() {}
+
 var (
+	_ dav.Fixed    = InboxKind{}
+	_ dav.Fixed    = OutboxKind{}
 	_ dav.Kind     = InboxKind{}
 	_ dav.Reporter = InboxKind{}
 	_ dav.Kind     = OutboxKind{}

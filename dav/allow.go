@@ -29,7 +29,11 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 		if _, ok := k.(Exporter); ok {
 			m = append(m, "GET", "HEAD")
 		}
-		m = append(m, "DELETE", "POST", "PROPFIND", "PROPPATCH", "REPORT", "MOVE")
+		if fixed(k) {
+			m = append(m, "POST", "PROPFIND", "PROPPATCH", "REPORT")
+		} else {
+			m = append(m, "DELETE", "POST", "PROPFIND", "PROPPATCH", "REPORT", "MOVE")
+		}
 	case ResNotifications:
 		m = append(m, "PROPFIND")
 	case ResNotification:

@@ -79,6 +79,18 @@ type Masker interface {
 	MaskObject(o *store.Object) *store.Object
 }
 
+// Fixed is a kind whose collections the server makes and keeps (the
+// scheduling inbox and outbox, RFC 6638 §2.1, §2.2): clients cannot
+// delete or move them.
+type Fixed interface {
+	FixedCollections()
+}
+
+func fixed(k Kind) bool {
+	_, ok := k.(Fixed)
+	return ok
+}
+
 // Plan is a kind's answer to a REPORT, for the engine to execute: a
 // *QueryPlan, *MultigetPlan, *FoldPlan or *BodyPlan.
 type Plan interface{ plan() }

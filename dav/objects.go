@@ -242,6 +242,9 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 			// Collections have no entity tag.
 			return store.ErrPreconditionFailed
 		}
+		if fixed(res.Kind) {
+			return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("need-privileges")), Message: "dav: the server's own collection cannot be deleted"}
+		}
 		if err := h.Store.DeleteCollection(rq.Context(), res.Owner.ID, res.Collection.ID); err != nil {
 			return err
 		}
@@ -275,6 +278,9 @@ func (h *Handler) checkWholeView(rq *Request, res *Resource) error {
 // and between the user's collections of the same kind.
 func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
 	if res.Type == ResCollection && r.Method == "MOVE" {
+		if fixed(res.Kind) {
+			return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("need-privileges")), Message: "dav: the server's own collection cannot be moved"}
+		}
 		return h.moveCollection(rq, w, r, res)
 	}
 	if res.Type != ResObject {

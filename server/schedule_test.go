@@ -66,6 +66,12 @@ func TestSchedulingCollections(t *testing.T) {
 				t.Errorf("PUT %s: %d; want 403", path, resp.StatusCode)
 			}
 		}
+		for _, r := range []request{{method: "DELETE", path: aliceInbox}, {method: "DELETE", path: aliceOutbox},
+			{method: "MOVE", path: aliceInbox, header: map[string]string{"Destination": "/dav/inbox/alice/renamed/"}}} {
+			if resp := e.do(r); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s %s: %d; want 403", r.method, r.path, resp.StatusCode)
+			}
+		}
 		resp = e.do(request{method: "MKCALENDAR", path: "/dav/inbox/alice/second/"})
 		if resp.StatusCode < 400 {
 			t.Errorf("MKCALENDAR in the inbox home: %d; want a refusal", resp.StatusCode)
