@@ -176,7 +176,18 @@ func TestUserCommands(t *testing.T) {
 			if code, _, _ := runCmd(t, "pw-from-stdin\n", "user", "add", "dave", "--password-stdin", "--database", db); code != 0 {
 				t.Errorf("user add --password-stdin: %d", code)
 			}
+			if code, _, errs := runCmd(t, "", "user", "set-email", "dave", "Dave@Example.net", "--database", db); code != 0 {
+				t.Errorf("user set-email: %d %s", code, errs)
+			}
+			for _, bad := range []string{"no-at-sign", "a@b\r\nBcc: x@y", "<a@b>"} {
+				if code, _, _ := runCmd(t, "", "user", "set-email", "dave", bad, "--database", db); code != 2 && code != 1 {
+					t.Errorf("user set-email %q: exit %d; want a refusal", bad, code)
+				}
+			}
 			code, out, _ = runCmd(t, "", "user", "list", "--database", db)
+			if !strings.Contains(out, "Dave@Example.net") {
+				t.Errorf("user list after set-email:\n%s", out)
+			}
 			if code != 0 || !strings.Contains(out, "carol") || !strings.Contains(out, "Carol C") || !strings.Contains(out, "dave") {
 				t.Errorf("user list: %d\n%s", code, out)
 			}

@@ -82,10 +82,14 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
+	var emailArg []string // set-email's EMAIL, which may come before the flags too
+	if sub == "set-email" && name != "" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		emailArg, args = args[:1], args[1:]
+	}
 	if err := parseFlags(fs, synopsis, args, stdout, stderr); err != nil {
 		return err
 	}
-	rest := fs.Args()
+	rest := append(emailArg, fs.Args()...)
 	if name == "" && len(rest) > 0 {
 		name, rest = rest[0], rest[1:]
 	}
