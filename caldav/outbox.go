@@ -105,7 +105,8 @@ func (OutboxKind) Post(rq *dav.Request, res *dav.Resource, body []byte, contentT
 func busy0(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
 // busyOf folds the busy time of u's opaque calendars in [start, end),
-// paging each calendar's candidates by their instance span.
+// paging each calendar's candidates by their instance span, with the time
+// their availability (RFC 7953) leaves unavailable.
 func (s *scheduling) busyOf(u *store.User, start, end time.Time) ([]busyPeriod, error) {
 	cals, err := s.st.ListCollections(s.ctx, u.ID, store.KindCalendar)
 	if err != nil {
@@ -142,5 +143,9 @@ func (s *scheduling) busyOf(u *store.User, start, end time.Time) ([]busyPeriod, 
 			opts.After = objs[len(objs)-1].Name
 		}
 	}
-	return mergeBusy(b.busy), nil
+	away, err := s.availabilityBusy(u, start, end)
+	if err != nil {
+		return nil, err
+	}
+	return mergeBusy(append(b.busy, away...)), nil
 }

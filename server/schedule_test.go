@@ -451,8 +451,8 @@ func TestScheduleTagProperty(t *testing.T) {
 }
 
 // TestFreeBusyLookup: alice asks the outbox for the busy time of bob,
-// carol, an unknown local address and an address elsewhere (RFC 6638 §5),
-// as Thunderbird sends it.
+// carol (with her availability, RFC 7953), an unknown local address and an
+// address elsewhere (RFC 6638 §5), as Thunderbird sends it.
 func TestFreeBusyLookup(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := schedEnv(t, st)
@@ -478,6 +478,15 @@ func TestFreeBusyLookup(t *testing.T) {
 			body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:schedule-calendar-transp><C:transparent/></C:schedule-calendar-transp></D:prop></D:set></D:propertyupdate>`})
 		readBody(t, resp)
 		put("carol", carolPassword, "/dav/calendars/carol/holidays/h.ics", ev("h", "20260105T140000Z", ""))
+		// Carol works 09:00 to 17:00 UTC on weekdays (RFC 7953), published on
+		// her inbox as Apple Calendar does.
+		vav := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 15.1//EN\r\nBEGIN:VAVAILABILITY\r\nUID:av-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T000000Z\r\n" +
+			"BEGIN:AVAILABLE\r\nUID:av-1-a\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T090000Z\r\nDTEND:20260105T170000Z\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\nEND:VCALENDAR\r\n"
+		resp = e.do(request{method: "PROPPATCH", path: "/dav/inbox/carol/inbox/", user: "carol", password: carolPassword,
+			body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-availability>` + vav + `</C:calendar-availability></D:prop></D:set></D:propertyupdate>`})
+		if b := readBody(t, resp); resp.StatusCode != 207 || !strings.Contains(b, "200 OK") {
+			t.Fatalf("PROPPATCH calendar-availability: %d %s", resp.StatusCode, b)
+		}
 
 		req := "BEGIN:VCALENDAR\r\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VFREEBUSY\r\n" +
 			"DTSTAMP:20260101T000000Z\r\nORGANIZER:mailto:alice@example.org\r\nDTSTART:20260105T000000Z\r\nDTEND:20260106T000000Z\r\nUID:fb-1\r\n" +
@@ -505,8 +514,15 @@ func TestFreeBusyLookup(t *testing.T) {
 				t.Errorf("bob's answer shows %q (cancelled, transparent or private):\n%s", not, bob)
 			}
 		}
-		if !strings.Contains(carol, "FREEBUSY:20260105T100000Z/20260105T110000Z") || strings.Contains(carol, "140000Z/") {
-			t.Errorf("carol's answer:\n%s", carol)
+		for _, want := range []string{"FREEBUSY:20260105T100000Z/20260105T110000Z",
+			"FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20260105T000000Z/20260105T090000Z",
+			"FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20260105T170000Z/20260106T000000Z"} {
+			if !strings.Contains(carol, want) {
+				t.Errorf("carol's answer lacks %q:\n%s", want, carol)
+			}
+		}
+		if strings.Contains(carol, "140000Z/") {
+			t.Errorf("carol's transparent calendar counted:\n%s", carol)
 		}
 		if !strings.Contains(nobody, "3.7") || !strings.Contains(zed, "5.3") {
 			t.Errorf("unknown and external recipients:\n%s\n%s", nobody, zed)
