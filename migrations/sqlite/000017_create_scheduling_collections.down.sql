@@ -4,4 +4,5 @@ UPDATE sqlite_schema
 SET sql = replace(sql, 'CHECK (kind IN (''calendar'', ''addressbook'', ''inbox'', ''outbox''))',
                        'CHECK (kind IN (''calendar'', ''addressbook''))')
 WHERE type = 'table' AND name = 'collections';
+PRAGMA writable_schema = RESET;
 PRAGMA writable_schema = OFF;
