@@ -134,11 +134,14 @@ func (k Kind) scheduleProperties() []*dav.Property {
 			if res.Type != dav.ResCollection || res.Kind != k {
 				return nil, dav.ErrNoProperty
 			}
-			if _, set, err := rq.DeadProp(res.Collection, cal("schedule-calendar-transp")); err != nil || set {
-				if err != nil {
-					return nil, err
+			raw, set, err := rq.DeadProp(res.Collection, cal("schedule-calendar-transp"))
+			if err != nil {
+				return nil, err
+			}
+			if set {
+				if el, err := dav.ParseXML([]byte(raw), dav.DefaultLimits); err == nil {
+					return el, nil
 				}
-				return nil, dav.ErrNoProperty // the stored value answers
 			}
 			return dav.NewElement(cal("schedule-calendar-transp"), dav.NewElement(cal("opaque"))), nil
 		}, Set: func(p *store.CollectionPatch, el *dav.Element) error {

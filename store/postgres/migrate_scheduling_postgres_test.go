@@ -9,13 +9,13 @@ import (
 )
 
 // TestMigrateSchedulingCollections upgrades a database from before
-// migration 16 holding a user: they get an inbox and an outbox, and the
+// migration 18 holding a user: they get an inbox and an outbox, and the
 // kind CHECK still refuses unknown kinds.
 func TestMigrateSchedulingCollections(t *testing.T) {
 	ctx := t.Context()
 	dsn := testdb.PostgresDSN(t)
-	if err := newMigrate(t, dsn).Migrate(15); err != nil {
-		t.Fatalf("migrate to 15: %v", err)
+	if err := newMigrate(t, dsn).Migrate(17); err != nil {
+		t.Fatalf("migrate to 17: %v", err)
 	}
 	conn := connect(t, dsn)
 	if _, err := conn.Exec(ctx, `INSERT INTO users (username, password_hash) VALUES ('olduser', 'h')`); err != nil {

@@ -8,11 +8,11 @@ import (
 )
 
 // TestMigrateSchedulingCollections upgrades a database from before
-// migration 17 holding a user: they get an inbox and an outbox, the
+// migration 19 holding a user: they get an inbox and an outbox, the
 // widened kind CHECK still refuses unknown kinds, and the file passes
 // SQLite's integrity check after its schema was edited in place.
 func TestMigrateSchedulingCollections(t *testing.T) {
-	path := migratedTo(t, 16, "olduser")
+	path := migratedTo(t, 18, "olduser")
 	s := openT(t, path)
 	u, err := s.GetUser(t.Context(), "olduser")
 	if err != nil {
