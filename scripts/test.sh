@@ -60,7 +60,10 @@ export DAVENPORT_REQUIRE_BROWSER=1
 
 passed=0
 failed=0
+# finish stops PostgreSQL first, so that the count is the run's last line.
 finish() {
+	cleanup
+	pgdir=
 	echo "$passed passed, $failed failed"
 	[[ $failed -eq 0 ]]
 }
