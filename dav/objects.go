@@ -123,7 +123,11 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if err != nil {
 		return err
 	}
-	if err := h.checkWholeView(rq, res); err != nil {
+	cur, err := h.currentBody(rq, res)
+	if err != nil {
+		return err
+	}
+	if err := checkWholeView(res, cur); err != nil {
 		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxResourceSize+1))
@@ -142,7 +146,7 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if o.Body == nil {
 		o.Body = body
 	}
-	sched, old, err := h.loadForSchedule(rq, r, res)
+	sched, old, err := loadForSchedule(r, res, cur)
 	if err != nil {
 		return err
 	}
@@ -213,10 +217,14 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 		if err != nil {
 			return err
 		}
-		if err := h.checkWholeView(rq, res); err != nil {
+		cur, err := h.currentBody(rq, res)
+		if err != nil {
 			return err
 		}
-		sched, old, err := h.loadForSchedule(rq, r, res)
+		if err := checkWholeView(res, cur); err != nil {
+			return err
+		}
+		sched, old, err := loadForSchedule(r, res, cur)
 		if err != nil {
 			return err
 		}
@@ -255,20 +263,33 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 	return nil
 }
 
-// checkWholeView refuses to overwrite or delete an object that the user of
-// res reads masked (a sharee and a private or confidential event): what they
-// would write back is the masked copy, and the owner's details would be lost
-// without the sharee ever having seen them. It reads the body only for
-// objects reached through a share.
-func (h *Handler) checkWholeView(rq *Request, res *Resource) error {
-	if res.Shared == nil || res.Object == nil {
-		return nil
+// currentBody reads the object res names with its body, once for the
+// checks of a write that need it: what a sharee may see of it
+// (checkWholeView) and what scheduling compares against (loadForSchedule).
+// It is nil when nothing needs it — no share, no scheduling kind — or when
+// the object does not exist (any more).
+func (h *Handler) currentBody(rq *Request, res *Resource) (*store.Object, error) {
+	if res.Object == nil {
+		return nil, nil
+	}
+	if _, sched := res.Kind.(Scheduler); res.Shared == nil && !sched {
+		return nil, nil
 	}
 	o, err := h.Store.GetObject(rq.Context(), res.Collection.ID, res.Object.Name)
-	if err != nil {
-		return err
+	if errors.Is(err, store.ErrNotFound) {
+		// Gone since it was resolved: a PUT creates it anew, a DELETE
+		// finds nothing, as without these checks.
+		return nil, nil
 	}
-	if view(res, o) != o {
+	return o, err
+}
+
+// checkWholeView refuses to overwrite or delete cur (the current object with
+// its body) when the user of res reads it masked (a sharee and a private or
+// confidential event): what they would write back is the masked copy, and
+// the owner's details would be lost without the sharee ever having seen them.
+func checkWholeView(res *Resource, cur *store.Object) error {
+	if res.Shared != nil && cur != nil && view(res, cur) != cur {
 		return checkPrivilege(res, PrivAll)
 	}
 	return nil
@@ -307,8 +328,14 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if dst.Object != nil && !overwrite {
 		return store.ErrPreconditionFailed
 	}
-	if err := h.checkWholeView(rq, dst); err != nil {
-		return err
+	if dst.Shared != nil {
+		cur, err := h.currentBody(rq, dst)
+		if err != nil {
+			return err
+		}
+		if err := checkWholeView(dst, cur); err != nil {
+			return err
+		}
 	}
 	if dst.Collection.ID == res.Collection.ID && dst.Name == res.Object.Name {
 		return &Error{Status: http.StatusForbidden, Message: "dav: source and destination are the same"}

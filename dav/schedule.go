@@ -1,7 +1,6 @@
 package dav
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -33,8 +32,9 @@ type Scheduler interface {
 func EntityTag(body []byte) string { return computeETag(body) }
 
 // loadForSchedule returns the scheduler of res's kind and the current
-// object with its body, and checks If-Schedule-Tag-Match.
-func (h *Handler) loadForSchedule(rq *Request, r *http.Request, res *Resource) (Scheduler, *store.Object, error) {
+// object (cur, read with its body by currentBody), and checks
+// If-Schedule-Tag-Match.
+func loadForSchedule(r *http.Request, res *Resource, cur *store.Object) (Scheduler, *store.Object, error) {
 	s, ok := res.Kind.(Scheduler)
 	if !ok || res.Type != ResObject {
 		if r.Header.Get("If-Schedule-Tag-Match") != "" {
@@ -42,22 +42,10 @@ func (h *Handler) loadForSchedule(rq *Request, r *http.Request, res *Resource) (
 		}
 		return nil, nil, nil
 	}
-	var old *store.Object
-	if res.Object != nil {
-		o, err := h.Store.GetObject(rq.Context(), res.Collection.ID, res.Object.Name)
-		switch {
-		case err == nil:
-			old = o
-		case !errors.Is(err, store.ErrNotFound):
-			// Gone since it was resolved: a PUT creates it anew, a
-			// DELETE finds nothing, as without scheduling.
-			return nil, nil, err
-		}
-	}
 	if want := r.Header.Get("If-Schedule-Tag-Match"); want != "" {
-		if old == nil || strings.Trim(strings.TrimSpace(want), `"`) != s.ScheduleTag(old) {
+		if cur == nil || strings.Trim(strings.TrimSpace(want), `"`) != s.ScheduleTag(cur) {
 			return nil, nil, store.ErrPreconditionFailed
 		}
 	}
-	return s, old, nil
+	return s, cur, nil
 }
