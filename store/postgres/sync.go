@@ -12,45 +12,53 @@ import (
 // ListChangesSince lists the members changed after modseq, live objects and
 // tombstones together, ordered by modseq (RFC 6578 §3.8).
 //
-// The collection's modseq M is read first and the log is cut at M. Writers
-// hold the collection's row lock from their bump to their commit, so every
-// stamp up to a visible M is committed and visible too: the answer is exact
-// even though the two reads use separate snapshots. A name re-stamped after M
-// is simply left for the next call.
+// The collection's modseq M and the log are read in one snapshot (a
+// read-only REPEATABLE READ transaction), so the answer is the state at M:
+// every member stamped up to M is there and none after it. Read in two
+// snapshots, a member re-stamped between the reads was missing from the
+// answer, and an initial sync (modseq 0) left an existing member out.
 func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq int64, limit int, withBody bool) (*store.Changes, error) {
-	var current int64
-	const cur = `SELECT modseq FROM collections WHERE id = $1`
-	if err := s.pool.QueryRow(ctx, cur, collectionID).Scan(&current); err != nil {
-		return nil, errorf("store: list changes of collection %d: %w", collectionID, notFound(err))
-	}
-	var fetch *int64 // NULL: no LIMIT
-	if limit > 0 {
-		n := int64(limit) + 1 // one more tells whether the log was cut
-		fetch = &n
-	}
-	rows, _ := s.pool.Query(ctx, changesQuery(withBody), collectionID, modseq, current, fetch)
-	changes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Change, error) {
-		var (
-			deleted bool
-			o       store.Object
-		)
-		err := row.Scan(&deleted, &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType,
-			&o.Component, &o.Size, &o.ModSeq, &o.FirstStart, &o.LastEnd, &o.SearchText, &o.Created,
-			&o.Updated, &o.Body)
-		c := store.Change{Name: o.Name, ModSeq: o.ModSeq, Deleted: deleted}
-		if !deleted {
-			c.Object = &o
+	var res *store.Changes
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	err := pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
+		var current int64
+		const cur = `SELECT modseq FROM collections WHERE id = $1`
+		if err := tx.QueryRow(ctx, cur, collectionID).Scan(&current); err != nil {
+			return notFound(err)
 		}
-		return c, err
+		var fetch *int64 // NULL: no LIMIT
+		if limit > 0 {
+			n := int64(limit) + 1 // one more tells whether the log was cut
+			fetch = &n
+		}
+		rows, _ := tx.Query(ctx, changesQuery(withBody), collectionID, modseq, current, fetch)
+		changes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Change, error) {
+			var (
+				deleted bool
+				o       store.Object
+			)
+			err := row.Scan(&deleted, &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType,
+				&o.Component, &o.Size, &o.ModSeq, &o.FirstStart, &o.LastEnd, &o.SearchText, &o.Created,
+				&o.Updated, &o.Body)
+			c := store.Change{Name: o.Name, ModSeq: o.ModSeq, Deleted: deleted}
+			if !deleted {
+				c.Object = &o
+			}
+			return c, err
+		})
+		if err != nil {
+			return err
+		}
+		res = &store.Changes{Changes: changes, ModSeq: current}
+		if limit > 0 && len(changes) > limit {
+			res.Changes = changes[:limit]
+			res.ModSeq = changes[limit-1].ModSeq
+			res.Truncated = true
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, errorf("store: list changes of collection %d: %w", collectionID, err)
-	}
-	res := &store.Changes{Changes: changes, ModSeq: current}
-	if limit > 0 && len(changes) > limit {
-		res.Changes = changes[:limit]
-		res.ModSeq = changes[limit-1].ModSeq
-		res.Truncated = true
 	}
 	return res, nil
 }

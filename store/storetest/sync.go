@@ -15,6 +15,7 @@ var syncTests = []test{
 	{"changes_since", testSyncChangesSince},
 	{"changes_paging", testSyncChangesPaging},
 	{"prune_tombstones", testSyncPruneTombstones},
+	{"full_listing_under_writes", testSyncFullListingUnderWrites},
 }
 
 // history is a model of a collection's change log: the last stamp of each
@@ -349,4 +350,66 @@ func testSyncPruneTombstones(t *testing.T, s store.Store) {
 	if got := getCollection(t, s, a); got.PrunedModSeq != 7 || got.ModSeq != 7 {
 		t.Errorf("ModSeq %d, PrunedModSeq %d; want 7, 7", got.ModSeq, got.PrunedModSeq)
 	}
+}
+
+// testSyncFullListingUnderWrites lists a collection's changes from the
+// start (a sync-collection with an empty token, RFC 6578 §3.8: every member)
+// while another writer keeps updating its members: each listing is the
+// state at its token, so it holds every member exactly once, none stamped
+// after the token. Found by `davbench soak`: PostgreSQL read the token and
+// the members in two snapshots, and a member updated in between was left
+// out of an initial sync.
+func testSyncFullListingUnderWrites(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	const members = 20
+	for i := range members {
+		putEvent(t, s, cal.ID, fmt.Sprintf("m%d.ics", i), fmt.Sprintf("uid-m%d", i))
+	}
+	stop := make(chan struct{})
+	writerErr := make(chan error, 1)
+	go func() {
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				writerErr <- nil
+				return
+			default:
+			}
+			i := n % members
+			o := event(cal.ID, fmt.Sprintf("m%d.ics", i), fmt.Sprintf("uid-m%d", i), fmt.Sprintf("revision %d", n))
+			if _, err := s.PutObject(ctx, o, store.PutObjectOptions{}); err != nil {
+				writerErr <- err
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	listings := 0
+	for ; time.Now().Before(deadline) && !t.Failed(); listings++ {
+		ch, err := s.ListChangesSince(ctx, cal.ID, 0, 0, false)
+		if err != nil {
+			t.Fatalf("ListChangesSince: %v", err)
+		}
+		seen := map[string]bool{}
+		for _, c := range ch.Changes {
+			switch {
+			case c.Deleted:
+				t.Errorf("listing %d: %s reported deleted", listings, c.Name)
+			case seen[c.Name]:
+				t.Errorf("listing %d: %s twice", listings, c.Name)
+			case c.ModSeq > ch.ModSeq:
+				t.Errorf("listing %d: %s stamped %d after the token %d", listings, c.Name, c.ModSeq, ch.ModSeq)
+			}
+			seen[c.Name] = true
+		}
+		if len(seen) != members {
+			t.Errorf("listing %d at token %d: %d members, want %d", listings, ch.ModSeq, len(seen), members)
+		}
+	}
+	close(stop)
+	if err := <-writerErr; err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	t.Logf("%d listings", listings)
 }
