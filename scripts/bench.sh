@@ -5,6 +5,10 @@
 #
 #   scripts/bench.sh                  N = 1,000 and 10,000 for all three (~20 min)
 #   BENCH_BIG=1 scripts/bench.sh      also N = 100,000 for Davenport alone (+~30 min)
+#   scripts/bench.sh soak             Davenport on each store under davbench's mixed
+#                                     load for BENCH_SOAK_DURATION (60 s), with the
+#                                     server's p99, RSS, goroutines and files per window
+#                                     and a verdict (docs/performance.md, "Soak")
 #
 # Knobs (environment):
 #   BENCH_SIZES="1000 10000"     N for every server
@@ -25,6 +29,8 @@
 #                                fsync=off (Davenport's own default is full)
 #   BENCH_DAVENPORT=PATH         benchmark this davenport binary instead of building one
 #                                (a before/after comparison: build the old commit first)
+#   BENCH_SOAK_DURATION=60s      soak: length of the load (the documented run is 10m)
+#   BENCH_SOAK_INTERVAL=10s      soak: length of a window (1m for the 10-minute run)
 #   BENCH_OUT=DIR                results: JSON, tables, ratios, server logs
 #                                (default /tmp/davenport-bench-YYYYmmdd-HHMMSS, kept)
 #
@@ -38,10 +44,21 @@ die() { echo "bench.sh: $*" >&2; exit 1; }
 say() { echo "bench.sh: $*" >&2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:-compare}
+case "$mode" in
+compare | soak) ;;
+*) die "usage: bench.sh [soak]" ;;
+esac
 sizes=${BENCH_SIZES:-1000 10000}
 big=${BENCH_BIG:-0}
 big_n=${BENCH_BIG_N:-100000}
 targets=${BENCH_TARGETS:-radicale sqlite postgres}
+if [[ "$mode" == soak ]]; then
+	targets=${BENCH_TARGETS:-sqlite postgres}
+	[[ " $targets " != *" radicale "* ]] || die "the soak runs Davenport only: leave radicale out of BENCH_TARGETS"
+fi
+soak_duration=${BENCH_SOAK_DURATION:-60s}
+soak_interval=${BENCH_SOAK_INTERVAL:-10s}
 duration=${BENCH_DURATION:-10s}
 concurrency=${BENCH_CONCURRENCY:-8}
 seed=${BENCH_SEED:-1}
@@ -131,7 +148,11 @@ fi
 	echo "kernel: $(uname -sr)"
 	echo "go: $(go version)"
 	if has_target radicale; then echo "radicale: $(radicale --version 2>&1)${eatmydata:+ (under eatmydata)}"; fi
-	echo "sizes: $sizes; big: $big ($big_n); duration: $duration; concurrency: $concurrency; seed: $seed; timeout: $timeout"
+	if [[ "$mode" == soak ]]; then
+		echo "soak: $soak_duration, windows of $soak_interval; N: ${BENCH_SOAK_N:-1000}; concurrency: $concurrency; seed: $seed; timeout: $timeout; sqlite synchronous: ${BENCH_SQLITE_SYNCHRONOUS:-normal}"
+	else
+		echo "sizes: $sizes; big: $big ($big_n); duration: $duration; concurrency: $concurrency; seed: $seed; timeout: $timeout"
+	fi
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/machine.txt" >&2
 
@@ -174,8 +195,11 @@ start_server() {
 			db=$("$root/scripts/pg.sh" start "$pg_dir")
 		fi
 		# Through the environment, so an older binary (BENCH_DAVENPORT)
-		# that lacks the flag still starts.
-		DAVENPORT_SQLITE_SYNCHRONOUS=${BENCH_SQLITE_SYNCHRONOUS:-normal} \
+		# that lacks the flag still starts. The soak reads the goroutine
+		# count from the profiler.
+		debug_port=$(free_port)
+		DAVENPORT_DEBUG_LISTEN=127.0.0.1:$debug_port \
+			DAVENPORT_SQLITE_SYNCHRONOUS=${BENCH_SQLITE_SYNCHRONOUS:-normal} \
 			DAVENPORT_ADMIN_PASSWORD=$password "$work/davenport" serve --listen "127.0.0.1:$port" \
 			--database "$db" --log-level warn >"$dir/server.log" 2>&1 &
 		server_pid=$!
@@ -258,9 +282,40 @@ bench() {
 	return 0
 }
 
+# soak TARGET: one fresh server, one davbench soak.
+soak() {
+	local target=$1 label
+	label=$(label_of "$target")-soak
+	local dir="$work/$label"
+	say "== $label, $soak_duration"
+	start_server "$target" "$dir"
+	local rc=0
+	DAVBENCH_PASSWORD=$password "$work/davbench" soak --url "http://127.0.0.1:$port/" --user admin \
+		--n "${BENCH_SOAK_N:-1000}" --concurrency "$concurrency" --duration "$soak_duration" --interval "$soak_interval" \
+		--seed "$seed" --timeout "$timeout" --pid "$server_pid" --debug-url "http://127.0.0.1:$debug_port" \
+		--label "$label" --json "$out/$label.json" >"$out/$label.txt" 2>"$out/$label.log" &
+	bench_pid=$!
+	wait "$bench_pid" || rc=$?
+	bench_pid=""
+	cat "$out/$label.txt"
+	cp "$dir/server.log" "$out/$label.server.log" 2>/dev/null || true
+	stop_server
+	[[ $rc -eq 0 ]] || { tail -n 20 "$out/$label.log" >&2; say "soak failed against $label (exit $rc)"; soak_failed=1; }
+	return 0
+}
+
 # --- runs -------------------------------------------------------------------
 
 start=$(date +%s)
+if [[ "$mode" == soak ]]; then
+	soak_failed=0
+	for t in sqlite postgres; do
+		if has_target "$t"; then soak "$t"; fi
+	done
+	echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt" >&2
+	say "done in $(($(date +%s) - start)) s; results in $out"
+	exit "$soak_failed"
+fi
 for n in $sizes; do
 	for t in radicale sqlite postgres; do
 		if has_target "$t"; then bench "$t" "$n"; fi

@@ -9,6 +9,9 @@
 //	davbench --url http://127.0.0.1:8008/ --user admin --n 1000 --json out.json
 //	davbench compare radicale.json davenport.json   ratios against a peer
 //	davbench flat n1000.json n100000.json           growth of p50 with N
+//	davbench soak --duration 10m --pid PID --debug-url http://127.0.0.1:6060
+//	                                                the mixed load for a long time: p50/p99,
+//	                                                RSS, goroutines and descriptors per window
 //
 // It talks to loopback addresses only unless --allow-remote is given: it is
 // a load generator, and its load belongs on the machine it runs on.

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCompare(args[1:], stdout)
 	case len(args) > 0 && args[0] == "flat":
 		err = cmdFlat(args[1:], stdout)
+	case len(args) > 0 && args[0] == "soak":
+		err = cmdSoak(ctx, args[1:], stdout, stderr)
 	default:
 		err = cmdRun(ctx, args, stdout, stderr)
 	}
@@ -69,18 +71,29 @@ type config struct {
 	seed                uint64
 	allowRemote, keep   bool
 	fill                string
+	base                *url.URL // --url, checked
+	// soak only
+	interval time.Duration
+	debugURL string
 }
 
-func parseConfig(args []string, stderr io.Writer) (*config, error) {
+// parseConfig reads the flags of a run, or of a soak (soak): a soak runs
+// the mixed load for one --duration (default 10 minutes) and reports every
+// --interval.
+func parseConfig(args []string, stderr io.Writer, soak bool) (*config, error) {
 	cfg := &config{}
-	fs := flag.NewFlagSet("davbench", flag.ContinueOnError)
+	name, duration, durationUsage := "davbench", 10*time.Second, "time per workload"
+	if soak {
+		name, duration, durationUsage = "davbench soak", 10*time.Minute, "time of the mixed load"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.url, "url", "http://127.0.0.1:8008/", "server URL (context path or principal discovery start)")
 	fs.StringVar(&cfg.user, "user", "admin", "user name")
 	fs.StringVar(&cfg.password, "password", "", "password (default $DAVBENCH_PASSWORD)")
 	fs.IntVar(&cfg.n, "n", 1000, "events and vCards to seed")
 	fs.IntVar(&cfg.concurrency, "concurrency", 8, "concurrent requests")
-	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "time per workload")
+	fs.DurationVar(&cfg.duration, "duration", duration, durationUsage)
 	fs.DurationVar(&cfg.seedTO, "seed-timeout", 30*time.Minute, "time bound of each seeding workload")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "time bound of one request")
 	fs.IntVar(&cfg.pid, "pid", 0, "server process id: report its peak RSS (VmHWM), and before each workload wait until it is idle (Linux)")
@@ -92,11 +105,22 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow a server that is not on a loopback address")
 	fs.StringVar(&cfg.fill, "fill", fillNone, "when seeding by PUT stops at --seed-timeout short of N: \"none\" (fail) or \"collection-put\" (store all N with one PUT of the whole collection, a Radicale extension)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the calendar and address book after the run")
+	if soak {
+		fs.DurationVar(&cfg.interval, "interval", time.Minute, "length of a window: figures are printed after each")
+		fs.StringVar(&cfg.debugURL, "debug-url", "", "the server's profiler (davenport serve --debug-listen), e.g. http://127.0.0.1:6060: report its goroutine count")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if soak && (cfg.interval <= 0 || cfg.interval > cfg.duration) {
+		return nil, fmt.Errorf("%w: --interval must be positive and at most --duration", errUsage)
+	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var err error
+	if cfg.base, err = cfg.baseURL(); err != nil {
+		return nil, err
 	}
 	if cfg.password == "" {
 		cfg.password = os.Getenv("DAVBENCH_PASSWORD")
@@ -114,6 +138,18 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("%w: durations must be positive", errUsage)
 	}
 	return cfg, nil
+}
+
+// baseURL parses --url, refusing a remote host without --allow-remote.
+func (cfg *config) baseURL() (*url.URL, error) {
+	base, err := url.Parse(cfg.url)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("%w: --url must be an http(s) URL", errUsage)
+	}
+	if !cfg.allowRemote && !isLoopbackHost(base.Hostname()) {
+		return nil, fmt.Errorf("%w: %s", errNotLoopback, base.Host)
+	}
+	return base, nil
 }
 
 // selectWorkloads parses --workloads.
@@ -155,7 +191,7 @@ func selectWorkloads(spec string) ([]string, error) {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, stderr)
+	cfg, err := parseConfig(args, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -163,26 +199,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	base, err := url.Parse(cfg.url)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return fmt.Errorf("%w: --url must be an http(s) URL", errUsage)
-	}
-	if !cfg.allowRemote && !isLoopbackHost(base.Hostname()) {
-		return fmt.Errorf("%w: %s", errNotLoopback, base.Host)
-	}
+	base := cfg.base
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-
-	c := newClient(cfg.user, cfg.password, cfg.concurrency, cfg.timeout, cfg.allowRemote)
-	h, err := discover(ctx, c, base)
-	if err != nil {
-		return err
-	}
-	log.Info("discovered", "principal", h.Principal.String(), "calendars", h.Calendar.String(), "addressbooks", h.Addressbk.String())
-
-	spec := runSpec{Concurrency: cfg.concurrency, Duration: cfg.duration}
-	b := newBench(c, newGenerator(cfg.seed), cfg.n, spec, cfg.seedTO, cfg.fill, log)
-	rep := &Report{Label: cfg.label, URL: base.String(), N: cfg.n, Concurrency: cfg.concurrency,
-		Duration: cfg.duration.String(), TimeoutMs: ms(cfg.timeout), Seed: cfg.seed, Started: time.Now().UTC().Truncate(time.Second), Machine: machine(), LoadBefore: loadAvg()}
 
 	needEvents, needCards := false, false
 	for _, w := range selected {
@@ -192,52 +210,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			needEvents = true
 		}
 	}
-	suffix := uniqueSuffix()
-	cleanup := func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
-		defer cancel()
-		for _, u := range []*url.URL{b.cal, b.book} {
-			if u == nil {
-				continue
-			}
-			if cfg.keep {
-				log.Info("kept", "collection", u.String())
-				continue
-			}
-			if _, err := c.do(cctx, request{Method: "DELETE", URL: u.String(), Want: []int{200, 204}}); err != nil {
-				log.Error("removing the bench collection failed; remove it by hand", "collection", u.String(), "err", err)
-			} else {
-				log.Info("removed", "collection", u.String())
-			}
-		}
+	spec := runSpec{Concurrency: cfg.concurrency, Duration: cfg.duration}
+	b, cleanup, err := prepare(ctx, cfg, base, spec, log, needEvents, needCards)
+	if err != nil {
+		return err
 	}
 	defer cleanup()
-
-	if needEvents {
-		// Some servers (Radicale) use one home for both kinds: the names differ.
-		u, err := resolveHref(h.Calendar, "davbench-cal-"+suffix+"/")
-		if err != nil {
-			return err
-		}
-		if _, err := c.do(ctx, request{Method: "MKCALENDAR", URL: u.String(), Header: davHeaders(""),
-			Body: mkcalendarBody("davbench " + suffix), Want: []int{201}}); err != nil {
-			return fmt.Errorf("creating the calendar: %w", err)
-		}
-		b.cal = u
-		log.Info("created", "calendar", u.String())
-	}
-	if needCards {
-		u, err := resolveHref(h.Addressbk, "davbench-card-"+suffix+"/")
-		if err != nil {
-			return err
-		}
-		if _, err := c.do(ctx, request{Method: "MKCOL", URL: u.String(), Header: davHeaders(""),
-			Body: mkcolAddressbookBody("davbench " + suffix), Want: []int{201}}); err != nil {
-			return fmt.Errorf("creating the address book: %w", err)
-		}
-		b.book = u
-		log.Info("created", "addressbook", u.String())
-	}
+	rep := &Report{Label: cfg.label, URL: base.String(), N: cfg.n, Concurrency: cfg.concurrency,
+		Duration: cfg.duration.String(), TimeoutMs: ms(cfg.timeout), Seed: cfg.seed, Started: time.Now().UTC().Truncate(time.Second), Machine: machine(), LoadBefore: loadAvg()}
 
 	type step struct {
 		name string
@@ -307,6 +287,66 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	return nil
+}
+
+// prepare discovers the user's homes on the server at base and creates
+// the bench's own calendar (needEvents) and address book (needCards). The
+// returned cleanup removes them (unless --keep), also after ctx ended.
+func prepare(ctx context.Context, cfg *config, base *url.URL, spec runSpec, log *slog.Logger, needEvents, needCards bool) (*bench, func(), error) {
+	c := newClient(cfg.user, cfg.password, cfg.concurrency, cfg.timeout, cfg.allowRemote)
+	h, err := discover(ctx, c, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("discovered", "principal", h.Principal.String(), "calendars", h.Calendar.String(), "addressbooks", h.Addressbk.String())
+	b := newBench(c, newGenerator(cfg.seed), cfg.n, spec, cfg.seedTO, cfg.fill, log)
+	suffix := uniqueSuffix()
+	cleanup := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		for _, u := range []*url.URL{b.cal, b.book} {
+			if u == nil {
+				continue
+			}
+			if cfg.keep {
+				log.Info("kept", "collection", u.String())
+				continue
+			}
+			if _, err := c.do(cctx, request{Method: "DELETE", URL: u.String(), Want: []int{200, 204}}); err != nil {
+				log.Error("removing the bench collection failed; remove it by hand", "collection", u.String(), "err", err)
+			} else {
+				log.Info("removed", "collection", u.String())
+			}
+		}
+	}
+	if needEvents {
+		// Some servers (Radicale) use one home for both kinds: the names differ.
+		u, err := resolveHref(h.Calendar, "davbench-cal-"+suffix+"/")
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := c.do(ctx, request{Method: "MKCALENDAR", URL: u.String(), Header: davHeaders(""),
+			Body: mkcalendarBody("davbench " + suffix), Want: []int{201}}); err != nil {
+			return nil, nil, fmt.Errorf("creating the calendar: %w", err)
+		}
+		b.cal = u
+		log.Info("created", "calendar", u.String())
+	}
+	if needCards {
+		u, err := resolveHref(h.Addressbk, "davbench-card-"+suffix+"/")
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		if _, err := c.do(ctx, request{Method: "MKCOL", URL: u.String(), Header: davHeaders(""),
+			Body: mkcolAddressbookBody("davbench " + suffix), Want: []int{201}}); err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("creating the address book: %w", err)
+		}
+		b.book = u
+		log.Info("created", "addressbook", u.String())
+	}
+	return b, cleanup, nil
 }
 
 func uniqueSuffix() string {

@@ -336,10 +336,14 @@ func hasAddressData(p *msProp) bool {
 }
 
 func (b *bench) propfind(ctx context.Context) Result {
+	return withDesc(wPropfind, runWorkload(ctx, b.spec, b.propfindOp()), true)
+}
+
+func (b *bench) propfindOp() op {
 	live := b.presentEvents()
 	want := b.eventNames(live)
 	body := propfindBody(`<d:getetag/><d:getcontenttype/>`)
-	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
+	return func(ctx context.Context, w, seq int) (opOutcome, error) {
 		check := shouldValidate(seq)
 		rep, err := b.c.do(ctx, request{Method: "PROPFIND", URL: b.cal.String(), Header: davHeaders("1"),
 			Body: body, Want: []int{207}, Keep: check})
@@ -358,8 +362,7 @@ func (b *bench) propfind(ctx context.Context) Result {
 			}
 		}
 		return opOutcome{Items: len(want), Bytes: rep.Bytes}, nil
-	})
-	return withDesc(wPropfind, st, true)
+	}
 }
 
 func (b *bench) calendarQuery(ctx context.Context) Result {
@@ -376,6 +379,11 @@ func (b *bench) calendarQueryNarrow(ctx context.Context) Result {
 // timeRangeQuery runs a calendar-query workload over the ranges window
 // gives for the weeks of the spread.
 func (b *bench) timeRangeQuery(ctx context.Context, name string, window func(week int) (time.Time, time.Time)) Result {
+	return withDesc(name, runWorkload(ctx, b.spec, b.timeRangeOp(window)), true)
+}
+
+// timeRangeOp is one calendar-query over the ranges window gives.
+func (b *bench) timeRangeOp(window func(week int) (time.Time, time.Time)) op {
 	live := b.presentEvents()
 	expect := make(map[int][]string, 2*spreadWeeks)
 	for w := -spreadWeeks; w < spreadWeeks; w++ {
@@ -388,7 +396,7 @@ func (b *bench) timeRangeQuery(ctx context.Context, name string, window func(wee
 		}
 		expect[w] = names
 	}
-	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
+	return func(ctx context.Context, w, seq int) (opOutcome, error) {
 		week := queryWeek(seq)
 		s, e := window(week)
 		check := shouldValidate(seq)
@@ -407,14 +415,17 @@ func (b *bench) timeRangeQuery(ctx context.Context, name string, window func(wee
 			}
 		}
 		return opOutcome{Items: len(expect[week]), Bytes: rep.Bytes}, nil
-	})
-	return withDesc(name, st, true)
+	}
 }
 
 func (b *bench) multiget(ctx context.Context) Result {
+	return withDesc(wMultiget, runWorkload(ctx, b.spec, b.multigetOp()), true)
+}
+
+func (b *bench) multigetOp() op {
 	live := b.presentEvents()
 	k := min(multigetHrefs, len(live))
-	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
+	return func(ctx context.Context, w, seq int) (opOutcome, error) {
 		r := rand.New(rand.NewPCG(0x6d676574, uint64(seq)))
 		chosen := make([]int, 0, k)
 		for _, p := range r.Perm(len(live))[:k] {
@@ -440,8 +451,7 @@ func (b *bench) multiget(ctx context.Context) Result {
 			}
 		}
 		return opOutcome{Items: k, Bytes: rep.Bytes}, nil
-	})
-	return withDesc(wMultiget, st, true)
+	}
 }
 
 // --- sync ---
@@ -453,8 +463,12 @@ func (b *bench) syncReport(ctx context.Context, token string, keep bool) (*reply
 }
 
 func (b *bench) syncInitial(ctx context.Context) Result {
+	return withDesc(wSyncInitial, runWorkload(ctx, b.spec, b.syncInitialOp()), true)
+}
+
+func (b *bench) syncInitialOp() op {
 	want := b.eventNames(b.presentEvents())
-	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
+	return func(ctx context.Context, w, seq int) (opOutcome, error) {
 		check := shouldValidate(seq)
 		rep, err := b.syncReport(ctx, "", check)
 		if err != nil {
@@ -473,8 +487,7 @@ func (b *bench) syncInitial(ctx context.Context) Result {
 			}
 		}
 		return opOutcome{Items: len(want), Bytes: rep.Bytes}, nil
-	})
-	return withDesc(wSyncInitial, st, true)
+	}
 }
 
 // syncChangesSetup takes a token, then makes 10 changes: 8 updates with
@@ -589,8 +602,12 @@ func checkSyncDelta(ms *multistatus, changed, deleted []string) error {
 // --- single objects ---
 
 func (b *bench) get(ctx context.Context) Result {
+	return withDesc(wGet, runWorkload(ctx, b.spec, b.getOp()), true)
+}
+
+func (b *bench) getOp() op {
 	live := b.presentEvents()
-	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
+	return func(ctx context.Context, w, seq int) (opOutcome, error) {
 		i := pick(live, seq, 0x67657420)
 		rep, err := b.c.do(ctx, request{Method: http.MethodGet, URL: b.eventURL(i), Want: []int{200}, Keep: true})
 		if err != nil {
@@ -605,8 +622,7 @@ func (b *bench) get(ctx context.Context) Result {
 			}
 		}
 		return opOutcome{Items: 1, Bytes: rep.Bytes}, nil
-	})
-	return withDesc(wGet, st, true)
+	}
 }
 
 // updateEvent PUTs the next revision of event i with If-Match on the ETag
@@ -649,12 +665,17 @@ func (b *bench) headETag(ctx context.Context, i int) (string, error) {
 }
 
 func (b *bench) put(ctx context.Context) Result {
+	return withDesc(wPut, runWorkload(ctx, b.spec, b.putOp()), true)
+}
+
+// putOp updates events with If-Match; worker w owns the events at
+// positions ≡ w (mod concurrency), so no two workers race on one ETag:
+// every If-Match must succeed.
+func (b *bench) putOp() op {
 	live := b.presentEvents()
-	// Worker w updates only events at positions ≡ w (mod concurrency), so
-	// no two workers race on one ETag: every If-Match must succeed.
 	conc := b.spec.Concurrency
 	next := make([]int, conc)
-	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
+	return func(ctx context.Context, w, seq int) (opOutcome, error) {
 		slots := (len(live) - w + conc - 1) / conc
 		if slots <= 0 {
 			return opOutcome{}, fmt.Errorf("no event for worker %d", w)
@@ -666,13 +687,16 @@ func (b *bench) put(ctx context.Context) Result {
 			return opOutcome{Untimed: untimed}, err
 		}
 		return opOutcome{Items: 1, Untimed: untimed}, nil
-	})
-	return withDesc(wPut, st, true)
+	}
 }
 
 // --- address book ---
 
 func (b *bench) addressbookQuery(ctx context.Context) Result {
+	return withDesc(wCardQuery, runWorkload(ctx, b.spec, b.addressbookQueryOp()), true)
+}
+
+func (b *bench) addressbookQueryOp() op {
 	expect := make([][]string, emailTagModulus)
 	b.mu.Lock()
 	for i, p := range b.cardPresnt {
@@ -681,7 +705,7 @@ func (b *bench) addressbookQuery(ctx context.Context) Result {
 		}
 	}
 	b.mu.Unlock()
-	st := runWorkload(ctx, b.spec, func(ctx context.Context, w, seq int) (opOutcome, error) {
+	return func(ctx context.Context, w, seq int) (opOutcome, error) {
 		k := (seq * 31) % emailTagModulus
 		check := shouldValidate(seq)
 		rep, err := b.c.do(ctx, request{Method: "REPORT", URL: b.book.String(), Header: davHeaders("1"),
@@ -699,8 +723,7 @@ func (b *bench) addressbookQuery(ctx context.Context) Result {
 			}
 		}
 		return opOutcome{Items: len(expect[k]), Bytes: rep.Bytes}, nil
-	})
-	return withDesc(wCardQuery, st, true)
+	}
 }
 
 // freeBusy asks for the busy time of the year after the anchor: every
