@@ -265,6 +265,15 @@ type Changes struct {
 type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
+	// CheckIntegrity reads the whole store and reports every broken
+	// invariant it finds, one line each, none when the store is sound: the
+	// database engine's own checks, and the ones of this schema that the
+	// engine does not enforce (collections' object counts and sizes against
+	// their members, members and tombstones stamped after their
+	// collection's modseq, a name both live and deleted, a size that is
+	// not its body's). It changes nothing; the error is for failing to
+	// read, not for what was found.
+	CheckIntegrity(ctx context.Context) ([]string, error)
 
 	// Users.
 	// CreateUser inserts u (setting ID and Created, and Username to its

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"accounts", accountTests},
 		{"shares", shareTests},
 		{"scheduling", schedulingTests},
+		{"integrity", integrityTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()
