@@ -27,6 +27,7 @@ Commands:
   share      share calendars and address books: share add|list|remove
   group      manage groups of users: group add|delete|members|list
   migrate    apply database migrations and exit
+  check      verify the store's integrity (after a crash or a restore); exit 1 on problems
   version    print the version
 
 Run "davenport <command> -h" for a command's flags. Every flag can also be
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdGroup(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = cmdCheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "davenport", version)
 	case "help", "-h", "--help", "-help":
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
+	case errors.Is(err, errCheckFailed): // the problems are printed
+		return 1
 	case err == errUsage: // the flag package has said what is wrong
 		return 2
 	case errors.Is(err, errUsage):
