@@ -4,6 +4,10 @@
 #   scripts/pg.sh start DIR   initdb + start a cluster in the empty or missing
 #                             directory DIR; prints its connection URL
 #   scripts/pg.sh stop DIR    stop that cluster and remove DIR
+#   scripts/pg.sh halt DIR    stop that cluster (a fast shutdown: sessions are
+#                             ended), keeping DIR: a database restart for the
+#                             fault tests
+#   scripts/pg.sh resume DIR  start a halted cluster again, on the same port
 #
 # The cluster listens on 127.0.0.1 (a free port) and on a unix socket in DIR,
 # trusts local connections, and trades durability for speed (fsync off). It
@@ -76,20 +80,39 @@ start() {
 		--no-sync --no-instructions >"$dir/initdb.log" 2>&1 ||
 		{ cat "$dir/initdb.log" >&2; die "initdb failed"; }
 
+	echo "$bin" >"$dir/bindir"
 	local port try
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + RANDOM % 40000))
 		port_in_use "$port" && continue
-		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-			start >/dev/null; then
-			echo "$bin" >"$dir/bindir"
+		if pg_start "$dir" "$port"; then
+			echo "$port" >"$dir/port"
 			echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 			return 0
 		fi
 		tail -n 5 "$dir/server.log" >&2 || true
 	done
 	die "could not start PostgreSQL (see $dir/server.log)"
+}
+
+# pg_start DIR PORT: start the cluster in DIR on PORT.
+pg_start() {
+	local dir=$1 port=$2
+	as_owner "$(cat "$dir/bindir")/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+		start >/dev/null
+}
+
+halt() {
+	local dir=$1
+	[[ -f "$dir/port" && -f "$dir/bindir" ]] || die "$dir is not a cluster started by pg.sh start"
+	as_owner "$(cat "$dir/bindir")/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+resume() {
+	local dir=$1
+	[[ -f "$dir/port" && -f "$dir/bindir" ]] || die "$dir is not a cluster started by pg.sh start"
+	pg_start "$dir" "$(cat "$dir/port")" || { tail -n 5 "$dir/server.log" >&2; die "could not start PostgreSQL again (see $dir/server.log)"; }
 }
 
 stop() {
@@ -105,5 +128,7 @@ stop() {
 case "${1:-}" in
 start) [[ $# -eq 2 ]] || die "usage: pg.sh start DIR"; start "$2" ;;
 stop) [[ $# -eq 2 ]] || die "usage: pg.sh stop DIR"; stop "$2" ;;
-*) die "usage: pg.sh start|stop DIR" ;;
+halt) [[ $# -eq 2 ]] || die "usage: pg.sh halt DIR"; halt "$(cd "$2" && pwd)" ;;
+resume) [[ $# -eq 2 ]] || die "usage: pg.sh resume DIR"; resume "$(cd "$2" && pwd)" ;;
+*) die "usage: pg.sh start|stop|halt|resume DIR" ;;
 esac
