@@ -2,6 +2,7 @@ package dav
 
 import (
 	"errors"
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,7 +58,11 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	cur := &changeCursor{h: h, rq: rq, col: res, initial: initial, floor: floor, limit: limit, remaining: limit, withBody: pr.needsBody(h)}
+	cur := &changeCursor{h: h, rq: rq, col: res, initial: initial, floor: floor, limit: limit, remaining: limit,
+		withBody: pr.needsBody(h), bound: c.ModSeq}
+	if initial && limit == 0 {
+		cur.seen, cur.seed = map[uint64]struct{}{}, maphash.MakeSeed()
+	}
 	changes, err := h.Store.ListChangesSince(rq.Context(), c.ID, since, cur.pageLimit(), cur.withBody)
 	if err != nil {
 		return err
@@ -71,7 +76,10 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		return err
 	}
 	tokenCol := *c
-	tokenCol.ModSeq = cur.changes.ModSeq
+	tokenCol.ModSeq = c.ModSeq // complete up to the modseq of the request's start
+	if cur.truncated {
+		tokenCol.ModSeq = cur.changes.ModSeq
+	}
 	token := SyncToken(&tokenCol)
 	if cur.truncated {
 		token += floorSuffix(cur.changes.ModSeq, floor, initial, c)
@@ -83,6 +91,21 @@ func (h *Handler) syncCollection(rq *Request, w http.ResponseWriter, r *http.Req
 // large collection costs the memory of one page. remaining counts down the
 // client's own limit (§3.6): the pages are cut to it, so the token of the
 // last page read resumes exactly after the last change listed.
+//
+// Each page is read in a snapshot of its own, and a member written while
+// the pages are read moves to the end of the log: read as it comes, it
+// would be listed twice (once on a page read before the write, once after)
+// and, deleted, listed live first while its tombstone, an initial sync
+// skips, lies beyond the token. So the pages stop at bound, the
+// collection's modseq when the request began, and the token is bound: the
+// answer is exactly the log up to bound, and what was written since is
+// the next sync's. An initial sync must still list every member (§3.8),
+// also those written since from a page not yet read: after the pages it
+// reads the changes since bound and adds the live members it has not
+// listed (seen holds the hashes of the names listed; a collision only
+// leaves a member to the next sync, which lists it as changed since
+// bound). Under a client's limit the answer is cut anyway, and the rest
+// comes from the token.
 type changeCursor struct {
 	h         *Handler
 	rq        *Request
@@ -95,6 +118,10 @@ type changeCursor struct {
 	changes   *store.Changes
 	i         int
 	truncated bool
+	bound     int64
+	catchUp   bool                // reading the changes after bound (initial sync only)
+	seen      map[uint64]struct{} // an initial sync without a limit: the names listed
+	seed      maphash.Seed
 }
 
 func (c *changeCursor) pageLimit() int {
@@ -106,9 +133,22 @@ func (c *changeCursor) pageLimit() int {
 
 func (c *changeCursor) next() (member, bool, error) {
 	for {
+		past := false // the page reached beyond bound
 		for c.i < len(c.changes.Changes) {
 			ch := &c.changes.Changes[c.i]
 			c.i++
+			if !c.catchUp && ch.ModSeq > c.bound {
+				past = true
+				break
+			}
+			if c.seen != nil {
+				h := maphash.String(c.seed, ch.Name)
+				if _, dup := c.seen[h]; dup || ch.Deleted {
+					continue
+				}
+				c.seen[h] = struct{}{}
+				return member{obj: ch.Object}, true, nil
+			}
 			if !ch.Deleted {
 				return member{obj: ch.Object}, true, nil
 			}
@@ -120,15 +160,20 @@ func (c *changeCursor) next() (member, bool, error) {
 		if c.remaining > 0 {
 			c.remaining -= len(c.changes.Changes)
 		}
-		if !c.changes.Truncated {
+		col := c.col.Collection
+		var since int64
+		switch {
+		case (past || !c.changes.Truncated) && !c.catchUp && c.seen != nil:
+			c.catchUp, since = true, c.bound
+		case past, !c.changes.Truncated:
 			return member{}, false, nil
-		}
-		if c.limit > 0 && c.remaining <= 0 {
+		case c.limit > 0 && c.remaining <= 0:
 			c.truncated = true // the client's limit: it asks again from the token
 			return member{}, false, nil
+		default:
+			since = c.changes.ModSeq
 		}
-		col := c.col.Collection
-		next, err := c.h.Store.ListChangesSince(c.rq.Context(), col.ID, c.changes.ModSeq, c.pageLimit(), c.withBody)
+		next, err := c.h.Store.ListChangesSince(c.rq.Context(), col.ID, since, c.pageLimit(), c.withBody)
 		if err != nil {
 			return member{}, false, err
 		}
