@@ -86,7 +86,7 @@ fi
 step "go test"
 counts=$(mktemp "${TMPDIR:-/tmp}/davenport-counts.XXXXXX")
 go build -o "$counts.testsum" ./scripts/testsum
-go test -json -race -shuffle=on -count=1 ./... 2>&1 | "$counts.testsum" -counts "$counts" || true
+go test -json -race -shuffle=on -count=1 -timeout 30m ./... 2>&1 | "$counts.testsum" -counts "$counts" || true
 read -r p f _ <"$counts" || { p=0; f=1; }
 rm -f "$counts" "$counts.testsum"
 passed=$((passed + p))
