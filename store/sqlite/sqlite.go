@@ -129,7 +129,9 @@ func OpenOptions(ctx context.Context, path string, logger *slog.Logger, opts Opt
 	r.SetConnMaxLifetime(0)
 
 	s := &Store{path: abs, timeout: opts.StatementTimeout, w: w, r: r, logger: logger}
-	if err := s.Ping(ctx); err != nil {
+	// Opening is not one store call: the first connections run their pragmas
+	// under the caller's context alone, not the statement timeout.
+	if err := s.ping(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -152,6 +154,10 @@ func Migrate(ctx context.Context, path string) (from, to uint, err error) {
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	return s.ping(ctx)
+}
+
+func (s *Store) ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
 		return errorf("sqlite: ping %s: %w", s.path, err)
 	}
