@@ -406,6 +406,43 @@ type Store interface {
 	// shared with them; ErrNotFound when it is not.
 	SetShareView(ctx context.Context, userID, collectionID int64, v ShareView) error
 
+	// Grants: delegation (CalendarServer calendar proxies) and free-busy.
+	// PutGrant creates the owner's grant to g.UserID or g.GroupID, or
+	// changes the access of the one that exists; it sets g.ID and
+	// g.Created. A grant to the owner is ErrConflict; an unknown user or
+	// group is ErrNotFound.
+	PutGrant(ctx context.Context, g *Grant) error
+	// ListGrants returns the owner's grants, user grants then group
+	// grants, each by grantee id.
+	ListGrants(ctx context.Context, ownerID int64) ([]Grant, error)
+	// ListGrantsTo returns the grants that reach the user, made to them or
+	// to a group they are a member of, by id.
+	ListGrantsTo(ctx context.Context, userID int64) ([]Grant, error)
+	// DeleteGrant removes one of the owner's grants.
+	DeleteGrant(ctx context.Context, ownerID, id int64) error
+	// GrantOf is the strongest access owner grants user, in one query: the
+	// user's own grant, their groups', and GrantFreeBusy when the owner
+	// lets everyone see their busy time; "" when none (and for the owner).
+	GrantOf(ctx context.Context, ownerID, userID int64) (GrantAccess, error)
+	// SetFreeBusyEveryone sets whether every user may see the user's busy
+	// time (the default for a new user is true).
+	SetFreeBusyEveryone(ctx context.Context, userID int64, everyone bool) error
+	// FreeBusyEveryone reports the user's setting.
+	FreeBusyEveryone(ctx context.Context, userID int64) (bool, error)
+
+	// Public links.
+	// CreatePublicLink inserts l (Token set by the caller), setting ID and
+	// Created; an unknown collection is ErrNotFound.
+	CreatePublicLink(ctx context.Context, l *PublicLink) error
+	// ListPublicLinks returns the collection's links by id.
+	ListPublicLinks(ctx context.Context, collectionID int64) ([]PublicLink, error)
+	// DeletePublicLink revokes one link of the collection.
+	DeletePublicLink(ctx context.Context, collectionID, id int64) error
+	// GetPublicLink returns the link whose token is token, found by
+	// TokenHash and compared in constant time, with its collection;
+	// ErrNotFound when there is none.
+	GetPublicLink(ctx context.Context, token string) (*PublicLink, *Collection, error)
+
 	// FindObjectByUID returns the object with that UID, with its body, in
 	// any of the owner's collections of kind, or ErrNotFound. Scheduling
 	// finds an attendee's or organizer's copy of an event with it (RFC 6638

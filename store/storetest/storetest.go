@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"dump", dumpTests},
 		{"accounts", accountTests},
 		{"shares", shareTests},
+		{"grants", grantTests},
 		{"scheduling", schedulingTests},
 		{"integrity", integrityTests},
 	}

@@ -1,0 +1,3 @@
+DROP TABLE public_links;
+ALTER TABLE users DROP COLUMN free_busy_everyone;
+DROP TABLE grants;
