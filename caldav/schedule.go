@@ -218,9 +218,22 @@ func organizerAllowed(msg string) error {
 	return dav.Precondition(http.StatusForbidden, dav.NSCalDAV, "organizer-allowed", "caldav: "+msg)
 }
 
+// scheduleUser is the user the server schedules for when rq writes into
+// res: the calendar's owner, when that is the request's user or their
+// write delegate (CalendarServer's calendar-proxy-write acts as the owner:
+// an assistant who accepts an invitation in the manager's calendar
+// replies as the manager); nil for anyone else.
+func scheduleUser(rq *dav.Request, res *dav.Resource) *store.User {
+	if res.Owner == nil || res.Owner.ID != rq.User.ID && res.Delegate != store.GrantReadWrite {
+		return nil
+	}
+	return res.Owner
+}
+
 // SchedulePut implements dav.Scheduler for calendar objects.
 func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Object) (func() error, error) {
-	if res.Owner == nil || res.Owner.ID != rq.User.ID {
+	u := scheduleUser(rq, res)
+	if u == nil {
 		return nil, nil // the server schedules for the owner only
 	}
 	nc, err := parseCalendar(o.Body)
@@ -231,10 +244,10 @@ func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Obje
 	if old != nil {
 		oc, _ = parseCalendar(old.Body)
 	}
-	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: rq.User}
+	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: u}
 	org := organizerOf(nc)
 	if org == nil {
-		if oc != nil && organizerOf(oc) != nil && slices.Contains(addresses(rq.User), address(organizerOf(oc).Value)) {
+		if oc != nil && organizerOf(oc) != nil && slices.Contains(addresses(u), address(organizerOf(oc).Value)) {
 			// The organizer took the scheduling out of the event: the
 			// attendees it had are cancelled.
 			return s.cancelAll(oc, nil)
@@ -247,7 +260,7 @@ func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Obje
 				"caldav: too many attendees")
 		}
 	}
-	mine := addresses(rq.User)
+	mine := addresses(u)
 	if slices.Contains(mine, address(org.Value)) {
 		return s.organizerPut(nc, oc, o)
 	}
@@ -270,7 +283,8 @@ func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Obje
 
 // ScheduleDelete implements dav.Scheduler for calendar objects.
 func (k Kind) ScheduleDelete(rq *dav.Request, res *dav.Resource, old *store.Object) (func() error, error) {
-	if old == nil || res.Owner == nil || res.Owner.ID != rq.User.ID {
+	u := scheduleUser(rq, res)
+	if old == nil || u == nil {
 		return nil, nil
 	}
 	oc, err := parseCalendar(old.Body)
@@ -281,8 +295,8 @@ func (k Kind) ScheduleDelete(rq *dav.Request, res *dav.Resource, old *store.Obje
 	if org == nil {
 		return nil, nil
 	}
-	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: rq.User}
-	mine := addresses(rq.User)
+	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: u}
+	mine := addresses(u)
 	if slices.Contains(mine, address(org.Value)) {
 		return s.cancelAll(oc, nil)
 	}

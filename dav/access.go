@@ -2,6 +2,7 @@ package dav
 
 import (
 	"context"
+	"encoding/xml"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,12 +32,15 @@ const (
 	PrivWriteProperties
 	// PrivAll: DAV:all, the owner's: also deleting the collection.
 	PrivAll
+	// PrivReadFreeBusy: CALDAV:read-free-busy (RFC 4791 §6.1.1), the
+	// free-busy-query REPORT; DAV:read aggregates it.
+	PrivReadFreeBusy
 )
 
 const (
-	ownerPrivs     = PrivRead | PrivWriteContent | PrivWriteProperties | PrivAll
-	readOnlyPrivs  = PrivRead | PrivWriteProperties
-	readWritePrivs = PrivRead | PrivWriteContent | PrivWriteProperties
+	ownerPrivs     = PrivRead | PrivReadFreeBusy | PrivWriteContent | PrivWriteProperties | PrivAll
+	readOnlyPrivs  = PrivRead | PrivReadFreeBusy | PrivWriteProperties
+	readWritePrivs = PrivRead | PrivReadFreeBusy | PrivWriteContent | PrivWriteProperties
 )
 
 // sharePrivileges are the privileges a share's access grants.
@@ -153,26 +157,26 @@ func checkPrivilege(res *Resource, need Privileges) error {
 	if res == nil || res.Collection == nil || res.Privileges&need == need {
 		return nil
 	}
-	name := "read"
+	priv := NewElement(Name("read"))
 	switch need {
 	case PrivWriteContent:
-		name = "write-content"
+		priv.Name.Local = "write-content"
 		if res.Type == ResObject && res.Object == nil {
-			name = "bind"
+			priv.Name.Local = "bind"
 		}
 	case PrivWriteProperties:
-		name = "write-properties"
+		priv.Name.Local = "write-properties"
 	case PrivAll:
-		name = "unbind"
+		priv.Name.Local = "unbind"
+	case PrivReadFreeBusy:
+		priv.Name = xml.Name{Space: NSCalDAV, Local: "read-free-busy"}
 	}
 	href := res.Href
 	if need == PrivAll {
 		// Removing a collection is unbinding it from its parent.
 		href = href[:strings.LastIndex(strings.TrimSuffix(href, "/"), "/")+1]
 	}
-	cond := NewElement(Name("need-privileges"), NewElement(Name("resource"),
-		TextElement(Name("href"), href), NewElement(Name("privilege"), NewElement(Name(name)))))
-	return &Error{Status: http.StatusForbidden, Condition: cond, Message: "dav: need privilege " + name}
+	return needPrivilege(href, priv, "dav: need privilege "+priv.Name.Local)
 }
 
 // collectionHref is the href of the collection of a collection or object
@@ -215,9 +219,17 @@ func (h *Handler) aclProperty(rq *Request, res *Resource) (*Element, error) {
 	if res.Collection == nil {
 		return e, nil
 	}
-	if res.Shared != nil {
+	if res.Shared != nil || res.Delegate != "" {
 		e.Children = append(e.Children, ace(PrincipalHref(rq.User.Username), res.Privileges.grants()...))
 		return e, nil
+	}
+	if res.Collection.Kind == store.KindCalendar {
+		// The owner's grants reach every calendar of theirs.
+		grants, err := h.grantACEs(rq.Context(), res.Owner)
+		if err != nil {
+			return nil, err
+		}
+		e.Children = append(e.Children, grants...)
 	}
 	shares, err := h.Store.ListShares(rq.Context(), res.Collection.ID)
 	if err != nil {
@@ -259,6 +271,8 @@ func (h *Handler) groupHrefByID(ctx context.Context, id int64) (string, error) {
 // where whole).
 func (p Privileges) grants() []string {
 	switch {
+	case p&PrivRead == 0:
+		return nil // read-free-busy alone: see grantACEs
 	case p&PrivAll != 0:
 		return []string{"all"}
 	case p&PrivWriteContent != 0:
@@ -269,10 +283,13 @@ func (p Privileges) grants() []string {
 
 // supportedPrivilegeSet is the tree of privileges the server knows (RFC
 // 3744 §5.3): DAV:all aggregates read and write; write aggregates the
-// property, content and membership privileges.
-func supportedPrivilegeSet() *Element {
-	sp := func(name string, abstract bool, desc string, children ...*Element) *Element {
-		e := NewElement(Name("supported-privilege"), NewElement(Name("privilege"), NewElement(Name(name))))
+// property, content and membership privileges. On calendars DAV:read also
+// aggregates CALDAV:read-free-busy (RFC 4791 §6.1.1); on the scheduling
+// inbox and outbox DAV:all aggregates CALDAV:schedule-deliver and
+// CALDAV:schedule-send with their parts (RFC 6638 §6.1.1, §6.2.1).
+func supportedPrivilegeSet(res *Resource) *Element {
+	spn := func(name xml.Name, abstract bool, desc string, children ...*Element) *Element {
+		e := NewElement(Name("supported-privilege"), NewElement(Name("privilege"), NewElement(name)))
 		if abstract {
 			e.Children = append(e.Children, NewElement(Name("abstract")))
 		}
@@ -280,24 +297,96 @@ func supportedPrivilegeSet() *Element {
 		e.Children = append(e.Children, children...)
 		return e
 	}
-	return NewElement(Name("supported-privilege-set"),
-		sp("all", true, "Any operation",
-			sp("read", false, "Read any object",
-				sp("read-current-user-privilege-set", false, "Read the current user's privileges")),
-			sp("write", false, "Write any object",
-				sp("write-properties", false, "Write properties"),
-				sp("write-content", false, "Write resource content"),
-				sp("bind", false, "Add new members to a collection"),
-				sp("unbind", false, "Remove members from a collection")),
-			sp("read-acl", false, "Read the access control list"),
-			sp("write-acl", true, "Write the access control list")))
+	sp := func(name string, abstract bool, desc string, children ...*Element) *Element {
+		return spn(Name(name), abstract, desc, children...)
+	}
+	c := func(local string) xml.Name { return xml.Name{Space: NSCalDAV, Local: local} }
+	var sk store.Kind
+	if res != nil && res.Kind != nil && res.Type >= ResCollection {
+		sk = res.Kind.StoreKind()
+	}
+	read := []*Element{sp("read-current-user-privilege-set", false, "Read the current user's privileges")}
+	if sk == store.KindCalendar {
+		read = append(read, spn(c("read-free-busy"), false, "Read the free/busy time"))
+	}
+	all := []*Element{
+		sp("read", false, "Read any object", read...),
+		sp("write", false, "Write any object",
+			sp("write-properties", false, "Write properties"),
+			sp("write-content", false, "Write resource content"),
+			sp("bind", false, "Add new members to a collection"),
+			sp("unbind", false, "Remove members from a collection")),
+		sp("read-acl", false, "Read the access control list"),
+		sp("write-acl", true, "Write the access control list"),
+	}
+	switch sk {
+	case store.KindInbox:
+		all = append(all, spn(c("schedule-deliver"), false, "Deliver scheduling messages",
+			spn(c("schedule-deliver-invite"), false, "Deliver invitations"),
+			spn(c("schedule-deliver-reply"), false, "Deliver replies"),
+			spn(c("schedule-query-freebusy"), false, "Ask for free/busy time")))
+	case store.KindOutbox:
+		all = append(all, spn(c("schedule-send"), false, "Send scheduling messages",
+			spn(c("schedule-send-invite"), false, "Send invitations"),
+			spn(c("schedule-send-reply"), false, "Send replies"),
+			spn(c("schedule-send-freebusy"), false, "Ask for free/busy time")))
+	}
+	return NewElement(Name("supported-privilege-set"), sp("all", true, "Any operation", all...))
 }
+
+// grantACEs are the ACEs of the owner's grants on each of their calendars:
+// delegates read (and write), free-busy grantees read-free-busy, and every
+// authenticated user when the owner lets everyone see their busy time.
+func (h *Handler) grantACEs(ctx context.Context, owner *store.User) ([]*Element, error) {
+	grants, err := h.Store.ListGrants(ctx, owner.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Element
+	for _, g := range grants {
+		href, err := h.granteeHref(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		if g.Access == store.GrantFreeBusy {
+			out = append(out, freeBusyACE(TextElement(Name("href"), href)))
+			continue
+		}
+		out = append(out, ace(href, delegatePrivileges(g.Access).grants()...))
+	}
+	everyone, err := h.Store.FreeBusyEveryone(ctx, owner.ID)
+	if err != nil {
+		return nil, err
+	}
+	if everyone {
+		out = append(out, freeBusyACE(NewElement(Name("authenticated"))))
+	}
+	return out, nil
+}
+
+// freeBusyACE grants CALDAV:read-free-busy to one principal element.
+func freeBusyACE(principal *Element) *Element {
+	return NewElement(Name("ace"), NewElement(Name("principal"), principal),
+		NewElement(Name("grant"), NewElement(Name("privilege"), NewElement(xml.Name{Space: NSCalDAV, Local: "read-free-busy"}))),
+		NewElement(Name("protected")))
+}
+
+// masked reports whether the user of res reads its objects as others
+// than the owner do (Masker): a sharee, a read-only delegate, a subscriber
+// to a public link. A write delegate acts for the owner and sees all.
+func (r *Resource) masked() bool {
+	return r.Shared != nil || r.Delegate == store.GrantRead || r.Delegate == store.GrantFreeBusy || r.Public
+}
+
+// foreign reports whether res is another user's, reached through a share
+// or a grant: the user's own storage figures do not apply to it.
+func (r *Resource) foreign() bool { return r.Shared != nil || r.Delegate != "" }
 
 // view is o as the user of res (a collection or object) may see it: masked
 // by the kind (Masker) when res is reached through a share and o's body is
 // loaded, else o.
 func view(res *Resource, o *store.Object) *store.Object {
-	if res.Shared == nil || o == nil || len(o.Body) == 0 {
+	if !res.masked() || o == nil || len(o.Body) == 0 {
 		return o
 	}
 	if m, ok := res.Kind.(Masker); ok {

@@ -77,6 +77,7 @@ func (h *Handler) Init() {
 	h.props = registry{}
 	h.props.add(h.coreProperties()...)
 	h.props.add(h.sharingProperties()...)
+	h.props.add(h.delegationProperties()...)
 	for _, k := range h.Kinds {
 		h.props.add(k.Properties()...)
 	}
@@ -137,10 +138,17 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		// §9.7.1); reading a member of one finds nothing.
 		err = store.ErrNotFound
 	}
+	if derr := checkDelegated(r.Method, res, err); derr != nil {
+		return derr
+	}
 	if err == nil || errors.Is(err, store.ErrNotFound) {
 		// One check per request, on the resolved target: what is listed,
 		// queried or synced under it shares its privileges.
-		if perr := checkPrivilege(res, required(r.Method, res)); perr != nil {
+		need := required(r.Method, res)
+		if r.Method == "REPORT" && res.Privileges&(PrivRead|PrivReadFreeBusy) == PrivReadFreeBusy {
+			need = PrivReadFreeBusy // which REPORT, report checks
+		}
+		if perr := checkPrivilege(res, need); perr != nil {
 			return perr
 		}
 	}

@@ -272,7 +272,7 @@ func (h *Handler) currentBody(rq *Request, res *Resource) (*store.Object, error)
 	if res.Object == nil {
 		return nil, nil
 	}
-	if _, sched := res.Kind.(Scheduler); res.Shared == nil && !sched {
+	if _, sched := res.Kind.(Scheduler); !res.masked() && !sched {
 		return nil, nil
 	}
 	o, err := h.Store.GetObject(rq.Context(), res.Collection.ID, res.Object.Name)
@@ -289,7 +289,7 @@ func (h *Handler) currentBody(rq *Request, res *Resource) (*store.Object, error)
 // confidential event): what they would write back is the masked copy, and
 // the owner's details would be lost without the sharee ever having seen them.
 func checkWholeView(res *Resource, cur *store.Object) error {
-	if res.Shared != nil && cur != nil && view(res, cur) != cur {
+	if res.masked() && cur != nil && view(res, cur) != cur {
 		return checkPrivilege(res, PrivAll)
 	}
 	return nil
@@ -328,7 +328,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if dst.Object != nil && !overwrite {
 		return store.ErrPreconditionFailed
 	}
-	if dst.Shared != nil {
+	if dst.masked() {
 		cur, err := h.currentBody(rq, dst)
 		if err != nil {
 			return err

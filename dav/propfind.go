@@ -278,9 +278,13 @@ func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 			return nil, err
 		}
 		// Collections shared with the user are members of their home too,
-		// read with their privileges in one query (access.go).
-		shared, err := h.Store.ListSharedCollections(rq.Context(), res.Owner.ID, res.Kind.StoreKind())
-		if err != nil {
+		// read with their privileges in one query (access.go); what is
+		// shared with a delegator is not their delegates'.
+		var shared []store.SharedCollection
+		privs := ownerPrivs
+		if res.Delegate != "" {
+			privs = res.Privileges
+		} else if shared, err = h.Store.ListSharedCollections(rq.Context(), res.Owner.ID, res.Kind.StoreKind()); err != nil {
 			return nil, err
 		}
 		out := make([]*Resource, 0, len(cols)+len(shared))
@@ -289,7 +293,7 @@ func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 			c := &cols[i]
 			own[c.Name] = true
 			out = append(out, &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, c.Name),
-				Owner: res.Owner, Kind: res.Kind, Collection: c, Privileges: ownerPrivs})
+				Owner: res.Owner, Kind: res.Kind, Collection: c, Privileges: privs, Delegate: res.Delegate})
 		}
 		for i := range shared {
 			sr := sharedResource(res.Kind, res.Owner, &shared[i])
@@ -307,7 +311,7 @@ func (h *Handler) objectResource(col *Resource, o *store.Object) *Resource {
 	return &Resource{
 		Type: ResObject, Href: col.collectionHref() + escapeSegment(o.Name),
 		Owner: col.Owner, Kind: col.Kind, Collection: col.Collection, Object: o, Name: o.Name,
-		Privileges: col.Privileges, Shared: col.Shared,
+		Privileges: col.Privileges, Shared: col.Shared, Delegate: col.Delegate, Public: col.Public,
 	}
 }
 

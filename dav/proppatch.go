@@ -11,6 +11,9 @@ import (
 // instruction succeeds, or none is applied and the failing properties get
 // their own status while the rest get 424 Failed Dependency.
 func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if res.Type == ResProxy {
+		return h.proxyPatch(rq, w, r, res)
+	}
 	body, err := ReadXML(w, r, h.Limits)
 	if err != nil {
 		return err

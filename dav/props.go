@@ -157,6 +157,9 @@ func (h *Handler) coreProperties() []*Property {
 			case ResObject, ResNotification:
 			case ResPrincipal:
 				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(Name("principal")))
+			case ResProxy:
+				// CalendarServer caldav-proxy §5.1.
+				e.Children = append(e.Children, NewElement(Name("principal")), NewElement(cs(res.Name)))
 			case ResNotifications:
 				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(cs("notification")))
 			case ResCollection:
@@ -166,7 +169,7 @@ func (h *Handler) coreProperties() []*Property {
 				switch {
 				case res.Shared != nil:
 					e.Children = append(e.Children, NewElement(cs("shared")))
-				case res.Collection.Shared:
+				case res.Collection.Shared && res.Delegate == "":
 					e.Children = append(e.Children, NewElement(cs("shared-owner")))
 				}
 			default:
@@ -183,6 +186,8 @@ func (h *Handler) coreProperties() []*Property {
 						name = res.Owner.Username
 					}
 					return TextElement(Name("displayname"), name), nil
+				case ResProxy:
+					return TextElement(Name("displayname"), res.Name), nil
 				case ResCollection:
 					name := res.Collection.DisplayName
 					if name == "" {
@@ -240,10 +245,13 @@ func (h *Handler) coreProperties() []*Property {
 			return HrefElement(Name("current-user-principal"), PrincipalHref(rq.User.Username)), nil
 		}},
 		{Name: Name("principal-URL"), Get: func(rq *Request, res *Resource) (*Element, error) {
-			if res.Type != ResPrincipal {
-				return nil, ErrNoProperty
+			switch res.Type {
+			case ResPrincipal:
+				return HrefElement(Name("principal-URL"), PrincipalHref(res.Owner.Username)), nil
+			case ResProxy:
+				return HrefElement(Name("principal-URL"), res.Href), nil
 			}
-			return HrefElement(Name("principal-URL"), PrincipalHref(res.Owner.Username)), nil
+			return nil, ErrNoProperty
 		}},
 		{Name: Name("principal-collection-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			return HrefElement(Name("principal-collection-set"), Prefix+principalsSeg+"/"), nil
@@ -271,7 +279,7 @@ func (h *Handler) coreProperties() []*Property {
 			return NewElement(Name("acl-restrictions"), NewElement(Name("grant-only")), NewElement(Name("no-invert"))), nil
 		}},
 		{Name: Name("supported-privilege-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
-			return supportedPrivilegeSet(), nil
+			return supportedPrivilegeSet(res), nil
 		}},
 		{Name: Name("group-membership"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			// RFC 3744 §4.4: the groups the principal is a direct member of.
@@ -285,6 +293,18 @@ func (h *Handler) coreProperties() []*Property {
 			e := NewElement(Name("group-membership"))
 			for _, g := range groups {
 				e.Children = append(e.Children, TextElement(Name("href"), GroupHref(g.Name)))
+			}
+			// And the proxy groups of those the principal is a delegate
+			// of (CalendarServer caldav-proxy §5.2).
+			read, write, err := h.proxyFor(rq.Context(), res.Owner)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range read {
+				e.Children = append(e.Children, TextElement(Name("href"), p+proxyRead+"/"))
+			}
+			for _, p := range write {
+				e.Children = append(e.Children, TextElement(Name("href"), p+proxyWrite+"/"))
 			}
 			return e, nil
 		}},
@@ -315,7 +335,7 @@ func (h *Handler) coreProperties() []*Property {
 			return TextElement(xml.Name{Space: NSCS, Local: "getctag"}, SyncToken(c))
 		})},
 		{Name: Name("quota-used-bytes"), Get: func(rq *Request, res *Resource) (*Element, error) {
-			if res.Type != ResHome && res.Type != ResCollection || res.Shared != nil {
+			if res.Type != ResHome && res.Type != ResCollection || res.foreign() {
 				return nil, ErrNoProperty
 			}
 			n, err := rq.UsedBytes()
@@ -326,7 +346,7 @@ func (h *Handler) coreProperties() []*Property {
 		}},
 		{Name: Name("quota-available-bytes"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			// RFC 4331 §3: only meaningful when a quota is in force.
-			if rq.quota <= 0 || (res.Type != ResHome && res.Type != ResCollection) || res.Shared != nil {
+			if rq.quota <= 0 || (res.Type != ResHome && res.Type != ResCollection) || res.foreign() {
 				return nil, ErrNoProperty
 			}
 			n, err := rq.UsedBytes()

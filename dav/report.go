@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"encoding/xml"
 	"errors"
 	"net/http"
 	"net/url"
@@ -21,6 +22,13 @@ func (h *Handler) report(rq *Request, w http.ResponseWriter, r *http.Request, re
 	if body == nil {
 		return &Error{Status: http.StatusBadRequest, Message: "dav: REPORT without a body"}
 	}
+	if body.Name != freeBusyQuery {
+		// RFC 4791 §6.1.1: CALDAV:read-free-busy allows free-busy-query
+		// and nothing else.
+		if err := checkPrivilege(res, PrivRead); err != nil {
+			return err
+		}
+	}
 	if body.Name == Name("sync-collection") {
 		return h.syncCollection(rq, w, r, res, body)
 	}
@@ -35,6 +43,10 @@ func (h *Handler) report(rq *Request, w http.ResponseWriter, r *http.Request, re
 	}
 	return h.execute(rq, w, res, plan)
 }
+
+// freeBusyQuery is the one REPORT CALDAV:read-free-busy allows (RFC 4791
+// §7.10).
+var freeBusyQuery = xml.Name{Space: NSCalDAV, Local: "free-busy-query"}
 
 // execute runs a kind's plan for a REPORT on res.
 func (h *Handler) execute(rq *Request, w http.ResponseWriter, res *Resource, plan Plan) error {
@@ -273,7 +285,8 @@ func reportScope(res *Resource) (col *Resource, only string, err error) {
 		return res, "", nil
 	case res.Type == ResObject && res.Object != nil:
 		col = &Resource{Type: ResCollection, Href: res.collectionHref(),
-			Owner: res.Owner, Kind: res.Kind, Collection: res.Collection, Privileges: res.Privileges, Shared: res.Shared}
+			Owner: res.Owner, Kind: res.Kind, Collection: res.Collection, Privileges: res.Privileges, Shared: res.Shared,
+			Delegate: res.Delegate, Public: res.Public}
 		return col, res.Object.Name, nil
 	}
 	return nil, "", &Error{Status: http.StatusForbidden, Condition: NewElement(Name("supported-report"))}

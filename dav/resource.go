@@ -24,6 +24,10 @@ const (
 	ResObject                            // one calendar object or vCard
 	ResNotifications                     // /dav/notifications/{user}/ (sharing.go)
 	ResNotification                      // one notification in it
+	// ResProxy is one of a user's two calendar proxy group principals,
+	// /dav/principals/{user}/calendar-proxy-read/ and -write/
+	// (delegation.go); Name says which.
+	ResProxy
 )
 
 // Resource is a resolved request target (or a member listed under it).
@@ -46,6 +50,13 @@ type Resource struct {
 	// Shared is set when the collection is another user's, reached
 	// through a share; Owner is then that user.
 	Shared *store.SharedCollection
+	// Delegate is set when Owner is another user whose calendars the
+	// request's user reaches through a grant (delegation.go): what the
+	// grant allows.
+	Delegate store.GrantAccess
+	// Public is set for a collection read through a public link
+	// (public.go): nobody signed in, private events masked.
+	Public bool
 }
 
 // IsCollection reports whether the resource is a WebDAV collection.
@@ -162,6 +173,11 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 			t.typ = ResPrincipals
 		case 2:
 			t.typ, t.username = ResPrincipal, store.CanonicalUsername(segs[1])
+		case 3:
+			if segs[2] != proxyRead && segs[2] != proxyWrite {
+				return target{}, errBadPath
+			}
+			t.typ, t.username, t.collection = ResProxy, store.CanonicalUsername(segs[1]), segs[2]
 		default:
 			return target{}, errBadPath
 		}
@@ -227,23 +243,35 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 		res.Href = Prefix + principalsSeg + "/"
 		return res, nil
 	}
+	owner, privs := user, ownerPrivs
 	if t.username != user.Username {
-		return nil, errForbidden
+		// Another user's URL space: only through a grant of theirs
+		// (delegation.go); anything else is forbidden whether or not the
+		// user exists.
+		var err error
+		if owner, privs, res.Delegate, err = h.delegatedTarget(ctx, user, t); err != nil {
+			return nil, err
+		}
 	}
-	res.Owner = user
+	res.Owner = owner
 	switch t.typ {
 	case ResPrincipal:
-		res.Href = PrincipalHref(user.Username)
+		res.Href = PrincipalHref(owner.Username)
+		res.Privileges = privs
+		return res, nil
+	case ResProxy:
+		res.Href, res.Name, res.Privileges = proxyHref(owner.Username, t.collection), t.collection, privs
 		return res, nil
 	case ResHome:
-		res.Href = HomeHref(t.kind, user.Username)
+		res.Href = HomeHref(t.kind, owner.Username)
+		res.Privileges = privs
 		return res, nil
 	}
-	c, err := h.Store.GetCollection(ctx, user.ID, t.kind.StoreKind(), t.collection)
+	c, err := h.Store.GetCollection(ctx, owner.ID, t.kind.StoreKind(), t.collection)
 	if err == nil {
-		res.Collection, res.Privileges = c, ownerPrivs
-		res.Href = CollectionHref(t.kind, user.Username, c.Name)
-	} else if errors.Is(err, store.ErrNotFound) {
+		res.Collection, res.Privileges = c, privs
+		res.Href = CollectionHref(t.kind, owner.Username, c.Name)
+	} else if errors.Is(err, store.ErrNotFound) && res.Delegate == "" {
 		var shared *Resource
 		if shared, err = h.lookupShared(ctx, user, t.kind, t.collection); err == nil {
 			res = shared
@@ -252,7 +280,7 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			res.Name = t.collection
-			res.Href = CollectionHref(t.kind, user.Username, t.collection)
+			res.Href = CollectionHref(t.kind, owner.Username, t.collection)
 			if t.typ == ResObject {
 				return res, errParentMissing
 			}

@@ -354,7 +354,9 @@ func (h *Handler) sharingProperties() []*Property {
 // inviteProperty is CS:invite: to the owner every sharee with their
 // access and answer; to a sharee the organizer and themselves.
 func (h *Handler) inviteProperty(rq *Request, res *Resource) (*Element, error) {
-	if res.Type != ResCollection || !res.Collection.Shared {
+	if res.Type != ResCollection || !res.Collection.Shared || res.Delegate != "" {
+		// Whom a collection is shared with is the owner's business, not
+		// their delegates'.
 		return nil, ErrNoProperty
 	}
 	user := func(href, name string, access store.Access, status store.ShareStatus) *Element {
