@@ -22,7 +22,9 @@ const maxFreeBusyRange = 366 * 24 * time.Hour
 // every ATTENDEE, the busy time of a local user's calendars in the
 // requested window (only busy periods, never what fills them: RFC 6638
 // §5.1), from events that are not transparent or cancelled, in calendars
-// whose schedule-calendar-transp is not transparent.
+// whose schedule-calendar-transp is not transparent. A recipient who does
+// not let the user see their busy time is answered 3.8 (No authority, RFC
+// 5546 §3.6), with nothing of their calendars.
 func (OutboxKind) Post(rq *dav.Request, res *dav.Resource, body []byte, contentType string) (dav.Plan, error) {
 	if res.Owner == nil || res.Owner.ID != rq.User.ID {
 		return nil, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("need-privileges"))}
@@ -74,7 +76,21 @@ func (OutboxKind) Post(rq *dav.Request, res *dav.Resource, body []byte, contentT
 		if err != nil {
 			return nil, err
 		}
+		allowed := u != nil && u.ID == rq.User.ID
+		if u != nil && !allowed {
+			// RFC 6638 §6.1.4: the recipient must let the organizer see
+			// their free/busy (CALDAV:schedule-query-freebusy); here, any
+			// grant of theirs (store.GrantOf: free-busy, a delegation, or
+			// everyone's by default).
+			a, err := rq.Store().GrantOf(rq.Context(), u.ID, rq.User.ID)
+			if err != nil {
+				return nil, err
+			}
+			allowed = a != ""
+		}
 		switch {
+		case u != nil && !allowed:
+			status = "3.8;No authority"
 		case u != nil:
 			busy, err := s.busyOf(u, start, end)
 			if err != nil {
