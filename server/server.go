@@ -84,6 +84,8 @@ func New(cfg Config) *Server {
 	mux.Handle("GET /metrics", s.metrics)
 	authed := cfg.Auth.Middleware(recordUser(s.dav))
 	mux.Handle("/web/", s.web)
+	// Public subscription links: the token in the URL is the credential.
+	mux.HandleFunc(dav.PublicPrefix, s.dav.ServePublic)
 	mux.Handle("/dav/", s.davEntry(authed))
 	// Some iOS builds skip the redirect and probe / and /principals/
 	// (DESIGN.md): both answer current-user-principal.

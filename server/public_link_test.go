@@ -1,0 +1,97 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/testdb"
+)
+
+// TestPublicLink: bob publishes his calendar with a secret link; anybody
+// with it reads the calendar as one iCalendar file, without signing in,
+// private events masked; a subscriber polling with If-None-Match gets 304
+// until bob changes something; a revoked link, a wrong token and any other
+// method find nothing.
+func TestPublicLink(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		ctx := context.Background()
+		for name, body := range map[string]string{"a.ics": fmt.Sprintf(sharedEvent, "a", "Budget"), "p.ics": privateEvent} {
+			if r := e.do(as("bob", "PUT", bobPersonal+name, body, nil)); r.StatusCode != 201 {
+				t.Fatalf("bob PUT %s: %d", name, r.StatusCode)
+			}
+		}
+		bob, _ := st.GetUser(ctx, "bob")
+		cal, err := st.GetCollection(ctx, bob.ID, store.KindCalendar, "personal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := dav.NewPublicLink(ctx, st, cal.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Token) != 43 {
+			t.Fatalf("token %q: want 43 characters (256 bits)", l.Token)
+		}
+		other, err := dav.NewPublicLink(ctx, st, cal.ID)
+		if err != nil || other.Token == l.Token {
+			t.Fatalf("a second link: %v, same token: %v", err, other.Token == l.Token)
+		}
+		path := dav.PublicLinkPath(l.Token)
+		get := func(hdr map[string]string) (int, string, string) {
+			t.Helper()
+			resp := e.do(request{method: "GET", path: path, header: hdr, anonymous: true})
+			return resp.StatusCode, readBody(t, resp), resp.Header.Get("ETag")
+		}
+		code, body, etag := get(nil)
+		if code != 200 || !strings.HasPrefix(body, "BEGIN:VCALENDAR") || !strings.Contains(body, "SUMMARY:Budget") || etag == "" {
+			t.Fatalf("GET of the public link: %d %q\n%s", code, etag, body)
+		}
+		if !strings.Contains(body, "UID:p") || strings.Contains(body, "Therapy") || strings.Contains(body, "Dr. X") {
+			t.Errorf("the private event is not masked:\n%s", body)
+		}
+		if code, _, _ := get(map[string]string{"If-None-Match": etag}); code != 304 {
+			t.Errorf("poll without changes: %d, want 304", code)
+		}
+		if r := e.do(as("bob", "PUT", bobPersonal+"b.ics", fmt.Sprintf(sharedEvent, "b", "Party"), nil)); r.StatusCode != 201 {
+			t.Fatal(r.StatusCode)
+		}
+		code, body, etag2 := get(map[string]string{"If-None-Match": etag})
+		if code != 200 || etag2 == etag || !strings.Contains(body, "SUMMARY:Party") {
+			t.Errorf("poll after a change: %d %q→%q", code, etag, etag2)
+		}
+		if resp := e.do(request{method: "HEAD", path: path, anonymous: true}); resp.StatusCode != 200 || resp.Header.Get("ETag") != etag2 {
+			t.Errorf("HEAD: %d %q", resp.StatusCode, resp.Header.Get("ETag"))
+		}
+		for _, c := range []struct {
+			method, path string
+			code         int
+		}{
+			{"GET", dav.PublicLinkPath(strings.ToUpper(l.Token)), 404},
+			{"GET", dav.PublicLinkPath(l.Token[:42] + "A"), 404},
+			{"GET", dav.PublicPrefix + l.Token, 404},
+			{"GET", dav.PublicPrefix, 404},
+			{"GET", dav.PublicPrefix + l.Token + "%2F..%2Fx.ics", 404},
+			{"PUT", path, 405},
+			{"PROPFIND", path, 405},
+			{"DELETE", path, 405},
+		} {
+			if resp := e.do(request{method: c.method, path: c.path, anonymous: true}); resp.StatusCode != c.code {
+				t.Errorf("%s %s: %d, want %d", c.method, c.path, resp.StatusCode, c.code)
+			}
+		}
+		if err := st.DeletePublicLink(ctx, cal.ID, l.ID); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, _ := get(nil); code != 404 {
+			t.Errorf("revoked link: %d", code)
+		}
+		if resp := e.do(request{method: "GET", path: dav.PublicLinkPath(other.Token), anonymous: true}); resp.StatusCode != 200 {
+			t.Errorf("the other link after revoking one: %d", resp.StatusCode)
+		}
+	})
+}
