@@ -26,6 +26,8 @@ Commands:
   restore    load an archive into an empty store: restore FILE --database URL
   share      share calendars and address books: share add|list|remove
   group      manage groups of users: group add|delete|members|list
+  delegate   let others use all of a user's calendars: delegate add|list|remove|free-busy
+  link       public read-only links to a calendar: link add|list|remove
   migrate    apply database migrations and exit
   check      verify the store's integrity (after a crash or a restore); exit 1 on problems
   version    print the version
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdShare(ctx, args[1:], stdout, stderr)
 	case "group":
 		err = cmdGroup(ctx, args[1:], stdout, stderr)
+	case "delegate":
+		err = cmdDelegate(ctx, args[1:], stdout, stderr)
+	case "link":
+		err = cmdLink(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "check":
