@@ -15,21 +15,42 @@ type Tombstone struct {
 }
 
 // Record is one entry of a whole-store dump: exactly one field is set
-// (DeadProps goes with Collection; Admin and LastLogin with User). Dump produces, and Load takes, records
-// in this order: users, app passwords, collections, objects, tombstones,
-// trashed collections, versions; so every record follows those it refers
-// to.
+// (DeadProps goes with Collection; Admin, LastLogin and FreeBusyHidden with
+// User). Dump produces, and Load takes, records in this order: users, app
+// passwords, collections, objects, tombstones, trashed collections,
+// versions, groups, group members, shares, share views, grants, public
+// links; so every record follows those it refers to.
 type Record struct {
-	User        *User
-	Admin       bool       // of User: the web UI's admin role
-	LastLogin   *time.Time // of User: the last web sign-in; nil when never
-	AppPassword *AppPassword
-	Collection  *Collection
-	DeadProps   []DeadProp // of Collection
-	Object      *Object    // with Body
-	Tombstone   *Tombstone
-	Trashed     *TrashedCollection
-	Version     *Version // with Body
+	User      *User
+	Admin     bool       // of User: the web UI's admin role
+	LastLogin *time.Time // of User: the last web sign-in; nil when never
+	// FreeBusyHidden (of User): the user turned FreeBusyEveryone off.
+	FreeBusyHidden bool
+	AppPassword    *AppPassword
+	Collection     *Collection
+	DeadProps      []DeadProp // of Collection
+	Object         *Object    // with Body
+	Tombstone      *Tombstone
+	Trashed        *TrashedCollection
+	Version        *Version // with Body
+	Group          *Group
+	GroupMember    *GroupMember
+	Share          *Share
+	ShareView      *SavedShareView
+	Grant          *Grant
+	PublicLink     *PublicLink
+}
+
+// GroupMember is one membership of a dump.
+type GroupMember struct {
+	GroupID, UserID int64
+}
+
+// SavedShareView is one sharee's own name and colour of a collection, as a
+// dump holds it.
+type SavedShareView struct {
+	UserID, CollectionID int64
+	DisplayName, Color   string
 }
 
 // Web sessions are not part of a dump: they are ephemeral, and a restored

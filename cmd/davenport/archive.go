@@ -25,10 +25,12 @@ import (
 //
 // Version 2 added the users' admin role and last sign-in and the app
 // passwords' last use; a version 1 archive lacks them and loads with the
-// defaults (no admin, never signed in, never used).
+// defaults (no admin, never signed in, never used). Version 3 added
+// groups, shares, delegations and free-busy grants, and public links, and
+// the users' free-busy setting; an older archive loads without any.
 const (
 	archiveFormat     = "davenport-backup"
-	archiveVersion    = 2 // written
+	archiveVersion    = 3 // written
 	archiveMinVersion = 1 // the oldest read
 	manifestName      = "davenport-backup.json"
 	trailerName       = "end.json"
@@ -47,9 +49,17 @@ const (
 	kindTombstones   = "tombstones"
 	kindTrash        = "trash"
 	kindVersions     = "versions"
+	// Since version 3.
+	kindGroups       = "groups"
+	kindGroupMembers = "group_members"
+	kindShares       = "shares"
+	kindShareViews   = "share_views"
+	kindGrants       = "grants"
+	kindPublicLinks  = "public_links"
 )
 
-var archiveKinds = []string{kindUsers, kindAppPasswords, kindCollections, kindObjects, kindTombstones, kindTrash, kindVersions}
+var archiveKinds = []string{kindUsers, kindAppPasswords, kindCollections, kindObjects, kindTombstones, kindTrash, kindVersions,
+	kindGroups, kindGroupMembers, kindShares, kindShareViews, kindGrants, kindPublicLinks}
 
 func kindHasBodies(kind string) bool { return kind == kindObjects || kind == kindVersions }
 
@@ -93,6 +103,56 @@ type userLine struct {
 	// Since version 2.
 	Admin     bool       `json:"admin,omitempty"`
 	LastLogin *time.Time `json:"last_login,omitempty"`
+	// Since version 3: the user lets only those they grant it see their
+	// busy time.
+	FreeBusyHidden bool `json:"free_busy_hidden,omitempty"`
+}
+
+// The sharing records, since version 3; each mirrors its store type so the
+// two convert.
+type groupLine struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	DisplayName string    `json:"display_name"`
+	Created     time.Time `json:"created"`
+}
+
+type groupMemberLine struct {
+	GroupID int64 `json:"group_id"`
+	UserID  int64 `json:"user_id"`
+}
+
+type shareLine struct {
+	ID           int64             `json:"id"`
+	CollectionID int64             `json:"collection_id"`
+	UserID       int64             `json:"user_id,omitempty"`
+	GroupID      int64             `json:"group_id,omitempty"`
+	Access       store.Access      `json:"access"`
+	Status       store.ShareStatus `json:"status"`
+	Created      time.Time         `json:"created"`
+}
+
+type shareViewLine struct {
+	UserID       int64  `json:"user_id"`
+	CollectionID int64  `json:"collection_id"`
+	DisplayName  string `json:"display_name"`
+	Color        string `json:"color"`
+}
+
+type grantLine struct {
+	ID      int64             `json:"id"`
+	OwnerID int64             `json:"owner_id"`
+	UserID  int64             `json:"user_id,omitempty"`
+	GroupID int64             `json:"group_id,omitempty"`
+	Access  store.GrantAccess `json:"access"`
+	Created time.Time         `json:"created"`
+}
+
+type publicLinkLine struct {
+	ID           int64     `json:"id"`
+	CollectionID int64     `json:"collection_id"`
+	Token        string    `json:"token"`
+	Created      time.Time `json:"created"`
 }
 
 type appPasswordLine struct {
@@ -309,7 +369,8 @@ func (w *archiveWriter) record(r store.Record) error {
 	case r.User != nil:
 		u := r.User
 		l := userLine{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
-			PasswordHash: u.PasswordHash, Created: u.Created, Admin: r.Admin, LastLogin: r.LastLogin}
+			PasswordHash: u.PasswordHash, Created: u.Created, Admin: r.Admin, LastLogin: r.LastLogin,
+			FreeBusyHidden: r.FreeBusyHidden}
 		if !u.UnlockedAt.IsZero() {
 			l.UnlockedAt = &u.UnlockedAt
 		}
@@ -343,6 +404,18 @@ func (w *archiveWriter) record(r store.Record) error {
 			return w.add(kindVersions, l, nil, nil)
 		}
 		return w.add(kindVersions, l, v.Body, &l.Body)
+	case r.Group != nil:
+		return w.add(kindGroups, groupLine(*r.Group), nil, nil)
+	case r.GroupMember != nil:
+		return w.add(kindGroupMembers, groupMemberLine(*r.GroupMember), nil, nil)
+	case r.Share != nil:
+		return w.add(kindShares, shareLine(*r.Share), nil, nil)
+	case r.ShareView != nil:
+		return w.add(kindShareViews, shareViewLine(*r.ShareView), nil, nil)
+	case r.Grant != nil:
+		return w.add(kindGrants, grantLine(*r.Grant), nil, nil)
+	case r.PublicLink != nil:
+		return w.add(kindPublicLinks, publicLinkLine(*r.PublicLink), nil, nil)
 	}
 	return errors.New("backup: empty record")
 }
@@ -527,7 +600,7 @@ func (p *pendingChunk) emit(data []byte, counts map[string]int64, fn func(store.
 			if l.UnlockedAt != nil {
 				u.UnlockedAt = *l.UnlockedAt
 			}
-			rec.User, rec.Admin, rec.LastLogin = u, l.Admin, l.LastLogin
+			rec.User, rec.Admin, rec.LastLogin, rec.FreeBusyHidden = u, l.Admin, l.LastLogin, l.FreeBusyHidden
 		case kindAppPasswords:
 			var l appPasswordLine
 			if err := dec.Decode(&l); err != nil {
@@ -590,6 +663,10 @@ func (p *pendingChunk) emit(data []byte, counts map[string]int64, fn func(store.
 				v.Body = body
 			}
 			rec.Version = v
+		case kindGroups, kindGroupMembers, kindShares, kindShareViews, kindGrants, kindPublicLinks:
+			if err := decodeSharing(dec, p.kind, &rec); err != nil {
+				return archiveErr("%s: %v", p.name, err)
+			}
 		default:
 			return archiveErr("%s: unknown kind", p.name)
 		}
@@ -597,6 +674,55 @@ func (p *pendingChunk) emit(data []byte, counts map[string]int64, fn func(store.
 		if err := fn(rec); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// decodeSharing decodes one record of the sharing kinds (version 3).
+func decodeSharing(dec *json.Decoder, kind string, rec *store.Record) error {
+	switch kind {
+	case kindGroups:
+		var l groupLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		g := store.Group(l)
+		rec.Group = &g
+	case kindGroupMembers:
+		var l groupMemberLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		m := store.GroupMember(l)
+		rec.GroupMember = &m
+	case kindShares:
+		var l shareLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		sh := store.Share(l)
+		rec.Share = &sh
+	case kindShareViews:
+		var l shareViewLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		v := store.SavedShareView(l)
+		rec.ShareView = &v
+	case kindGrants:
+		var l grantLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		g := store.Grant(l)
+		rec.Grant = &g
+	case kindPublicLinks:
+		var l publicLinkLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		pl := store.PublicLink(l)
+		rec.PublicLink = &pl
 	}
 	return nil
 }

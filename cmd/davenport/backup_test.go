@@ -38,6 +38,29 @@ func TestBackupAcrossStores(t *testing.T) {
 			if code, _, errs := runCmd(t, "alice-password\n", "user", "add", "alice", "--password-stdin", "--admin", "--database", from); code != 0 {
 				t.Fatalf("user add: %d %s", code, errs)
 			}
+			// Sharing, delegation and public links, to carry along.
+			sharing := [][]string{
+				{"share", "list", "alice"}, {"group", "members", "family"}, {"delegate", "list", "alice"},
+				{"delegate", "list", "bob"}, {"link", "list", "alice", "personal"},
+			}
+			for _, args := range [][]string{
+				{"user", "add", "bob"}, {"group", "add", "family"}, {"group", "members", "family", "--add", "alice,bob"},
+				{"share", "add", "alice", "personal", "--user", "bob", "--access", "read-write"},
+				{"share", "add", "alice", "contacts", "--addressbook", "--group", "family"},
+				{"delegate", "add", "alice", "--user", "bob", "--access", "read-write"},
+				{"delegate", "add", "bob", "--group", "family", "--access", "free-busy"},
+				{"delegate", "free-busy", "bob", "granted"},
+				{"link", "add", "alice", "personal"},
+			} {
+				if code, _, errs := runCmd(t, "", append(args, "--database", from)...); code != 0 {
+					t.Fatalf("%v: %d %s", args, code, errs)
+				}
+			}
+			var wantSharing []string
+			for _, args := range sharing {
+				_, out, _ := runCmd(t, "", append(args, "--database", from)...)
+				wantSharing = append(wantSharing, out)
+			}
 			s := startServe(t, nil, "--database", from)
 			ctx := context.Background()
 			c, cards := davClients(t, s.url, "Phone/1")
@@ -69,7 +92,7 @@ func TestBackupAcrossStores(t *testing.T) {
 
 			// The backup is taken while the server runs.
 			code, out, errs := runCmd(t, "", "backup", archive, "--database", from)
-			if code != 0 || !strings.Contains(out, "1 users") || !strings.Contains(out, "8 items") {
+			if code != 0 || !strings.Contains(out, "2 users") || !strings.Contains(out, "8 items") {
 				t.Fatalf("backup: %d %s\n%s", code, errs, out)
 			}
 			_, hist, _ := runCmd(t, "", "history", "list", "alice", "--limit", "0", "--database", from)
@@ -78,7 +101,7 @@ func TestBackupAcrossStores(t *testing.T) {
 			if code, out, errs := runCmd(t, "", "backup", "verify", archive); code != 0 || !strings.Contains(out, "every checksum matches") {
 				t.Fatalf("backup verify: %d %s\n%s", code, errs, out)
 			}
-			if code, out, errs := runCmd(t, "", "restore", archive, "--database", to); code != 0 || !strings.Contains(out, "restored 1 users") {
+			if code, out, errs := runCmd(t, "", "restore", archive, "--database", to); code != 0 || !strings.Contains(out, "restored 2 users") {
 				t.Fatalf("restore: %d %s\n%s", code, errs, out)
 			}
 			if code, _, errs := runCmd(t, "", "restore", archive, "--database", to); code != 1 || !strings.Contains(errs, "only into an empty store") {
@@ -86,6 +109,16 @@ func TestBackupAcrossStores(t *testing.T) {
 			}
 			if _, got, _ := runCmd(t, "", "history", "list", "alice", "--limit", "0", "--database", to); got != hist {
 				t.Errorf("history after the move:\n%s\nwant\n%s", got, hist)
+			}
+
+			for i, args := range sharing {
+				if _, got, _ := runCmd(t, "", append(args, "--database", to)...); got != wantSharing[i] {
+					t.Errorf("%v after the move:\n%s\nwant\n%s", args, got, wantSharing[i])
+				}
+			}
+			if !strings.Contains(wantSharing[2], "user bob") || !strings.Contains(wantSharing[3], "group family") ||
+				strings.Contains(wantSharing[3], "everyone") || !strings.Contains(wantSharing[4], "/public/") {
+				t.Errorf("the sharing set up before the backup:\n%s", strings.Join(wantSharing, "\n"))
 			}
 
 			// The admin role came along: else nobody administers the
@@ -96,8 +129,8 @@ func TestBackupAcrossStores(t *testing.T) {
 			}
 			accs, err := st.ListAccounts(ctx)
 			st.Close()
-			if err != nil || len(accs) != 1 || !accs[0].Admin {
-				t.Errorf("accounts after the move = %+v, %v; want alice, admin", accs, err)
+			if err != nil || len(accs) != 2 || !accs[0].Admin || accs[1].Admin {
+				t.Errorf("accounts after the move = %+v, %v; want alice, admin, and bob", accs, err)
 			}
 
 			s = startServe(t, nil, "--database", to)

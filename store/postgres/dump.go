@@ -33,10 +33,11 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			}
 			return rows.Err()
 		}
-		if err := each(`SELECT `+userColumns+`, is_admin, last_login FROM users ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		if err := each(`SELECT `+userColumns+`, is_admin, last_login, free_busy_everyone FROM users ORDER BY id`, func(row pgx.Row) (store.Record, error) {
 			var rec store.Record
-			u, err := scanUser(scanMore{row, []any{&rec.Admin, &rec.LastLogin}})
-			rec.User = u
+			everyone := true
+			u, err := scanUser(scanMore{row, []any{&rec.Admin, &rec.LastLogin, &everyone}})
+			rec.User, rec.FreeBusyHidden = u, !everyone
 			return rec, err
 		}); err != nil {
 			return err
@@ -93,18 +94,63 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		}); err != nil {
 			return err
 		}
-		return each(`SELECT `+versionColumns+`, body FROM object_versions ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		if err := each(`SELECT `+versionColumns+`, body FROM object_versions ORDER BY id`, func(row pgx.Row) (store.Record, error) {
 			v, err := scanVersion(row)
 			if v.Body == nil && v.Op != store.OpCreate {
 				v.Body = []byte{}
 			}
 			return store.Record{Version: &v}, err
-		})
+		}); err != nil {
+			return err
+		}
+		return dumpSharing(each)
 	})
 	if err != nil {
 		return errorf("store: dump: %w", err)
 	}
 	return nil
+}
+
+// dumpSharing dumps groups, their members, shares, share views, grants
+// and public links, after everything they refer to.
+func dumpSharing(each func(q string, scan func(pgx.Row) (store.Record, error)) error) error {
+	if err := each(`SELECT `+groupColumns+` FROM groups ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		g, err := scanGroup(row)
+		return store.Record{Group: &g}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT group_id, user_id FROM group_members ORDER BY group_id, user_id`, func(row pgx.Row) (store.Record, error) {
+		var m store.GroupMember
+		err := row.Scan(&m.GroupID, &m.UserID)
+		return store.Record{GroupMember: &m}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+shareColumns+` FROM shares ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		sh, err := scanShare(row)
+		return store.Record{Share: &sh}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT user_id, collection_id, display_name, color FROM share_views ORDER BY user_id, collection_id`, func(row pgx.Row) (store.Record, error) {
+		var v store.SavedShareView
+		err := row.Scan(&v.UserID, &v.CollectionID, &v.DisplayName, &v.Color)
+		return store.Record{ShareView: &v}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+grantColumns+` FROM grants ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		g, err := scanGrant(row)
+		return store.Record{Grant: &g}, err
+	}); err != nil {
+		return err
+	}
+	return each(`SELECT id, collection_id, token, created FROM public_links ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		var l store.PublicLink
+		err := row.Scan(&l.ID, &l.CollectionID, &l.Token, &l.Created)
+		return store.Record{PublicLink: &l}, err
+	})
 }
 
 // scanMore scans a row's first columns with a scan function of fixed
@@ -153,7 +199,7 @@ func (c *copier) flush() error {
 
 var (
 	userCols = []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at",
-		"is_admin", "last_login"}
+		"is_admin", "last_login", "free_busy_everyone"}
 	appPwCols      = []string{"id", "user_id", "label", "password_hash", "created", "last_used"}
 	collectionCols = []string{"id", "owner_id", "kind", "name", "display_name", "description", "color",
 		"color_symbolic", "sort_order", "timezone", "components", "modseq", "pruned_modseq", "created", "updated"}
@@ -171,7 +217,8 @@ var (
 
 // identityTables are the tables whose ids Load sets, so their identity
 // sequences are moved past the highest id afterwards.
-var identityTables = []string{"users", "app_passwords", "collections", "objects", "collection_trash", "object_versions"}
+var identityTables = []string{"users", "app_passwords", "collections", "objects", "collection_trash", "object_versions",
+	"groups", "shares", "grants", "public_links"}
 
 // Load inserts a dump into an empty store in one transaction, with COPY in
 // batches of loadBatch rows.
@@ -220,7 +267,7 @@ func loadRecord(c *copier, rec store.Record) error {
 			unlocked = u.UnlockedAt
 		}
 		return c.add("users", userCols, u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, u.Created, unlocked,
-			rec.Admin, rec.LastLogin)
+			rec.Admin, rec.LastLogin, !rec.FreeBusyHidden)
 	case rec.AppPassword != nil:
 		p := rec.AppPassword
 		return c.add("app_passwords", appPwCols, p.ID, p.UserID, p.Label, p.PasswordHash, p.Created, p.LastUsed)
@@ -280,8 +327,37 @@ func loadRecord(c *copier, rec store.Record) error {
 		return c.add("object_versions", versionCols, v.ID, v.OwnerID, v.CollectionID, trash, v.Name, string(v.Op),
 			v.UID, v.ETag, v.ContentType, v.Component, body, v.Size, v.FirstStart, v.LastEnd, v.SearchText,
 			v.ChangedAt, v.Actor.UserID, v.Actor.UserAgent)
+	case rec.Group != nil:
+		g := rec.Group
+		return c.add("groups", []string{"id", "name", "display_name", "created"}, g.ID, g.Name, g.DisplayName, g.Created)
+	case rec.GroupMember != nil:
+		return c.add("group_members", []string{"group_id", "user_id"}, rec.GroupMember.GroupID, rec.GroupMember.UserID)
+	case rec.Share != nil:
+		sh := rec.Share
+		return c.add("shares", []string{"id", "collection_id", "user_id", "group_id", "access", "status", "created"},
+			sh.ID, sh.CollectionID, nullID(sh.UserID), nullID(sh.GroupID), string(sh.Access), string(sh.Status), sh.Created)
+	case rec.ShareView != nil:
+		v := rec.ShareView
+		return c.add("share_views", []string{"user_id", "collection_id", "display_name", "color"},
+			v.UserID, v.CollectionID, v.DisplayName, v.Color)
+	case rec.Grant != nil:
+		g := rec.Grant
+		return c.add("grants", []string{"id", "owner_id", "user_id", "group_id", "access", "created"},
+			g.ID, g.OwnerID, nullID(g.UserID), nullID(g.GroupID), string(g.Access), g.Created)
+	case rec.PublicLink != nil:
+		l := rec.PublicLink
+		return c.add("public_links", []string{"id", "collection_id", "token", "token_hash", "created"},
+			l.ID, l.CollectionID, l.Token, store.TokenHash(l.Token), l.Created)
 	}
 	return fmt.Errorf("empty record")
+}
+
+// nullID is an optional reference: NULL for 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 func components(cs []string) []string {

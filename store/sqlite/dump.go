@@ -33,13 +33,13 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			}
 			return rows.Err()
 		}
-		if err := each(`SELECT `+userColumns+`, is_admin, last_login FROM users ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		if err := each(`SELECT `+userColumns+`, is_admin, last_login, free_busy_everyone FROM users ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
 			var (
-				admin int64
-				login sql.NullInt64
+				admin, everyone int64
+				login           sql.NullInt64
 			)
-			u, err := scanUser(scanMore{rows, []any{&admin, &login}})
-			return store.Record{User: u, Admin: admin != 0, LastLogin: fromNullMicros(login)}, err
+			u, err := scanUser(scanMore{rows, []any{&admin, &login, &everyone}})
+			return store.Record{User: u, Admin: admin != 0, LastLogin: fromNullMicros(login), FreeBusyHidden: everyone == 0}, err
 		}); err != nil {
 			return err
 		}
@@ -97,10 +97,54 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		}); err != nil {
 			return err
 		}
-		return each(`SELECT `+versionColumns+`, body FROM object_versions ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		if err := each(`SELECT `+versionColumns+`, body FROM object_versions ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
 			v, err := scanVersion(rows, true)
 			return store.Record{Version: &v}, err
-		})
+		}); err != nil {
+			return err
+		}
+		return dumpSharing(each)
+	})
+}
+
+// dumpSharing dumps groups, their members, shares, share views, grants
+// and public links, after everything they refer to.
+func dumpSharing(each func(q string, scan func(rows *sql.Rows) (store.Record, error)) error) error {
+	if err := each(`SELECT `+groupColumns+` FROM groups ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		g, err := scanGroup(rows)
+		return store.Record{Group: &g}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT group_id, user_id FROM group_members ORDER BY group_id, user_id`, func(rows *sql.Rows) (store.Record, error) {
+		var m store.GroupMember
+		err := rows.Scan(&m.GroupID, &m.UserID)
+		return store.Record{GroupMember: &m}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+shareColumns+` FROM shares ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		sh, err := scanShare(rows)
+		return store.Record{Share: &sh}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT user_id, collection_id, display_name, color FROM share_views ORDER BY user_id, collection_id`, func(rows *sql.Rows) (store.Record, error) {
+		var v store.SavedShareView
+		err := rows.Scan(&v.UserID, &v.CollectionID, &v.DisplayName, &v.Color)
+		return store.Record{ShareView: &v}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+grantColumns+` FROM grants ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		g, err := scanGrant(rows)
+		return store.Record{Grant: &g}, err
+	}); err != nil {
+		return err
+	}
+	return each(`SELECT id, collection_id, token, created FROM public_links ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		l, err := scanLink(rows)
+		return store.Record{PublicLink: &l}, err
 	})
 }
 
@@ -206,9 +250,9 @@ func loadRecord(in *inserter, rec store.Record) error {
 			admin = 1
 		}
 		return in.insert("users", []string{"id", "username", "display_name", "email", "password_hash", "created", "unlocked_at",
-			"is_admin", "last_login"},
+			"is_admin", "last_login", "free_busy_everyone"},
 			u.ID, u.Username, u.DisplayName, u.Email, u.PasswordHash, toMicros(u.Created), unlocked,
-			admin, toNullMicros(rec.LastLogin))
+			admin, toNullMicros(rec.LastLogin), !rec.FreeBusyHidden)
 	case rec.AppPassword != nil:
 		p := rec.AppPassword
 		return in.insert("app_passwords", []string{"id", "user_id", "label", "password_hash", "created", "last_used"},
@@ -288,6 +332,30 @@ func loadRecord(in *inserter, rec store.Record) error {
 			v.ID, v.OwnerID, v.CollectionID, trash, v.Name, string(v.Op), v.UID, v.ETag, v.ContentType, v.Component,
 			v.Size, toNullMicros(v.FirstStart), toNullMicros(v.LastEnd), v.SearchText, toMicros(v.ChangedAt),
 			v.Actor.UserID, v.Actor.UserAgent, body)
+	case rec.Group != nil:
+		g := rec.Group
+		return in.insert("groups", []string{"id", "name", "display_name", "created"}, g.ID, g.Name, g.DisplayName, toMicros(g.Created))
+	case rec.GroupMember != nil:
+		return in.insert("group_members", []string{"group_id", "user_id"}, rec.GroupMember.GroupID, rec.GroupMember.UserID)
+	case rec.Share != nil:
+		sh := rec.Share
+		return in.insert("shares", []string{"id", "collection_id", "user_id", "group_id", "access", "status", "created"},
+			sh.ID, sh.CollectionID, nullID(sh.UserID), nullID(sh.GroupID), string(sh.Access), string(sh.Status), toMicros(sh.Created))
+	case rec.ShareView != nil:
+		v := rec.ShareView
+		return in.insert("share_views", []string{"user_id", "collection_id", "display_name", "color"},
+			v.UserID, v.CollectionID, v.DisplayName, v.Color)
+	case rec.Grant != nil:
+		g := rec.Grant
+		return in.insert("grants", []string{"id", "owner_id", "user_id", "group_id", "access", "created"},
+			g.ID, g.OwnerID, nullID(g.UserID), nullID(g.GroupID), string(g.Access), toMicros(g.Created))
+	case rec.PublicLink != nil:
+		l := rec.PublicLink
+		return in.insert("public_links", []string{"id", "collection_id", "token", "token_hash", "created"},
+			l.ID, l.CollectionID, l.Token, store.TokenHash(l.Token), toMicros(l.Created))
 	}
 	return fmt.Errorf("empty record")
 }
+
+// nullID is an optional reference: NULL for 0.
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

@@ -83,7 +83,30 @@ func fillForDump(t *testing.T, s store.Store) {
 	if _, err := s.PruneTombstones(ctx, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	// Sharing: a group, shares with a user (with their own view) and the
+	// group, delegations, a hidden free/busy and a public link.
+	g := newGroup(t, s, "family", u, other)
+	putShare(t, s, store.Share{CollectionID: book.ID, UserID: u.ID, Access: store.AccessReadWrite, Status: store.ShareAccepted})
+	putShare(t, s, store.Share{CollectionID: cal.ID, GroupID: g.ID, Access: store.AccessRead})
+	name := "Theirs"
+	if err := s.SetShareView(ctx, u.ID, book.ID, store.ShareView{DisplayName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	for _, gr := range []store.Grant{{OwnerID: u.ID, UserID: other.ID, Access: store.GrantReadWrite}, {OwnerID: other.ID, GroupID: g.ID, Access: store.GrantFreeBusy}} {
+		if err := s.PutGrant(ctx, &gr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetFreeBusyEveryone(ctx, other.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePublicLink(ctx, &store.PublicLink{CollectionID: cal.ID, Token: dumpToken}); err != nil {
+		t.Fatal(err)
+	}
 }
+
+// dumpToken is the public link fillForDump makes.
+const dumpToken = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 
 // dumpAll returns s's dump as canonical JSON lines.
 func dumpAll(t *testing.T, s store.Store) ([]store.Record, []string) {
@@ -158,6 +181,22 @@ func canonicalRecord(t *testing.T, r store.Record) string {
 		utc(v.FirstStart)
 		utc(v.LastEnd)
 		r.Version = &v
+	case r.Group != nil:
+		g := *r.Group
+		utc(&g.Created)
+		r.Group = &g
+	case r.Share != nil:
+		sh := *r.Share
+		utc(&sh.Created)
+		r.Share = &sh
+	case r.Grant != nil:
+		g := *r.Grant
+		utc(&g.Created)
+		r.Grant = &g
+	case r.PublicLink != nil:
+		l := *r.PublicLink
+		utc(&l.Created)
+		r.PublicLink = &l
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -203,9 +242,24 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 			kinds["trash"]++
 		case r.Version != nil:
 			kinds["version"]++
+		case r.Group != nil:
+			kinds["group"]++
+		case r.GroupMember != nil:
+			kinds["member"]++
+		case r.Share != nil:
+			kinds["share"]++
+		case r.ShareView != nil:
+			kinds["view"]++
+		case r.Grant != nil:
+			kinds["grant"]++
+		case r.PublicLink != nil:
+			kinds["link"]++
+		}
+		if r.User != nil && r.FreeBusyHidden {
+			kinds["hidden"]++
 		}
 	}
-	if fmt.Sprint(kinds) != "map[app:1 collection:3 dead:1 object:5 tombstone:1 trash:1 user:2 version:10]" {
+	if fmt.Sprint(kinds) != "map[app:1 collection:3 dead:1 grant:2 group:1 hidden:1 link:1 member:2 object:5 share:2 tombstone:1 trash:1 user:2 version:10 view:1]" {
 		t.Errorf("dumped kinds = %v", kinds)
 	}
 
@@ -242,7 +296,38 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 			t.Errorf("an id from before the load was handed out again: collection %d, object %d", c.ID, o.ID)
 		}
 	}
-	newUser(t, fresh, "third")
+	third := newUser(t, fresh, "third")
+	// Sharing came along and works: delegations, the free/busy setting,
+	// the public link (found by its token), and new rows get fresh ids.
+	other, err := fresh.GetUser(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := fresh.GrantOf(ctx, u.ID, other.ID); err != nil || a != store.GrantReadWrite {
+		t.Errorf("loaded delegation: %q %v", a, err)
+	}
+	if a, err := fresh.GrantOf(ctx, other.ID, third.ID); err != nil || a != "" {
+		t.Errorf("loaded free-busy setting lets a stranger in: %q %v", a, err)
+	}
+	if _, lc, err := fresh.GetPublicLink(ctx, dumpToken); err != nil || lc.ID != cal0(recs).ID {
+		t.Errorf("loaded public link: %v", err)
+	}
+	if err := fresh.PutGrant(ctx, &store.Grant{OwnerID: u.ID, UserID: third.ID, Access: store.GrantRead}); err != nil {
+		t.Errorf("a grant after the load: %v", err)
+	}
+	if err := fresh.CreatePublicLink(ctx, &store.PublicLink{CollectionID: c.ID, Token: "after-load"}); err != nil {
+		t.Errorf("a public link after the load: %v", err)
+	}
+	if _, err := fresh.ListShares(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.PutShare(ctx, &store.Share{CollectionID: c.ID, UserID: third.ID, Access: store.AccessRead}); err != nil {
+		t.Errorf("a share after the load: %v", err)
+	}
+	g2 := &store.Group{Name: "after-load"}
+	if err := fresh.CreateGroup(ctx, g2); err != nil {
+		t.Errorf("a group after the load: %v", err)
+	}
 	// The account as the web UI shows it came along: the role (else nobody
 	// is admin after a restore), the last sign-in, the app password's last
 	// use.
@@ -272,6 +357,16 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 	if err != nil || len(ch.Changes) != 5 || ch.ModSeq != cal.ModSeq {
 		t.Errorf("changes of the loaded calendar = %+v, %v", ch, err)
 	}
+}
+
+// cal0 is the first calendar of a dump: fillForDump's "calendar".
+func cal0(recs []store.Record) *store.Collection {
+	for _, r := range recs {
+		if r.Collection != nil && r.Collection.Kind == store.KindCalendar {
+			return r.Collection
+		}
+	}
+	return &store.Collection{}
 }
 
 func testLoadNotEmpty(t *testing.T, s store.Store) {
