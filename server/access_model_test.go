@@ -26,11 +26,15 @@ import (
 var accessSteps = flag.Int("access-steps", 0, "steps of TestAccessModel per store (0: the default)")
 
 // The model-based access test. Three users (one with a non-ASCII name)
-// share their calendars with each other and with a group, in random
-// sequences of shares, revocations, group membership changes and writes;
+// share their calendars with each other and with a group, and make each
+// other delegates (CalendarServer calendar proxies, set by PROPPATCH of
+// the proxy groups as clients do), in random sequences of shares,
+// revocations, group membership changes, delegations and writes;
 // a model says who may do what. After every step each user tries every
-// method on every calendar (as it appears to them) and on the owners' own
-// paths, and the answers must be exactly what the model says: the status
+// method on every calendar (as it appears to them, through a share in
+// their home and through a delegation at the owner's own path) and on
+// spellings of the owners' paths, and the answers must be exactly what the
+// model says: the status
 // of each method, which collections a home lists, which objects PROPFIND,
 // sync, multiget and query show, and what current-user-privilege-set
 // claims. Probes that would write carry an If-Match that cannot hold, so
@@ -57,7 +61,20 @@ type accessModel struct {
 	userShares map[[2]string]modelShare // owner, sharee
 	groupShare map[string]store.Access  // owner → the group's access
 	members    map[string]bool
-	objects    map[string]map[string]bool // owner → object names
+	objects    map[string]map[string]bool      // owner → object names
+	delegates  map[[2]string]store.GrantAccess // owner, delegate → read or read-write
+}
+
+// delegatesOf lists owner's delegates of level a, as the proxy group's
+// group-member-set names them.
+func (m *accessModel) delegatesOf(owner string, a store.GrantAccess) []string {
+	var out []string
+	for _, u := range m.users {
+		if m.delegates[[2]string{owner, u}] == a {
+			out = append(out, "/dav/principals/"+escapeName(u)+"/")
+		}
+	}
+	return out
 }
 
 func (m *accessModel) level(owner, user string) level {
@@ -198,7 +215,7 @@ func TestAccessModel(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		w := newAccessWorld(t, st, names)
 		m := &accessModel{users: names, userShares: map[[2]string]modelShare{}, groupShare: map[string]store.Access{},
-			members: map[string]bool{}, objects: map[string]map[string]bool{}}
+			members: map[string]bool{}, objects: map[string]map[string]bool{}, delegates: map[[2]string]store.GrantAccess{}}
 		for _, n := range names {
 			m.objects[n] = map[string]bool{}
 			w.put(n, n, "seed.ics", http.StatusCreated)
@@ -240,7 +257,7 @@ func (w *accessWorld) step(m *accessModel, rng *rand.Rand, n int) (string, [][2]
 	ctx := context.Background()
 	owner, other := pick(rng, m.users), pick(rng, m.users)
 	accesses := []store.Access{store.AccessRead, store.AccessReadWrite}
-	switch rng.IntN(7) {
+	switch rng.IntN(8) {
 	case 0: // share with a user
 		if owner == other {
 			return "noop", nil
@@ -283,8 +300,41 @@ func (w *accessWorld) step(m *accessModel, rng *rand.Rand, n int) (string, [][2]
 		}
 		m.groupShare[owner] = a
 		return fmt.Sprintf("%d: %s shares with the group %s", n, owner, a), w.pairs(m, owner, "")
+	case 7: // owner makes other a read or write delegate, or stops
+		if owner == other {
+			return "noop", nil
+		}
+		key := [2]string{owner, other}
+		old := m.delegates[key]
+		a := pick(rng, []store.GrantAccess{store.GrantRead, store.GrantReadWrite, ""})
+		if a == "" {
+			delete(m.delegates, key)
+		} else {
+			m.delegates[key] = a
+		}
+		group := map[store.GrantAccess]string{store.GrantRead: "calendar-proxy-read", store.GrantReadWrite: "calendar-proxy-write"}
+		patch := a
+		if a == "" {
+			if patch = old; patch == "" {
+				patch = store.GrantRead // removing one who is no delegate changes nothing
+			}
+		}
+		body := proxyMembers(m.delegatesOf(owner, patch)...)
+		if r := w.do(owner, "PROPPATCH", "/dav/principals/"+escapeName(owner)+"/"+group[patch]+"/", body); r.code != 207 || !strings.Contains(r.body, "200 OK") {
+			w.t.Fatalf("%s PROPPATCH %s: %d\n%s", owner, group[patch], r.code, r.body)
+		}
+		return fmt.Sprintf("%d: %s makes %s a delegate: %q", n, owner, other, a), [][2]string{key}
 	case 4, 5: // create an object through whatever access other has
 		name := fmt.Sprintf("e%d.ics", n)
+		if owner != other && m.delegates[[2]string{owner, other}] == store.GrantReadWrite && rng.IntN(2) == 0 {
+			// As the owner's write delegate, at the owner's own path.
+			path := "/dav/calendars/" + escapeName(owner) + "/personal/" + name
+			if r := w.do(other, "PUT", path, fmt.Sprintf(modelEvent, owner+name)); r.code != http.StatusCreated {
+				w.t.Fatalf("%s PUT %s as %s's delegate: %d\n%s", other, name, owner, r.code, r.body)
+			}
+			m.objects[owner][name] = true
+			return fmt.Sprintf("%d: %s puts %s into %s's as a delegate", n, other, name, owner), w.pairs(m, owner, "")
+		}
 		l := m.level(owner, other)
 		want := http.StatusCreated
 		switch l {
@@ -462,12 +512,17 @@ func (w *accessWorld) check(m *accessModel, rng *rand.Rand, pairs [][2]string) b
 				}
 			}
 			if owner != user {
+				w.checkDelegated(m, owner, user, objs, fail)
 				// COPY onto an existing member, Overwrite: F.
 				r := w.do(user, "COPY", "/dav/calendars/"+escapeName(user)+"/personal/seed.ics", "", "Destination", col+"seed.ics", "Overwrite", "F")
 				if want := map[level]int{levelNone: 409, levelRead: 403, levelReadWrite: 412}[l]; r.code != want {
 					fail("%s (%d) COPY into %s's: %d, want %d", user, l, owner, r.code, want)
 				}
-				// The owner's own path, in any spelling, is never the way in.
+				// The owner's own path, in any spelling, is never the way in
+				// but for a delegate; dot segments and encoded slashes never.
+				if m.delegates[pair] != "" {
+					trick = trick[len(trick)-1:]
+				}
 				for _, p := range trick {
 					if r := w.do(user, "PROPFIND", p, "", "Depth", "0"); r.code/100 == 2 || r.code == 500 {
 						fail("%s reached %s: %d", user, p, r.code)
@@ -480,9 +535,70 @@ func (w *accessWorld) check(m *accessModel, rng *rand.Rand, pairs [][2]string) b
 	return ok.Load()
 }
 
+// checkDelegated probes owner's calendar at the owner's own path as user:
+// what a delegation allows, and for anyone else the answer of no access.
+func (w *accessWorld) checkDelegated(m *accessModel, owner, user string, objs []string, fail func(string, ...any)) {
+	d := m.delegates[[2]string{owner, user}]
+	home := "/dav/calendars/" + escapeName(owner) + "/"
+	col := home + "personal/"
+	var own []string
+	for _, o := range objs {
+		own = append(own, col+o[strings.LastIndex(o, "/")+1:])
+	}
+	if d == "" {
+		for _, r := range []accessResp{
+			w.do(user, "PROPFIND", col, "", "Depth", "0"),
+			w.do(user, "PROPFIND", home, "", "Depth", "1"),
+			w.do(user, "GET", col+"seed.ics", ""),
+			w.do(user, "REPORT", col, queryBody),
+			w.do(user, "PUT", col+"seed.ics", fmt.Sprintf(modelEvent, "x"), "If-Match", noSuchETag),
+			w.do(user, "PROPFIND", "/dav/principals/"+escapeName(owner)+"/", "", "Depth", "0"),
+		} {
+			if r.code != 403 {
+				fail("%s, no delegate of %s, reached %s's calendar: %d\n%s", user, owner, owner, r.code, r.body)
+			}
+		}
+		return
+	}
+	list := func(what string, r accessResp, want []string) {
+		if (r.code != 207 && r.code != 200) || want != nil && !slices.Equal(hrefs(r.body), want) {
+			fail("%s (%s delegate) %s of %s's: %d %v, want %v\n%s", user, d, what, owner, r.code, hrefs(r.body), want, r.body)
+		}
+	}
+	list("home", w.do(user, "PROPFIND", home, "", "Depth", "1"), []string{home, col})
+	r := w.do(user, "PROPFIND", col, privBody, "Depth", "0")
+	list("PROPFIND 0", r, []string{col})
+	if strings.Contains(r.body, "<D:write-content/>") != (d == store.GrantReadWrite) {
+		fail("%s (%s delegate) current-user-privilege-set of %s's:\n%s", user, d, owner, r.body)
+	}
+	list("PROPFIND 1", w.do(user, "PROPFIND", col, "", "Depth", "1"), append([]string{col}, own...))
+	list("sync-collection", w.do(user, "REPORT", col, syncBody), own)
+	list("calendar-query", w.do(user, "REPORT", col, queryBody), own)
+	list("GET", w.do(user, "GET", col+"seed.ics", ""), nil)
+	write := map[store.GrantAccess]int{store.GrantRead: 403, store.GrantReadWrite: 412}[d]
+	for _, c := range []struct {
+		what string
+		r    accessResp
+		want int
+	}{
+		{"PUT", w.do(user, "PUT", col+"seed.ics", fmt.Sprintf(modelEvent, "x"), "If-Match", noSuchETag), write},
+		{"DELETE", w.do(user, "DELETE", col+"seed.ics", "", "If-Match", noSuchETag), write},
+		{"MOVE", w.do(user, "MOVE", col+"seed.ics", "", "If-Match", noSuchETag, "Destination", "/dav/calendars/"+escapeName(user)+"/personal/moved.ics"), write},
+		{"PROPPATCH", w.do(user, "PROPPATCH", col, patchBody), map[store.GrantAccess]int{store.GrantRead: 403, store.GrantReadWrite: 207}[d]},
+		{"DELETE collection", w.do(user, "DELETE", col, "", "If-Match", noSuchETag), 403},
+		{"MKCALENDAR", w.do(user, "MKCALENDAR", home+"new/", ""), 403},
+		{"address books", w.do(user, "PROPFIND", "/dav/addressbooks/"+escapeName(owner)+"/", "", "Depth", "0"), 403},
+	} {
+		if c.r.code != c.want {
+			fail("%s (%s delegate) %s on %s's: %d, want %d\n%s", user, d, c.what, owner, c.r.code, c.want, c.r.body)
+		}
+	}
+}
+
 // ownerPaths are spellings of owner's calendar a user other than the owner
 // may try: the owner's path, other cases and Unicode forms of the name,
-// dot segments and encoded slashes through the user's own home.
+// dot segments and encoded slashes through the user's own home. The last
+// one is always a dot segment or an encoded slash.
 func ownerPaths(owner, user string, rng *rand.Rand) []string {
 	o, u := escapeName(owner), escapeName(user)
 	upper := escapeName(strings.ToUpper(owner))
@@ -499,5 +615,5 @@ func ownerPaths(owner, user string, rng *rand.Rand) []string {
 		"/dav/" + "calendars/" + o + "%2Fpersonal/",
 	}
 	// One of them per step is enough to be thorough over many steps.
-	return []string{paths[0], pick(rng, paths[1:])}
+	return []string{paths[0], pick(rng, paths[1:3]), pick(rng, paths[3:])}
 }
