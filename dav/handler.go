@@ -78,6 +78,7 @@ func (h *Handler) Init() {
 	h.props.add(h.coreProperties()...)
 	h.props.add(h.sharingProperties()...)
 	h.props.add(h.delegationProperties()...)
+	h.props.add(h.resourceSharingProperties()...)
 	for _, k := range h.Kinds {
 		h.props.add(k.Properties()...)
 	}
@@ -104,9 +105,10 @@ const (
 
 // DAVCompliance is the DAV header: the classes and extensions served (RFC
 // 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3,
-// RFC 6638 §2), and CalendarServer sharing, which Apple clients look for
-// before offering it.
-const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing, calendar-auto-schedule"
+// RFC 6638 §2), CalendarServer sharing and calendar proxies, which Apple
+// clients look for before offering sharing and delegation, and
+// draft-pot-webdav-resource-sharing §3's resource-sharing.
+const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing, calendar-auto-schedule, calendar-proxy, resource-sharing"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {

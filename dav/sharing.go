@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,10 +48,15 @@ func (h *Handler) post(rq *Request, w http.ResponseWriter, r *http.Request, res 
 			return err
 		}
 		return h.csShare(rq, w, res, body)
+	case body != nil && body.Name == Name("share-resource") && res.Type == ResCollection:
+		if err := checkPrivilege(res, PrivAll); err != nil {
+			return err
+		}
+		return h.shareResource(rq, w, res, body)
 	case body != nil && body.Name == cs("invite-reply") && res.Type == ResHome:
 		return h.csInviteReply(rq, w, res, body)
 	}
-	return &Error{Status: http.StatusBadRequest, Message: "dav: POST body is neither CS:share on a collection nor CS:invite-reply on a home"}
+	return &Error{Status: http.StatusBadRequest, Message: "dav: POST body is neither CS:share or DAV:share-resource on a collection nor CS:invite-reply on a home"}
 }
 
 // sharee is a user or group named in a CS:share.
@@ -96,17 +102,36 @@ func (h *Handler) findSharee(ctx context.Context, href string) (sharee, error) {
 	return sharee{user: user}, err
 }
 
+// shareChange is one sharee's part of a share request: whom, and the
+// access to give or its removal.
+type shareChange struct {
+	who    sharee
+	remove bool
+	access store.Access
+}
+
+// newShareChange resolves one sharee of a share request. An href naming
+// nobody, or the owner, is CS:valid-sharee (the draft's DAV:sharing has no
+// condition of its own for it).
+func (h *Handler) newShareChange(ctx context.Context, res *Resource, href string, remove bool, access store.Access) (shareChange, error) {
+	who, err := h.findSharee(ctx, href)
+	if errors.Is(err, store.ErrNotFound) {
+		return shareChange{}, &Error{Status: http.StatusForbidden, Condition: NewElement(cs("valid-sharee")), Message: "dav: no such sharee " + href}
+	}
+	if err != nil {
+		return shareChange{}, err
+	}
+	if who.user != nil && who.user.ID == res.Owner.ID {
+		return shareChange{}, &Error{Status: http.StatusForbidden, Condition: NewElement(cs("valid-sharee")), Message: "dav: sharing with the owner"}
+	}
+	return shareChange{who: who, remove: remove, access: access}, nil
+}
+
 // csShare applies a CS:share: every CS:set invites (or changes the access
 // of) a sharee, every CS:remove stops sharing with one. An href naming
 // nobody fails the whole request, changing nothing.
 func (h *Handler) csShare(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
-	ctx := rq.Context()
-	type change struct {
-		who    sharee
-		remove bool
-		access store.Access
-	}
-	var changes []change
+	var changes []shareChange
 	for _, el := range body.Children {
 		if el.Name != cs("set") && el.Name != cs("remove") {
 			continue
@@ -115,22 +140,61 @@ func (h *Handler) csShare(rq *Request, w http.ResponseWriter, res *Resource, bod
 		if href == nil {
 			return &Error{Status: http.StatusBadRequest, Message: "dav: CS:share entry without DAV:href"}
 		}
-		who, err := h.findSharee(ctx, href.Text)
-		if errors.Is(err, store.ErrNotFound) {
-			return &Error{Status: http.StatusForbidden, Condition: NewElement(cs("valid-sharee")), Message: "dav: no such sharee " + href.Text}
+		access := store.AccessRead
+		if el.Child(cs("read-write")) != nil {
+			access = store.AccessReadWrite
 		}
+		c, err := h.newShareChange(rq.Context(), res, href.Text, el.Name == cs("remove"), access)
 		if err != nil {
 			return err
 		}
-		if who.user != nil && who.user.ID == res.Owner.ID {
-			return &Error{Status: http.StatusForbidden, Condition: NewElement(cs("valid-sharee")), Message: "dav: sharing with the owner"}
+		changes = append(changes, c)
+	}
+	if err := h.applyShares(rq.Context(), res, changes); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// shareResource applies a DAV:share-resource (draft-pot-webdav-resource-
+// sharing §4.4) to the same shares as CS:share: each DAV:sharee names a
+// principal or mailto: address and a DAV:share-access, read or read-write
+// to share, no-access to stop. All of it or none.
+func (h *Handler) shareResource(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
+	var changes []shareChange
+	for _, el := range body.ChildrenNamed(Name("sharee")) {
+		href, sa := el.Child(Name("href")), el.Child(Name("share-access"))
+		if href == nil || sa == nil || len(sa.Children) != 1 {
+			return &Error{Status: http.StatusBadRequest, Message: "dav: DAV:sharee needs DAV:href and one DAV:share-access"}
 		}
-		c := change{who: who, remove: el.Name == cs("remove"), access: store.AccessRead}
-		if el.Child(cs("read-write")) != nil {
-			c.access = store.AccessReadWrite
+		var access store.Access
+		remove := false
+		switch sa.Children[0].Name {
+		case Name("read"):
+			access = store.AccessRead
+		case Name("read-write"):
+			access = store.AccessReadWrite
+		case Name("no-access"):
+			remove = true
+		default:
+			return &Error{Status: http.StatusBadRequest, Message: "dav: DAV:share-access is read, read-write or no-access"}
+		}
+		c, err := h.newShareChange(rq.Context(), res, href.Text, remove, access)
+		if err != nil {
+			return err
 		}
 		changes = append(changes, c)
 	}
+	if err := h.applyShares(rq.Context(), res, changes); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// applyShares makes the changes of a share request to res's shares.
+func (h *Handler) applyShares(ctx context.Context, res *Resource, changes []shareChange) error {
 	existing, err := h.Store.ListShares(ctx, res.Collection.ID)
 	if err != nil {
 		return err
@@ -167,7 +231,6 @@ func (h *Handler) csShare(rq *Request, w http.ResponseWriter, res *Resource, bod
 			return err
 		}
 	}
-	w.WriteHeader(http.StatusOK)
 	return nil
 }
 
@@ -351,45 +414,127 @@ func (h *Handler) sharingProperties() []*Property {
 	}
 }
 
-// inviteProperty is CS:invite: to the owner every sharee with their
-// access and answer; to a sharee the organizer and themselves.
-func (h *Handler) inviteProperty(rq *Request, res *Resource) (*Element, error) {
+// invitee is one entry of an invite property: a sharee (or the owner)
+// with their access and answer.
+type invitee struct {
+	href, name string
+	access     store.Access
+	status     store.ShareStatus
+	owner      bool
+}
+
+// invitees lists who a collection is shared with as rq's user may see it:
+// to the owner the owner and every sharee, to a sharee the owner and
+// themselves. ok is false where no invite property applies.
+func (h *Handler) invitees(rq *Request, res *Resource) (out []invitee, ok bool, err error) {
 	if res.Type != ResCollection || !res.Collection.Shared || res.Delegate != "" {
 		// Whom a collection is shared with is the owner's business, not
 		// their delegates'.
-		return nil, ErrNoProperty
+		return nil, false, nil
 	}
-	user := func(href, name string, access store.Access, status store.ShareStatus) *Element {
-		return NewElement(cs("user"), TextElement(Name("href"), href), TextElement(cs("common-name"), name),
-			inviteStatus(status), accessElement(access))
-	}
-	e := NewElement(cs("invite"))
 	if res.Shared != nil {
-		e.Children = append(e.Children,
-			NewElement(cs("organizer"), TextElement(Name("href"), PrincipalHref(res.Owner.Username)), TextElement(cs("common-name"), res.Shared.Owner)),
-			user(PrincipalHref(rq.User.Username), displayName(rq.User), res.Shared.Access, store.ShareAccepted))
-		return e, nil
+		return []invitee{
+			{href: PrincipalHref(res.Owner.Username), name: res.Shared.Owner, owner: true},
+			{href: PrincipalHref(rq.User.Username), name: displayName(rq.User), access: res.Shared.Access, status: store.ShareAccepted},
+		}, true, nil
 	}
+	out = []invitee{{href: PrincipalHref(res.Owner.Username), name: displayName(res.Owner), owner: true}}
 	shares, err := h.Store.ListShares(rq.Context(), res.Collection.ID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, sh := range shares {
 		if sh.UserID != 0 {
 			u, err := h.Store.GetUserByID(rq.Context(), sh.UserID)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			e.Children = append(e.Children, user(PrincipalHref(u.Username), displayName(u), sh.Access, sh.Status))
+			out = append(out, invitee{href: PrincipalHref(u.Username), name: displayName(u), access: sh.Access, status: sh.Status})
 			continue
 		}
 		href, err := h.groupHrefByID(rq.Context(), sh.GroupID)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		e.Children = append(e.Children, user(href, strings.TrimSuffix(href[strings.LastIndex(strings.TrimSuffix(href, "/"), "/")+1:], "/"), sh.Access, sh.Status))
+		name := strings.TrimSuffix(href[strings.LastIndex(strings.TrimSuffix(href, "/"), "/")+1:], "/")
+		out = append(out, invitee{href: href, name: name, access: sh.Access, status: sh.Status})
+	}
+	return out, true, nil
+}
+
+// inviteProperty is CS:invite: to the owner every sharee with their
+// access and answer; to a sharee the organizer and themselves.
+func (h *Handler) inviteProperty(rq *Request, res *Resource) (*Element, error) {
+	list, ok, err := h.invitees(rq, res)
+	if !ok || err != nil {
+		return nil, cmp.Or(err, ErrNoProperty)
+	}
+	e := NewElement(cs("invite"))
+	for _, iv := range list {
+		switch {
+		case iv.owner && res.Shared != nil:
+			e.Children = append(e.Children, NewElement(cs("organizer"), TextElement(Name("href"), iv.href), TextElement(cs("common-name"), iv.name)))
+		case !iv.owner:
+			e.Children = append(e.Children, NewElement(cs("user"), TextElement(Name("href"), iv.href), TextElement(cs("common-name"), iv.name),
+				inviteStatus(iv.status), accessElement(iv.access)))
+		}
 	}
 	return e, nil
+}
+
+// davInviteProperty is DAV:invite (draft-pot-webdav-resource-sharing
+// §5.3.1): the same people as CS:invite, the owner as DAV:shared-owner.
+func (h *Handler) davInviteProperty(rq *Request, res *Resource) (*Element, error) {
+	list, ok, err := h.invitees(rq, res)
+	if !ok || err != nil {
+		return nil, cmp.Or(err, ErrNoProperty)
+	}
+	e := NewElement(Name("invite"))
+	for _, iv := range list {
+		access := shareAccess(iv.access)
+		status := NewElement(Name(inviteStatus(iv.status).Name.Local))
+		if iv.owner {
+			access, status = NewElement(Name("share-access"), NewElement(Name("shared-owner"))), NewElement(Name("invite-accepted"))
+		}
+		e.Children = append(e.Children, NewElement(Name("sharee"), TextElement(Name("href"), iv.href),
+			NewElement(Name("prop"), TextElement(Name("displayname"), iv.name)), access, status))
+	}
+	return e, nil
+}
+
+// shareAccess is DAV:share-access for a share's access.
+func shareAccess(a store.Access) *Element {
+	if a == store.AccessReadWrite {
+		return NewElement(Name("share-access"), NewElement(Name("read-write")))
+	}
+	return NewElement(Name("share-access"), NewElement(Name("read")))
+}
+
+// resourceSharingProperties are the draft's properties of collections.
+func (h *Handler) resourceSharingProperties() []*Property {
+	return []*Property{
+		{Name: Name("invite"), Get: h.davInviteProperty},
+		{Name: Name("share-access"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			// §5.2.1: what the user's instance of the collection is.
+			if res.Type != ResCollection || res.Delegate != "" || fixed(res.Kind) {
+				return nil, ErrNoProperty
+			}
+			switch {
+			case res.Shared != nil:
+				return shareAccess(res.Shared.Access), nil
+			case res.Collection.Shared:
+				return NewElement(Name("share-access"), NewElement(Name("shared-owner"))), nil
+			}
+			return NewElement(Name("share-access"), NewElement(Name("not-shared"))), nil
+		}},
+		{Name: Name("sharer-resource-uri"), Get: func(rq *Request, res *Resource) (*Element, error) {
+			// §5.2.3: on a sharee's instance, the owner's URL of it.
+			if res.Type != ResCollection || res.Shared == nil {
+				return nil, ErrNoProperty
+			}
+			return HrefElement(Name("sharer-resource-uri"), CollectionHref(res.Kind, res.Owner.Username, res.Collection.Name)), nil
+		}},
+	}
 }
 
 func displayName(u *store.User) string {
