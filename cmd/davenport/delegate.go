@@ -68,16 +68,11 @@ func cmdDelegate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if sub == "free-busy" && pos[1] != "everyone" && pos[1] != "granted" {
 		return fmt.Errorf("%w: delegate free-busy takes everyone or granted, not %q", errUsage, pos[1])
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, database, logger)
+	st, owner, err := openOwner(ctx, database, pos[0], stderr)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	owner, err := st.GetUser(ctx, pos[0])
-	if err != nil {
-		return userErr(pos[0], err)
-	}
 	switch sub {
 	case "free-busy":
 		if err := st.SetFreeBusyEveryone(ctx, owner.ID, pos[1] == "everyone"); err != nil {
@@ -109,19 +104,9 @@ func cmdDelegate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return tw.Flush()
 	}
 	g := store.Grant{OwnerID: owner.ID, Access: acc}
-	name := ""
-	if *user != "" {
-		u, err := st.GetUser(ctx, *user)
-		if err != nil {
-			return userErr(*user, err)
-		}
-		g.UserID, name = u.ID, "user "+u.Username
-	} else {
-		gr, err := st.GetGroup(ctx, *group)
-		if err != nil {
-			return groupErr(*group, err)
-		}
-		g.GroupID, name = gr.ID, "group "+gr.Name
+	var name string
+	if g.UserID, g.GroupID, name, err = findGrantee(ctx, st, *user, *group); err != nil {
+		return err
 	}
 	if sub == "add" {
 		if err := st.PutGrant(ctx, &g); err != nil {
@@ -163,16 +148,11 @@ func cmdLink(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != want {
 		return fmt.Errorf("%w: link %s takes %d arguments", errUsage, sub, want)
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, database, logger)
+	st, owner, err := openOwner(ctx, database, pos[0], stderr)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	owner, err := st.GetUser(ctx, pos[0])
-	if err != nil {
-		return userErr(pos[0], err)
-	}
 	c, err := st.GetCollection(ctx, owner.ID, store.KindCalendar, pos[1])
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -210,4 +190,19 @@ func cmdLink(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "revoked link %d of %s/%s\n", id, owner.Username, c.Name)
 	return nil
+}
+
+// openOwner opens the store and finds the user a command acts for.
+func openOwner(ctx context.Context, database, username string, stderr io.Writer) (store.Store, *store.User, error) {
+	logger, _ := newLogger(stderr, "warn", "text")
+	st, err := openStore(ctx, database, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	owner, err := st.GetUser(ctx, username)
+	if err != nil {
+		st.Close()
+		return nil, nil, userErr(username, err)
+	}
+	return st, owner, nil
 }

@@ -139,22 +139,12 @@ func cmdShare(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return listShares(ctx, st, cols, stdout)
 	}
 	sh := store.Share{CollectionID: cols[0].ID, Access: acc}
-	sharee := ""
-	if *user != "" {
-		u, err := st.GetUser(ctx, *user)
-		if err != nil {
-			return userErr(*user, err)
-		}
-		sh.UserID, sharee = u.ID, "user "+u.Username
-		if pending != nil && !*pending {
-			sh.Status = store.ShareAccepted
-		}
-	} else {
-		g, err := st.GetGroup(ctx, *group)
-		if err != nil {
-			return groupErr(*group, err)
-		}
-		sh.GroupID, sharee = g.ID, "group "+g.Name
+	var sharee string
+	if sh.UserID, sh.GroupID, sharee, err = findGrantee(ctx, st, *user, *group); err != nil {
+		return err
+	}
+	if sh.UserID != 0 && pending != nil && !*pending {
+		sh.Status = store.ShareAccepted
 	}
 	if sub == "add" {
 		if err := st.PutShare(ctx, &sh); err != nil {
@@ -220,6 +210,23 @@ func shareeName(ctx context.Context, st store.Store, s store.Share) (string, err
 		}
 	}
 	return fmt.Sprintf("group #%d", s.GroupID), nil
+}
+
+// findGrantee finds the user named user, or else the group named group,
+// for share and delegate: its id (the other is 0) and how to name it.
+func findGrantee(ctx context.Context, st store.Store, user, group string) (userID, groupID int64, name string, err error) {
+	if user != "" {
+		u, err := st.GetUser(ctx, user)
+		if err != nil {
+			return 0, 0, "", userErr(user, err)
+		}
+		return u.ID, 0, "user " + u.Username, nil
+	}
+	g, err := st.GetGroup(ctx, group)
+	if err != nil {
+		return 0, 0, "", groupErr(group, err)
+	}
+	return 0, g.ID, "group " + g.Name, nil
 }
 
 func groupErr(name string, err error) error {
