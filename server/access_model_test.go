@@ -546,13 +546,11 @@ func (w *accessWorld) checkDelegated(m *accessModel, owner, user string, objs []
 		own = append(own, col+o[strings.LastIndex(o, "/")+1:])
 	}
 	if d == "" {
+		// A read and a write; the rest of the ways in are the trick paths
+		// and TestDelegation's.
 		for _, r := range []accessResp{
-			w.do(user, "PROPFIND", col, "", "Depth", "0"),
 			w.do(user, "PROPFIND", home, "", "Depth", "1"),
-			w.do(user, "GET", col+"seed.ics", ""),
-			w.do(user, "REPORT", col, queryBody),
 			w.do(user, "PUT", col+"seed.ics", fmt.Sprintf(modelEvent, "x"), "If-Match", noSuchETag),
-			w.do(user, "PROPFIND", "/dav/principals/"+escapeName(owner)+"/", "", "Depth", "0"),
 		} {
 			if r.code != 403 {
 				fail("%s, no delegate of %s, reached %s's calendar: %d\n%s", user, owner, owner, r.code, r.body)
