@@ -86,6 +86,11 @@ const (
 	// clients.
 	KindInbox  Kind = "inbox"
 	KindOutbox Kind = "outbox"
+	// KindFiles is a plain WebDAV folder. Folders nest: a folder's Name is
+	// its path below the user's files home, segments joined by "/", and the
+	// home itself is the folder named "" (made with the user). A folder
+	// exists only while its parent does.
+	KindFiles Kind = "files"
 )
 
 // User is an account.
@@ -442,6 +447,34 @@ type Store interface {
 	// TokenHash and compared in constant time, with its collection;
 	// ErrNotFound when there is none.
 	GetPublicLink(ctx context.Context, token string) (*PublicLink, *Collection, error)
+	// Folders (KindFiles): trees of collections named by their paths.
+	// Each call works on the collection name and every collection below
+	// it ("a" and "a/…") in one transaction.
+	// DeleteCollectionTree removes the owner's collection name of kind and
+	// everything below it, each to the trash as DeleteCollection does.
+	// A missing name is ErrNotFound.
+	DeleteCollectionTree(ctx context.Context, ownerID int64, kind Kind, name string) error
+	// MoveCollectionTree renames the owner's collection from, and every
+	// collection below it, to the same places below to; each keeps its ID,
+	// members and dead properties and starts a new sync-token space, as
+	// MoveCollection does. An existing to is ErrPreconditionFailed (the
+	// caller deletes what it overwrites first); a missing from is
+	// ErrNotFound.
+	MoveCollectionTree(ctx context.Context, ownerID int64, kind Kind, from, to string) error
+	// CopyCollectionTree copies the owner's collection from with its dead
+	// properties to a new collection to; when deep, with its members and
+	// theirs, and every collection below from too (else, RFC 4918 §9.8.3,
+	// the collection alone). Copied members get new UIDs. An existing to
+	// is ErrPreconditionFailed; a missing from is ErrNotFound.
+	CopyCollectionTree(ctx context.Context, ownerID int64, kind Kind, from, to string, deep bool) error
+	// ListObjectDeadProps returns the object's dead properties ordered by
+	// namespace, then name (bytewise). They stay with the object when it is
+	// replaced by PutObject or moved by MoveObject, and go with it.
+	ListObjectDeadProps(ctx context.Context, objectID int64) ([]DeadProp, error)
+	// UpdateObjectDeadProps sets (XML non-empty) or removes (XML empty) the
+	// dead properties of the object at name, atomically; a missing object
+	// is ErrNotFound.
+	UpdateObjectDeadProps(ctx context.Context, collectionID int64, name string, props []DeadProp) error
 
 	// FindObjectByUID returns the object with that UID, with its body, in
 	// any of the owner's collections of kind, or ErrNotFound. Scheduling

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"grants", grantTests},
 		{"scheduling", schedulingTests},
 		{"integrity", integrityTests},
+		{"files", fileTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()

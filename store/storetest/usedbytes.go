@@ -15,7 +15,7 @@ func storedBytes(t *testing.T, s store.Store, ownerID int64) int64 {
 	t.Helper()
 	ctx := t.Context()
 	var n int64
-	for _, kind := range []store.Kind{store.KindCalendar, store.KindAddressBook} {
+	for _, kind := range []store.Kind{store.KindCalendar, store.KindAddressBook, store.KindFiles} {
 		cols, err := s.ListCollections(ctx, ownerID, kind)
 		if err != nil {
 			t.Fatalf("ListCollections: %v", err)

@@ -1,0 +1,5 @@
+DROP TABLE object_properties;
+DELETE FROM collections WHERE kind = 'files';
+ALTER TABLE collections DROP CONSTRAINT collections_kind_check;
+ALTER TABLE collections ADD CONSTRAINT collections_kind_check
+    CHECK (kind IN ('calendar', 'addressbook', 'inbox', 'outbox'));
