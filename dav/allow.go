@@ -31,6 +31,8 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 		}
 		if fixed(k) {
 			m = append(m, "POST", "PROPFIND", "PROPPATCH", "REPORT")
+		} else if nests(k) {
+			m = append(m, "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "COPY", "MOVE")
 		} else {
 			m = append(m, "DELETE", "POST", "PROPFIND", "PROPPATCH", "REPORT", "MOVE")
 		}

@@ -186,6 +186,10 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		}
 		return h.delete(rq, w, r, res)
 	case "MKCOL", "MKCALENDAR":
+		if errors.Is(err, store.ErrNotFound) && res.Type == ResObject && nests(res.Kind) {
+			// A folder made where nothing is, in an existing folder.
+			asNewCollection(res)
+		}
 		if err == nil {
 			// RFC 4918 §9.3.1: MKCOL on an existing resource is 405.
 			e := h.notAllowed(w, rq, res, "dav: "+r.Method+" on an existing resource")

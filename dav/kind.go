@@ -91,6 +91,22 @@ func fixed(k Kind) bool {
 	return ok
 }
 
+// Nester is a kind whose collections nest, as plain WebDAV folders do
+// (tree.go): the home is itself a collection (store name ""), a
+// collection's store name is its path below the home ("a/b" is a member of
+// "a"), and a collection holds objects and collections both. The engine
+// resolves paths of any depth in its homes, lists member collections,
+// copies, moves and deletes whole trees, and keeps dead properties on
+// objects too.
+type Nester interface {
+	NestedCollections()
+}
+
+func nests(k Kind) bool {
+	_, ok := k.(Nester)
+	return ok
+}
+
 // Plan is a kind's answer to a REPORT, for the engine to execute: a
 // *QueryPlan, *MultigetPlan, *FoldPlan or *BodyPlan.
 type Plan interface{ plan() }

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -158,6 +159,16 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	}
 	o.Size = int64(len(o.Body))
 	o.ETag = computeETag(o.Body)
+	grow := o.Size
+	if res.Object != nil {
+		grow -= res.Object.Size
+		if nests(res.Kind) {
+			o.UID = res.Object.UID // a file keeps the UID it was given
+		}
+	}
+	if err := h.checkQuota(rq, grow); err != nil {
+		return err
+	}
 	if deliver != nil && old != nil && ifMatch == "" {
 		// The deliveries were decided against old: the write stands only
 		// if old is still what is stored (a plain write, which delivers
@@ -250,6 +261,12 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 			// Collections have no entity tag.
 			return store.ErrPreconditionFailed
 		}
+		if nests(res.Kind) {
+			if err := h.deleteTree(rq, res); err != nil {
+				return err
+			}
+			break
+		}
 		if fixed(res.Kind) {
 			return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("need-privileges")), Message: "dav: the server's own collection cannot be deleted"}
 		}
@@ -298,6 +315,9 @@ func checkWholeView(res *Resource, cur *store.Object) error {
 // copyMove implements COPY and MOVE of objects (RFC 4918 §9.8, §9.9) within
 // and between the user's collections of the same kind.
 func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if nests(res.Kind) {
+		return h.copyMoveTree(rq, w, r, res)
+	}
 	if res.Type == ResCollection && r.Method == "MOVE" {
 		if fixed(res.Kind) {
 			return &Error{Status: http.StatusForbidden, Condition: NewElement(Name("need-privileges")), Message: "dav: the server's own collection cannot be moved"}
@@ -458,6 +478,11 @@ func (h *Handler) moveCollection(rq *Request, w http.ResponseWriter, r *http.Req
 // mkcol creates a collection with MKCOL (extended, RFC 5689) or MKCALENDAR
 // (RFC 4791 §5.3.1), applying the properties of its DAV:set.
 func (h *Handler) mkcol(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource) error {
+	if ct := r.Header.Get("Content-Type"); r.ContentLength != 0 && ct != "" && !xmlMediaType(ct) {
+		// RFC 4918 §9.3: a body MKCOL does not understand is 415; the
+		// only one it knows is extended MKCOL's XML (RFC 5689 §3).
+		return &Error{Status: http.StatusUnsupportedMediaType, Message: "dav: MKCOL body of type " + ct}
+	}
 	body, err := ReadXML(w, r, h.Limits)
 	if err != nil {
 		return err
@@ -578,4 +603,10 @@ func writePropStatBody(w http.ResponseWriter, status int, root xml.Name, stats [
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(status)
 	io.WriteString(w, b.String())
+}
+
+// xmlMediaType reports whether a Content-Type names XML (RFC 7303).
+func xmlMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"))
 }

@@ -247,6 +247,13 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 			return err
 		}
 		cur = pages.cursor()
+		if nests(res.Kind) {
+			subs, err := h.childCollections(rq, res)
+			if err != nil {
+				return err
+			}
+			cur = concatCursors(subs, cur)
+		}
 	} else {
 		members, err := h.members(rq, res)
 		if err != nil {
@@ -337,6 +344,11 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 	if res.Type == ResCollection && needDead {
 		var err error
 		if dead, err = rq.deadProps(res.Collection); err != nil {
+			return nil, err
+		}
+	} else if res.Type == ResObject && res.Object != nil && needDead && nests(res.Kind) {
+		var err error
+		if dead, err = rq.objectDeadProps(res.Object); err != nil {
 			return nil, err
 		}
 	}

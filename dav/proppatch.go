@@ -50,6 +50,16 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 		for _, prop := range instr.ChildrenNamed(Name("prop")) {
 			for _, el := range prop.Children {
 				okStat.Props = append(okStat.Props, NewElement(el.Name))
+				if res.Type == ResObject && nests(res.Kind) {
+					// A file's properties are dead, but for the
+					// protected live ones.
+					if p := h.lookup(el); p != nil && p.Set == nil {
+						fail(http.StatusForbidden, el, "cannot-modify-protected-property")
+						continue
+					}
+					patch.DeadProps = append(patch.DeadProps, deadProp(el, remove))
+					continue
+				}
 				if res.Type != ResCollection {
 					// Only collections carry writable and dead properties.
 					fail(http.StatusForbidden, el, "cannot-modify-protected-property")
@@ -84,11 +94,7 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 					// RFC 4918 §9.2.1: DAV:cannot-modify-protected-property.
 					fail(http.StatusForbidden, el, "cannot-modify-protected-property")
 				default:
-					dp := store.DeadProp{Namespace: el.Name.Space, Name: el.Name.Local}
-					if !remove {
-						dp.XML = el.String()
-					}
-					patch.DeadProps = append(patch.DeadProps, dp)
+					patch.DeadProps = append(patch.DeadProps, deadProp(el, remove))
 				}
 			}
 		}
@@ -104,7 +110,9 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 		resp.PropStats = append(failed, dep)
 	} else {
 		var err error
-		if res.Shared != nil {
+		if res.Type == ResObject {
+			err = h.Store.UpdateObjectDeadProps(rq.Context(), res.Collection.ID, res.Object.Name, patch.DeadProps)
+		} else if res.Shared != nil {
 			err = h.Store.SetShareView(rq.Context(), rq.User.ID, res.Collection.ID, store.ShareView{DisplayName: patch.DisplayName, Color: patch.Color})
 		} else {
 			err = h.Store.UpdateCollection(rq.Context(), res.Owner.ID, res.Collection.ID, patch)
@@ -130,4 +138,14 @@ func viewPatch(one, patch *store.CollectionPatch) bool {
 	}
 	return one.Description == nil && one.Order == nil && one.Timezone == nil && len(one.DeadProps) == 0 &&
 		(one.DisplayName != nil || one.Color != nil)
+}
+
+// deadProp is the store's record of setting (or, with remove, removing)
+// the dead property el.
+func deadProp(el *Element, remove bool) store.DeadProp {
+	dp := store.DeadProp{Namespace: el.Name.Space, Name: el.Name.Local}
+	if !remove {
+		dp.XML = el.String()
+	}
+	return dp
 }

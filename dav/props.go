@@ -163,7 +163,10 @@ func (h *Handler) coreProperties() []*Property {
 			case ResNotifications:
 				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(cs("notification")))
 			case ResCollection:
-				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(res.Kind.ResourceType()))
+				e.Children = append(e.Children, NewElement(Name("collection")))
+				if rt := res.Kind.ResourceType(); rt.Local != "" { // a plain folder has none of its own
+					e.Children = append(e.Children, NewElement(rt))
+				}
 				// CalendarServer sharing: what the owner shares, and what a
 				// sharee sees shared with them.
 				switch {
@@ -191,7 +194,7 @@ func (h *Handler) coreProperties() []*Property {
 				case ResCollection:
 					name := res.Collection.DisplayName
 					if name == "" {
-						name = res.Collection.Name
+						_, name = splitTreePath(res.Collection.Name) // a folder's last segment
 					}
 					return TextElement(Name("displayname"), name), nil
 				}

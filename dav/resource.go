@@ -78,9 +78,17 @@ func HomeHref(k Kind, username string) string {
 	return Prefix + k.HomeSegment() + "/" + escapeSegment(username) + "/"
 }
 
-// CollectionHref is the URL of a collection.
+// CollectionHref is the URL of a collection. A nested collection's name
+// is its path below the home (tree.go), "" the home itself.
 func CollectionHref(k Kind, username, name string) string {
-	return HomeHref(k, username) + escapeSegment(name) + "/"
+	if name == "" {
+		return HomeHref(k, username)
+	}
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		segs[i] = escapeSegment(s)
+	}
+	return HomeHref(k, username) + strings.Join(segs, "/") + "/"
 }
 
 // ObjectHref is the URL of an object.
@@ -150,7 +158,7 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 		if !utf8.ValidString(d) {
 			return target{}, errBadName
 		}
-		if i == 2 {
+		if i == 2 && !nests(h.kindBySegment(segs[0])) {
 			d = norm.NFC.String(d) // the collection (principal paths have no third segment)
 		}
 		segs[i] = d
@@ -188,6 +196,12 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 		return target{}, errBadPath
 	}
 	t.kind = k
+	if nests(k) && len(segs) >= 2 {
+		// Any depth: resolveTree tells folders from files. Names are the
+		// client's, kept as sent, like object names.
+		t.typ, t.username, t.collection = ResCollection, store.CanonicalUsername(segs[1]), strings.Join(segs[2:], "/")
+		return t, nil
+	}
 	switch len(segs) {
 	case 1:
 		t.typ = ResRoot
@@ -231,6 +245,9 @@ func (h *Handler) kindByStoreKind(sk store.Kind) Kind {
 // ErrNotFound with as much of the resource filled in as exists, so PUT and
 // MKCOL can create it.
 func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escapedPath string, withBody bool) (*Resource, error) {
+	if t.kind != nil && nests(t.kind) && t.typ != ResRoot {
+		return h.resolveTree(ctx, user, t, withBody)
+	}
 	res := &Resource{Type: t.typ, Kind: t.kind}
 	switch t.typ {
 	case ResRoot:
