@@ -359,6 +359,11 @@ func ParseXML(data []byte, lim Limits) (*Element, error) {
 			}
 			el := &Element{Name: t.Name}
 			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" && a.Value == "" {
+					// Namespaces in XML 1.0 §3, "No Prefix Undeclaring":
+					// xmlns:p="" is not well-formed.
+					return nil, fmt.Errorf("%w: namespace prefix %q declared empty", ErrMalformedXML, a.Name.Local)
+				}
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue // namespace declarations are resolved already
 				}

@@ -32,6 +32,8 @@ func TestParseXMLRefusesHostileInput(t *testing.T) {
 		{"two roots", `<a/><b/>`, ErrMalformedXML},
 		{"processing instruction", `<?php echo 1; ?><a/>`, ErrMalformedXML},
 		{"latin1 charset", `<?xml version="1.0" encoding="ISO-8859-1"?><a/>`, ErrMalformedXML},
+		// Namespaces in XML 1.0 §3 (litmus props: propfind_invalid2).
+		{"prefix undeclared", `<D:propfind xmlns:D="DAV:"><D:prop><bar:foo xmlns:bar=""/></D:prop></D:propfind>`, ErrMalformedXML},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
