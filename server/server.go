@@ -15,6 +15,7 @@ import (
 	"github.com/davenport-dav/davenport/caldav"
 	"github.com/davenport-dav/davenport/carddav"
 	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/files"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/web"
 )
@@ -24,8 +25,10 @@ type Config struct {
 	Store  store.Store
 	Auth   *auth.Authenticator
 	Logger *slog.Logger
-	// MaxResourceSize bounds one calendar object or vCard, in bytes.
+	// MaxResourceSize bounds one calendar object, vCard or file, in bytes.
 	MaxResourceSize int64
+	// Quota bounds each user's storage in bytes (RFC 4331); 0 means none.
+	Quota int64
 	// Version is reported by /healthz.
 	Version string
 	// MaxResponseBytes and MaxResponseTime bound one 207 answer (0: the
@@ -58,10 +61,11 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
 	s.dav = &dav.Handler{
 		Store:            cfg.Store,
-		Kinds:            []dav.Kind{caldav.Kind{}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}},
+		Kinds:            []dav.Kind{caldav.Kind{}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}, files.Kind{}},
 		Logger:           cfg.Logger,
 		CurrentUser:      auth.UserFromContext,
 		MaxResourceSize:  cfg.MaxResourceSize,
+		Quota:            cfg.Quota,
 		MaxResponseBytes: cfg.MaxResponseBytes,
 		MaxResponseTime:  cfg.MaxResponseTime,
 	}
@@ -198,12 +202,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // DefaultCollections are what every new account starts with: a calendar
-// "Personal" for events and tasks and an address book "Contacts".
+// "Personal" for events and tasks, an address book "Contacts", the
+// scheduling inbox and outbox, and the files home.
 func DefaultCollections() []store.Collection {
 	return []store.Collection{
 		{Kind: store.KindCalendar, Name: "personal", DisplayName: "Personal", Components: []string{"VEVENT", "VTODO"}},
 		{Kind: store.KindAddressBook, Name: "contacts", DisplayName: "Contacts"},
 		{Kind: store.KindInbox, Name: caldav.InboxName, DisplayName: "Inbox"},
 		{Kind: store.KindOutbox, Name: caldav.OutboxName, DisplayName: "Outbox"},
+		{Kind: store.KindFiles, Name: files.HomeName, DisplayName: "Files"},
 	}
 }

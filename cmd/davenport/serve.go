@@ -28,6 +28,7 @@ type serveConfig struct {
 	retention                 time.Duration
 	history                   historyConfig
 	maxResourceSize           byteSize
+	quota                     byteSize
 	trustedProxies            string
 	debugListen               string
 	maxConnections            int
@@ -47,6 +48,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.history.retention, "history-retention", 30*24*time.Hour, "how long previous versions and deleted items and collections are kept; 0 keeps none")
 	fs.IntVar(&cfg.history.max, "history-max", 100, "most previous versions kept per item; 0 for no limit")
 	fs.Var(&cfg.maxResourceSize, "max-resource-size", "largest calendar object or vCard accepted, a `size` such as 10MiB or 512KiB")
+	fs.Var(&cfg.quota, "quota", "storage each user may fill with calendars, contacts and files, a `size` such as 5GiB; writes past it get 507 (0: no limit)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&cfg.debugListen, "debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	fs.IntVar(&cfg.maxConnections, "max-connections", 256, "most requests served at once; more get 503 with Retry-After (0: no limit)")
@@ -116,6 +118,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := server.New(server.Config{
 		Store: st, Auth: authn, Logger: logger,
 		MaxResourceSize: int64(cfg.maxResourceSize), Version: version,
+		Quota:       int64(cfg.quota),
 		MaxInFlight: cfg.maxConnections,
 		BaseURL:     cfg.baseURL, StoreKind: storeKind(cfg.database),
 	})
