@@ -419,3 +419,15 @@ func TestFilesOddPaths(t *testing.T) {
 		})
 	})
 }
+
+// TestFilesConnectPage: the web UI's device page names the files home
+// beside the CalDAV and CardDAV homes.
+func TestFilesConnectPage(t *testing.T) {
+	e := newEnv(t, testdb.SQLite(t))
+	b := e.browser(t)
+	b.signIn("alice", alicePassword)
+	status, body, _ := b.get("/web/connect")
+	if status != http.StatusOK || !strings.Contains(body, "/dav/files/alice/</code>") {
+		t.Errorf("GET /web/connect = %d, lacks the files home:\n%s", status, body)
+	}
+}

@@ -30,6 +30,7 @@ type connectInfo struct {
 	PrincipalURL string // /dav/principals/NAME/
 	CalendarHome string
 	ContactsHome string
+	FilesHome    string // plain WebDAV folders, for file managers and sync apps
 	DAVx5URI     string
 }
 
@@ -56,6 +57,8 @@ func (h *Handler) connectInfo(r *http.Request) connectInfo {
 			ci.CalendarHome = base + dav.HomeHref(k, name)
 		case "addressbook":
 			ci.ContactsHome = base + dav.HomeHref(k, name)
+		case "files":
+			ci.FilesHome = base + dav.HomeHref(k, name)
 		}
 	}
 	// DAVx5 opens caldav:// and caldavs:// links (and QR codes holding
