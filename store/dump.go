@@ -15,7 +15,7 @@ type Tombstone struct {
 }
 
 // Record is one entry of a whole-store dump: exactly one field is set
-// (DeadProps goes with Collection; Admin, LastLogin and FreeBusyHidden with
+// (DeadProps goes with Collection or Object; Admin, LastLogin and FreeBusyHidden with
 // User). Dump produces, and Load takes, records in this order: users, app
 // passwords, collections, objects, tombstones, trashed collections,
 // versions, groups, group members, shares, share views, grants, public
@@ -28,7 +28,7 @@ type Record struct {
 	FreeBusyHidden bool
 	AppPassword    *AppPassword
 	Collection     *Collection
-	DeadProps      []DeadProp // of Collection
+	DeadProps      []DeadProp // of Collection or Object
 	Object         *Object    // with Body
 	Tombstone      *Tombstone
 	Trashed        *TrashedCollection

@@ -205,6 +205,9 @@ type objectLine struct {
 	Created      time.Time  `json:"created"`
 	Updated      time.Time  `json:"updated"`
 	Body         *blobRef   `json:"body"`
+	// DeadProps are a file's (files home) dead properties; since
+	// version 2, absent when none.
+	DeadProps []deadPropLine `json:"dead_props,omitempty"`
 }
 
 type tombstoneLine struct {
@@ -385,7 +388,8 @@ func (w *archiveWriter) record(r store.Record) error {
 		o := r.Object
 		l := &objectLine{ID: o.ID, CollectionID: o.CollectionID, Name: o.Name, UID: o.UID, ETag: o.ETag,
 			ContentType: o.ContentType, Component: o.Component, ModSeq: o.ModSeq, FirstStart: o.FirstStart,
-			LastEnd: o.LastEnd, SearchText: o.SearchText, Created: o.Created, Updated: o.Updated}
+			LastEnd: o.LastEnd, SearchText: o.SearchText, Created: o.Created, Updated: o.Updated,
+			DeadProps: deadLines(r.DeadProps)}
 		return w.add(kindObjects, l, o.Body, &l.Body)
 	case r.Tombstone != nil:
 		return w.add(kindTombstones, tombstoneLine(*r.Tombstone), nil, nil)
@@ -629,6 +633,7 @@ func (p *pendingChunk) emit(data []byte, counts map[string]int64, fn func(store.
 				ContentType: l.ContentType, Component: l.Component, Size: int64(len(body)), ModSeq: l.ModSeq,
 				FirstStart: l.FirstStart, LastEnd: l.LastEnd, SearchText: l.SearchText, Created: l.Created,
 				Updated: l.Updated, Body: body}
+			rec.DeadProps = deadProps(l.DeadProps)
 		case kindTombstones:
 			var l tombstoneLine
 			if err := dec.Decode(&l); err != nil {

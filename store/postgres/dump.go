@@ -51,17 +51,12 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			return err
 		}
 		// Dead properties are few; they are read first and handed out
-		// with their collection.
-		dead := make(map[int64][]store.DeadProp)
-		rows, _ := tx.Query(ctx, `SELECT collection_id, namespace, name, xml FROM collection_properties ORDER BY collection_id, namespace, name`)
-		var (
-			id int64
-			dp store.DeadProp
-		)
-		_, err := pgx.ForEachRow(rows, []any{&id, &dp.Namespace, &dp.Name, &dp.XML}, func() error {
-			dead[id] = append(dead[id], dp)
-			return nil
-		})
+		// with their collection or object.
+		dead, err := allDeadProps(ctx, tx, "collection_properties", "collection_id")
+		if err != nil {
+			return err
+		}
+		objDead, err := allDeadProps(ctx, tx, "object_properties", "object_id")
 		if err != nil {
 			return err
 		}
@@ -76,7 +71,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		}
 		if err := each(`SELECT `+objectColumns+`, body FROM objects ORDER BY id`, func(row pgx.Row) (store.Record, error) {
 			o, err := scanObject(row)
-			return store.Record{Object: &o}, err
+			return store.Record{Object: &o, DeadProps: objDead[o.ID]}, err
 		}); err != nil {
 			return err
 		}
@@ -153,6 +148,22 @@ func dumpSharing(each func(q string, scan func(pgx.Row) (store.Record, error)) e
 	})
 }
 
+// allDeadProps returns every collection's (or object's) dead properties,
+// from table by its owner column.
+func allDeadProps(ctx context.Context, tx pgx.Tx, table, owner string) (map[int64][]store.DeadProp, error) {
+	dead := make(map[int64][]store.DeadProp)
+	rows, _ := tx.Query(ctx, `SELECT `+owner+`, namespace, name, xml FROM `+table+` ORDER BY `+owner+`, namespace, name`)
+	var (
+		id int64
+		dp store.DeadProp
+	)
+	_, err := pgx.ForEachRow(rows, []any{&id, &dp.Namespace, &dp.Name, &dp.XML}, func() error {
+		dead[id] = append(dead[id], dp)
+		return nil
+	})
+	return dead, err
+}
+
 // scanMore scans a row's first columns with a scan function of fixed
 // columns and the rest into more.
 type scanMore struct {
@@ -203,8 +214,9 @@ var (
 	appPwCols      = []string{"id", "user_id", "label", "password_hash", "created", "last_used"}
 	collectionCols = []string{"id", "owner_id", "kind", "name", "display_name", "description", "color",
 		"color_symbolic", "sort_order", "timezone", "components", "modseq", "pruned_modseq", "created", "updated"}
-	deadPropCols = []string{"collection_id", "namespace", "name", "xml"}
-	objectCols   = []string{"id", "collection_id", "name", "uid", "etag", "content_type", "component", "body",
+	deadPropCols   = []string{"collection_id", "namespace", "name", "xml"}
+	objectPropCols = []string{"object_id", "namespace", "name", "xml"}
+	objectCols     = []string{"id", "collection_id", "name", "uid", "etag", "content_type", "component", "body",
 		"size", "modseq", "first_start", "last_end", "search_text", "created", "updated"}
 	tombstoneCols = []string{"collection_id", "name", "modseq", "deleted_at"}
 	trashCols     = []string{"id", "owner_id", "collection_id", "kind", "name", "display_name", "description",
@@ -296,8 +308,22 @@ func loadRecord(c *copier, rec store.Record) error {
 		if body == nil {
 			body = []byte{}
 		}
-		return c.add("objects", objectCols, o.ID, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component,
-			body, int64(len(body)), o.ModSeq, o.FirstStart, o.LastEnd, o.SearchText, o.Created, o.Updated)
+		if err := c.add("objects", objectCols, o.ID, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component,
+			body, int64(len(body)), o.ModSeq, o.FirstStart, o.LastEnd, o.SearchText, o.Created, o.Updated); err != nil {
+			return err
+		}
+		// The object must exist before its properties refer to it.
+		if len(rec.DeadProps) > 0 {
+			if err := c.flush(); err != nil {
+				return err
+			}
+		}
+		for _, dp := range rec.DeadProps {
+			if err := c.add("object_properties", objectPropCols, o.ID, dp.Namespace, dp.Name, dp.XML); err != nil {
+				return err
+			}
+		}
+		return nil
 	case rec.Tombstone != nil:
 		t := rec.Tombstone
 		return c.add("tombstones", tombstoneCols, t.CollectionID, t.Name, t.ModSeq, t.DeletedAt)

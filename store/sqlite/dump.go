@@ -58,7 +58,11 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		}
 		// Dead properties are few; they are read first and handed out
 		// with their collection.
-		dead, err := allDeadProps(ctx, tx)
+		dead, err := allDeadProps(ctx, tx, "collection_properties", "collection_id")
+		if err != nil {
+			return err
+		}
+		objDead, err := allDeadProps(ctx, tx, "object_properties", "object_id")
 		if err != nil {
 			return err
 		}
@@ -75,7 +79,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		if err := each(`SELECT `+objectSelect(true)+` FROM objects ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
 			var o store.Object
 			err := sc.scan(rows, &o, true)
-			return store.Record{Object: &o}, err
+			return store.Record{Object: &o, DeadProps: objDead[o.ID]}, err
 		}); err != nil {
 			return err
 		}
@@ -157,9 +161,10 @@ type scanMore struct {
 
 func (r scanMore) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.more...)...) }
 
-// allDeadProps returns every collection's dead properties.
-func allDeadProps(ctx context.Context, tx *sql.Tx) (map[int64][]store.DeadProp, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT collection_id, namespace, name, xml FROM collection_properties ORDER BY collection_id, namespace, name`)
+// allDeadProps returns every collection's (or object's) dead properties,
+// from table by its owner column.
+func allDeadProps(ctx context.Context, tx *sql.Tx, table, owner string) (map[int64][]store.DeadProp, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+owner+`, namespace, name, xml FROM `+table+` ORDER BY `+owner+`, namespace, name`)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +288,20 @@ func loadRecord(in *inserter, rec store.Record) error {
 		if body == nil {
 			body = []byte{}
 		}
-		return in.insert("objects", []string{"id", "collection_id", "name", "uid", "etag", "content_type", "component",
+		err := in.insert("objects", []string{"id", "collection_id", "name", "uid", "etag", "content_type", "component",
 			"size", "modseq", "first_start", "last_end", "search_text", "created", "updated", "body"},
 			o.ID, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component, int64(len(body)), o.ModSeq,
 			toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(o.Created), toMicros(o.Updated), body)
+		if err != nil {
+			return err
+		}
+		for _, dp := range rec.DeadProps {
+			if err := in.insert("object_properties", []string{"object_id", "namespace", "name", "xml"},
+				o.ID, dp.Namespace, dp.Name, dp.XML); err != nil {
+				return err
+			}
+		}
+		return nil
 	case rec.Tombstone != nil:
 		t := rec.Tombstone
 		return in.insert("tombstones", []string{"collection_id", "name", "modseq", "deleted_at"},

@@ -103,6 +103,12 @@ func fillForDump(t *testing.T, s store.Store) {
 	if err := s.CreatePublicLink(ctx, &store.PublicLink{CollectionID: cal.ID, Token: dumpToken}); err != nil {
 		t.Fatal(err)
 	}
+	// A file of the files home, with a dead property.
+	home := newCollection(t, s, other.ID, store.KindFiles, "")
+	put(t, s, file(home.ID, "notes.txt", "plain bytes"))
+	if err := s.UpdateObjectDeadProps(ctx, home.ID, "notes.txt", []store.DeadProp{{Namespace: "urn:f", Name: "tag", XML: `<tag xmlns="urn:f" xml:lang="de">Notiz</tag>`}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // dumpToken is the public link fillForDump makes.
@@ -233,6 +239,9 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 			}
 		case r.Object != nil:
 			kinds["object"]++
+			if len(r.DeadProps) > 0 {
+				kinds["objdead"]++
+			}
 			if r.Object.Body == nil {
 				t.Errorf("object %q dumped without its body", r.Object.Name)
 			}
@@ -259,7 +268,7 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 			kinds["hidden"]++
 		}
 	}
-	if fmt.Sprint(kinds) != "map[app:1 collection:3 dead:1 grant:2 group:1 hidden:1 link:1 member:2 object:5 share:2 tombstone:1 trash:1 user:2 version:10 view:1]" {
+	if fmt.Sprint(kinds) != "map[app:1 collection:4 dead:1 grant:2 group:1 hidden:1 link:1 member:2 objdead:1 object:6 share:2 tombstone:1 trash:1 user:2 version:11 view:1]" {
 		t.Errorf("dumped kinds = %v", kinds)
 	}
 
