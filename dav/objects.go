@@ -175,7 +175,7 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 		// nothing, stays last-writer-wins).
 		ifMatch = old.ETag
 	}
-	created, err := h.Store.PutObject(rq.Context(), o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch, Actor: rq.actor()})
+	created, err := h.putObject(rq, res, o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch, Actor: rq.actor()})
 	if err != nil {
 		return h.uidConflict(res, err)
 	}

@@ -282,6 +282,23 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 	return nil
 }
 
+// putObject stores o, the PUT of res. A file's UID is the store's own,
+// not the client's: when another request made or replaced the file since
+// res was resolved, the write goes over it with that file's UID, as a PUT
+// without conditions does; its conditions, if any, still hold.
+func (h *Handler) putObject(rq *Request, res *Resource, o *store.Object, opts store.PutObjectOptions) (bool, error) {
+	created, err := h.Store.PutObject(rq.Context(), o, opts)
+	if !nests(res.Kind) || !errors.Is(err, store.ErrUIDChanged) {
+		return created, err
+	}
+	cur, gerr := h.Store.GetObjects(rq.Context(), o.CollectionID, []string{o.Name}, false)
+	if gerr != nil || len(cur) == 0 {
+		return created, err
+	}
+	o.UID = cur[0].UID
+	return h.Store.PutObject(rq.Context(), o, opts)
+}
+
 // copyMoveFile copies or moves file res to name in folder dcol, where
 // nothing is.
 func (h *Handler) copyMoveFile(rq *Request, method string, res *Resource, dcol *store.Collection, name string) error {

@@ -231,6 +231,12 @@ func TestFilesPropfind(t *testing.T) {
 		if got := readBody(t, resp); strings.Contains(got, "inner") || !strings.Contains(got, "/dav/files/alice/docs/<") {
 			t.Errorf("the home's Depth 1 listing shows more or less than its own members:\n%s", got)
 		}
+		// sync-collection on a folder comes from the engine: its files.
+		resp = e.do(request{method: "REPORT", path: filesHome + "docs/", header: map[string]string{"Depth": "1"},
+			body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`})
+		if got := readBody(t, resp); resp.StatusCode != http.StatusMultiStatus || !strings.Contains(got, "/dav/files/alice/docs/r.txt<") || !strings.Contains(got, "<D:sync-token>") {
+			t.Errorf("sync-collection on a folder = %d:\n%s", resp.StatusCode, got)
+		}
 	})
 }
 
@@ -430,4 +436,45 @@ func TestFilesConnectPage(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, "/dav/files/alice/</code>") {
 		t.Errorf("GET /web/connect = %d, lacks the files home:\n%s", status, body)
 	}
+}
+
+// TestFilesConcurrentCreate: clients that upload the same new file at
+// once all succeed, the last one's bytes standing (a file has no UID a
+// client could clash on).
+func TestFilesConcurrentCreate(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		const n = 8
+		statuses := make(chan int, n)
+		for i := range n {
+			go func() {
+				req, err := http.NewRequest(http.MethodPut, e.srv.URL+filesHome+"same.txt", strings.NewReader("writer "+strconv.Itoa(i)))
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				req.SetBasicAuth("alice", alicePassword)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}()
+		}
+		created := 0
+		for range n {
+			switch s := <-statuses; s {
+			case http.StatusCreated:
+				created++
+			case http.StatusNoContent:
+			default:
+				t.Errorf("a concurrent PUT of a new file = %d", s)
+			}
+		}
+		if created < 1 {
+			t.Errorf("no PUT created the file")
+		}
+	})
 }
