@@ -113,10 +113,7 @@ func (rq *Request) deadProps(c *store.Collection) (map[xml.Name]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[xml.Name]string, len(props))
-	for _, p := range props {
-		m[xml.Name{Space: p.Namespace, Local: p.Name}] = p.XML
-	}
+	m := deadPropMap(props)
 	if rq.deadTbl == nil {
 		rq.deadTbl = map[int64]map[xml.Name]string{}
 	}

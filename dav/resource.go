@@ -310,7 +310,13 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 	res.Type = ResObject
 	res.Href += escapeSegment(t.object)
 	res.Name = t.object
-	objs, err := h.Store.GetObjects(ctx, res.Collection.ID, []string{t.object}, withBody)
+	return h.lookupObject(ctx, res, withBody)
+}
+
+// lookupObject fills res.Object with the member res.Name of res.Collection;
+// a missing one is ErrNotFound, with res as far as it exists.
+func (h *Handler) lookupObject(ctx context.Context, res *Resource, withBody bool) (*Resource, error) {
+	objs, err := h.Store.GetObjects(ctx, res.Collection.ID, []string{res.Name}, withBody)
 	if err != nil {
 		return res, err
 	}

@@ -79,15 +79,7 @@ func (h *Handler) resolveTree(ctx context.Context, user *store.User, t target, w
 		return res, err
 	}
 	res.Collection, res.Privileges = pc, ownerPrivs
-	objs, err := h.Store.GetObjects(ctx, pc.ID, []string{name}, withBody)
-	if err != nil {
-		return res, err
-	}
-	if len(objs) == 0 {
-		return res, store.ErrNotFound
-	}
-	res.Object = &objs[0]
-	return res, nil
+	return h.lookupObject(ctx, res, withBody)
 }
 
 // asNewCollection turns the resolution of a missing tree member into the
@@ -339,11 +331,16 @@ func (rq *Request) objectDeadProps(o *store.Object) (map[xml.Name]string, error)
 	if err != nil {
 		return nil, err
 	}
+	return deadPropMap(props), nil
+}
+
+// deadPropMap indexes dead properties by name.
+func deadPropMap(props []store.DeadProp) map[xml.Name]string {
 	m := make(map[xml.Name]string, len(props))
 	for _, p := range props {
 		m[xml.Name{Space: p.Namespace, Local: p.Name}] = p.XML
 	}
-	return m, nil
+	return m
 }
 
 // NewUID is a fresh random UID for an object whose kind has none of its

@@ -126,25 +126,7 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 		if tag.RowsAffected() == 0 {
 			return store.ErrNotFound
 		}
-		for _, dp := range p.DeadProps {
-			if dp.XML == "" {
-				const del = `
-					DELETE FROM collection_properties
-					WHERE collection_id = $1 AND namespace = $2 AND name = $3`
-				if _, err := tx.Exec(ctx, del, id, dp.Namespace, dp.Name); err != nil {
-					return err
-				}
-				continue
-			}
-			const set = `
-				INSERT INTO collection_properties (collection_id, namespace, name, xml)
-				VALUES ($1, $2, $3, $4)
-				ON CONFLICT (collection_id, namespace, name) DO UPDATE SET xml = EXCLUDED.xml`
-			if _, err := tx.Exec(ctx, set, id, dp.Namespace, dp.Name, dp.XML); err != nil {
-				return err
-			}
-		}
-		return nil
+		return applyDeadProps(ctx, tx, "collection_properties", "collection_id", id, p.DeadProps)
 	})
 	if err != nil {
 		return errorf("store: update collection %d: %w", id, err)
@@ -224,16 +206,43 @@ func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.
 		FROM collection_properties
 		WHERE collection_id = $1
 		ORDER BY namespace, name`
-	rows, _ := s.pool.Query(ctx, q, collectionID)
-	props, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeadProp, error) {
-		var p store.DeadProp
-		err := row.Scan(&p.Namespace, &p.Name, &p.XML)
-		return p, err
-	})
+	props, err := collectDeadProps(s.pool.Query(ctx, q, collectionID))
 	if err != nil {
 		return nil, errorf("store: list dead properties of collection %d: %w", collectionID, err)
 	}
 	return props, nil
+}
+
+// collectDeadProps reads the rows of a dead-property query (namespace,
+// name, xml).
+func collectDeadProps(rows pgx.Rows, _ error) ([]store.DeadProp, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeadProp, error) {
+		var p store.DeadProp
+		err := row.Scan(&p.Namespace, &p.Name, &p.XML)
+		return p, err
+	})
+}
+
+// applyDeadProps sets (XML non-empty) or removes the dead properties of
+// the collection or object id in table, whose owner column is owner.
+func applyDeadProps(ctx context.Context, tx pgx.Tx, table, owner string, id int64, props []store.DeadProp) error {
+	for _, dp := range props {
+		if dp.XML == "" {
+			del := `DELETE FROM ` + table + ` WHERE ` + owner + ` = $1 AND namespace = $2 AND name = $3`
+			if _, err := tx.Exec(ctx, del, id, dp.Namespace, dp.Name); err != nil {
+				return err
+			}
+			continue
+		}
+		set := `
+			INSERT INTO ` + table + ` (` + owner + `, namespace, name, xml)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (` + owner + `, namespace, name) DO UPDATE SET xml = EXCLUDED.xml`
+		if _, err := tx.Exec(ctx, set, id, dp.Namespace, dp.Name, dp.XML); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UsedBytes is the total size of the objects in all of the owner's

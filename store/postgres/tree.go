@@ -157,12 +157,7 @@ func (s *Store) ListObjectDeadProps(ctx context.Context, objectID int64) ([]stor
 		SELECT namespace, name, xml FROM object_properties
 		WHERE object_id = $1
 		ORDER BY namespace, name`
-	rows, _ := s.pool.Query(ctx, q, objectID)
-	props, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeadProp, error) {
-		var p store.DeadProp
-		err := row.Scan(&p.Namespace, &p.Name, &p.XML)
-		return p, err
-	})
+	props, err := collectDeadProps(s.pool.Query(ctx, q, objectID))
 	if err != nil {
 		return nil, errorf("store: list dead properties of object %d: %w", objectID, err)
 	}
@@ -186,23 +181,7 @@ func (s *Store) UpdateObjectDeadProps(ctx context.Context, collectionID int64, n
 			}
 			return err
 		}
-		for _, dp := range props {
-			if dp.XML == "" {
-				const del = `DELETE FROM object_properties WHERE object_id = $1 AND namespace = $2 AND name = $3`
-				if _, err := tx.Exec(ctx, del, id, dp.Namespace, dp.Name); err != nil {
-					return err
-				}
-				continue
-			}
-			const set = `
-				INSERT INTO object_properties (object_id, namespace, name, xml)
-				VALUES ($1, $2, $3, $4)
-				ON CONFLICT (object_id, namespace, name) DO UPDATE SET xml = EXCLUDED.xml`
-			if _, err := tx.Exec(ctx, set, id, dp.Namespace, dp.Name, dp.XML); err != nil {
-				return err
-			}
-		}
-		return nil
+		return applyDeadProps(ctx, tx, "object_properties", "object_id", id, props)
 	})
 	if err != nil {
 		return errorf("store: update dead properties of object %q: %w", name, err)

@@ -154,25 +154,29 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 		if err := oneRow(res, err); err != nil {
 			return err
 		}
-		for _, dp := range p.DeadProps {
-			if dp.XML == "" {
-				_, err = tx.ExecContext(ctx, `
-					DELETE FROM collection_properties
-					WHERE collection_id = $1 AND namespace = $2 AND name = $3`,
-					id, dp.Namespace, dp.Name)
-			} else {
-				_, err = tx.ExecContext(ctx, `
-					INSERT INTO collection_properties (collection_id, namespace, name, xml)
-					VALUES ($1, $2, $3, $4)
-					ON CONFLICT (collection_id, namespace, name) DO UPDATE SET xml = excluded.xml`,
-					id, dp.Namespace, dp.Name, dp.XML)
-			}
-			if err != nil {
-				return fmt.Errorf("dead property {%s}%s: %w", dp.Namespace, dp.Name, err)
-			}
-		}
-		return nil
+		return applyDeadProps(ctx, tx, "collection_properties", "collection_id", id, p.DeadProps)
 	})
+}
+
+// applyDeadProps sets (XML non-empty) or removes the dead properties of
+// the collection or object id in table, whose owner column is owner.
+func applyDeadProps(ctx context.Context, tx *sql.Tx, table, owner string, id int64, props []store.DeadProp) error {
+	for _, dp := range props {
+		var err error
+		if dp.XML == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+owner+` = $1 AND namespace = $2 AND name = $3`,
+				id, dp.Namespace, dp.Name)
+		} else {
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO `+table+` (`+owner+`, namespace, name, xml) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (`+owner+`, namespace, name) DO UPDATE SET xml = excluded.xml`,
+				id, dp.Namespace, dp.Name, dp.XML)
+		}
+		if err != nil {
+			return fmt.Errorf("dead property {%s}%s: %w", dp.Namespace, dp.Name, err)
+		}
+	}
+	return nil
 }
 
 // DeleteCollection removes the owner's collection with its objects,
@@ -246,20 +250,28 @@ func (s *Store) ListDeadProps(ctx context.Context, collectionID int64) ([]store.
 	var props []store.DeadProp
 	err := s.read(ctx, "list dead properties", func(tx *sql.Tx) error {
 		rows, err := tx.StmtContext(ctx, s.st.listDeadProps).QueryContext(ctx, collectionID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var p store.DeadProp
-			if err := rows.Scan(&p.Namespace, &p.Name, &p.XML); err != nil {
-				return err
-			}
-			props = append(props, p)
-		}
-		return rows.Err()
+		props, err = scanDeadProps(rows, err)
+		return err
 	})
 	return props, err
+}
+
+// scanDeadProps reads the rows of a dead-property query (namespace, name,
+// xml) and closes them.
+func scanDeadProps(rows *sql.Rows, err error) ([]store.DeadProp, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var props []store.DeadProp
+	for rows.Next() {
+		var p store.DeadProp
+		if err := rows.Scan(&p.Namespace, &p.Name, &p.XML); err != nil {
+			return nil, err
+		}
+		props = append(props, p)
+	}
+	return props, rows.Err()
 }
 
 // usedBytesSQL is UsedBytes' query (prepared at Open). Each collection's

@@ -180,18 +180,8 @@ func (s *Store) ListObjectDeadProps(ctx context.Context, objectID int64) ([]stor
 		rows, err := tx.QueryContext(ctx, `
 			SELECT namespace, name, xml FROM object_properties
 			WHERE object_id = $1 ORDER BY namespace, name`, objectID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var p store.DeadProp
-			if err := rows.Scan(&p.Namespace, &p.Name, &p.XML); err != nil {
-				return err
-			}
-			props = append(props, p)
-		}
-		return rows.Err()
+		props, err = scanDeadProps(rows, err)
+		return err
 	})
 	return props, err
 }
@@ -212,21 +202,6 @@ func (s *Store) UpdateObjectDeadProps(ctx context.Context, collectionID int64, n
 		if err != nil {
 			return err
 		}
-		for _, dp := range props {
-			if dp.XML == "" {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM object_properties WHERE object_id = $1 AND namespace = $2 AND name = $3`,
-					id, dp.Namespace, dp.Name); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO object_properties (object_id, namespace, name, xml) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (object_id, namespace, name) DO UPDATE SET xml = excluded.xml`,
-				id, dp.Namespace, dp.Name, dp.XML); err != nil {
-				return err
-			}
-		}
-		return nil
+		return applyDeadProps(ctx, tx, "object_properties", "object_id", id, props)
 	})
 }
