@@ -61,6 +61,9 @@ func (h *Handler) resolveTree(ctx context.Context, user *store.User, t target, w
 	res := &Resource{Type: ResCollection, Kind: t.kind, Owner: user, Name: t.collection,
 		Href: CollectionHref(t.kind, user.Username, t.collection)}
 	c, err := h.Store.GetCollection(ctx, user.ID, t.kind.StoreKind(), t.collection)
+	if errors.Is(err, store.ErrNotFound) && t.collection == "" {
+		c, err = h.makeHome(ctx, user, t.kind)
+	}
 	if err == nil {
 		res.Collection, res.Privileges = c, ownerPrivs
 		return res, nil
@@ -80,6 +83,18 @@ func (h *Handler) resolveTree(ctx context.Context, user *store.User, t target, w
 	}
 	res.Collection, res.Privileges = pc, ownerPrivs
 	return h.lookupObject(ctx, res, withBody)
+}
+
+// makeHome makes the user's home of kind k, for users who have none: made
+// before the kind existed and restored from a backup of that time, or made
+// without the server's initial collections.
+func (h *Handler) makeHome(ctx context.Context, user *store.User, k Kind) (*store.Collection, error) {
+	c := &store.Collection{OwnerID: user.ID, Kind: k.StoreKind()}
+	err := h.Store.CreateCollection(ctx, c)
+	if errors.Is(err, store.ErrConflict) { // made meanwhile by another request
+		return h.Store.GetCollection(ctx, user.ID, k.StoreKind(), "")
+	}
+	return c, err
 }
 
 // asNewCollection turns the resolution of a missing tree member into the

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
@@ -476,5 +477,25 @@ func TestFilesConcurrentCreate(t *testing.T) {
 		if created < 1 {
 			t.Errorf("no PUT created the file")
 		}
+	})
+}
+
+// TestFilesHomeMadeOnDemand: a user without a files home (restored from a
+// backup older than it, or made without the initial collections) gets one
+// at first use.
+func TestFilesHomeMadeOnDemand(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		hash, err := auth.HashPasswordParams("carol's password", cheapParams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateUser(t.Context(), &store.User{Username: "carol", PasswordHash: hash}, nil); err != nil {
+			t.Fatal(err)
+		}
+		e.run(t, []step{
+			{method: "PROPFIND", path: "/dav/files/carol/", header: map[string]string{"Depth": "1"}, user: "carol", password: "carol's password", want: http.StatusMultiStatus},
+			{method: http.MethodPut, path: "/dav/files/carol/x.txt", body: "x", user: "carol", password: "carol's password", want: http.StatusCreated},
+		})
 	})
 }
