@@ -229,6 +229,14 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 	case to == "" || from == "" && r.Method == "MOVE":
 		return &Error{Status: http.StatusForbidden, Message: "dav: the files home cannot be replaced or moved"}
 	}
+	var ifMatch string
+	if res.Type == ResObject {
+		if ifMatch, _, err = conditions(r, res.Kind, res.Object); err != nil {
+			return err
+		}
+	} else if r.Header.Get("If-Match") != "" {
+		return store.ErrPreconditionFailed // a folder has no entity tag
+	}
 	exists := derr == nil
 	overwrite := !strings.EqualFold(strings.TrimSpace(r.Header.Get("Overwrite")), "F")
 	if exists && !overwrite {
@@ -280,7 +288,7 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 			dst.Name = name
 			href = CollectionHref(res.Kind, res.Owner.Username, parent) + escapeSegment(name)
 		}
-		err = h.copyMoveFile(rq, r.Method, res, dcol, dst.Name)
+		err = h.copyMoveFile(rq, r.Method, res, ifMatch, dcol, dst.Name)
 	}
 	if err != nil {
 		return err
@@ -307,17 +315,20 @@ func (h *Handler) putObject(rq *Request, res *Resource, o *store.Object, opts st
 }
 
 // copyMoveFile copies or moves file res to name in folder dcol, where
-// nothing is.
-func (h *Handler) copyMoveFile(rq *Request, method string, res *Resource, dcol *store.Collection, name string) error {
+// nothing is; ifMatch, when set, is the ETag the file must still have.
+func (h *Handler) copyMoveFile(rq *Request, method string, res *Resource, ifMatch string, dcol *store.Collection, name string) error {
 	ctx := rq.Context()
 	if method == "MOVE" {
 		// The object keeps its ID, so its dead properties go with it.
-		_, err := h.Store.MoveObject(ctx, res.Collection.ID, res.Object.Name, dcol.ID, name, store.MoveObjectOptions{Actor: rq.actor()})
+		_, err := h.Store.MoveObject(ctx, res.Collection.ID, res.Object.Name, dcol.ID, name, store.MoveObjectOptions{IfMatch: ifMatch, Actor: rq.actor()})
 		return err
 	}
 	o, err := h.Store.GetObject(ctx, res.Collection.ID, res.Object.Name)
 	if err != nil {
 		return err
+	}
+	if ifMatch != "" && o.ETag != ifMatch {
+		return store.ErrPreconditionFailed
 	}
 	props, err := h.Store.ListObjectDeadProps(ctx, o.ID)
 	if err != nil {

@@ -121,12 +121,12 @@ func TestFilesCopyMove(t *testing.T) {
 			{method: http.MethodPut, path: h + "file.txt", body: "F", want: http.StatusCreated},
 		})
 		for _, tc := range []struct {
-			name             string
-			method, from, to string
-			depth, overwrite string
-			want             int
-			present          map[string]string // path → body after
-			absent           []string
+			name                      string
+			method, from, to          string
+			depth, overwrite, ifMatch string
+			want                      int
+			present                   map[string]string // path → body after
+			absent                    []string
 		}{
 			{name: "copy tree", method: "COPY", from: "src/", to: "dst/", want: http.StatusCreated,
 				present: map[string]string{"dst/a.txt": "A", "dst/sub/b.txt": "B", "src/sub/b.txt": "B"}},
@@ -142,6 +142,10 @@ func TestFilesCopyMove(t *testing.T) {
 				present: map[string]string{"src/a.txt": "A"}},
 			{name: "copy file onto file", method: "COPY", from: "file.txt", to: "src/a.txt", want: http.StatusNoContent,
 				present: map[string]string{"src/a.txt": "F"}},
+			{name: "copy file, If-Match stale", method: "COPY", from: "file.txt", to: "src/stale.txt", ifMatch: `"0000"`, want: http.StatusPreconditionFailed,
+				absent: []string{"src/stale.txt"}},
+			{name: "move folder, If-Match", method: "MOVE", from: "src/sub/", to: "src/sub2/", ifMatch: `"0000"`, want: http.StatusPreconditionFailed,
+				present: map[string]string{"src/sub/b.txt": "B"}},
 			{name: "copy into a missing folder", method: "COPY", from: "file.txt", to: "nope/x.txt", want: http.StatusConflict},
 			{name: "copy tree into itself", method: "COPY", from: "src/", to: "src/sub/in/", want: http.StatusForbidden},
 			{name: "copy onto itself", method: "COPY", from: "file.txt", to: "file.txt", want: http.StatusForbidden},
@@ -169,6 +173,9 @@ func TestFilesCopyMove(t *testing.T) {
 			}
 			if tc.overwrite != "" {
 				hd["Overwrite"] = tc.overwrite
+			}
+			if tc.ifMatch != "" {
+				hd["If-Match"] = tc.ifMatch
 			}
 			resp := e.do(request{method: tc.method, path: h + tc.from, header: hd})
 			if resp.StatusCode != tc.want {
