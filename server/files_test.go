@@ -13,7 +13,9 @@ import (
 )
 
 // The files home (/dav/files/{user}/, plain WebDAV folders, RFC 4918) over
-// real HTTP on both stores.
+// real HTTP on both stores. Each test has its own stores and servers, so
+// they run in parallel: the package's wall time grows by the longest, not
+// by their sum.
 
 const filesHome = "/dav/files/alice/"
 
@@ -55,6 +57,7 @@ func dest(e *env, path string) map[string]string {
 // TestFilesPutGet: any bytes and any Content-Type round-trip, with the
 // headers a plain HTTP client relies on; a PUT needs its parent folder.
 func TestFilesPutGet(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		bin := string([]byte{0, 1, 2, 0xff, 0xfe, '\r', '\n', 0x80})
@@ -110,6 +113,7 @@ func TestFilesPutGet(t *testing.T) {
 // TestFilesCopyMove: COPY and MOVE of files and trees, with Overwrite and
 // Depth (RFC 4918 §9.8, §9.9).
 func TestFilesCopyMove(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		h := filesHome
@@ -200,6 +204,7 @@ func TestFilesCopyMove(t *testing.T) {
 // TestFilesPropfind: listings show folders and files with the live
 // properties of RFC 4918 §15; Depth infinity is refused as elsewhere.
 func TestFilesPropfind(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		e.run(t, []step{
@@ -252,6 +257,7 @@ func TestFilesPropfind(t *testing.T) {
 // namespace, with xml:lang and inner XML, round-trip and follow COPY and
 // MOVE; live protected ones are refused.
 func TestFilesDeadProps(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		e.run(t, []step{
@@ -315,6 +321,7 @@ func TestFilesDeadProps(t *testing.T) {
 // TestFilesQuota: files count toward the user's quota (RFC 4331), and a
 // write past it is 507 with DAV:quota-not-exceeded.
 func TestFilesQuota(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st, func(c *server.Config) { c.Quota = 1000 })
 		big := strings.Repeat("x", 600)
@@ -354,6 +361,7 @@ func TestFilesQuota(t *testing.T) {
 // home, by any method, nor copy or move into it (403, as the rest of the
 // server answers another user's URL space).
 func TestFilesIsolation(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		e.run(t, []step{
@@ -400,6 +408,7 @@ func TestFilesIsolation(t *testing.T) {
 // TestFilesOddPaths: names are the client's, kept byte for byte and
 // escaped once in hrefs; what is not UTF-8 is 400, dot segments 404.
 func TestFilesOddPaths(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		e.run(t, []step{{method: "MKCOL", path: filesHome + "sp%20ace%20%26%20more/", want: http.StatusCreated}})
@@ -437,6 +446,7 @@ func TestFilesOddPaths(t *testing.T) {
 // TestFilesConnectPage: the web UI's device page names the files home
 // beside the CalDAV and CardDAV homes.
 func TestFilesConnectPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, testdb.SQLite(t))
 	b := e.browser(t)
 	b.signIn("alice", alicePassword)
@@ -450,6 +460,7 @@ func TestFilesConnectPage(t *testing.T) {
 // once all succeed, the last one's bytes standing (a file has no UID a
 // client could clash on).
 func TestFilesConcurrentCreate(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		const n = 8
@@ -491,6 +502,7 @@ func TestFilesConcurrentCreate(t *testing.T) {
 // backup older than it, or made without the initial collections) gets one
 // at first use.
 func TestFilesHomeMadeOnDemand(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		hash, err := auth.HashPasswordParams("carol's password", cheapParams)
