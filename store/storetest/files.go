@@ -91,6 +91,15 @@ func objectProps(t *testing.T, s store.Store, o *store.Object) []store.DeadProp 
 	return props
 }
 
+// wantIntact fails unless CheckIntegrity finds nothing after tree work.
+func wantIntact(t *testing.T, s store.Store) {
+	t.Helper()
+	problems, err := s.CheckIntegrity(t.Context())
+	if err != nil || len(problems) > 0 {
+		t.Errorf("CheckIntegrity = %q, %v", problems, err)
+	}
+}
+
 func usedBytes(t *testing.T, s store.Store, u *store.User) int64 {
 	t.Helper()
 	n, err := s.UsedBytes(t.Context(), u.ID)
@@ -139,6 +148,7 @@ func testCopyTree(t *testing.T, s store.Store) {
 	wantErr(t, "copy onto an existing folder", s.CopyCollectionTree(ctx, u.ID, store.KindFiles, "a", "ab", true), store.ErrPreconditionFailed)
 	wantErr(t, "copy of a missing folder", s.CopyCollectionTree(ctx, u.ID, store.KindFiles, "nope", "z", true), store.ErrNotFound)
 	wantFolders(t, s, u, "", "a", "a/b", "a/b/c", "ab", "x/y", "x/y/b", "x/y/b/c")
+	wantIntact(t, s)
 }
 
 // testCopyShallow: Depth 0 copies the folder and its properties only.
@@ -183,6 +193,7 @@ func testMoveTree(t *testing.T, s store.Store) {
 	}
 	wantErr(t, "move onto an existing folder", s.MoveCollectionTree(ctx, u.ID, store.KindFiles, "ab/m", "ab"), store.ErrPreconditionFailed)
 	wantErr(t, "move of a missing folder", s.MoveCollectionTree(ctx, u.ID, store.KindFiles, "a", "q"), store.ErrNotFound)
+	wantIntact(t, s)
 }
 
 // testDeleteTree: a delete removes the folder and everything below it, and
@@ -205,6 +216,7 @@ func testDeleteTree(t *testing.T, s store.Store) {
 	if _, err := s.GetCollection(ctx, u.ID, store.KindFiles, "ab"); err != nil {
 		t.Errorf("another user's delete removed the folder: %v", err)
 	}
+	wantIntact(t, s)
 }
 
 // testObjectDeadProps: a file's dead properties are set and removed
