@@ -199,6 +199,29 @@ type Object struct {
 	Updated    time.Time
 	// Body holds the raw bytes; only filled by calls that ask for bodies.
 	Body []byte
+	// Unscheduled is set by a writer that knows the body is not a
+	// scheduling object resource (RFC 6638 §3.1: no ORGANIZER): a later
+	// write over it need not read the old body for scheduling. False means
+	// unknown, so a writer that does not look leaves it false.
+	Unscheduled bool
+}
+
+// Mail is one iMIP message (RFC 6047) in the outgoing queue: an iTIP
+// message for a calendar user who is not a user of this server.
+type Mail struct {
+	ID     int64
+	UserID int64  // the sending user: their copy of UID records the outcome
+	UID    string // the UID of the event the message is about
+	// From and To are calendar user addresses (mailto:…): the sender's (the
+	// ORGANIZER, or the ATTENDEE replying) and the recipient's.
+	From, To string
+	Method   string // the iTIP method: REQUEST, CANCEL, REPLY, …
+	Body     []byte // the iCalendar object, METHOD included
+	// Attempts counts the claims so far (ClaimMail increments it).
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	Created     time.Time
 }
 
 // PutObjectOptions are the conditions of a write, checked inside the write
@@ -209,12 +232,16 @@ type PutObjectOptions struct {
 	IfMatch     string // the ETag (without quotes) the current object must have; "" for none
 	IfNoneMatch bool   // If-None-Match: * — the name must not exist
 	Actor       Actor  // who writes, for the history
+	// Mail is queued (see ClaimMail) in the write's transaction: it is
+	// sent if and only if the write is stored.
+	Mail []Mail
 }
 
 // DeleteObjectOptions are the conditions of a delete.
 type DeleteObjectOptions struct {
 	IfMatch string
 	Actor   Actor
+	Mail    []Mail // queued in the delete's transaction, as for PutObject
 }
 
 // MoveObjectOptions are the conditions of a move.
@@ -481,6 +508,20 @@ type Store interface {
 	// finds an attendee's or organizer's copy of an event with it (RFC 6638
 	// §3.1: copies are matched by UID, wherever the user keeps them).
 	FindObjectByUID(ctx context.Context, ownerID int64, kind Kind, uid string) (*Object, error)
+
+	// The iMIP mail queue. Messages enter it with the writes that cause
+	// them (PutObjectOptions.Mail, DeleteObjectOptions.Mail).
+	// ClaimMail takes up to limit messages due at now, oldest first, and
+	// makes them due again only at now+lease (so a sender that dies
+	// mid-send leaves them to another), incrementing Attempts: concurrent
+	// callers, in this process or another, never claim the same message.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
+	// RetryMail makes a claimed message due again at at, with the reason.
+	RetryMail(ctx context.Context, id int64, at time.Time, lastError string) error
+	// DeleteMail removes a message that was sent or given up.
+	DeleteMail(ctx context.Context, id int64) error
+	// ListMail returns the queued messages, oldest first.
+	ListMail(ctx context.Context) ([]Mail, error)
 
 	// Sync.
 	// ListChangesSince lists the members changed after modseq (live objects

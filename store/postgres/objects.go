@@ -16,12 +16,12 @@ import (
 // objectColumns is the column list scanObject reads, in order, before the
 // body (which each query selects itself: body, or NULL when not wanted).
 const objectColumns = `id, collection_id, name, uid, etag, content_type, component, size, modseq,
-	first_start, last_end, search_text, created, updated`
+	first_start, last_end, search_text, created, updated, unscheduled`
 
 func scanObject(row pgx.Row) (store.Object, error) {
 	var o store.Object
 	err := row.Scan(&o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
-		&o.Size, &o.ModSeq, &o.FirstStart, &o.LastEnd, &o.SearchText, &o.Created, &o.Updated, &o.Body)
+		&o.Size, &o.ModSeq, &o.FirstStart, &o.LastEnd, &o.SearchText, &o.Created, &o.Updated, &o.Unscheduled, &o.Body)
 	return o, err
 }
 
@@ -194,16 +194,16 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 				)
 				UPDATE objects SET etag = $4, content_type = $5, component = $6, body = $7,
 					size = $8, modseq = $9, first_start = $10, last_end = $11, search_text = $12,
-					updated = now()
+					updated = now(), unscheduled = $17
 				WHERE collection_id = $1 AND name = $2 AND uid = $3 AND ($13 = '' OR etag = $13)
 				RETURNING id, created, updated`
 			err := tx.QueryRow(ctx, update, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType,
 				o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText, opts.IfMatch,
-				opts.Actor.UserID, opts.Actor.UserAgent, s.history()).
+				opts.Actor.UserID, opts.Actor.UserAgent, s.history(), o.Unscheduled).
 				Scan(&o.ID, &o.Created, &o.Updated)
 			if err == nil {
 				o.Size, o.ModSeq = size, modseq
-				return nil
+				return queueMail(ctx, tx, opts.Mail)
 			}
 			if isUniqueViolation(err, "objects_collection_id_uid_key") {
 				return errUIDTaken
@@ -231,8 +231,8 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		const insert = `
 			WITH ins AS (
 				INSERT INTO objects (collection_id, name, uid, etag, content_type, component, body, size,
-					modseq, first_start, last_end, search_text)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+					modseq, first_start, last_end, search_text, unscheduled)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $16)
 				ON CONFLICT (collection_id, name) DO NOTHING
 				RETURNING id, created, updated
 			), revived AS (
@@ -246,7 +246,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 			SELECT id, created, updated FROM ins`
 		err = tx.QueryRow(ctx, insert, o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType,
 			o.Component, body, size, modseq, o.FirstStart, o.LastEnd, o.SearchText,
-			opts.Actor.UserID, opts.Actor.UserAgent, s.history()).
+			opts.Actor.UserID, opts.Actor.UserAgent, s.history(), o.Unscheduled).
 			Scan(&o.ID, &o.Created, &o.Updated)
 		switch {
 		case isUniqueViolation(err, "objects_collection_id_uid_key"):
@@ -263,7 +263,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		}
 		o.Size, o.ModSeq = size, modseq
 		created = true
-		return nil
+		return queueMail(ctx, tx, opts.Mail)
 	})
 	if errors.Is(err, errUIDTaken) {
 		err = s.uidConflict(ctx, o.CollectionID, o.UID)
@@ -344,7 +344,10 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 			}
 			return store.ErrNotFound
 		}
-		return insertTombstone(ctx, tx, collectionID, name, modseq)
+		if err := insertTombstone(ctx, tx, collectionID, name, modseq); err != nil {
+			return err
+		}
+		return queueMail(ctx, tx, opts.Mail)
 	})
 	if err != nil {
 		return errorf("store: delete object %q: %w", name, err)
@@ -488,7 +491,7 @@ func deleteTombstone(ctx context.Context, tx pgx.Tx, collectionID int64, name st
 // of kind; the (collection_id, uid) unique index answers it per collection.
 func (s *Store) FindObjectByUID(ctx context.Context, ownerID int64, kind store.Kind, uid string) (*store.Object, error) {
 	const q = `SELECT o.id, o.collection_id, o.name, o.uid, o.etag, o.content_type, o.component, o.size, o.modseq,
-		o.first_start, o.last_end, o.search_text, o.created, o.updated, o.body
+		o.first_start, o.last_end, o.search_text, o.created, o.updated, o.unscheduled, o.body
 		FROM objects o JOIN collections c ON c.id = o.collection_id
 		WHERE c.owner_id = $1 AND c.kind = $2 AND o.uid = $3
 		ORDER BY c.id LIMIT 1`

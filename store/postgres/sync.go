@@ -39,7 +39,7 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 			)
 			err := row.Scan(&deleted, &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType,
 				&o.Component, &o.Size, &o.ModSeq, &o.FirstStart, &o.LastEnd, &o.SearchText, &o.Created,
-				&o.Updated, &o.Body)
+				&o.Updated, &o.Unscheduled, &o.Body)
 			c := store.Change{Name: o.Name, ModSeq: o.ModSeq, Deleted: deleted}
 			if !deleted {
 				c.Object = &o
@@ -79,7 +79,7 @@ func changesQuery(withBody bool) string {
 		LIMIT $4)
 		UNION ALL
 		(SELECT true, 0, collection_id, name, '', '', '', '', 0, modseq,
-			NULL, NULL, '', deleted_at, deleted_at, NULL
+			NULL, NULL, '', deleted_at, deleted_at, false, NULL
 		FROM tombstones
 		WHERE collection_id = $1 AND modseq > $2 AND modseq <= $3
 		ORDER BY modseq

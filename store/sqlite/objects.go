@@ -17,7 +17,7 @@ import (
 // objectColumns are read by listings; the body is appended only when asked
 // for, so a listing never reads the body's pages.
 const objectColumns = `id, collection_id, name, uid, etag, content_type, component, size, modseq,
-	first_start, last_end, search_text, created, updated`
+	first_start, last_end, search_text, created, updated, unscheduled`
 
 func objectSelect(withBody bool) string {
 	if withBody {
@@ -48,7 +48,7 @@ type objectScanner struct {
 
 func (sc *objectScanner) scan(row interface{ Scan(...any) error }, o *store.Object, withBody bool) error {
 	sc.dest = append(sc.dest[:0], &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
-		&o.Size, &o.ModSeq, &sc.first, &sc.last, &o.SearchText, &sc.created, &sc.updated)
+		&o.Size, &o.ModSeq, &sc.first, &sc.last, &o.SearchText, &sc.created, &sc.updated, &o.Unscheduled)
 	if withBody {
 		sc.dest = append(sc.dest, &o.Body)
 	}
@@ -273,12 +273,12 @@ const (
 	updateObjectSQL = `
 	UPDATE objects SET uid = $2, etag = $3, content_type = $4, component = $5,
 		size = $6, modseq = $7, first_start = $8, last_end = $9, search_text = $10,
-		updated = $11, body = $12
+		updated = $11, body = $12, unscheduled = $13
 	WHERE id = $1`
 	insertObjectSQL = `
 	INSERT INTO objects (collection_id, name, uid, etag, content_type, component, size,
-		modseq, first_start, last_end, search_text, created, updated, body)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+		modseq, first_start, last_end, search_text, created, updated, body, unscheduled)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
 	RETURNING id`
 )
 
@@ -329,7 +329,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 			}
 			_, err = tx.StmtContext(ctx, s.st.updateObject).ExecContext(ctx,
 				cur.id, o.UID, o.ETag, o.ContentType, o.Component, size, modseq,
-				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body)
+				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body, o.Unscheduled)
 			if err != nil {
 				return err
 			}
@@ -337,7 +337,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		} else {
 			err = tx.StmtContext(ctx, s.st.insertObject).QueryRowContext(ctx,
 				o.CollectionID, o.Name, o.UID, o.ETag, o.ContentType, o.Component, size, modseq,
-				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body,
+				toNullMicros(o.FirstStart), toNullMicros(o.LastEnd), o.SearchText, toMicros(t), body, o.Unscheduled,
 			).Scan(&o.ID)
 			if err != nil {
 				return err
@@ -351,7 +351,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, opts store.PutOb
 		}
 		o.Size, o.ModSeq, o.Created, o.Updated = size, modseq, createdAt, t
 		created = cur == nil
-		return nil
+		return queueMail(ctx, tx, opts.Mail, t)
 	})
 	if err != nil {
 		return false, err
@@ -387,7 +387,10 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 		if _, err := tx.StmtContext(ctx, s.st.deleteObject).ExecContext(ctx, cur.id); err != nil {
 			return err
 		}
-		return s.tombstone(ctx, tx, collectionID, name, t)
+		if err := s.tombstone(ctx, tx, collectionID, name, t); err != nil {
+			return err
+		}
+		return queueMail(ctx, tx, opts.Mail, t)
 	})
 }
 
@@ -616,7 +619,7 @@ func (s *Store) FindObjectByUID(ctx context.Context, ownerID int64, kind store.K
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	const q = `SELECT o.id, o.collection_id, o.name, o.uid, o.etag, o.content_type, o.component, o.size, o.modseq,
-		o.first_start, o.last_end, o.search_text, o.created, o.updated, o.body
+		o.first_start, o.last_end, o.search_text, o.created, o.updated, o.unscheduled, o.body
 		FROM objects o JOIN collections c ON c.id = o.collection_id
 		WHERE c.owner_id = $1 AND c.kind = $2 AND o.uid = $3
 		ORDER BY c.id LIMIT 1`

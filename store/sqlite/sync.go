@@ -23,7 +23,7 @@ func changesSQL(withBody bool) string {
 	SELECT 0, ` + objectColumns + `, ` + body + `
 	FROM objects WHERE collection_id = $1 AND modseq > $2
 	UNION ALL
-	SELECT 1, 0, collection_id, name, '', '', '', '', 0, modseq, NULL, NULL, '', 0, 0, NULL
+	SELECT 1, 0, collection_id, name, '', '', '', '', 0, modseq, NULL, NULL, '', 0, 0, 0, NULL
 	FROM tombstones WHERE collection_id = $1 AND modseq > $2
 	ORDER BY 10
 	LIMIT $3`
@@ -62,7 +62,7 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 				b                []byte
 			)
 			err := rows.Scan(&deleted, &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType,
-				&o.Component, &o.Size, &o.ModSeq, &first, &last, &o.SearchText, &created, &updated, &b)
+				&o.Component, &o.Size, &o.ModSeq, &first, &last, &o.SearchText, &created, &updated, &o.Unscheduled, &b)
 			if err != nil {
 				return err
 			}

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"scheduling", schedulingTests},
 		{"integrity", integrityTests},
 		{"files", fileTests},
+		{"mail", mailTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()
