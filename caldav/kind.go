@@ -14,7 +14,11 @@ import (
 )
 
 // Kind plugs calendars into the dav engine (RFC 4791 §4–§9).
-type Kind struct{}
+type Kind struct {
+	// IMIP sends scheduling messages for calendar users who are not users
+	// of this server by email (RFC 6047), through the store's mail queue.
+	IMIP bool
+}
 
 var _ dav.Kind = Kind{}
 
@@ -230,6 +234,9 @@ func (k Kind) PrepareObject(rq *dav.Request, c *store.Collection, body []byte, c
 		FirstStart:  p.FirstStart,
 		LastEnd:     p.LastEnd,
 		Body:        p.Body,
+		// RFC 6638 §3.1: without ORGANIZER it is no scheduling object
+		// resource; a later write over it need not read it.
+		Unscheduled: p.Cal != nil && organizerOf(p.Cal) == nil,
 	}, nil
 }
 

@@ -40,8 +40,12 @@ import (
 // hash of what it says; a copy is found by UID and overwritten), so a PUT
 // repeated after a failure half-way delivers each message once.
 //
-// Attendees that are not local users get SCHEDULE-STATUS 5.1 (could not
-// deliver): iMIP (RFC 6047) is not built yet.
+// Calendar users who are not users of this server are reached by email
+// (iMIP, RFC 6047) when the kind has IMIP set: the message is queued in the
+// store in the transaction of the write that causes it (dav.Scheduled.Mail)
+// and SCHEDULE-STATUS says 1.0 (pending) until the sender records 1.1
+// (sent), 3.7 (refused by the recipient's server) or 5.1 (given up)
+// (RecordMailOutcome). Without IMIP they get 5.1 at once.
 
 // ScheduleTag (RFC 6638 §3.2.10) is a hash of what the organizer decides:
 // the object without the attendees' participation status and scheduling
@@ -83,9 +87,18 @@ func (Kind) ScheduleTag(o *store.Object) string {
 
 // iTIP status codes of SCHEDULE-STATUS (RFC 6638 §3.2.9, RFC 5546 §3.6).
 const (
+	statusPending     = "1.0"
+	statusSent        = "1.1"
 	statusDelivered   = "1.2"
 	statusInvalidUser = "3.7"
 	statusNoDelivery  = "5.1"
+)
+
+// The outcomes RecordMailOutcome records (RFC 6638 §3.2.9).
+const (
+	StatusSent        = statusSent        // handed to the relay
+	StatusInvalidUser = statusInvalidUser // the recipient's server refused the address
+	StatusNoDelivery  = statusNoDelivery  // given up after retries
 )
 
 // scheduling is one scheduling operation's view of the store.
@@ -94,6 +107,18 @@ type scheduling struct {
 	st    store.Store
 	user  *store.User
 	users []store.User // read once, when an email address must be resolved
+	imip  bool         // external mailto addresses are reached by email
+}
+
+// external reports whether addr is reached by iMIP: a mailto address of no
+// user of this server (checked by the caller), with iMIP on.
+func (s *scheduling) external(addr string) bool {
+	return s.imip && strings.HasPrefix(addr, "mailto:") && len(addr) > len("mailto:")
+}
+
+// mail is an iMIP message from the scheduling user to addr.
+func (s *scheduling) mail(uid, from, to, method string, body []byte) store.Mail {
+	return store.Mail{UserID: s.user.ID, UID: uid, From: from, To: to, Method: method, Body: body}
 }
 
 // address normalises a calendar user address for comparison: mailto
@@ -231,7 +256,7 @@ func scheduleUser(rq *dav.Request, res *dav.Resource) *store.User {
 }
 
 // SchedulePut implements dav.Scheduler for calendar objects.
-func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Object) (func() error, error) {
+func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Object) (*dav.Scheduled, error) {
 	u := scheduleUser(rq, res)
 	if u == nil {
 		return nil, nil // the server schedules for the owner only
@@ -244,7 +269,7 @@ func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Obje
 	if old != nil {
 		oc, _ = parseCalendar(old.Body)
 	}
-	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: u}
+	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: u, imip: k.IMIP}
 	org := organizerOf(nc)
 	if org == nil {
 		if oc != nil && organizerOf(oc) != nil && slices.Contains(addresses(u), address(organizerOf(oc).Value)) {
@@ -267,7 +292,7 @@ func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Obje
 	order, _ := attendeesOf(nc)
 	for _, a := range order {
 		if slices.Contains(mine, a) {
-			return s.attendeePut(nc, oc, a)
+			return s.attendeePut(nc, oc, a, o)
 		}
 	}
 	// Neither organizer nor attendee: refuse an object that names another
@@ -282,7 +307,7 @@ func (k Kind) SchedulePut(rq *dav.Request, res *dav.Resource, old, o *store.Obje
 }
 
 // ScheduleDelete implements dav.Scheduler for calendar objects.
-func (k Kind) ScheduleDelete(rq *dav.Request, res *dav.Resource, old *store.Object) (func() error, error) {
+func (k Kind) ScheduleDelete(rq *dav.Request, res *dav.Resource, old *store.Object) (*dav.Scheduled, error) {
 	u := scheduleUser(rq, res)
 	if old == nil || u == nil {
 		return nil, nil
@@ -295,7 +320,7 @@ func (k Kind) ScheduleDelete(rq *dav.Request, res *dav.Resource, old *store.Obje
 	if org == nil {
 		return nil, nil
 	}
-	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: u}
+	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: u, imip: k.IMIP}
 	mine := addresses(u)
 	if slices.Contains(mine, address(org.Value)) {
 		return s.cancelAll(oc, nil)
@@ -308,7 +333,7 @@ func (k Kind) ScheduleDelete(rq *dav.Request, res *dav.Resource, old *store.Obje
 			for _, comp := range schedComps(declined) {
 				setPartstat(comp, a, "DECLINED")
 			}
-			return s.attendeePut(declined, oc, a)
+			return s.attendeePut(declined, oc, a, nil)
 		}
 	}
 	return nil, nil

@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -87,15 +88,36 @@ func withMethod(c *ical.Calendar, method string) *ical.Calendar {
 
 // organizerPut schedules an organizer's write of nc over oc (nil when
 // new): SCHEDULE-STATUS on each attendee in o's body, then REQUEST to the
-// local attendees and CANCEL to those removed.
-func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (func() error, error) {
+// attendees and CANCEL to those removed — local ones delivered after the
+// write, others queued as iMIP mail with it.
+func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (*dav.Scheduled, error) {
 	orgAddr := address(organizerOf(nc).Value)
 	order, props := attendeesOf(nc)
+	// Removed attendees: in the old version, not in the new.
+	var removed []string
+	if oc != nil {
+		if oorg := organizerOf(oc); oorg != nil && address(oorg.Value) == orgAddr {
+			oldOrder, oldProps := attendeesOf(oc)
+			for _, a := range oldOrder {
+				if _, still := props[a]; !still && a != orgAddr && agentServer(oldProps[a]) {
+					removed = append(removed, a)
+				}
+			}
+		}
+	}
+	// Only what the organizer decides is sent again: a write that leaves
+	// the Schedule-Tag alone (an alarm, a reply merged) sends nothing.
+	tag := tagOf(nc)
+	unchanged := oc != nil && len(removed) == 0 && tag == tagOf(oc)
+	kept := keepReplies(nc, oc, orgAddr, unchanged)
 	type target struct {
 		addr string
 		user *store.User
 	}
-	var targets []target
+	var (
+		targets  []target
+		external []string
+	)
 	status := map[string]string{}
 	for _, a := range order {
 		if a == orgAddr || !agentServer(props[a]) {
@@ -111,8 +133,15 @@ func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (func(
 		case u != nil:
 			status[a] = statusDelivered
 			targets = append(targets, target{a, u})
+		case s.external(a):
+			external = append(external, a)
+			status[a] = statusPending
+			if unchanged {
+				// Nothing is sent: the outcome of the last message stands.
+				status[a] = scheduleStatus(oc, a)
+			}
 		case strings.HasPrefix(a, "mailto:"):
-			status[a] = statusNoDelivery // no iMIP yet
+			status[a] = statusNoDelivery // no iMIP configured
 		default:
 			status[a] = statusInvalidUser
 		}
@@ -120,50 +149,50 @@ func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (func(
 	for _, comp := range schedComps(nc) {
 		for i := range comp.Props[ical.PropAttendee] {
 			p := &comp.Props[ical.PropAttendee][i]
-			if st, ok := status[address(p.Value)]; ok {
+			if st, ok := status[address(p.Value)]; ok && st != "" {
 				p.Params.Set("SCHEDULE-STATUS", st)
 			}
 		}
 	}
-	if len(status) > 0 {
+	if len(status) > 0 || kept {
 		b, err := encodeCalendar(nc)
 		if err != nil {
 			return nil, err
 		}
 		o.Body = b
 	}
-	// Removed attendees: in the old version, not in the new.
-	var removed []string
-	if oc != nil {
-		if oorg := organizerOf(oc); oorg != nil && address(oorg.Value) == orgAddr {
-			oldOrder, oldProps := attendeesOf(oc)
-			for _, a := range oldOrder {
-				if _, still := props[a]; !still && a != orgAddr && agentServer(oldProps[a]) {
-					removed = append(removed, a)
-				}
-			}
-		}
-	}
-	// Only what the organizer decides is sent again: a write that leaves
-	// the Schedule-Tag alone (an alarm, a reply merged) sends nothing.
-	unchanged := oc != nil && len(removed) == 0 &&
-		(Kind{}).ScheduleTag(&store.Object{Body: o.Body}) == tagOf(oc)
 	if unchanged {
 		return nil, nil
 	}
 	uid := uidOf(nc)
-	return func() error {
+	msg, err := encodeCalendar(withMethod(nc, "REQUEST"))
+	if err != nil {
+		return nil, err
+	}
+	done := &dav.Scheduled{}
+	for _, a := range external {
+		done.Mail = append(done.Mail, s.mail(uid, orgAddr, a, "REQUEST", msg))
+	}
+	var cancel *dav.Scheduled
+	if len(removed) > 0 {
+		if cancel, err = s.cancelAll(oc, removed); err != nil {
+			return nil, err
+		}
+		if cancel != nil {
+			done.Mail = append(done.Mail, cancel.Mail...)
+		}
+	}
+	if len(targets) == 0 && (cancel == nil || cancel.Deliver == nil) {
+		return done, nil
+	}
+	done.Deliver = func() error {
 		cp := copyCalendar(nc)
 		stripScheduling(cp)
+		stripAlarms(cp)
 		copyBody, err := encodeCalendar(cp)
 		if err != nil {
 			return err
 		}
-		msg, err := encodeCalendar(withMethod(nc, "REQUEST"))
-		if err != nil {
-			return err
-		}
-		tag := tagOf(nc)
 		for _, t := range targets {
 			if err := s.placeCopy(t.user, uid, orgAddr, copyBody, false); errors.Is(err, errNotTheirs) {
 				continue
@@ -174,15 +203,106 @@ func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (func(
 				return err
 			}
 		}
-		if len(removed) > 0 {
-			deliver, err := s.cancelAll(oc, removed)
-			if err != nil {
-				return err
-			}
-			return deliver()
+		if cancel != nil && cancel.Deliver != nil {
+			return cancel.Deliver()
 		}
 		return nil
-	}, nil
+	}
+	return done, nil
+}
+
+// keepReplies keeps, in an organizer's write nc over oc, each attendee's
+// PARTSTAT as oc (the stored copy, where their replies were merged) has it:
+// a client that read the event before a reply came and writes it back must
+// not undo the answer. The participation status is the attendee's to set
+// (RFC 5546 §2.1.4, RFC 6638 §3.2.1 and §3.2.10: replies change no
+// Schedule-Tag precisely so that such writes do not conflict); only a
+// change of what the organizer decides (rescheduled) may reset it to
+// NEEDS-ACTION for a new answer.
+func keepReplies(nc, oc *ical.Calendar, orgAddr string, unchanged bool) (kept bool) {
+	if oc == nil {
+		return false
+	}
+	for _, comp := range schedComps(nc) {
+		prev := component(oc, recurrenceID(comp))
+		if prev == nil {
+			prev = component(oc, "")
+		}
+		if prev == nil {
+			continue
+		}
+		for i := range comp.Props[ical.PropAttendee] {
+			p := &comp.Props[ical.PropAttendee][i]
+			a := address(p.Value)
+			if a == orgAddr {
+				continue
+			}
+			was := partstat(prev, a)
+			now := strings.ToUpper(p.Params.Get("PARTSTAT"))
+			if now == "" {
+				now = "NEEDS-ACTION"
+			}
+			if was == "" || was == now || now == "NEEDS-ACTION" && !unchanged {
+				continue
+			}
+			p.Params.Set("PARTSTAT", was)
+			kept = true
+		}
+	}
+	return kept
+}
+
+// scheduleStatus is the SCHEDULE-STATUS of attendee addr in c.
+func scheduleStatus(c *ical.Calendar, addr string) string {
+	for _, comp := range schedComps(c) {
+		for _, p := range comp.Props[ical.PropAttendee] {
+			if address(p.Value) == addr {
+				return p.Params.Get("SCHEDULE-STATUS")
+			}
+		}
+	}
+	return ""
+}
+
+// stripAlarms removes the VALARMs of c's scheduling components: alarms are
+// each calendar user's own, not part of what is sent or copied.
+func stripAlarms(c *ical.Calendar) {
+	for _, comp := range schedComps(c) {
+		comp.Children = slices.DeleteFunc(comp.Children, func(ch *ical.Component) bool { return ch.Name == ical.CompAlarm })
+	}
+}
+
+// withAlarmsOf is body (a copy the server writes) with the VALARMs the
+// recipient has in their current copy cur, per instance: the organizer's
+// updates replace the event, not the attendee's own reminders.
+func withAlarmsOf(body, cur []byte) []byte {
+	if !bytes.Contains(cur, []byte("BEGIN:VALARM")) {
+		return body
+	}
+	nc, err1 := parseCalendar(body)
+	oc, err2 := parseCalendar(cur)
+	if err1 != nil || err2 != nil {
+		return body
+	}
+	for _, comp := range schedComps(nc) {
+		prev := component(oc, recurrenceID(comp))
+		if prev == nil {
+			prev = component(oc, "")
+		}
+		if prev == nil {
+			continue
+		}
+		for _, ch := range prev.Children {
+			if ch.Name == ical.CompAlarm {
+				comp.Children = append(comp.Children, ch)
+			}
+		}
+	}
+	out, err := encodeCalendar(nc)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 func tagOf(c *ical.Calendar) string {
@@ -202,13 +322,32 @@ func uidOf(c *ical.Calendar) string {
 	return ""
 }
 
-// cancelAll sends CANCEL for oc to its local attendees (only those in
-// only, when given) and marks their copies cancelled (RFC 6638 §3.2.2.1).
-func (s *scheduling) cancelAll(oc *ical.Calendar, only []string) (func() error, error) {
+// cancelled is oc as the copy and the iTIP CANCEL of a cancelled event.
+func cancelled(oc *ical.Calendar) (copyBody, msg []byte, err error) {
+	c := copyCalendar(oc)
+	stripScheduling(c)
+	stripAlarms(c)
+	for _, comp := range schedComps(c) {
+		comp.Props.SetText(ical.PropStatus, "CANCELLED")
+	}
+	if copyBody, err = encodeCalendar(c); err != nil {
+		return nil, nil, err
+	}
+	msg, err = encodeCalendar(withMethod(c, "CANCEL"))
+	return copyBody, msg, err
+}
+
+// cancelAll sends CANCEL for oc to its attendees (only those in only, when
+// given): local ones get their copies marked cancelled (RFC 6638
+// §3.2.2.1), others an iMIP CANCEL.
+func (s *scheduling) cancelAll(oc *ical.Calendar, only []string) (*dav.Scheduled, error) {
 	orgAddr := address(organizerOf(oc).Value)
 	order, props := attendeesOf(oc)
-	var users []*store.User
-	var addrs []string
+	var (
+		users    []*store.User
+		addrs    []string
+		external []string
+	)
 	for _, a := range order {
 		if a == orgAddr || !agentServer(props[a]) || only != nil && !slices.Contains(only, a) {
 			continue
@@ -217,28 +356,29 @@ func (s *scheduling) cancelAll(oc *ical.Calendar, only []string) (func() error, 
 		if err != nil {
 			return nil, err
 		}
-		if u != nil && u.ID != s.user.ID {
+		switch {
+		case u != nil && u.ID != s.user.ID:
 			users, addrs = append(users, u), append(addrs, a)
+		case u == nil && s.external(a):
+			external = append(external, a)
 		}
 	}
-	if len(users) == 0 {
+	if len(users) == 0 && len(external) == 0 {
 		return nil, nil
 	}
-	return func() error {
-		cancelled := copyCalendar(oc)
-		stripScheduling(cancelled)
-		for _, comp := range schedComps(cancelled) {
-			comp.Props.SetText(ical.PropStatus, "CANCELLED")
-		}
-		copyBody, err := encodeCalendar(cancelled)
-		if err != nil {
-			return err
-		}
-		msg, err := encodeCalendar(withMethod(cancelled, "CANCEL"))
-		if err != nil {
-			return err
-		}
-		uid := uidOf(oc)
+	copyBody, msg, err := cancelled(oc)
+	if err != nil {
+		return nil, err
+	}
+	uid := uidOf(oc)
+	done := &dav.Scheduled{}
+	for _, a := range external {
+		done.Mail = append(done.Mail, s.mail(uid, orgAddr, a, "CANCEL", msg))
+	}
+	if len(users) == 0 {
+		return done, nil
+	}
+	done.Deliver = func() error {
 		for i, u := range users {
 			if err := s.placeCopy(u, uid, orgAddr, copyBody, true); errors.Is(err, errNotTheirs) {
 				continue
@@ -250,22 +390,31 @@ func (s *scheduling) cancelAll(oc *ical.Calendar, only []string) (func() error, 
 			}
 		}
 		return nil
-	}, nil
+	}
+	return done, nil
 }
 
-// attendeePut schedules attendee me's write of nc over oc: a REPLY to a
-// local organizer for every instance whose PARTSTAT changed, and the
-// organizer's copy updated (RFC 6638 §3.2.2.2, §3.2.2.3).
-func (s *scheduling) attendeePut(nc, oc *ical.Calendar, me string) (func() error, error) {
+// answer is an attendee's PARTSTAT for one instance ("" the master).
+type answer struct{ rid, partstat string }
+
+// attendeePut schedules attendee me's write of nc over oc: a REPLY to the
+// organizer for every instance whose PARTSTAT changed (RFC 6638 §3.2.2.2,
+// §3.2.2.3): a local organizer's copy is updated, an external one is sent
+// the REPLY by iMIP and o (the attendee's write, nil for a delete) records
+// SCHEDULE-STATUS on its ORGANIZER.
+func (s *scheduling) attendeePut(nc, oc *ical.Calendar, me string, o *store.Object) (*dav.Scheduled, error) {
 	org := organizerOf(nc)
 	if !agentServer(org) {
 		return nil, nil
 	}
+	orgAddr := address(org.Value)
 	orgUser, err := s.local(org.Value)
-	if err != nil || orgUser == nil || orgUser.ID == s.user.ID {
+	if err != nil || orgUser != nil && orgUser.ID == s.user.ID {
 		return nil, err
 	}
-	type answer struct{ rid, partstat string }
+	if orgUser == nil && !s.external(orgAddr) {
+		return nil, nil
+	}
 	var answers []answer
 	for _, comp := range schedComps(nc) {
 		ps := partstat(comp, me)
@@ -290,66 +439,99 @@ func (s *scheduling) attendeePut(nc, oc *ical.Calendar, me string) (func() error
 		return nil, nil
 	}
 	uid := uidOf(nc)
-	return func() error {
-		// The organizer's copy, wherever they keep it.
-		if cur, err := s.st.FindObjectByUID(s.ctx, orgUser.ID, store.KindCalendar, uid); err == nil {
-			if !sameOrganizer(cur.Body, address(org.Value)) {
-				return nil // not the event the attendee answers
+	msg, key, err := replyTo(nc, answers, me)
+	if err != nil {
+		return nil, err
+	}
+	if orgUser == nil {
+		if o != nil {
+			for _, comp := range schedComps(nc) {
+				if p := comp.Props.Get(ical.PropOrganizer); p != nil {
+					p.Params.Set("SCHEDULE-STATUS", statusPending)
+				}
 			}
-			oc, err := parseCalendar(cur.Body)
+			b, err := encodeCalendar(nc)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			for _, a := range answers {
-				comp := component(oc, a.rid)
-				if comp == nil {
-					if comp = override(oc, component(nc, a.rid)); comp == nil {
-						continue
-					}
-				}
-				setPartstat(comp, me, a.partstat)
-			}
-			b, err := encodeCalendar(oc)
-			if err != nil {
-				return err
-			}
-			if err := s.putObject(cur.CollectionID, cur.Name, b, cur.ETag); err != nil {
-				return err
-			}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+			o.Body = b
 		}
-		// The REPLY (RFC 5546 §3.2.3): the answered instances, with the
-		// replying attendee only.
-		reply := &ical.Calendar{Component: ical.NewComponent(ical.CompCalendar)}
-		reply.Props.SetText(ical.PropVersion, "2.0")
-		reply.Props.SetText(ical.PropProductID, "-//Davenport//Scheduling//EN")
-		reply.Props.SetText(ical.PropMethod, "REPLY")
-		key := "REPLY|" + uid + "|" + me
-		for _, a := range answers {
-			src := component(nc, a.rid)
-			c := ical.NewComponent(src.Name)
-			for _, name := range []string{ical.PropUID, ical.PropRecurrenceID, ical.PropSequence, ical.PropDateTimeStart, ical.PropOrganizer} {
-				if p := src.Props.Get(name); p != nil {
-					c.Props.Set(p)
-				}
-			}
-			c.Props.SetDateTime(ical.PropDateTimeStamp, time.Now().UTC())
-			for _, p := range src.Props[ical.PropAttendee] {
-				if address(p.Value) == me {
-					p.Params.Del("SCHEDULE-STATUS")
-					c.Props.Add(&p)
-				}
-			}
-			reply.Children = append(reply.Children, c)
-			key += "|" + a.rid + "=" + a.partstat
-		}
-		msg, err := encodeCalendar(reply)
-		if err != nil {
+		return &dav.Scheduled{Mail: []store.Mail{s.mail(uid, me, orgAddr, "REPLY", msg)}}, nil
+	}
+	return &dav.Scheduled{Deliver: func() error {
+		err := s.mergeReply(orgUser, uid, orgAddr, me, nc, answers)
+		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errNotTheirs) {
 			return err
 		}
 		return s.toInbox(orgUser, msg, key)
-	}, nil
+	}}, nil
+}
+
+// mergeReply updates the organizer's copy of uid, wherever they keep it,
+// with attendee me's answers (taken from nc, their copy or their REPLY).
+// It reports errNotTheirs when that copy has another organizer, and
+// store.ErrNotFound when there is none.
+func (s *scheduling) mergeReply(orgUser *store.User, uid, orgAddr, me string, nc *ical.Calendar, answers []answer) error {
+	cur, err := s.st.FindObjectByUID(s.ctx, orgUser.ID, store.KindCalendar, uid)
+	if err != nil {
+		return err
+	}
+	if !sameOrganizer(cur.Body, orgAddr) {
+		return errNotTheirs // not the event the attendee answers
+	}
+	oc, err := parseCalendar(cur.Body)
+	if err != nil {
+		return err
+	}
+	for _, a := range answers {
+		comp := component(oc, a.rid)
+		if comp == nil {
+			if comp = override(oc, component(nc, a.rid)); comp == nil {
+				continue
+			}
+		}
+		setPartstat(comp, me, a.partstat)
+	}
+	b, err := encodeCalendar(oc)
+	if err != nil {
+		return err
+	}
+	return s.putObject(cur.CollectionID, cur.Name, b, cur.ETag)
+}
+
+// replyTo is the iTIP REPLY (RFC 5546 §3.2.3) of attendee me's answers in
+// nc: the answered instances, with the replying attendee only; and the key
+// that names it in an inbox.
+func replyTo(nc *ical.Calendar, answers []answer, me string) ([]byte, string, error) {
+	reply := &ical.Calendar{Component: ical.NewComponent(ical.CompCalendar)}
+	reply.Props.SetText(ical.PropVersion, "2.0")
+	reply.Props.SetText(ical.PropProductID, "-//Davenport//Scheduling//EN")
+	reply.Props.SetText(ical.PropMethod, "REPLY")
+	key := "REPLY|" + uidOf(nc) + "|" + me
+	for _, a := range answers {
+		src := component(nc, a.rid)
+		c := ical.NewComponent(src.Name)
+		for _, name := range []string{ical.PropUID, ical.PropRecurrenceID, ical.PropSequence, ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropSummary, ical.PropOrganizer} {
+			if p := src.Props.Get(name); p != nil {
+				cp := *p
+				cp.Params = cloneParams(p.Params)
+				cp.Params.Del("SCHEDULE-STATUS")
+				c.Props.Set(&cp)
+			}
+		}
+		c.Props.SetDateTime(ical.PropDateTimeStamp, time.Now().UTC())
+		for _, p := range src.Props[ical.PropAttendee] {
+			if address(p.Value) == me {
+				p.Params = cloneParams(p.Params)
+				p.Params.Del("SCHEDULE-STATUS")
+				c.Props.Add(&p)
+			}
+		}
+		reply.Children = append(reply.Children, c)
+		key += "|" + a.rid + "=" + a.partstat
+	}
+	msg, err := encodeCalendar(reply)
+	return msg, key, err
 }
 
 // override adds to c an instance override for the instance that src (an
@@ -433,7 +615,7 @@ func (s *scheduling) placeCopy(u *store.User, uid, org string, body []byte, only
 		if !sameOrganizer(cur.Body, org) {
 			return errNotTheirs
 		}
-		return s.putObject(cur.CollectionID, cur.Name, body, cur.ETag)
+		return s.putObject(cur.CollectionID, cur.Name, withAlarmsOf(body, cur.Body), cur.ETag)
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	case onlyExisting:

@@ -151,9 +151,9 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if err != nil {
 		return err
 	}
-	var deliver func() error
+	var done *Scheduled
 	if sched != nil {
-		if deliver, err = sched.SchedulePut(rq, res, old, o); err != nil {
+		if done, err = sched.SchedulePut(rq, res, old, o); err != nil {
 			return err
 		}
 	}
@@ -169,20 +169,18 @@ func (h *Handler) put(rq *Request, w http.ResponseWriter, r *http.Request, res *
 	if err := h.checkQuota(rq, grow); err != nil {
 		return err
 	}
-	if deliver != nil && old != nil && ifMatch == "" {
+	if done != nil && old != nil && ifMatch == "" {
 		// The deliveries were decided against old: the write stands only
 		// if old is still what is stored (a plain write, which delivers
 		// nothing, stays last-writer-wins).
 		ifMatch = old.ETag
 	}
-	created, err := h.putObject(rq, res, o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch, Actor: rq.actor()})
+	created, err := h.putObject(rq, res, o, store.PutObjectOptions{IfMatch: ifMatch, IfNoneMatch: ifNoneMatch, Actor: rq.actor(), Mail: done.mail()})
 	if err != nil {
 		return h.uidConflict(res, err)
 	}
-	if deliver != nil {
-		if err := deliver(); err != nil {
-			return err
-		}
+	if err := done.deliver(); err != nil {
+		return err
 	}
 	if sched != nil {
 		if tag := sched.ScheduleTag(o); tag != "" {
@@ -239,22 +237,20 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 		if err != nil {
 			return err
 		}
-		var deliver func() error
+		var done *Scheduled
 		if sched != nil && old != nil {
-			if deliver, err = sched.ScheduleDelete(rq, res, old); err != nil {
+			if done, err = sched.ScheduleDelete(rq, res, old); err != nil {
 				return err
 			}
-			if deliver != nil && ifMatch == "" {
+			if done != nil && ifMatch == "" {
 				ifMatch = old.ETag
 			}
 		}
-		if err := h.Store.DeleteObject(rq.Context(), res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch, Actor: rq.actor()}); err != nil {
+		if err := h.Store.DeleteObject(rq.Context(), res.Collection.ID, res.Object.Name, store.DeleteObjectOptions{IfMatch: ifMatch, Actor: rq.actor(), Mail: done.mail()}); err != nil {
 			return err
 		}
-		if deliver != nil {
-			if err := deliver(); err != nil {
-				return err
-			}
+		if err := done.deliver(); err != nil {
+			return err
 		}
 	case ResCollection:
 		if r.Header.Get("If-Match") != "" {
@@ -283,13 +279,15 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 // currentBody reads the object res names with its body, once for the
 // checks of a write that need it: what a sharee may see of it
 // (checkWholeView) and what scheduling compares against (loadForSchedule).
-// It is nil when nothing needs it — no share, no scheduling kind — or when
-// the object does not exist (any more).
+// It is nil when nothing needs it — no share, and no scheduling kind or an
+// object its writer marked Unscheduled — or when the object does not exist
+// (any more). An unscheduled object has no Schedule-Tag, so
+// If-Schedule-Tag-Match fails on it as on a missing one.
 func (h *Handler) currentBody(rq *Request, res *Resource) (*store.Object, error) {
 	if res.Object == nil {
 		return nil, nil
 	}
-	if _, sched := res.Kind.(Scheduler); !res.masked() && !sched {
+	if _, sched := res.Kind.(Scheduler); !res.masked() && (!sched || res.Object.Unscheduled) {
 		return nil, nil
 	}
 	o, err := h.Store.GetObject(rq.Context(), res.Collection.ID, res.Object.Name)

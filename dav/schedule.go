@@ -15,16 +15,41 @@ import (
 // against ScheduleTag before anything is written.
 type Scheduler interface {
 	// SchedulePut runs before o (as PrepareObject made it) replaces old
-	// (nil when new) in res's collection. It refuses a write that may not
-	// be made (a forged organizer, too many attendees) with an *Error, may
-	// rewrite o.Body (SCHEDULE-STATUS), and returns deliver, which the
-	// engine runs once the write is stored.
-	SchedulePut(rq *Request, res *Resource, old, o *store.Object) (deliver func() error, err error)
+	// (nil when new, or when the stored object is marked Unscheduled) in
+	// res's collection. It refuses a write that may not be made (a forged
+	// organizer, too many attendees) with an *Error, may rewrite o.Body
+	// (SCHEDULE-STATUS), and returns what else the write does (nil for
+	// nothing).
+	SchedulePut(rq *Request, res *Resource, old, o *store.Object) (*Scheduled, error)
 	// ScheduleDelete is SchedulePut for the DELETE of old.
-	ScheduleDelete(rq *Request, res *Resource, old *store.Object) (deliver func() error, err error)
+	ScheduleDelete(rq *Request, res *Resource, old *store.Object) (*Scheduled, error)
 	// ScheduleTag is the Schedule-Tag of a stored object (body loaded), ""
 	// when it is not a scheduling object resource.
 	ScheduleTag(o *store.Object) string
+}
+
+// Scheduled is what a write does besides storing the object.
+type Scheduled struct {
+	// Mail is queued in the write's own transaction (RFC 6047 messages
+	// for calendar users elsewhere): sent if and only if the write stands.
+	Mail []store.Mail
+	// Deliver, when not nil, runs once the write is stored (deliveries to
+	// this server's users).
+	Deliver func() error
+}
+
+func (s *Scheduled) deliver() error {
+	if s == nil || s.Deliver == nil {
+		return nil
+	}
+	return s.Deliver()
+}
+
+func (s *Scheduled) mail() []store.Mail {
+	if s == nil {
+		return nil
+	}
+	return s.Mail
 }
 
 // EntityTag is the strong entity tag (unquoted, as stored) the engine gives
