@@ -44,6 +44,9 @@ type Config struct {
 	StoreKind string
 	// MaxImportSize bounds a file uploaded to the web UI (0: its default).
 	MaxImportSize int64
+	// IMIP queues scheduling messages for calendar users elsewhere as
+	// email (RFC 6047), for an imip.Sender to send.
+	IMIP bool
 }
 
 // Server is the HTTP face of Davenport.
@@ -61,7 +64,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
 	s.dav = &dav.Handler{
 		Store:            cfg.Store,
-		Kinds:            []dav.Kind{caldav.Kind{}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}, files.Kind{}},
+		Kinds:            []dav.Kind{caldav.Kind{IMIP: cfg.IMIP}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}, files.Kind{}},
 		Logger:           cfg.Logger,
 		CurrentUser:      auth.UserFromContext,
 		MaxResourceSize:  cfg.MaxResourceSize,

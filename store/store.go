@@ -522,6 +522,9 @@ type Store interface {
 	DeleteMail(ctx context.Context, id int64) error
 	// ListMail returns the queued messages, oldest first.
 	ListMail(ctx context.Context) ([]Mail, error)
+	// QueueMail queues messages that no object write causes (answers to
+	// messages that came in), due now; it sets their IDs.
+	QueueMail(ctx context.Context, mail []Mail) error
 
 	// Sync.
 	// ListChangesSince lists the members changed after modseq (live objects

@@ -28,6 +28,7 @@ Commands:
   group      manage groups of users: group add|delete|members|list
   delegate   let others use all of a user's calendars: delegate add|list|remove|free-busy
   link       public read-only links to a calendar: link add|list|remove
+  imip       scheduling by email: imip deliver (one message on stdin, for an MTA pipe)
   migrate    apply database migrations and exit
   check      verify the store's integrity (after a crash or a restore); exit 1 on problems
   version    print the version
@@ -35,6 +36,16 @@ Commands:
 Run "davenport <command> -h" for a command's flags. Every flag can also be
 set as DAVENPORT_<FLAG> in the environment (e.g. DAVENPORT_DATABASE).
 `
+
+// exitError ends the process with its own code (a mail filter reads it:
+// sysexits.h's EX_DATAERR refuses a message, EX_TEMPFAIL defers it).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -72,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdDelegate(ctx, args[1:], stdout, stderr)
 	case "link":
 		err = cmdLink(ctx, args[1:], stdout, stderr)
+	case "imip":
+		err = cmdIMIP(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "check":
@@ -84,11 +97,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "davenport: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+	var exit exitError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
 	case errors.Is(err, errCheckFailed): // the problems are printed
 		return 1
+	case errors.As(err, &exit):
+		fmt.Fprintln(stderr, "davenport:", exit.err)
+		return exit.code
 	case err == errUsage: // the flag package has said what is wrong
 		return 2
 	case errors.Is(err, errUsage):

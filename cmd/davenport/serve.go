@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/davenport-dav/davenport/auth"
+	"github.com/davenport-dav/davenport/imip"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/sqlite"
@@ -34,6 +35,8 @@ type serveConfig struct {
 	maxConnections            int
 	statementTimeout          time.Duration
 	sqliteSynchronous         string
+	smtp                      smtpConfig
+	lmtpListen                string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,6 +57,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.maxConnections, "max-connections", 256, "most requests served at once; more get 503 with Retry-After (0: no limit)")
 	fs.DurationVar(&cfg.statementTimeout, "statement-timeout", 30*time.Second, "longest database work of one store call before it is cancelled with 503 (0: no limit)")
 	fs.StringVar(&cfg.sqliteSynchronous, "sqlite-synchronous", "full", "embedded store durability: full (every acknowledged write survives power loss) or normal (faster; the last writes may not)")
+	cfg.smtp.flags(fs)
+	fs.StringVar(&cfg.lmtpListen, "lmtp-listen", "", "address (host:port, or unix:PATH) of an LMTP listener taking iMIP replies and invitations from the MTA; off when empty")
 	if err := parseFlags(fs, "davenport serve [flags]", args, stdout, stderr); err != nil {
 		return err
 	}
@@ -78,6 +83,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sync, err := sqlite.ParseSynchronous(cfg.sqliteSynchronous)
 	if err != nil {
 		return fmt.Errorf("%w: --sqlite-synchronous: %v", errUsage, err)
+	}
+	relay, err := cfg.smtp.relay()
+	if err != nil {
+		return err
 	}
 	adminPassword, _, err := lookupEnv(envPrefix + "ADMIN_PASSWORD")
 	if err != nil {
@@ -121,7 +130,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Quota:       int64(cfg.quota),
 		MaxInFlight: cfg.maxConnections,
 		BaseURL:     cfg.baseURL, StoreKind: storeKind(cfg.database),
+		IMIP: relay != nil,
 	})
+	if relay != nil {
+		host, _ := os.Hostname()
+		sender := &imip.Sender{Store: st, SMTP: *relay, Logger: logger, Hostname: host}
+		go sender.Run(ctx)
+		logger.Info("imip: sending through the relay", "smtp", relay)
+	}
+	if cfg.lmtpListen != "" {
+		if err := serveLMTP(ctx, cfg.lmtpListen, &imip.Receiver{Store: st, Logger: logger, IMIP: relay != nil}); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	if cfg.debugListen != "" {
 		if _, err := serveDebug(ctx, cfg.debugListen, logger); err != nil {
 			ln.Close()

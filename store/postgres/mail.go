@@ -87,3 +87,11 @@ func (s *Store) ListMail(ctx context.Context) ([]store.Mail, error) {
 	}
 	return mail, nil
 }
+
+// QueueMail queues mail on its own.
+func (s *Store) QueueMail(ctx context.Context, mail []store.Mail) error {
+	if err := s.tx(ctx, func(tx pgx.Tx) error { return queueMail(ctx, tx, mail) }); err != nil {
+		return errorf("store: queue mail: %w", err)
+	}
+	return nil
+}

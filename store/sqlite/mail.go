@@ -105,3 +105,10 @@ func (s *Store) ListMail(ctx context.Context) ([]store.Mail, error) {
 	})
 	return mail, err
 }
+
+// QueueMail queues mail on its own.
+func (s *Store) QueueMail(ctx context.Context, mail []store.Mail) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.write(ctx, "queue mail", func(tx *sql.Tx) error { return queueMail(ctx, tx, mail, now()) })
+}

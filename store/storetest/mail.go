@@ -31,6 +31,11 @@ func testMailQueuedWithWrite(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	wantErr(t, "DeleteObject", s.DeleteObject(ctx, c.ID, "a.ics", store.DeleteObjectOptions{Mail: []store.Mail{mailFor(u, "mailto:c@ext.example")}}), nil)
+	alone := []store.Mail{mailFor(u, "mailto:d@ext.example")}
+	wantErr(t, "QueueMail", s.QueueMail(ctx, alone), nil)
+	if alone[0].ID == 0 {
+		t.Errorf("QueueMail set no ID")
+	}
 	mail, err := s.ListMail(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +47,7 @@ func testMailQueuedWithWrite(t *testing.T, s store.Store) {
 			t.Errorf("queued mail = %+v", m)
 		}
 	}
-	if len(to) != 3 || to[0] != "mailto:a@ext.example" || to[2] != "mailto:c@ext.example" {
+	if len(to) != 4 || to[0] != "mailto:a@ext.example" || to[2] != "mailto:c@ext.example" || to[3] != "mailto:d@ext.example" {
 		t.Errorf("queued recipients = %v", to)
 	}
 	// The user's deletion takes their queue with it.
