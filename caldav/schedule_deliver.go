@@ -109,7 +109,7 @@ func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (*dav.
 	// the Schedule-Tag alone (an alarm, a reply merged) sends nothing.
 	tag := tagOf(nc)
 	unchanged := oc != nil && len(removed) == 0 && tag == tagOf(oc)
-	kept := keepReplies(nc, oc, orgAddr, unchanged)
+	kept := keepReplies(nc, oc, orgAddr)
 	type target struct {
 		addr string
 		user *store.User
@@ -217,9 +217,9 @@ func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (*dav.
 // not undo the answer. The participation status is the attendee's to set
 // (RFC 5546 §2.1.4, RFC 6638 §3.2.1 and §3.2.10: replies change no
 // Schedule-Tag precisely so that such writes do not conflict); only a
-// change of what the organizer decides (rescheduled) may reset it to
-// NEEDS-ACTION for a new answer.
-func keepReplies(nc, oc *ical.Calendar, orgAddr string, unchanged bool) (kept bool) {
+// reschedule (a new time or recurrence, RFC 5546 §2.1.5) may reset it to
+// NEEDS-ACTION to ask again.
+func keepReplies(nc, oc *ical.Calendar, orgAddr string) (kept bool) {
 	if oc == nil {
 		return false
 	}
@@ -231,6 +231,7 @@ func keepReplies(nc, oc *ical.Calendar, orgAddr string, unchanged bool) (kept bo
 		if prev == nil {
 			continue
 		}
+		moved := rescheduled(prev, comp)
 		for i := range comp.Props[ical.PropAttendee] {
 			p := &comp.Props[ical.PropAttendee][i]
 			a := address(p.Value)
@@ -242,7 +243,7 @@ func keepReplies(nc, oc *ical.Calendar, orgAddr string, unchanged bool) (kept bo
 			if now == "" {
 				now = "NEEDS-ACTION"
 			}
-			if was == "" || was == now || now == "NEEDS-ACTION" && !unchanged {
+			if was == "" || was == now || now == "NEEDS-ACTION" && moved {
 				continue
 			}
 			p.Params.Set("PARTSTAT", was)
@@ -250,6 +251,23 @@ func keepReplies(nc, oc *ical.Calendar, orgAddr string, unchanged bool) (kept bo
 		}
 	}
 	return kept
+}
+
+// rescheduled reports whether comp has another time or recurrence than
+// prev.
+func rescheduled(prev, comp *ical.Component) bool {
+	for _, name := range []string{ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDuration, ical.PropRecurrenceRule, ical.PropRecurrenceDates, ical.PropExceptionDates, ical.PropDue} {
+		a, b := prev.Props[name], comp.Props[name]
+		if len(a) != len(b) {
+			return true
+		}
+		for i := range a {
+			if a[i].Value != b[i].Value || a[i].Params.Get("TZID") != b[i].Params.Get("TZID") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // scheduleStatus is the SCHEDULE-STATUS of attendee addr in c.

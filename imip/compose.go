@@ -203,17 +203,29 @@ func summarize(c *ical.Calendar) *event {
 		return ""
 	}
 	e.summary, e.location, e.description = text(ical.PropSummary), text(ical.PropLocation), text(ical.PropDescription)
+	// A local time is in its TZID's zone (an IANA name; others read as
+	// UTC), floating times in UTC.
+	at := func(p *ical.Prop) time.Time {
+		loc := time.UTC
+		if tzid := p.Params.Get("TZID"); tzid != "" {
+			if l, err := time.LoadLocation(tzid); err == nil {
+				loc = l
+			}
+		}
+		t, _ := p.DateTime(loc)
+		return t
+	}
 	if p := comp.Props.Get(ical.PropDateTimeStart); p != nil {
-		e.allDay = p.ValueType() == ical.ValueDate
+		e.allDay = p.ValueType() == ical.ValueDate || len(p.Value) == 8
 		if tzid := p.Params.Get("TZID"); tzid != "" {
 			if loc, err := time.LoadLocation(tzid); err == nil {
 				e.zone = loc
 			}
 		}
-		e.start, _ = p.DateTime(time.UTC)
+		e.start = at(p)
 	}
 	if p := comp.Props.Get(ical.PropDateTimeEnd); p != nil {
-		e.end, _ = p.DateTime(time.UTC)
+		e.end = at(p)
 	} else if p := comp.Props.Get(ical.PropDuration); p != nil && !e.start.IsZero() {
 		if d, err := p.Duration(); err == nil {
 			e.end = e.start.Add(d)
@@ -314,9 +326,9 @@ func readable(method string, e *event, sender string) string {
 		if e.allDay {
 			line("When", e.start.Format("Monday 2 January 2006")+" (all day)")
 		} else {
-			span := e.start.Format("Monday 2 January 2006 15:04")
+			span := e.start.UTC().Format("Monday 2 January 2006 15:04")
 			if !e.end.IsZero() {
-				span += " – " + e.end.Format("15:04")
+				span += " – " + e.end.UTC().Format("15:04")
 			}
 			line("When", span+" UTC")
 			if e.zone != nil && e.zone != time.UTC {

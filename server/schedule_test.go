@@ -153,9 +153,9 @@ func testEvent(uid, start string) string {
 
 // schedEnv is env with bob's and a third user's (carol's) email set, so
 // that all three are reachable by mailto addresses.
-func schedEnv(t *testing.T, st store.Store) *env {
+func schedEnv(t *testing.T, st store.Store, opts ...func(*server.Config)) *env {
 	t.Helper()
-	e := newEnv(t, st)
+	e := newEnv(t, st, opts...)
 	ctx := context.Background()
 	bob, err := st.GetUser(ctx, "bob")
 	if err != nil {
