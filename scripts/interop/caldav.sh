@@ -84,9 +84,18 @@ run_against() {
 		sleep 0.1
 	done
 	[[ -n "$ok" ]] || { cat "$log" >&2; die "davenport ($label) did not become healthy at $url"; }
+	# A second user for the scheduling steps (RFC 6638), both with an
+	# email address: the calendar user addresses invitations go to.
+	local user2="sched$RANDOM" password2="interop-2-$RANDOM-$RANDOM"
+	"$work/davenport" user set-email admin "admin-$RANDOM@interop.test" --database "$database" >/dev/null ||
+		die "user set-email admin ($label)"
+	printf '%s\n' "$password2" | "$work/davenport" user add "$user2" --password-stdin --allow-weak \
+		--email "$user2@interop.test" --database "$database" >/dev/null || die "user add $user2 ($label)"
 	say "running python3-caldav against $url ($label store)"
 	local rc=0
-	(cd / && DAVENPORT_URL=$url DAVENPORT_USER=admin DAVENPORT_PASSWORD=$DAVENPORT_ADMIN_PASSWORD $PY "$root/scripts/interop/caldav_interop.py") || rc=$?
+	(cd / && DAVENPORT_URL=$url DAVENPORT_USER=admin DAVENPORT_PASSWORD=$DAVENPORT_ADMIN_PASSWORD \
+		DAVENPORT_USER2=$user2 DAVENPORT_PASSWORD2=$password2 \
+		$PY "$root/scripts/interop/caldav_interop.py") || rc=$?
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	pid=
