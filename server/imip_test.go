@@ -526,3 +526,39 @@ func TestIMIPHeaderInjection(t *testing.T) {
 		}
 	})
 }
+
+// TestIMIPPerInstanceReply: an external attendee answers one instance of
+// a weekly meeting by mail; the organizer's copy gains an override with
+// that answer, and the master keeps the attendee's first answer.
+func TestIMIPPerInstanceReply(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st, imipOn)
+		const ev = "/dav/calendars/alice/personal/weekly-x.ics"
+		if resp := e.put("", "", ev, meeting("weekly-x", "20260105T100000Z", "RRULE:FREQ=WEEKLY;COUNT=10\r\n", "dave@elsewhere.example"), nil); resp.StatusCode != 201 {
+			t.Fatalf("PUT: %d", resp.StatusCode)
+		}
+		rc := receiver(st)
+		ctx := context.Background()
+		if err := rc.Deliver(ctx, strings.NewReader(reply("dave@elsewhere.example", "alice@example.org", "weekly-x", "ACCEPTED", "")), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Deliver(ctx, strings.NewReader(reply("dave@elsewhere.example", "alice@example.org", "weekly-x", "DECLINED", "20260112T100000Z")), nil); err != nil {
+			t.Fatal(err)
+		}
+		_, org, _ := e.get("", "", ev)
+		var master, ov string
+		for _, block := range strings.Split(strings.ReplaceAll(org, "\r\n ", ""), "BEGIN:VEVENT")[1:] {
+			if strings.Contains(block, "RECURRENCE-ID:20260112T100000Z") {
+				ov = block
+			} else {
+				master = block
+			}
+		}
+		if !strings.Contains(attendeeLine(ov, "mailto:dave@elsewhere.example"), "PARTSTAT=DECLINED") {
+			t.Errorf("the override after the per-instance reply:\n%s", org)
+		}
+		if !strings.Contains(attendeeLine(master, "mailto:dave@elsewhere.example"), "PARTSTAT=ACCEPTED") {
+			t.Errorf("the master after the per-instance reply:\n%s", org)
+		}
+	})
+}
