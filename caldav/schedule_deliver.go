@@ -28,6 +28,15 @@ func copyCalendar(c *ical.Calendar) *ical.Calendar {
 	return out
 }
 
+// counterpart is the component of c that stands for comp's instance: the
+// override of its RECURRENCE-ID, else the master; nil when c has neither.
+func counterpart(c *ical.Calendar, comp *ical.Component) *ical.Component {
+	if prev := component(c, recurrenceID(comp)); prev != nil {
+		return prev
+	}
+	return component(c, "")
+}
+
 // setPartstat sets the PARTSTAT of attendee addr in comp.
 func setPartstat(comp *ical.Component, addr, partstat string) bool {
 	found := false
@@ -224,10 +233,7 @@ func keepReplies(nc, oc *ical.Calendar, orgAddr string) (kept bool) {
 		return false
 	}
 	for _, comp := range schedComps(nc) {
-		prev := component(oc, recurrenceID(comp))
-		if prev == nil {
-			prev = component(oc, "")
-		}
+		prev := counterpart(oc, comp)
 		if prev == nil {
 			continue
 		}
@@ -303,10 +309,7 @@ func withAlarmsOf(body, cur []byte) []byte {
 		return body
 	}
 	for _, comp := range schedComps(nc) {
-		prev := component(oc, recurrenceID(comp))
-		if prev == nil {
-			prev = component(oc, "")
-		}
+		prev := counterpart(oc, comp)
 		if prev == nil {
 			continue
 		}
@@ -441,11 +444,7 @@ func (s *scheduling) attendeePut(nc, oc *ical.Calendar, me string, o *store.Obje
 		}
 		was := "NEEDS-ACTION"
 		if oc != nil {
-			prev := component(oc, recurrenceID(comp))
-			if prev == nil {
-				prev = component(oc, "")
-			}
-			if prev != nil {
+			if prev := counterpart(oc, comp); prev != nil {
 				was = partstat(prev, me)
 			}
 		}

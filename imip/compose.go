@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
 
@@ -29,17 +30,7 @@ func bare(addr string) string {
 // become spaces, runs of spaces one, and the rest is RFC 2047-encoded when
 // not plain ASCII.
 func headerText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return mime.QEncoding.Encode("utf-8", s)
+	return mime.QEncoding.Encode("utf-8", truncate(oneLine(s), 200))
 }
 
 // address is a header's address: name (encoded) and a checked addr-spec.
@@ -48,12 +39,7 @@ func address(name, addr string) (string, error) {
 	if err != nil || strings.ContainsAny(addr, "\r\n<>,;\"") {
 		return "", fmt.Errorf("imip: not a mail address: %q", addr)
 	}
-	a.Name = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, name)), " ")
+	a.Name = oneLine(name)
 	return a.String(), nil
 }
 
@@ -122,6 +108,28 @@ func Compose(m *store.Mail, from, hostname string, now time.Time) ([]byte, error
 	}
 	b.WriteString("--" + boundary + "--\r\n")
 	return b.Bytes(), nil
+}
+
+// oneLine is s with control characters (CR and LF above all) as spaces and
+// runs of spaces as one.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)), " ")
+}
+
+// truncate cuts s to at most n bytes, at a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func validToken(s string) bool {
