@@ -476,8 +476,10 @@ func (s *scheduling) attendeePut(nc, oc *ical.Calendar, me string, o *store.Obje
 		return &dav.Scheduled{Mail: []store.Mail{s.mail(uid, me, orgAddr, "REPLY", msg)}}, nil
 	}
 	return &dav.Scheduled{Deliver: func() error {
-		err := s.mergeReply(orgUser, uid, orgAddr, me, nc, answers)
-		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errNotTheirs) {
+		switch err := s.mergeReply(orgUser, uid, orgAddr, me, nc, answers); {
+		case errors.Is(err, errNotTheirs):
+			return nil // not the event the attendee answers
+		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return err
 		}
 		return s.toInbox(orgUser, msg, key)
@@ -486,7 +488,7 @@ func (s *scheduling) attendeePut(nc, oc *ical.Calendar, me string, o *store.Obje
 
 // mergeReply updates the organizer's copy of uid, wherever they keep it,
 // with attendee me's answers (taken from nc, their copy or their REPLY).
-// It reports errNotTheirs when that copy has another organizer, and
+// It returns errNotTheirs when that copy has another organizer, and
 // store.ErrNotFound when there is none.
 func (s *scheduling) mergeReply(orgUser *store.User, uid, orgAddr, me string, nc *ical.Calendar, answers []answer) error {
 	cur, err := s.st.FindObjectByUID(s.ctx, orgUser.ID, store.KindCalendar, uid)

@@ -178,17 +178,22 @@ func (e *env) mail() []store.Mail {
 // reply is an iMIP REPLY from an external attendee, as Thunderbird or
 // Gmail send it.
 func reply(from, to, uid, partstat, rid string) string {
+	return attendeeMail("REPLY", from, to, uid, partstat, rid)
+}
+
+// attendeeMail is an iTIP message of method from an external attendee.
+func attendeeMail(method, from, to, uid, partstat, rid string) string {
 	ridLine := ""
 	if rid != "" {
 		ridLine = "RECURRENCE-ID:" + rid + "\r\n"
 	}
-	cal := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\r\nMETHOD:REPLY\r\n" +
+	cal := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\r\nMETHOD:" + method + "\r\n" +
 		"BEGIN:VEVENT\r\nUID:" + uid + "\r\n" + ridLine + "DTSTAMP:20260102T000000Z\r\nSEQUENCE:0\r\n" +
 		"ORGANIZER:mailto:alice@example.org\r\nATTENDEE;PARTSTAT=" + partstat + ":mailto:" + from + "\r\n" +
 		"END:VEVENT\r\nEND:VCALENDAR\r\n"
 	return "From: Dave <" + from + ">\r\nTo: " + to + "\r\nSubject: Accepted\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nI'll come.\r\n" +
-		"--b1\r\nContent-Type: text/calendar; charset=utf-8; method=REPLY\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		"--b1\r\nContent-Type: text/calendar; charset=utf-8; method=" + method + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
 		b64(cal) + "\r\n--b1--\r\n"
 }
 
@@ -559,6 +564,50 @@ func TestIMIPPerInstanceReply(t *testing.T) {
 		}
 		if !strings.Contains(attendeeLine(master, "mailto:dave@elsewhere.example"), "PARTSTAT=ACCEPTED") {
 			t.Errorf("the master after the per-instance reply:\n%s", org)
+		}
+	})
+}
+
+// TestIMIPRefreshAndCounter: an external attendee's REFRESH is answered
+// with the event, a COUNTER is declined politely (RFC 5546 §3.2.6-8);
+// neither changes the organizer's copy.
+func TestIMIPRefreshAndCounter(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := schedEnv(t, st, imipOn)
+		r := newRelay(t)
+		ctx := context.Background()
+		const ev = "/dav/calendars/alice/personal/rc.ics"
+		if resp := e.put("", "", ev, meeting("rc-1", "20260105T100000Z", "", "dave@elsewhere.example"), nil); resp.StatusCode != 201 {
+			t.Fatalf("PUT: %d", resp.StatusCode)
+		}
+		sender(st, r.port()).RunOnce(ctx) // the invitation
+		_, before, _ := e.get("", "", ev)
+		rc := receiver(st)
+		refresh := attendeeMail("REFRESH", "dave@elsewhere.example", "alice@example.org", "rc-1", "NEEDS-ACTION", "")
+		counter := attendeeMail("COUNTER", "dave@elsewhere.example", "alice@example.org", "rc-1", "TENTATIVE", "")
+		for _, m := range []string{refresh, counter} {
+			if err := rc.Deliver(ctx, strings.NewReader(m), nil); err != nil {
+				t.Fatalf("deliver: %v", err)
+			}
+		}
+		q := e.mail()
+		if len(q) != 2 || q[0].Method != "REQUEST" || q[1].Method != "DECLINECOUNTER" || q[0].To != "mailto:dave@elsewhere.example" || q[1].To != "mailto:dave@elsewhere.example" {
+			t.Fatalf("queue = %+v; want the REQUEST again and a DECLINECOUNTER to dave", q)
+		}
+		sender(st, r.port()).RunOnce(ctx)
+		got := r.received()
+		if len(got) != 3 {
+			t.Fatalf("relay got %d messages; want 3", len(got))
+		}
+		if m := parseMail(t, got[1].data); !strings.Contains(m.cal, "METHOD:REQUEST") || !strings.Contains(m.cal, "UID:rc-1") {
+			t.Errorf("the answer to REFRESH:\n%s", m.cal)
+		}
+		if m := parseMail(t, got[2].data); !strings.Contains(m.cal, "METHOD:DECLINECOUNTER") || !strings.Contains(m.calType, "method=DECLINECOUNTER") || !strings.Contains(m.cal, "COMMENT:") {
+			t.Errorf("the answer to COUNTER: %q\n%s", m.calType, m.cal)
+		}
+		_, after, _ := e.get("", "", ev)
+		if attendeeLine(after, "mailto:dave@elsewhere.example") != attendeeLine(before, "mailto:dave@elsewhere.example") {
+			t.Errorf("REFRESH or COUNTER changed dave's ATTENDEE: %q → %q", attendeeLine(before, "mailto:dave@elsewhere.example"), attendeeLine(after, "mailto:dave@elsewhere.example"))
 		}
 	})
 }
