@@ -18,6 +18,19 @@ func plainEvent(uid string, n, size int) string {
 		uid, n, strings.Repeat("x", size))
 }
 
+// eachStore runs a benchmark on both stores, as testdb.Each does tests.
+func eachStore(b *testing.B, fn func(*testing.B, store.Store)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			if kind == "sqlite" {
+				fn(b, testdb.SQLite(b))
+			} else {
+				fn(b, testdb.Postgres(b))
+			}
+		})
+	}
+}
+
 // BenchmarkPutOverwrite measures the commonest write: a client saves an
 // edit of an existing event that has no attendees (16 KiB description).
 // Such an event is marked unscheduled at write, so the overwrite does not
@@ -25,34 +38,26 @@ func plainEvent(uid string, n, size int) string {
 //
 //	go test ./server -run '^$' -bench PutOverwrite -benchmem -benchtime 2000x
 func BenchmarkPutOverwrite(b *testing.B) {
-	for _, kind := range []string{"sqlite", "postgres"} {
-		b.Run(kind, func(b *testing.B) {
-			var st store.Store
-			if kind == "sqlite" {
-				st = testdb.SQLite(b)
-			} else {
-				st = testdb.Postgres(b)
+	eachStore(b, func(b *testing.B, st store.Store) {
+		e := newEnvTB(b, st)
+		const path = "/dav/calendars/alice/personal/edit.ics"
+		put := func(n int) {
+			resp := e.do(request{method: "PUT", path: path, body: plainEvent("edit", n, 16<<10), header: map[string]string{"Content-Type": "text/calendar"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
+				b.Fatalf("PUT: %d", resp.StatusCode)
 			}
-			e := newEnvTB(b, st)
-			const path = "/dav/calendars/alice/personal/edit.ics"
-			put := func(n int) {
-				resp := e.do(request{method: "PUT", path: path, body: plainEvent("edit", n, 16<<10), header: map[string]string{"Content-Type": "text/calendar"}})
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
-					b.Fatalf("PUT: %d", resp.StatusCode)
-				}
-			}
-			put(0)
-			b.ReportAllocs()
-			b.ResetTimer()
-			i := 0
-			for b.Loop() {
-				i++
-				put(i)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
-		})
-	}
+		}
+		put(0)
+		b.ReportAllocs()
+		b.ResetTimer()
+		i := 0
+		for b.Loop() {
+			i++
+			put(i)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
+	})
 }
 
 // TestPlainOverwriteReadsNoBody: overwriting or deleting an event without

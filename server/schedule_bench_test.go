@@ -8,7 +8,6 @@ import (
 
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
-	"github.com/davenport-dav/davenport/store/testdb"
 )
 
 // BenchmarkInvite10 measures implicit scheduling: each iteration is one
@@ -17,38 +16,30 @@ import (
 //
 //	go test ./server -run '^$' -bench Invite10 -benchtime 200x
 func BenchmarkInvite10(b *testing.B) {
-	for _, kind := range []string{"sqlite", "postgres"} {
-		b.Run(kind, func(b *testing.B) {
-			var st store.Store
-			if kind == "sqlite" {
-				st = testdb.SQLite(b)
-			} else {
-				st = testdb.Postgres(b)
+	eachStore(b, func(b *testing.B, st store.Store) {
+		e := newEnvTB(b, st)
+		ctx := context.Background()
+		var attendees []string
+		for i := range 10 {
+			name := fmt.Sprintf("att%d", i)
+			u := &store.User{Username: name, Email: name + "@example.org", PasswordHash: "x"}
+			if err := st.CreateUser(ctx, u, server.DefaultCollections()); err != nil {
+				b.Fatal(err)
 			}
-			e := newEnvTB(b, st)
-			ctx := context.Background()
-			var attendees []string
-			for i := range 10 {
-				name := fmt.Sprintf("att%d", i)
-				u := &store.User{Username: name, Email: name + "@example.org", PasswordHash: "x"}
-				if err := st.CreateUser(ctx, u, server.DefaultCollections()); err != nil {
-					b.Fatal(err)
-				}
-				attendees = append(attendees, name+"@example.org")
+			attendees = append(attendees, name+"@example.org")
+		}
+		b.ResetTimer()
+		i := 0
+		for b.Loop() {
+			uid := fmt.Sprintf("inv-%d", i)
+			i++
+			resp := e.do(request{method: "PUT", path: "/dav/calendars/alice/personal/" + uid + ".ics",
+				body: meeting(uid, "20260105T100000Z", "", attendees...), header: map[string]string{"Content-Type": "text/calendar"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				b.Fatalf("PUT: %d", resp.StatusCode)
 			}
-			b.ResetTimer()
-			i := 0
-			for b.Loop() {
-				uid := fmt.Sprintf("inv-%d", i)
-				i++
-				resp := e.do(request{method: "PUT", path: "/dav/calendars/alice/personal/" + uid + ".ics",
-					body: meeting(uid, "20260105T100000Z", "", attendees...), header: map[string]string{"Content-Type": "text/calendar"}})
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					b.Fatalf("PUT: %d", resp.StatusCode)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invitations/s")
-		})
-	}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invitations/s")
+	})
 }
