@@ -101,12 +101,18 @@ type userRecorder struct{ name string }
 func recordUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, ok := auth.UserFromContext(r.Context()); ok {
-			if rec, ok := r.Context().Value(userRecorderKey{}).(*userRecorder); ok {
-				rec.name = u.Username
-			}
+			noteUser(r.Context(), u.Username)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// noteUser records name as the request's user for its log line; the web
+// UI calls it for the user of a session.
+func noteUser(ctx context.Context, name string) {
+	if rec, ok := ctx.Value(userRecorderKey{}).(*userRecorder); ok {
+		rec.name = name
+	}
 }
 
 // recover turns a panic into a logged 500 and keeps the server running.

@@ -77,7 +77,7 @@ func New(cfg Config) *Server {
 		Store: cfg.Store, Auth: cfg.Auth, Logger: cfg.Logger, Kinds: s.dav.Kinds, DAV: s.dav,
 		BaseURL: cfg.BaseURL, Version: cfg.Version, StoreKind: cfg.StoreKind,
 		MaxResourceSize: cfg.MaxResourceSize, MaxImportSize: cfg.MaxImportSize,
-		NewUserCollections: DefaultCollections,
+		NewUserCollections: DefaultCollections, SignedIn: noteUser,
 	})
 
 	mux := http.NewServeMux()

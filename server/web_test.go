@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
@@ -343,4 +346,29 @@ func TestWebImport(t *testing.T) {
 			t.Errorf("item counts changed by refused imports: %v → %v", before, got)
 		}
 	})
+}
+
+// TestWebLogsUser: the request log line of a page viewed in a session names
+// the signed-in user, as a DAV request's names the authenticated one.
+func TestWebLogsUser(t *testing.T) {
+	var logs safeBuffer
+	logger := slog.New(server.ContextHandler{Handler: slog.NewJSONHandler(&logs, nil)})
+	e := newEnvLogger(t, testdb.SQLite(t), logger)
+	b := e.browser(t)
+	b.signIn("alice", alicePassword)
+	b.get("/web/account")
+	var found bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "request" || rec["path"] != "/web/account" {
+			continue
+		}
+		found = true
+		if rec["user"] != "alice" {
+			t.Errorf("log line of GET /web/account has user %q, want alice: %v", rec["user"], rec)
+		}
+	}
+	if !found {
+		t.Fatalf("no request line for /web/account in\n%s", logs.String())
+	}
 }

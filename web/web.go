@@ -56,6 +56,10 @@ type Config struct {
 	NewUserCollections func() []store.Collection
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SignedIn, when set, is told the user name of every request made in
+	// a session, before its handler runs: the server's request log names
+	// the user of web requests as it does for DAV requests.
+	SignedIn func(ctx context.Context, username string)
 }
 
 // Handler serves the UI under /web/ and the sign-in page at /.
@@ -278,6 +282,9 @@ func (h *Handler) user(next http.HandlerFunc) http.HandlerFunc {
 			}
 			h.fail(w, r, http.StatusForbidden, "Your session has ended. Sign in again.")
 			return
+		}
+		if h.cfg.SignedIn != nil {
+			h.cfg.SignedIn(r.Context(), s.acct.Username)
 		}
 		if r.Method == http.MethodPost && !h.checkCSRF(r, s.csrf) {
 			h.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site. Reload the page and try again.")
