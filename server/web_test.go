@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +14,8 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -371,4 +375,107 @@ func TestWebLogsUser(t *testing.T) {
 	if !found {
 		t.Fatalf("no request line for /web/account in\n%s", logs.String())
 	}
+}
+
+// failingStore is a real store that fails the write of one UID, as a
+// database that goes away in the middle of an import would.
+type failingStore struct {
+	store.Store
+	uid string
+}
+
+func (s failingStore) PutObject(ctx context.Context, o *store.Object, opts store.PutObjectOptions) (bool, error) {
+	if o.UID == s.uid {
+		return false, errors.New("injected failure")
+	}
+	return s.Store.PutObject(ctx, o, opts)
+}
+
+// TestWebImportListsItems: the result page names every item that went in
+// (created, updated, skipped) and every one that did not with its reason,
+// and the store holds exactly those; when the server fails in the middle,
+// the page says which items went in and how many were not tried.
+func TestWebImportListsItems(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, failingStore{Store: st, uid: "poison"})
+		b := e.browser(t)
+		b.signIn("alice", alicePassword)
+		ctx := t.Context()
+		u, _ := st.GetUser(ctx, "alice")
+		cal, _ := st.GetCollection(ctx, u.ID, store.KindCalendar, "personal")
+		event := func(uid, start string) string {
+			return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:" + start + "\r\nSUMMARY:" + uid + "\r\nEND:VEVENT\r\n"
+		}
+		ics := func(evs ...string) []byte {
+			return []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + strings.Join(evs, "") + "END:VCALENDAR\r\n")
+		}
+		listed := func(body, id string) []string {
+			m := regexp.MustCompile(`(?s)<ul class="uids" id="` + id + `">(.*?)</ul>`).FindStringSubmatch(body)
+			if m == nil {
+				return nil
+			}
+			var uids []string
+			for _, x := range regexp.MustCompile(`<code>([^<]*)</code>`).FindAllStringSubmatch(m[1], -1) {
+				uids = append(uids, x[1])
+			}
+			return uids
+		}
+		stored := func() []string {
+			os, err := st.ListObjects(ctx, cal.ID, store.ListObjectsOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var uids []string
+			for _, o := range os {
+				uids = append(uids, o.UID)
+			}
+			sort.Strings(uids)
+			return uids
+		}
+
+		// A bad item in the middle: the items around it go in, it does not.
+		code, body := b.upload(map[string]string{"target": "calendars/personal", "mode": "update"},
+			ics(event("first", "20260101T100000Z"), event("broken", "tomorrow"), event("last", "20260102T100000Z")))
+		if code != 200 {
+			t.Fatalf("import = %d\n%s", code, body)
+		}
+		if got := listed(body, "created-list"); !slices.Equal(got, []string{"first", "last"}) {
+			t.Errorf("created list = %v, want [first last]\n%s", got, body)
+		}
+		if !regexp.MustCompile(`<tr><td><code>broken</code></td><td>[^<]*DTSTART[^<]*</td></tr>`).MatchString(body) {
+			t.Errorf("rejected list does not give broken's reason\n%s", body)
+		}
+		if got := stored(); !slices.Equal(got, []string{"first", "last"}) {
+			t.Errorf("stored UIDs = %v, want [first last]", got)
+		}
+
+		// Again, skipping existing items, with one new: each outcome listed.
+		b.get("/web/")
+		code, body = b.upload(map[string]string{"target": "calendars/personal", "mode": "skip"},
+			ics(event("first", "20260101T100000Z"), event("middle", "20260103T100000Z")))
+		if code != 200 || !slices.Equal(listed(body, "skipped-list"), []string{"first"}) || !slices.Equal(listed(body, "created-list"), []string{"middle"}) {
+			t.Errorf("skip import = %d, skipped %v created %v", code, listed(body, "skipped-list"), listed(body, "created-list"))
+		}
+		b.get("/web/")
+		code, body = b.upload(map[string]string{"target": "calendars/personal", "mode": "update"}, ics(event("last", "20260104T100000Z")))
+		if code != 200 || !slices.Equal(listed(body, "updated-list"), []string{"last"}) {
+			t.Errorf("update import = %d, updated %v", code, listed(body, "updated-list"))
+		}
+
+		// The server fails at the fourth item of six: the page lists the
+		// three that went in and says two were not tried.
+		b.get("/web/")
+		code, body = b.upload(map[string]string{"target": "calendars/personal", "mode": "update"},
+			ics(event("s1", "20260105T100000Z"), event("s2", "20260106T100000Z"), event("s3", "20260107T100000Z"),
+				event("poison", "20260108T100000Z"), event("s5", "20260109T100000Z"), event("s6", "20260110T100000Z")))
+		if code != http.StatusInternalServerError || !strings.Contains(body, `id="stopped"`) || !regexp.MustCompile(`id="not-tried">3<`).MatchString(body) {
+			t.Errorf("failed import = %d, want 500 with the stopped notice and 3 not tried\n%s", code, body)
+		}
+		if got := listed(body, "created-list"); !slices.Equal(got, []string{"s1", "s2", "s3"}) {
+			t.Errorf("created list of the failed import = %v, want [s1 s2 s3]", got)
+		}
+		if got := stored(); !slices.Equal(got, []string{"first", "last", "middle", "s1", "s2", "s3"}) {
+			t.Errorf("stored after the failed import = %v", got)
+		}
+	})
 }

@@ -32,22 +32,47 @@ type importUnit struct {
 
 type span struct{ off, n int64 }
 
-// importResult is what the result page shows.
+// importResult is what the result page shows: which items went in and
+// which did not, one by one (up to maxListed of each), so that nothing is
+// half-imported without the page saying exactly what.
 type importResult struct {
-	Collection              collectionRow
-	Created, Updated        int
-	Skipped                 int
-	Rejected                []rejected
-	RejectedCount           int
-	Total                   int
-	Noun                    string
-	NewCollection           bool
-	CreatedUIDs, UpdatedUID []string
+	Collection    collectionRow
+	Created       itemList
+	Updated       itemList
+	Skipped       itemList
+	Rejected      []rejected
+	RejectedCount int
+	Total         int
+	Noun          string
+	NewCollection bool
+	// Stopped is set when a failure of the server (not of an item) ended
+	// the import early: the lists above are what went in, and NotTried
+	// items after them were not looked at.
+	Stopped  bool
+	NotTried int
 }
+
+// itemList is the UIDs of the items of one outcome, counted in full and
+// listed up to maxListed.
+type itemList struct {
+	Count int
+	UIDs  []string
+}
+
+func (l *itemList) add(uid string) {
+	l.Count++
+	if len(l.UIDs) < maxListed {
+		l.UIDs = append(l.UIDs, uid)
+	}
+}
+
+// More is how many items the list counts but does not name.
+func (l itemList) More() int { return l.Count - len(l.UIDs) }
 
 type rejected struct{ UID, Reason string }
 
-// maxListed bounds the rejected items the result page lists one by one.
+// maxListed bounds the items of each outcome the result page lists one by
+// one.
 const maxListed = 1000
 
 // importForm is what the multipart fields before the file say.
@@ -195,11 +220,20 @@ func (h *Handler) importFile(w http.ResponseWriter, r *http.Request) {
 	}
 	res := &importResult{Collection: h.row(r, *c, store.CollectionTotals{}), NewCollection: newCol, Total: len(units.order)}
 	res.Noun = res.Collection.Noun
-	if err := h.writeUnits(ctx, file, units, header, wrapper, user, c, f.mode == "skip", res); err != nil {
-		h.serverError(w, r, err)
-		return
+	actor := store.Actor{UserID: user.ID, UserAgent: r.UserAgent()}
+	code := http.StatusOK
+	if err := h.writeUnits(ctx, file, units, header, wrapper, actor, user, c, f.mode == "skip", res); err != nil {
+		if ctx.Err() != nil {
+			return // the browser is gone; nobody reads the page
+		}
+		// Every item is its own transaction: those counted in res are in,
+		// the others are not. Say so rather than answer a bare 500.
+		h.log.ErrorContext(ctx, "web import stopped", "path", r.URL.Path, "err", err)
+		res.Stopped = true
+		res.NotTried = res.Total - res.Created.Count - res.Updated.Count - res.Skipped.Count - res.RejectedCount
+		code = http.StatusInternalServerError
 	}
-	h.render(w, r, http.StatusOK, "import", "Import result", "home", res)
+	h.render(w, r, code, "import", "Import result", "home", res)
 }
 
 func (h *Handler) importTooLarge(w http.ResponseWriter, r *http.Request, err error) {
@@ -287,7 +321,7 @@ func crlf(b []byte) []byte {
 }
 
 // writeUnits is pass 2.
-func (h *Handler) writeUnits(ctx context.Context, f *os.File, us *unitSet, header []byte, wrapper string, user *store.User, c *store.Collection, skip bool, res *importResult) error {
+func (h *Handler) writeUnits(ctx context.Context, f *os.File, us *unitSet, header []byte, wrapper string, actor store.Actor, user *store.User, c *store.Collection, skip bool, res *importResult) error {
 	k := h.kind(c.Kind)
 	ext := ".ics"
 	if wrapper == "VCARD" {
@@ -349,7 +383,7 @@ func (h *Handler) writeUnits(ctx context.Context, f *os.File, us *unitSet, heade
 		o.Body = append([]byte(nil), body.Bytes()...)
 		o.Size = int64(len(o.Body))
 		o.ETag = dav.BodyETag(o.Body)
-		if err := h.putImported(ctx, o, itemName(o.UID, ext), skip, res); err != nil {
+		if err := h.putImported(ctx, o, itemName(o.UID, ext), skip, actor, res); err != nil {
 			return err
 		}
 	}
@@ -368,15 +402,15 @@ func (res *importResult) reject(uid, reason string) {
 
 // putImported writes one validated item: a new UID under a new name; an
 // existing UID replaced where it is, or skipped.
-func (h *Handler) putImported(ctx context.Context, o *store.Object, name string, skip bool, res *importResult) error {
+func (h *Handler) putImported(ctx context.Context, o *store.Object, name string, skip bool, actor store.Actor, res *importResult) error {
 	st := h.cfg.Store
 	for attempt := 0; ; attempt++ {
 		o.Name = name
-		_, err := st.PutObject(ctx, o, store.PutObjectOptions{IfNoneMatch: true})
+		_, err := st.PutObject(ctx, o, store.PutObjectOptions{IfNoneMatch: true, Actor: actor})
 		var uc *store.UIDConflictError
 		switch {
 		case err == nil:
-			res.Created++
+			res.Created.add(o.UID)
 			return nil
 		case errors.As(err, &uc):
 			name = uc.Name
@@ -398,14 +432,14 @@ func (h *Handler) putImported(ctx context.Context, o *store.Object, name string,
 			return err
 		}
 		if skip {
-			res.Skipped++
+			res.Skipped.add(o.UID)
 			return nil
 		}
 		o.Name = name
-		if _, err := st.PutObject(ctx, o, store.PutObjectOptions{}); err != nil {
+		if _, err := st.PutObject(ctx, o, store.PutObjectOptions{Actor: actor}); err != nil {
 			return err
 		}
-		res.Updated++
+		res.Updated.add(o.UID)
 		return nil
 	}
 }

@@ -21,6 +21,7 @@ func parsePages() map[string]*template.Template {
 		"date":      formatDate,
 		"plural":    plural,
 		"component": componentLabel,
+		"list":      func(v ...any) []any { return v },
 	}
 	m := make(map[string]*template.Template, len(pageNames))
 	for _, n := range pageNames {
