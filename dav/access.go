@@ -81,6 +81,12 @@ func sharedSegment(c *store.Collection) string {
 	return sharedPrefix + strconv.FormatInt(c.ID, 10)
 }
 
+// SharedCollectionHref is the URL under which collection c, shared with
+// username, appears in their home of kind k.
+func SharedCollectionHref(k Kind, username string, c *store.Collection) string {
+	return HomeHref(k, username) + sharedSegment(c) + "/"
+}
+
 // sharedID parses a shared segment.
 func sharedID(seg string) (int64, bool) {
 	rest, ok := strings.CutPrefix(seg, sharedPrefix)
@@ -103,7 +109,7 @@ func sharedResource(k Kind, user *store.User, sc *store.SharedCollection) *Resou
 		c.Color, c.ColorSymbolic = sc.Color, ""
 	}
 	return &Resource{
-		Type: ResCollection, Href: HomeHref(k, user.Username) + sharedSegment(&c) + "/",
+		Type: ResCollection, Href: SharedCollectionHref(k, user.Username, &c),
 		Owner: &store.User{ID: c.OwnerID, Username: sc.Owner}, Kind: k, Collection: &c,
 		Privileges: sharePrivileges(sc.Access), Shared: sc,
 	}

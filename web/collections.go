@@ -286,6 +286,7 @@ func (h *Handler) ownCollection(w http.ResponseWriter, r *http.Request) *store.C
 
 type collectionData struct {
 	C          collectionRow
+	Sharees    int // how many users and groups it is shared with
 	Form       collectionForm
 	Components any
 	MaxImport  string
@@ -321,7 +322,16 @@ func (h *Handler) collectionPage(w http.ResponseWriter, r *http.Request, code in
 	if title == "" {
 		title = c.Name
 	}
-	h.render(w, r, code, "collection", title, "home", collectionData{C: row, Form: *f, Components: componentChoices, MaxImport: formatSize(h.cfg.MaxImportSize)})
+	d := collectionData{C: row, Form: *f, Components: componentChoices, MaxImport: formatSize(h.cfg.MaxImportSize)}
+	if c.Shared {
+		ss, err := h.cfg.Store.ListShares(r.Context(), c.ID)
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		d.Sharees = len(ss)
+	}
+	h.render(w, r, code, "collection", title, "home", d)
 }
 
 // editCollection renames, recolours and describes a collection.

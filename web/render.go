@@ -13,7 +13,7 @@ import (
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"signin", "home", "collection", "import", "account", "connect", "admin", "status", "message"}
+var pageNames = []string{"signin", "home", "collection", "import", "account", "connect", "admin", "status", "message", "share", "shared", "item", "history", "historyall"}
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -77,6 +77,17 @@ var messages = map[string]string{
 	"revoked":  "App password revoked.",
 	"password": "Your password was changed. Other browsers were signed out.",
 	"reset":    "Password reset.",
+	"shared":   "Shared. A person gets an invitation to accept; a group's members see it at once.",
+	"unshared": "Sharing stopped.",
+	"accepted": "Accepted: it is now in your calendars or address books on every device.",
+	"declined": "Declined.",
+
+	"restored":            "Restored. Your devices get it at their next sync.",
+	"restore-renamed":     "Restored under a new name: its old name now holds another item.",
+	"restore-removed":     "Removed: before that change the item did not exist.",
+	"restore-unchanged":   "Nothing to do: the item already is in that state.",
+	"restore-skipped":     "Left alone: its name now holds another item.",
+	"restored-collection": "Restored from the trash, with everything in it.",
 }
 
 // seeOther redirects after a successful POST.

@@ -69,6 +69,8 @@ type Handler struct {
 	pages   map[string]*template.Template
 	mux     *http.ServeMux
 	started time.Time
+	// searches limits each user's share searches.
+	searches searchLimiter
 }
 
 // Cookie names. The session cookie holds a random token whose SHA-256 is the
@@ -129,6 +131,18 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /web/c/{kind}/{name}/delete", h.user(h.deleteCollection))
 	m.HandleFunc("GET /web/c/{kind}/{name}/export", h.user(h.export))
 	m.HandleFunc("POST /web/import", h.user(h.importFile))
+	m.HandleFunc("GET /web/c/{kind}/{name}/share", h.user(h.sharePage))
+	m.HandleFunc("POST /web/c/{kind}/{name}/shares", h.user(h.addShare))
+	m.HandleFunc("POST /web/c/{kind}/{name}/shares/{id}/revoke", h.user(h.revokeShare))
+	m.HandleFunc("GET /web/search", h.user(h.search))
+	m.HandleFunc("GET /web/c/{kind}/{name}/history", h.user(h.collectionHistory))
+	m.HandleFunc("GET /web/c/{kind}/{name}/items/{item}", h.user(h.itemHistory))
+	m.HandleFunc("POST /web/history/{id}/restore", h.user(h.restoreVersion))
+	m.HandleFunc("GET /web/history", h.user(h.history))
+	m.HandleFunc("POST /web/history/revert", h.user(h.revertClient))
+	m.HandleFunc("POST /web/trash/{id}/restore", h.user(h.restoreCollection))
+	m.HandleFunc("GET /web/shared", h.user(h.shared))
+	m.HandleFunc("POST /web/shared/{id}/answer", h.user(h.answerInvitation))
 	m.HandleFunc("GET /web/account", h.user(h.account))
 	m.HandleFunc("POST /web/account/app-passwords", h.user(h.createAppPassword))
 	m.HandleFunc("POST /web/account/app-passwords/{id}/revoke", h.user(h.revokeAppPassword))

@@ -23,4 +23,32 @@ document.addEventListener("DOMContentLoaded", function () {
     target.addEventListener("change", sync);
     sync();
   }
+  // Name suggestions: <input data-suggest="URL" data-suggest-list="ID">
+  // offers the names URL?q=… answers (the form works without them).
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    var list = document.createElement("datalist");
+    list.id = input.dataset.suggestList;
+    input.parentNode.appendChild(list);
+    input.setAttribute("list", list.id);
+    var timer = null, last = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (q.length < 2 || q === last) return;
+        last = q;
+        fetch(input.dataset.suggest + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (ms) {
+            list.replaceChildren();
+            ms.forEach(function (m) {
+              var o = document.createElement("option");
+              o.value = m.name;
+              o.label = (m.kind === "group" ? "Group: " : "") + (m.displayName || m.name);
+              list.appendChild(o);
+            });
+          });
+      }, 250);
+    });
+  });
 });
