@@ -11,7 +11,8 @@
 #    database a failure: PostgreSQL tests never skip here.
 # 3. The web UI's browser tests drive Debian's chromium; when it is missing
 #    and we are root, it is installed with apt-get (as PostgreSQL is), and
-#    DAVENPORT_REQUIRE_BROWSER=1 makes a missing browser a failure.
+#    DAVENPORT_REQUIRE_BROWSER=1 makes a missing browser a failure. They
+#    check every page with axe-core, which scripts/axe.sh fetches from npm.
 # 4. Interop checks against real clients (hook below).
 # 5. One closing line, "N passed, M failed", counting every Go test and
 #    subtest (scripts/testsum reads go test -json) and every interop step.
@@ -57,6 +58,12 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
 	fi
 fi
 export DAVENPORT_REQUIRE_BROWSER=1
+# The browser tests check every page with axe-core, fetched from npm (never
+# committed). A failure here is not fatal yet: the browser test then fails
+# loudly, naming the cause, as DAVENPORT_REQUIRE_BROWSER=1 asks.
+if axe=$(scripts/axe.sh); then
+	export DAVENPORT_AXE=$axe
+fi
 
 passed=0
 failed=0

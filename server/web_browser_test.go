@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -108,7 +111,7 @@ func browserTab(t *testing.T) context.Context {
 	}
 	ctx, cancel := chromedp.NewContext(chrome.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	limit := time.Minute
+	limit := 3 * time.Minute
 	if os.Getenv("DAVENPORT_SCREENSHOTS") == "1" {
 		limit = 10 * time.Minute
 	}
@@ -228,6 +231,103 @@ func (e *env) davStatus(user, pw string) int {
 	return resp.StatusCode
 }
 
+// axe holds axe-core's source, read once per test binary from the file
+// DAVENPORT_AXE names (scripts/test.sh sets it) or that scripts/axe.sh
+// fetches with npm.
+var axe struct {
+	once sync.Once
+	src  string
+	err  error
+}
+
+// axeSource returns axe-core's source. Without it the test skips loudly, or
+// fails when DAVENPORT_REQUIRE_BROWSER=1: CI must not skip the check.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	axe.once.Do(func() {
+		path := os.Getenv("DAVENPORT_AXE")
+		if path == "" {
+			out, err := exec.Command(filepath.Join("..", "scripts", "axe.sh")).Output()
+			if err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					err = fmt.Errorf("%v: %s", err, ee.Stderr)
+				}
+				axe.err = fmt.Errorf("scripts/axe.sh could not fetch axe-core from npm: %w", err)
+				return
+			}
+			path = strings.TrimSpace(string(out))
+		}
+		b, err := os.ReadFile(path)
+		axe.src, axe.err = string(b), err
+	})
+	if axe.err != nil {
+		if os.Getenv("DAVENPORT_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("the accessibility check needs axe-core: %v", axe.err)
+		}
+		t.Skipf("SKIPPING the accessibility check: %v", axe.err)
+	}
+	return axe.src
+}
+
+// axeViolation is one rule a page breaks, as axe-core reports it.
+type axeViolation struct {
+	ID, Impact, Help string
+	Nodes            []string
+}
+
+// checkA11y runs axe-core in the page as it is now (WCAG 2.1 A and AA and
+// axe's best practices) and fails the test on every violation of serious or
+// critical impact; lesser ones are logged. It runs in the SQLite subtest
+// only: the pages do not depend on the store, and each run costs about a
+// second of the two cores CI has.
+func (p *page) checkA11y(name string) {
+	p.t.Helper()
+	p.axe(name, `{type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}`)
+}
+
+// checkContrast runs only axe-core's colour-contrast rule: what a change of
+// colour scheme can break.
+func (p *page) checkContrast(name string) {
+	p.t.Helper()
+	p.axe(name, `{type: "rule", values: ["color-contrast", "link-in-text-block"]}`)
+}
+
+func (p *page) axe(name, runOnly string) {
+	p.t.Helper()
+	if !strings.HasSuffix(p.t.Name(), "sqlite") {
+		return // the pages are the same on both stores; once is enough
+	}
+	src := axeSource(p.t)
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe === "object" || (function () { `+src+`
+; return true })()`)); err != nil {
+		p.t.Fatalf("axe-core does not load into %s: %v", name, err)
+	}
+	run := `axe.run(document, {runOnly: ` + runOnly + `, resultTypes: ["violations"]})
+		.then(r => JSON.stringify(r.violations.map(v => ({ID: v.id, Impact: v.impact || "", Help: v.help,
+			Nodes: v.nodes.map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))}))))`
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](run, func(ep *cdpruntime.EvaluateParams) { ep.AwaitPromise = ptrTrue() }))
+	if err != nil {
+		p.t.Fatalf("axe-core on %s: %v", name, err)
+	}
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		p.t.Fatalf("axe-core's answer on %s: %v\n%s", name, err, out)
+	}
+	for _, v := range vs {
+		msg := fmt.Sprintf("%s (%s): axe %s, %s: %s\n\t%s", name, p.location(), v.Impact, v.ID, v.Help, strings.Join(v.Nodes, "\n\t"))
+		if v.Impact == "serious" || v.Impact == "critical" {
+			p.t.Error(msg)
+		} else {
+			p.t.Log(msg)
+		}
+	}
+}
+
+func ptrTrue() *bool { b := true; return &b }
+
 // webImportFile has two good items (a recurring event in a VTIMEZONE whose
 // override comes last in the file, and a plain event) and three bad ones.
 const webImportFile = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Import//EN\r\nMETHOD:PUBLISH\r\n" +
@@ -262,6 +362,7 @@ func TestWebBrowser(t *testing.T) {
 		}
 		p := &page{t: t, ctx: browserTab(t), e: e}
 		p.signIn("alice", alicePassword)
+		p.checkA11y("home")
 		port := e.srv.Listener.Addr().(interface{ String() string }).String()
 		port = port[strings.LastIndex(port, ":")+1:]
 
@@ -273,6 +374,7 @@ func TestWebBrowser(t *testing.T) {
 		if got := p.text("#count"); got != "0" {
 			t.Errorf("new calendar count = %q", got)
 		}
+		p.checkA11y("collection")
 
 		// Import a file with good and bad items.
 		file := filepath.Join(t.TempDir(), "mixed.ics")
@@ -292,6 +394,7 @@ func TestWebBrowser(t *testing.T) {
 				t.Errorf("rejected list lacks %q:\n%s", want, rej)
 			}
 		}
+		p.checkA11y("import result")
 		p.open("/web/c/calendars/team")
 		if got := p.text("#count"); got != "2" {
 			t.Errorf("count after import = %s, want 2", got)
@@ -321,11 +424,88 @@ func TestWebBrowser(t *testing.T) {
 			t.Errorf("export is not one VCALENDAR with the zone once:\n%s", body)
 		}
 
+		// Share the calendar with bob, found by name, read-write; bob
+		// accepts the invitation on his "Shared with me" page.
+		p.open("/web/c/calendars/team")
+		p.submit("#share")
+		p.do(chromedp.SendKeys("#share-q", "bo"))
+		p.submit("#find")
+		p.checkA11y("share dialog")
+		p.do(chromedp.SetValue("#access-user-bob", "read-write"))
+		p.submit("#matches button")
+		if got := p.text("#sharees"); !strings.Contains(got, "Bob") || !strings.Contains(got, "Can edit") || !strings.Contains(got, "Invited, no answer yet") {
+			t.Errorf("sharees after sharing with bob: %q", got)
+		}
+		b := &page{t: t, ctx: browserTab(t), e: e}
+		b.open("/")
+		b.checkA11y("sign-in")
+		b.signIn("bob", bobPassword)
+		b.open("/web/shared")
+		b.checkA11y("shared with me")
+		b.submit(`#invitations button[value=accepted]`)
+		if got := b.text("#shared"); !strings.Contains(got, "Team") || !strings.Contains(got, "/dav/calendars/bob/shared-") {
+			t.Errorf("bob's shared collections after accepting: %q", got)
+		}
+		p.open("/web/c/calendars/team/share")
+		if got := p.text("#sharees"); !strings.Contains(got, "Accepted") {
+			t.Errorf("sharees after bob accepted: %q", got)
+		}
+
+		// A broken client rewrites an event: its history shows the change,
+		// and one click puts it back.
+		team, _ := st.GetCollection(ctx, alice.ID, store.KindCalendar, "team")
+		plain, err := st.GetObject(ctx, team.ID, "plain-2.ics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		broken := map[string]string{"User-Agent": "BrokenSync/2.0"}
+		wrecked := strings.Replace(string(plain.Body), "SUMMARY:Plain", "SUMMARY:Wrecked", 1)
+		if resp := e.put("alice", alicePassword, "/dav/calendars/alice/team/plain-2.ics", wrecked, broken); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("BrokenSync PUT = %d", resp.StatusCode)
+		}
+		p.open("/web/c/calendars/team/history")
+		p.checkA11y("collection history")
+		p.submit(`#changes a[href$="/plain-2.ics"]`)
+		p.checkA11y("item history")
+		if got := p.text("table.diff"); !strings.Contains(got, "SUMMARY") || !strings.Contains(got, "Plain") || !strings.Contains(got, "Wrecked") {
+			t.Errorf("the newest change's diff = %q", got)
+		}
+		p.submit(".version form button")
+		if got, _ := st.GetObject(ctx, team.ID, "plain-2.ics"); got == nil || string(got.Body) != string(plain.Body) {
+			t.Errorf("plain-2.ics after the restore is not as before")
+		}
+		// Undo everything the client did in the last hour.
+		e.put("alice", alicePassword, "/dav/calendars/alice/team/plain-2.ics", wrecked, broken)
+		if resp := e.do(request{method: "DELETE", path: "/dav/calendars/alice/team/weekly-1.ics", header: broken}); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("BrokenSync DELETE = %d", resp.StatusCode)
+		}
+		p.open("/web/history")
+		p.checkA11y("history")
+		p.submit(`form:has(input[value="BrokenSync/2.0"]) button`)
+		if got := p.text("#reverted"); !strings.Contains(got, "plain-2.ics restored") || !strings.Contains(got, "weekly-1.ics restored") {
+			t.Errorf("undo list = %q", got)
+		}
+		p.open("/web/c/calendars/team")
+		if got := p.text("#count"); got != "2" {
+			t.Errorf("count after undoing BrokenSync = %s, want 2", got)
+		}
+
 		// An app password, used by a CalDAV client, then revoked.
 		p.open("/web/account")
 		p.do(chromedp.SendKeys("#label", "Phone"))
 		p.submit("#create-app-password")
 		appPW := p.text("#new-app-password")
+		p.checkA11y("account")
+		// On a phone's width the table stacks and no date breaks over
+		// lines.
+		p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		dates, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](`(() => { const ds = [...document.querySelectorAll("#app-passwords .date")];
+			return ds.length > 0 && ds.every(d => d.getClientRects().length === 1) ? ds.length : -1 })()`))
+		if err != nil || dates <= 0 {
+			t.Errorf("app password dates on a phone's width: %d %v (want every one on one line)", dates, err)
+		}
+		p.checkA11y("account (phone)")
+		p.do(chromedp.EmulateViewport(1280, 860))
 		if code := e.davStatus("alice", appPW); code != http.StatusMultiStatus {
 			t.Errorf("PROPFIND with the new app password = %d, want 207", code)
 		}
@@ -351,6 +531,7 @@ func TestWebBrowser(t *testing.T) {
 		if got := decodeQR(t, shot); got != wantURI {
 			t.Errorf("QR code decodes to %q, want %q", got, wantURI)
 		}
+		p.checkA11y("connect")
 		resp, body = p.fetch("GET", "/web/connect/davenport.mobileconfig", nil)
 		checkProfile(t, resp, body, port, "")
 		csrf, err := chromedp.Run(p.ctx, chromedp.Value(`input[name=csrf]`))
@@ -371,6 +552,7 @@ func TestWebBrowser(t *testing.T) {
 		p.do(chromedp.SendKeys("#nu-name", "carol"))
 		p.submit("#create-user")
 		carolPW := p.text("#new-user-password")
+		p.checkA11y("admin")
 		if code := e.davStatus("carol", carolPW); code != http.StatusMultiStatus {
 			t.Errorf("carol's generated password = %d, want 207", code)
 		}
@@ -395,6 +577,7 @@ func TestWebBrowser(t *testing.T) {
 		if code := p.submit("#change-password"); code != http.StatusForbidden || !strings.Contains(p.text("#error"), "current password is wrong") {
 			t.Errorf("change with a wrong current password: %d", code)
 		}
+		p.checkA11y("account with an error")
 		p.do(chromedp.SendKeys("#current", alicePassword), chromedp.SendKeys("#new", "a new passphrase"), chromedp.SendKeys("#again", "a new passphrase"))
 		p.submit("#change-password")
 		if code := e.davStatus("alice", "a new passphrase"); code != http.StatusMultiStatus {
@@ -405,12 +588,33 @@ func TestWebBrowser(t *testing.T) {
 		}
 
 		// Bob cannot reach alice's pages.
-		b := &page{t: t, ctx: browserTab(t), e: e}
-		b.signIn("bob", bobPassword)
 		for _, path := range []string{"/web/c/calendars/team", "/web/c/calendars/team/export", "/web/admin"} {
 			if code := b.open(path); code != http.StatusNotFound && code != http.StatusForbidden {
 				t.Errorf("bob opening %s = %d, want 404 or 403", path, code)
 			}
+		}
+		b.checkA11y("refusal")
+		p.open("/web/admin/status")
+		p.checkA11y("status")
+
+		// Dark mode has its own colours: every page's contrast again, in
+		// the dark (on one store: the pages are the same on both).
+		if strings.HasSuffix(t.Name(), "sqlite") {
+			for _, q := range []*page{p, b} {
+				if _, err := chromedp.Call(q.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, path := range []string{"/web/", "/web/c/calendars/team", "/web/c/calendars/team/share?q=bo",
+				"/web/c/calendars/team/history", "/web/c/calendars/team/items/plain-2.ics", "/web/history",
+				"/web/account", "/web/connect", "/web/admin", "/web/admin/status", "/web/nothing-here"} {
+				p.open(path)
+				p.checkContrast(path + " (dark)")
+			}
+			b.open("/web/shared")
+			b.checkContrast("/web/shared (dark)")
 		}
 	})
 }
