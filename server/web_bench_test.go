@@ -73,7 +73,8 @@ func BenchmarkWebPages(b *testing.B) {
 	if session == nil {
 		b.Fatalf("sign-in failed: %d %s", rec.Code, rec.Body)
 	}
-	for _, path := range []string{"/web/", "/web/c/calendars/cal-07", "/web/account", "/web/connect", "/web/admin", "/web/admin/status"} {
+	for _, path := range []string{"/web/", "/web/c/calendars/cal-07", "/web/account", "/web/connect", "/web/admin", "/web/admin/status",
+		"/web/c/calendars/cal-07/share", "/web/c/calendars/cal-07/history", "/web/c/calendars/cal-07/items/ev-7.ics", "/web/history", "/web/shared"} {
 		b.Run(strings.Trim(strings.ReplaceAll(path, "/", "_"), "_"), func(b *testing.B) {
 			b.ReportAllocs()
 			var total time.Duration

@@ -683,6 +683,26 @@ func (p *page) screenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Something on every page: an invitation and an accepted share from
+	// bob, and a deleted calendar in the trash.
+	st, ctx := p.e.st, t.Context()
+	alice, _ := st.GetUser(ctx, "alice")
+	bob, _ := st.GetUser(ctx, "bob")
+	bobCal, _ := st.GetCollection(ctx, bob.ID, store.KindCalendar, "personal")
+	bobBook, _ := st.GetCollection(ctx, bob.ID, store.KindAddressBook, "contacts")
+	old := &store.Collection{OwnerID: alice.ID, Kind: store.KindCalendar, Name: "old-projects", DisplayName: "Old projects", Components: []string{"VEVENT"}}
+	for _, err := range []error{
+		st.PutShare(ctx, &store.Share{CollectionID: bobCal.ID, UserID: alice.ID, Access: store.AccessRead}),
+		st.PutShare(ctx, &store.Share{CollectionID: bobBook.ID, UserID: alice.ID, Access: store.AccessReadWrite, Status: store.ShareAccepted}),
+		st.CreateCollection(ctx, old),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.DeleteCollection(ctx, alice.ID, old.ID); err != nil {
+		t.Fatal(err)
+	}
 	signedOut := &page{t: t, ctx: browserTab(t), e: p.e}
 	file := filepath.Join(t.TempDir(), "mixed.ics")
 	os.WriteFile(file, []byte(webImportFile), 0o644)
@@ -720,6 +740,9 @@ func (p *page) screenshots(t *testing.T) {
 			for _, pg := range []struct{ name, path string }{
 				{"home", "/web/"}, {"collection", "/web/c/calendars/team"}, {"connect", "/web/connect"},
 				{"admin", "/web/admin"}, {"status", "/web/admin/status"},
+				{"share", "/web/c/calendars/team/share?q=bo"}, {"shared", "/web/shared"},
+				{"collection-history", "/web/c/calendars/team/history"},
+				{"item-history", "/web/c/calendars/team/items/plain-2.ics"}, {"history", "/web/history"},
 			} {
 				p.open(pg.path)
 				shoot(p, pg.name)

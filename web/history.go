@@ -241,8 +241,8 @@ func (h *Handler) restoreFailed(w http.ResponseWriter, r *http.Request, err erro
 type clientRow struct {
 	UserAgent string
 	Name      string
-	Changes   int
-	Items     int
+	Changes   int64
+	Items     int64
 	Last      time.Time
 }
 
@@ -320,7 +320,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request, code int, 
 	}
 	for _, v := range vs { // newest first: the order of each client's last change
 		if c := byUA[v.Actor.UserAgent]; c != nil {
-			c.Items = len(items[v.Actor.UserAgent])
+			c.Items = int64(len(items[v.Actor.UserAgent]))
 			d.Clients = append(d.Clients, *c)
 			delete(byUA, v.Actor.UserAgent)
 		}

@@ -93,6 +93,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.signinPage(w, r, http.StatusUnauthorized, username, "That is an app password. Sign in with your account password.")
 		return
 	}
+	if h.cfg.SignedIn != nil {
+		h.cfg.SignedIn(ctx, u.Username)
+	}
 	token := randomToken()
 	now := h.cfg.Now()
 	if err := h.cfg.Store.CreateSession(ctx, &store.Session{ID: tokenID(token), UserID: u.ID, Created: now, LastSeen: now}); err != nil {
