@@ -103,7 +103,7 @@ func TestWebHistory(t *testing.T) {
 		// The collection's trash.
 		del("BrokenSync/2.0", "b.ics")
 		_, page, _ = alice.get("/web/c/calendars/personal/history")
-		m := regexp.MustCompile(`(?s)<table id="trash".*?<a href="/web/c/calendars/personal/items/b.ics">b.ics</a>.*?action="(/web/history/\d+/restore)"`).FindStringSubmatch(page)
+		m := regexp.MustCompile(`(?s)<table id="trash".*?<a class="nowrap" href="/web/c/calendars/personal/items/b.ics">b.ics</a>.*?action="(/web/history/\d+/restore)"`).FindStringSubmatch(page)
 		if m == nil {
 			t.Fatalf("trash lacks b.ics\n%s", page)
 		}

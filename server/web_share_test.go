@@ -142,3 +142,89 @@ func TestWebShare(t *testing.T) {
 		}
 	})
 }
+
+// TestWebAdminGroups: an administrator creates a group, adds and removes
+// members and deletes it; a collection shared with the group follows the
+// membership. Other users cannot touch groups.
+func TestWebAdminGroups(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		ctx := t.Context()
+		aliceU, _ := st.GetUser(ctx, "alice")
+		bobU, _ := st.GetUser(ctx, "bob")
+		if err := st.SetUserAdmin(ctx, aliceU.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		alice := e.browser(t)
+		alice.signIn("alice", alicePassword)
+		bob := e.browser(t)
+		bob.signIn("bob", bobPassword)
+		sharedWithBob := func() int {
+			scs, err := st.ListSharedCollections(ctx, bobU.ID, store.KindCalendar)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(scs)
+		}
+
+		alice.get("/web/admin/groups")
+		if code, _, h := alice.post("/web/admin/groups", url.Values{"name": {"Family"}, "displayname": {"The Family"}}); code != http.StatusSeeOther || h.Get("Location") != "/web/admin/groups?done=created" {
+			t.Fatalf("create group = %d %q", code, h.Get("Location"))
+		}
+		g, err := st.GetGroup(ctx, "family")
+		if err != nil || g.DisplayName != "The Family" {
+			t.Fatalf("group after create: %+v %v", g, err)
+		}
+		for _, v := range []url.Values{{"name": {"family"}}, {"name": {"a b"}}, {"name": {"x"}, "displayname": {"<b>"}}} {
+			alice.get("/web/admin/groups")
+			if code, _, _ := alice.post("/web/admin/groups", v); code != http.StatusBadRequest && code != http.StatusConflict {
+				t.Errorf("create group %v = %d, want 400 or 409", v, code)
+			}
+		}
+		alice.get("/web/admin/groups")
+		if code, _, _ := alice.post("/web/admin/groups/family/members", url.Values{"username": {"nobody"}}); code != http.StatusBadRequest {
+			t.Errorf("add an unknown member = %d, want 400", code)
+		}
+		alice.get("/web/admin/groups")
+		if code, _, _ := alice.post("/web/admin/groups/family/members", url.Values{"username": {"BOB"}}); code != http.StatusSeeOther {
+			t.Errorf("add bob = %d", code)
+		}
+		if _, body, _ := alice.get("/web/admin/groups"); !regexp.MustCompile(`(?s)<ul class="plain" id="members-family">.*bob`).MatchString(body) {
+			t.Errorf("groups page does not list bob\n%s", body)
+		}
+		// Bob, not an administrator, can neither see nor change groups.
+		bob.get("/web/")
+		if code, _, _ := bob.post("/web/admin/groups/family/members/bob/remove", url.Values{}); code != http.StatusForbidden {
+			t.Errorf("bob removing himself = %d, want 403", code)
+		}
+		// A share with the group follows the membership.
+		cal, _ := st.GetCollection(ctx, aliceU.ID, store.KindCalendar, "personal")
+		if err := st.PutShare(ctx, &store.Share{CollectionID: cal.ID, GroupID: g.ID, Access: store.AccessRead}); err != nil {
+			t.Fatal(err)
+		}
+		if n := sharedWithBob(); n != 1 {
+			t.Errorf("bob sees %d shared calendars as a member, want 1", n)
+		}
+		alice.get("/web/admin/groups")
+		if code, _, _ := alice.post("/web/admin/groups/family/members/bob/remove", url.Values{}); code != http.StatusSeeOther {
+			t.Errorf("remove bob = %d", code)
+		}
+		if n := sharedWithBob(); n != 0 {
+			t.Errorf("bob sees %d shared calendars after leaving the group, want 0", n)
+		}
+		alice.get("/web/admin/groups")
+		if code, _, _ := alice.post("/web/admin/groups/family/delete", url.Values{"confirm": {"familie"}}); code != http.StatusBadRequest {
+			t.Errorf("delete with the wrong name = %d, want 400", code)
+		}
+		alice.get("/web/admin/groups")
+		if code, _, _ := alice.post("/web/admin/groups/family/delete", url.Values{"confirm": {"Family"}}); code != http.StatusSeeOther {
+			t.Errorf("delete = %d", code)
+		}
+		if _, err := st.GetGroup(ctx, "family"); err == nil {
+			t.Error("the group is still there after its deletion")
+		}
+		if shares, _ := st.ListShares(ctx, cal.ID); len(shares) != 0 {
+			t.Errorf("shares of a deleted group remain: %+v", shares)
+		}
+	})
+}

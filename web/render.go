@@ -13,7 +13,7 @@ import (
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"signin", "home", "collection", "import", "account", "connect", "admin", "status", "message", "share", "shared", "item", "history", "historyall"}
+var pageNames = []string{"signin", "home", "collection", "import", "account", "connect", "admin", "status", "message", "share", "shared", "item", "history", "historyall", "groups"}
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{

@@ -156,6 +156,11 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /web/admin/users/{id}/reset", h.admin(h.adminResetPassword))
 	m.HandleFunc("POST /web/admin/users/{id}/delete", h.admin(h.adminDeleteUser))
 	m.HandleFunc("GET /web/admin/status", h.admin(h.adminStatus))
+	m.HandleFunc("GET /web/admin/groups", h.admin(h.adminGroups))
+	m.HandleFunc("POST /web/admin/groups", h.admin(h.adminCreateGroup))
+	m.HandleFunc("POST /web/admin/groups/{group}/delete", h.admin(h.adminDeleteGroup))
+	m.HandleFunc("POST /web/admin/groups/{group}/members", h.admin(h.adminAddMember))
+	m.HandleFunc("POST /web/admin/groups/{group}/members/{user}/remove", h.admin(h.adminRemoveMember))
 	m.HandleFunc("/web/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.mux = m
 }
