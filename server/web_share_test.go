@@ -84,6 +84,9 @@ func TestWebShare(t *testing.T) {
 		if code, _, _ := alice.post(answer, url.Values{"answer": {"accepted"}}); code != http.StatusNotFound {
 			t.Errorf("alice answering bob's invitation = %d, want 404", code)
 		}
+		if _, body, _ := bob.get("/web/"); !strings.Contains(body, `id="invitations-notice"><a href="/web/shared">Someone shared`) {
+			t.Errorf("bob's home page does not point to the invitation\n%s", body)
+		}
 		_, body, _ = bob.get("/web/shared")
 		if !strings.Contains(body, `<table id="invitations"`) || !strings.Contains(body, "Calendar: Personal") || !strings.Contains(body, ">Accept<") {
 			t.Errorf("bob's invitations\n%s", body)

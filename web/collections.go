@@ -99,9 +99,11 @@ func (h *Handler) collections(r *http.Request) (cals, books []collectionRow, err
 
 type homeData struct {
 	Calendars, AddressBooks []collectionRow
-	Components              any
-	Form                    collectionForm
-	MaxImport               string
+	// Invitations is how many shares wait for the user's answer.
+	Invitations int
+	Components  any
+	Form        collectionForm
+	MaxImport   string
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
@@ -115,9 +117,20 @@ func (h *Handler) homePage(w http.ResponseWriter, r *http.Request, code int, f c
 		return
 	}
 	s := sessionFrom(r.Context())
+	invs, err := h.cfg.Store.ListInvitations(r.Context(), s.acct.ID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	pending := 0
+	for _, inv := range invs {
+		if inv.Share.Status == store.SharePending {
+			pending++
+		}
+	}
 	s.flash, s.flashOK = errMsg, false
 	h.render(w, r, code, "home", "Calendars and address books", "home", homeData{
-		Calendars: cals, AddressBooks: books, Components: componentChoices, Form: f,
+		Calendars: cals, AddressBooks: books, Invitations: pending, Components: componentChoices, Form: f,
 		MaxImport: formatSize(h.cfg.MaxImportSize),
 	})
 }
