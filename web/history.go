@@ -27,7 +27,7 @@ const (
 	itemVersions       = 20   // versions of one item, each with its diff
 	collectionVersions = 50   // recent changes of a collection
 	trashListed        = 200  // deleted items of a collection
-	clientVersions     = 5000 // changes looked at to list the clients
+	clientVersions     = 1000 // changes looked at to list the clients
 )
 
 func (h *Handler) actor(r *http.Request) store.Actor {
