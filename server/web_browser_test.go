@@ -553,6 +553,17 @@ func TestWebBrowser(t *testing.T) {
 		p.submit("#create-user")
 		carolPW := p.text("#new-user-password")
 		p.checkA11y("admin")
+		// A group, with bob in it.
+		p.open("/web/admin/groups")
+		p.do(chromedp.SendKeys("#ng-name", "family"), chromedp.SendKeys("#ng-display", "The Family"))
+		p.submit("#create-group")
+		p.do(chromedp.SendKeys("#add-family", "bob"))
+		p.submit("#add-member-family")
+		if got := p.text("#members-family"); !strings.Contains(got, "bob") {
+			t.Errorf("family's members = %q, want bob", got)
+		}
+		p.checkA11y("groups")
+		p.open("/web/admin")
 		if code := e.davStatus("carol", carolPW); code != http.StatusMultiStatus {
 			t.Errorf("carol's generated password = %d, want 207", code)
 		}
@@ -609,7 +620,7 @@ func TestWebBrowser(t *testing.T) {
 			}
 			for _, path := range []string{"/web/", "/web/c/calendars/team", "/web/c/calendars/team/share?q=bo",
 				"/web/c/calendars/team/history", "/web/c/calendars/team/items/plain-2.ics", "/web/history",
-				"/web/account", "/web/connect", "/web/admin", "/web/admin/status", "/web/nothing-here"} {
+				"/web/account", "/web/connect", "/web/admin", "/web/admin/groups", "/web/admin/status", "/web/nothing-here"} {
 				p.open(path)
 				p.checkContrast(path + " (dark)")
 			}
@@ -743,6 +754,7 @@ func (p *page) screenshots(t *testing.T) {
 				{"share", "/web/c/calendars/team/share?q=bo"}, {"shared", "/web/shared"},
 				{"collection-history", "/web/c/calendars/team/history"},
 				{"item-history", "/web/c/calendars/team/items/plain-2.ics"}, {"history", "/web/history"},
+				{"groups", "/web/admin/groups"},
 			} {
 				p.open(pg.path)
 				shoot(p, pg.name)
