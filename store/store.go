@@ -586,6 +586,32 @@ type Store interface {
 	// owner's collections, read from counters the store maintains.
 	ListCollectionTotals(ctx context.Context, ownerID int64) ([]CollectionTotals, error)
 
+	// Locks (RFC 4918 §6, §7; see Lock). Expired locks count nowhere:
+	// every call below ignores them.
+	// CreateLock stores l, setting Created and Expires (Created plus
+	// Timeout), unless an unexpired lock conflicts with it (Lock.Conflicts),
+	// which is *LockConflictError. The check and the insert are one
+	// transaction, serialized against every other CreateLock, so two server
+	// instances cannot both take conflicting locks. A duplicate token is
+	// ErrConflict.
+	CreateLock(ctx context.Context, l *Lock) error
+	// ListLocks returns the locks whose root is path or one of its
+	// ancestors, and those whose root is below path when it is a collection
+	// (LockQuery), ordered by root, then token.
+	ListLocks(ctx context.Context, path string) ([]Lock, error)
+	// RefreshLock restarts the timeout of the lock with token, now set to
+	// timeout, and returns the lock; ErrNotFound when there is none.
+	RefreshLock(ctx context.Context, token string, timeout time.Duration) (*Lock, error)
+	// DeleteLock removes the lock with token; ErrNotFound when none.
+	DeleteLock(ctx context.Context, token string) error
+	// DeleteLocks removes the locks whose root is path, or below it when it
+	// is a collection, and returns how many (a DELETE or MOVE of a locked
+	// resource ends its locks, RFC 4918 §7.4, §9.9.2).
+	DeleteLocks(ctx context.Context, path string) (int64, error)
+	// PruneLocks deletes the locks that expired before before and returns
+	// how many.
+	PruneLocks(ctx context.Context, before time.Time) (int64, error)
+
 	// Sessions of the web UI.
 	// CreateSession inserts s; Created and LastSeen are set when zero.
 	CreateSession(ctx context.Context, s *Session) error

@@ -306,7 +306,8 @@ type historySwitch interface{ SetHistory(on bool) }
 // DAV:valid-sync-token and the client resynchronizes in full (RFC 6578
 // §3.8). It also deletes web UI sessions past their idle or absolute
 // lifetime (web.DefaultSessionIdle, web.DefaultSessionMax; the UI refuses
-// them anyway, this frees the rows).
+// them anyway, this frees the rows), and WebDAV locks past their timeout
+// (ignored already, RFC 4918 §6.6).
 func prune(ctx context.Context, st store.Store, retention time.Duration, history historyConfig, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -332,6 +333,13 @@ func prune(ctx context.Context, st store.Store, retention time.Duration, history
 			logger.Warn("pruning sessions failed", "err", err)
 		case n > 0:
 			logger.Info("pruned sessions", "count", n)
+		}
+		n, err = st.PruneLocks(ctx, now)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("pruning locks failed", "err", err)
+		case n > 0:
+			logger.Info("pruned expired locks", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"integrity", integrityTests},
 		{"files", fileTests},
 		{"mail", mailTests},
+		{"locks", lockTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()
