@@ -137,7 +137,10 @@ func (h *Handler) lookupShared(ctx context.Context, user *store.User, k Kind, se
 // it is resolved.
 func required(method string, res *Resource) Privileges {
 	switch method {
-	case http.MethodPut:
+	case http.MethodPut, "LOCK":
+		// RFC 3744 Appendix B: LOCK needs write-content (bind on the
+		// parent for an unmapped URL). UNLOCK is the lock holder's
+		// (lock.go) and needs read only to see the resource.
 		return PrivWriteContent
 	case http.MethodDelete:
 		if res.Type == ResCollection {

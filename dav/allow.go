@@ -25,6 +25,7 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 				m = append(m, "MKCALENDAR")
 			}
 		}
+		m = append(m, "LOCK", "UNLOCK")
 	case ResCollection:
 		if _, ok := k.(Exporter); ok {
 			m = append(m, "GET", "HEAD")
@@ -36,12 +37,13 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 		} else {
 			m = append(m, "DELETE", "POST", "PROPFIND", "PROPPATCH", "REPORT", "MOVE")
 		}
+		m = append(m, "LOCK", "UNLOCK")
 	case ResNotifications:
 		m = append(m, "PROPFIND")
 	case ResNotification:
 		m = append(m, "GET", "HEAD", "PROPFIND")
 	case ResObject:
-		m = append(m, "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "COPY", "MOVE")
+		m = append(m, "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "REPORT", "COPY", "MOVE", "LOCK", "UNLOCK")
 	}
 	return strings.Join(m, ", ")
 }

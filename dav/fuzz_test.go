@@ -85,3 +85,91 @@ func FuzzPropfindBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIfHeader: whatever the header, parseIf does not panic; what it
+// accepts is within the bounds, every list has conditions of exactly one
+// kind each, with tokens free of the delimiters; evaluating it does not
+// panic, and Not flips a one-condition list.
+func FuzzIfHeader(f *testing.F) {
+	for _, s := range []string{
+		// RFC 4918 §10.4.6–§10.4.11 and what litmus and neon send.
+		`(<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2> ["I am an ETag"]) (["I am another ETag"])`,
+		`(Not <urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2> <urn:uuid:58f202ac-22cf-11d1-b12d-002035b29092>)`,
+		`(<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2>) (Not <DAV:no-lock>)`,
+		`</resource1> (<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2> [W/"A weak ETag"]) (["strong ETag"])`,
+		`<http://www.example.com/specs/> (<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2>)`,
+		`(<opaquelocktoken:e71d4fae-5dec-22d6-fea5-00a0c91e6be4> ["0123456789abcdef0123456789abcdef"]) (Not <DAV:no-lock> ["0123456789abcdef0123456789abcdef"])`,
+		`<http://localhost:8008/dav/files/alice/litmus/lockcoll/> (<urn:uuid:0b4e5bd6-1111-4222-8333-444455556666>)`,
+		`(<a:b>`, `()`, `<x> <y> (<z>)`, `(Not)`, `([abc])`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := parseIf(s)
+		if err != nil || h == nil {
+			return
+		}
+		n, tags := 0, map[string]bool{}
+		for _, l := range h.lists {
+			if len(l.conds) == 0 {
+				t.Fatalf("parseIf(%q): an empty list", s)
+			}
+			tags[l.tag] = true
+			for _, c := range l.conds {
+				n++
+				if (c.token == "") == (c.etag == "") {
+					t.Fatalf("parseIf(%q): condition %+v is neither or both", s, c)
+				}
+				if strings.ContainsAny(c.token, "<> \t") {
+					t.Fatalf("parseIf(%q): token %q", s, c.token)
+				}
+			}
+		}
+		if n > maxIfConditions || len(tags) > maxIfTags+1 {
+			t.Fatalf("parseIf(%q): %d conditions, %d tags accepted", s, n, len(tags))
+		}
+		st := &ifState{etags: []string{"e"}, tokens: []string{"urn:uuid:x"}}
+		ok, _ := h.eval(func(string) (*ifState, error) { return st, nil })
+		if len(h.lists) == 1 && len(h.lists[0].conds) == 1 {
+			c := h.lists[0].conds[0]
+			c.not = !c.not
+			if flipped := st.matches([]ifCondition{c}); flipped == ok {
+				t.Fatalf("parseIf(%q): Not does not flip the answer", s)
+			}
+		}
+	})
+}
+
+// FuzzLockBody: whatever the LOCK body, parsing it does not panic; what is
+// accepted is a write lock whose owner is kept as XML that parses back to
+// a DAV:owner element and is written the same again.
+func FuzzLockBody(f *testing.F) {
+	for _, s := range []string{
+		// RFC 4918 §9.10.7, and the bodies of litmus, Finder and Windows.
+		`<?xml version="1.0" encoding="utf-8" ?><D:lockinfo xmlns:D='DAV:'><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>http://example.org/~ejw/contact.html</D:href></D:owner></D:lockinfo>`,
+		`<?xml version="1.0" encoding="utf-8"?><lockinfo xmlns='DAV:'><lockscope><shared/></lockscope><locktype><write/></locktype><owner>litmus test suite</owner></lockinfo>`,
+		`<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>Mac OS X User</D:href></D:owner></D:lockinfo>`,
+		`<?xml version="1.0" encoding="utf-8" ?><D:lockinfo xmlns:D="DAV:"><D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope><D:owner><D:href>DOMAIN\user</D:href></D:owner></D:lockinfo>`,
+		`<lockinfo xmlns="DAV:"><lockscope><exclusive/></lockscope><locktype><write/></locktype><owner xmlns:x="urn:x" x:a="1">a &amp; b<x:y>z</x:y></owner></lockinfo>`,
+		`<lockinfo xmlns="DAV:"><lockscope/><locktype><write/></locktype></lockinfo>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		body, err := ParseXML(data, Limits{MaxBytes: 1 << 16, MaxDepth: 32, MaxElements: 5000})
+		if err != nil {
+			return
+		}
+		info, err := parseLockInfo(body)
+		if err != nil || info.owner == "" {
+			return
+		}
+		owner, err := ParseXML([]byte(info.owner), DefaultLimits)
+		if err != nil || owner.Name != Name("owner") {
+			t.Fatalf("owner %q does not parse back to DAV:owner: %v", info.owner, err)
+		}
+		if again := owner.String(); again != info.owner {
+			t.Fatalf("owner %q is written back as %q", info.owner, again)
+		}
+	})
+}

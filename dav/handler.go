@@ -56,6 +56,9 @@ type Handler struct {
 	// values take DefaultMaxResponseBytes and DefaultMaxResponseTime.
 	MaxResponseBytes int64
 	MaxResponseTime  time.Duration
+	// MaxLockTimeout caps the timeout of a lock; zero takes
+	// DefaultMaxLockTimeout.
+	MaxLockTimeout time.Duration
 
 	props registry
 }
@@ -74,11 +77,15 @@ func (h *Handler) Init() {
 	if h.MaxResponseTime == 0 {
 		h.MaxResponseTime = DefaultMaxResponseTime
 	}
+	if h.MaxLockTimeout == 0 {
+		h.MaxLockTimeout = DefaultMaxLockTimeout
+	}
 	h.props = registry{}
 	h.props.add(h.coreProperties()...)
 	h.props.add(h.sharingProperties()...)
 	h.props.add(h.delegationProperties()...)
 	h.props.add(h.resourceSharingProperties()...)
+	h.props.add(h.lockProperties()...)
 	for _, k := range h.Kinds {
 		h.props.add(k.Properties()...)
 	}
@@ -104,11 +111,12 @@ const (
 )
 
 // DAVCompliance is the DAV header: the classes and extensions served (RFC
-// 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3,
-// RFC 6638 §2), CalendarServer sharing and calendar proxies, which Apple
-// clients look for before offering sharing and delegation, and
-// draft-pot-webdav-resource-sharing §3's resource-sharing.
-const DAVCompliance = "1, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing, calendar-auto-schedule, calendar-proxy, resource-sharing"
+// 4918 §10.1, class 2 being locking, lock.go; RFC 3744 §7.2, RFC 4791
+// §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2), CalendarServer sharing
+// and calendar proxies, which Apple clients look for before offering
+// sharing and delegation, and draft-pot-webdav-resource-sharing §3's
+// resource-sharing.
+const DAVCompliance = "1, 2, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing, calendar-auto-schedule, calendar-proxy, resource-sharing"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
@@ -135,7 +143,7 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		return h.serveNotifications(rq, w, r, t)
 	}
 	res, err := h.resolve(rq.Context(), rq.User, t, r.URL.EscapedPath(), r.Method == http.MethodGet || r.Method == http.MethodHead)
-	if errors.Is(err, errParentMissing) && r.Method != http.MethodPut && r.Method != "MKCOL" && r.Method != "MKCALENDAR" {
+	if errors.Is(err, errParentMissing) && r.Method != http.MethodPut && r.Method != "MKCOL" && r.Method != "MKCALENDAR" && r.Method != "LOCK" {
 		// Only a write into a missing collection is a conflict (RFC 4918
 		// §9.7.1); reading a member of one finds nothing.
 		err = store.ErrNotFound
@@ -152,6 +160,11 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		}
 		if perr := checkPrivilege(res, need); perr != nil {
 			return perr
+		}
+		if isWrite(r.Method) {
+			if perr := h.checkWrite(rq, r, res); perr != nil {
+				return perr
+			}
 		}
 	}
 	switch r.Method {
@@ -217,6 +230,16 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		return h.copyMove(rq, w, r, res)
+	case "LOCK":
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return h.lock(rq, w, r, res, err != nil)
+	case "UNLOCK":
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return h.unlock(rq, w, r, res)
 	default:
 		if err != nil {
 			return err

@@ -52,6 +52,10 @@ type Request struct {
 	maxResourceSize int64
 	used            *int64
 	deadTbl         map[int64]map[xml.Name]string
+	// ifh is the request's parsed If header (lock.go), nil when none.
+	ifh *ifHeader
+	// lockCache holds the locks read for a path (locksAt).
+	lockCache map[string][]store.Lock
 }
 
 // newRequest is the state of one request served by h.
