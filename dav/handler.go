@@ -197,7 +197,11 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return err
 		}
-		return h.delete(rq, w, r, res)
+		if err := h.delete(rq, w, r, res); err != nil {
+			return err
+		}
+		h.dropLocks(rq, res)
+		return nil
 	case "MKCOL", "MKCALENDAR":
 		if errors.Is(err, store.ErrNotFound) && res.Type == ResObject && nests(res.Kind) {
 			// A folder made where nothing is, in an existing folder.
@@ -229,7 +233,11 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return err
 		}
-		return h.copyMove(rq, w, r, res)
+		if err := h.copyMove(rq, w, r, res); err != nil || r.Method == "COPY" {
+			return err
+		}
+		h.dropLocks(rq, res)
+		return nil
 	case "LOCK":
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err

@@ -24,10 +24,10 @@ import (
 // home, and a lock taken through either covers both (lockPath). Hrefs shown
 // to a user are in their own URL space again (displayRoot).
 //
-// A write checks, before anything is changed, that the request submits (in
-// its If header) a token of its own for every lock on what the write
-// changes (checkLocks, 423 DAV:lock-token-submitted), then that the If
-// header holds (checkIf, 412).
+// A write checks, before anything is changed, that the If header holds
+// (checkIf, 412), then that the request submits (in its If header) a token
+// of its own for every lock on what the write changes (checkLocks, 423
+// DAV:lock-token-submitted).
 
 // DefaultMaxLockTimeout caps a lock's timeout (and is the timeout of a
 // LOCK that names none, or Infinite): a client that went away leaves its
@@ -274,27 +274,53 @@ func (h *Handler) ifStateOf(rq *Request, res *Resource) (*ifState, error) {
 	return st, nil
 }
 
-// checkWrite runs the checks every write makes before it changes anything:
-// the If header parses (400), the locks on what it changes are submitted
-// (423), the If header holds (412).
+// checkWrite runs the checks every write makes before it changes anything,
+// for every kind: the If header parses (400) and holds (412), then the
+// locks on what the write changes are submitted (423) — the target and,
+// for COPY and MOVE, the destination. The If header is evaluated first, as
+// Apache's mod_dav does and litmus expects: a request whose conditions
+// fail is told so even where it also lacks a token.
 func (h *Handler) checkWrite(rq *Request, r *http.Request, res *Resource) error {
 	ifh, err := parseIf(r.Header.Get("If"))
 	if err != nil {
 		return err
 	}
 	rq.ifh = ifh
+	if err := h.checkIf(rq, r, res); err != nil {
+		return err
+	}
 	if scope, ok := writeScope(r.Method, res); ok {
 		if err := h.checkLocks(rq, res, scope); err != nil {
 			return err
 		}
 	}
-	return h.checkIf(rq, r, res)
+	if r.Method != "COPY" && r.Method != "MOVE" {
+		return nil
+	}
+	t, escaped, err := h.destination(r)
+	if err != nil {
+		return nil // the method answers a bad Destination
+	}
+	dst, err := h.resolve(rq.Context(), rq.User, t, escaped, false)
+	switch {
+	case err == nil, errors.Is(err, store.ErrNotFound):
+		// RFC 4918 §7.4: a COPY or MOVE replaces or adds the destination
+		// in its parent, and replaces a collection's members.
+		scope := scopeSubtree
+		if err != nil {
+			scope |= scopeBind
+		}
+		return h.checkLocks(rq, dst, scope)
+	case errors.Is(err, store.ErrUnavailable):
+		return err
+	}
+	return nil // the method answers a destination it cannot reach
 }
 
 // dropLocks ends the locks on and below a resource that a DELETE or MOVE
 // removed (RFC 4918 §7.4: a lock goes with the resource, §9.9.2: "locks
-// are not moved"). The write is done; a failure here is logged, and the
-// locks expire anyway.
+// are not moved"), before the answer leaves. The write is done; a failure
+// here is logged, and the locks expire anyway.
 func (h *Handler) dropLocks(rq *Request, res *Resource) {
 	if _, err := h.Store.DeleteLocks(rq.Context(), lockPath(rq, res)); err != nil {
 		h.Logger.WarnContext(rq.Context(), "dropping the locks of a removed resource failed", "href", res.Href, "err", err)

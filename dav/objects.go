@@ -272,7 +272,6 @@ func (h *Handler) delete(rq *Request, w http.ResponseWriter, r *http.Request, re
 	default:
 		return &Error{Status: http.StatusForbidden, Message: "dav: DELETE of a home or principal"}
 	}
-	h.dropLocks(rq, res)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -343,9 +342,6 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err := checkPrivilege(dst, PrivWriteContent); err != nil {
 		return err
 	}
-	if err := h.checkLocks(rq, dst, destinationScope(dst)); err != nil {
-		return err
-	}
 	overwrite := !strings.EqualFold(strings.TrimSpace(r.Header.Get("Overwrite")), "F")
 	if dst.Object != nil && !overwrite {
 		return store.ErrPreconditionFailed
@@ -408,24 +404,11 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return h.uidConflict(dst, err)
 	}
-	if r.Method == "MOVE" {
-		h.dropLocks(rq, res)
-	}
 	// The bytes moved unchanged, so the destination has the source's
 	// entity tag; clients that track ETags need not GET it again.
 	w.Header().Set("ETag", `"`+o.ETag+`"`)
 	written(w, created, dst.Href)
 	return nil
-}
-
-// destinationScope is what a COPY or MOVE changes at its destination
-// besides the destination itself (RFC 4918 §7.4): the parent's membership
-// when it makes a new resource there.
-func destinationScope(dst *Resource) lockScope {
-	if dst.Object == nil {
-		return scopeBind
-	}
-	return 0
 }
 
 // written answers a write: 201 with the Location of what was created, or
@@ -480,16 +463,12 @@ func (h *Handler) moveCollection(rq *Request, w http.ResponseWriter, r *http.Req
 		// RFC 4918 §9.9.4: 403 when source and destination are the same.
 		return &Error{Status: http.StatusForbidden, Message: "dav: source and destination are the same"}
 	}
-	href := CollectionHref(res.Kind, res.Owner.Username, t.collection)
-	if err := h.checkLocks(rq, &Resource{Type: ResCollection, Href: href, Kind: res.Kind}, scopeBind|scopeSubtree); err != nil {
-		return err
-	}
 	overwrite := !strings.EqualFold(strings.TrimSpace(r.Header.Get("Overwrite")), "F")
 	created, err := h.Store.MoveCollection(rq.Context(), res.Owner.ID, res.Collection.ID, t.collection, store.MoveCollectionOptions{Overwrite: overwrite})
 	if err != nil {
 		return err
 	}
-	h.dropLocks(rq, res)
+	href := CollectionHref(res.Kind, res.Owner.Username, t.collection)
 	written(w, created, href)
 	return nil
 }

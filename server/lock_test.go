@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -93,15 +94,20 @@ func putEvent(path, uid string, header map[string]string) request {
 
 func ifHdr(v string) map[string]string { return map[string]string{"If": v} }
 
-// wantCondition checks that body is a DAV:error holding condition name with
-// exactly the hrefs given.
+// wantCondition checks that body is a DAV:error holding condition name (a
+// DAV: element, or a CalDAV one prefixed "C:") with exactly the hrefs
+// given.
 func wantCondition(t *testing.T, body, name string, hrefs ...string) {
 	t.Helper()
 	root, err := dav.ParseXML([]byte(body), dav.DefaultLimits)
 	if err != nil || root.Name != dav.Name("error") {
 		t.Fatalf("not a DAV:error body (%v):\n%s", err, body)
 	}
-	c := root.Child(dav.Name(name))
+	cond := dav.Name(name)
+	if local, ok := strings.CutPrefix(name, "C:"); ok {
+		cond = xml.Name{Space: dav.NSCalDAV, Local: local}
+	}
+	c := root.Child(cond)
 	if c == nil {
 		t.Fatalf("no DAV:%s in\n%s", name, body)
 	}
@@ -131,6 +137,7 @@ func TestLockExclusive(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
 		e.status("create", putEvent(lockItem, "a", nil), 201)
+		e.status("create b", putEvent(lockCal+"b.ics", "b", nil), 201)
 		tok, body := e.lock("", lockItem, "exclusive", "0", "Second-600", 200)
 		golden(t, "locks/lock-response", canonicalLock(t, body))
 		if !strings.Contains(body, "Second-600") {
@@ -143,19 +150,31 @@ func TestLockExclusive(t *testing.T) {
 		wantCondition(t, body, "no-conflicting-lock", lockItem)
 		_, body = e.lock("", lockCal, "shared", "infinity", "", 423) // would cover it
 		wantCondition(t, body, "no-conflicting-lock", lockItem)
-		e.lock("", lockCal, "exclusive", "0", "", 200) // the collection itself, depth 0: no conflict
+		ctok, _ := e.lock("", lockCal, "exclusive", "0", "", 200) // the collection itself, depth 0: no conflict
 
 		// Writes without the token.
 		body = e.status("PUT without token", putEvent(lockItem, "a", nil), 423)
 		wantCondition(t, body, "lock-token-submitted", lockItem)
 		e.status("DELETE without token", request{method: "DELETE", path: lockItem}, 423)
 		e.status("MOVE without token", request{method: "MOVE", path: lockItem, header: map[string]string{"Destination": lockCal + "b.ics"}}, 423)
-		e.status("corrupt token", putEvent(lockItem, "a", ifHdr("(<"+tok+"x>)")), 423)
+		// The If header is evaluated first (as mod_dav does; litmus's
+		// fail_cond_put expects it): a false one is 412 even without a
+		// token; a true one without the token is 423.
+		e.status("corrupt token", putEvent(lockItem, "a", ifHdr("(<"+tok+"x>)")), 412)
+		e.status("corrupt token or no lock", putEvent(lockItem, "a", ifHdr("(<"+tok+"x>) (Not <DAV:no-lock>)")), 423)
+		body = e.status("COPY onto it", request{method: "COPY", path: lockCal + "b.ics", header: map[string]string{"Destination": lockItem}}, 423)
+		wantCondition(t, body, "lock-token-submitted", lockItem)
+		e.status("MOVE onto it", request{method: "MOVE", path: lockCal + "b.ics", header: map[string]string{"Destination": e.srv.URL + lockItem}}, 423)
 		e.status("PUT with DAV:no-lock", putEvent(lockItem, "a", ifHdr("(Not <DAV:no-lock>)")), 423)
 		// COPY reads its source: no token needed.
 		e.status("COPY a locked source", request{method: "COPY", path: lockItem, header: map[string]string{"Destination": lockCal + "copy.ics", "If": ""}}, 423) // the collection's depth-0 lock: a new member
 		// With the token.
 		e.status("PUT with token", putEvent(lockItem, "a", ifHdr("(<"+tok+">)")), 204)
+		// With the token the COPY gets past the lock, to the calendar's own
+		// rule: one UID per calendar (RFC 4791 §5.3.2.1).
+		body = e.status("COPY onto it with its token", request{method: "COPY", path: lockCal + "b.ics", header: map[string]string{"Destination": lockItem, "If": "<" + lockItem + "> (<" + tok + ">)"}}, 409)
+		wantCondition(t, body, "C:no-uid-conflict", lockCal+"b.ics")
+		e.status("MOVE b away needs the collection's token", request{method: "MOVE", path: lockCal + "b.ics", header: map[string]string{"Destination": lockCal + "c.ics", "If": "<" + lockCal + "> (<" + ctok + ">)"}}, 201)
 		e.status("PUT with token, wrong etag", putEvent(lockItem, "a", ifHdr(`(<`+tok+`> ["0123"])`)), 412)
 
 		// UNLOCK: the right resource and token, or 409.
