@@ -78,7 +78,8 @@ func parentPath(path string) string {
 
 // locksAt returns the locks on path, its ancestors and (for a collection)
 // below it, read once per request: a listing's members find theirs in the
-// answer read for the listed collection.
+// answer read for the listed collection, and the members of a multiget in
+// the answer read for the first one's collection.
 func (rq *Request) locksAt(path string) ([]store.Lock, error) {
 	for q, ls := range rq.lockCache {
 		if q != path && !store.IsPathBelow(path, q) {
@@ -92,15 +93,19 @@ func (rq *Request) locksAt(path string) ([]store.Lock, error) {
 		}
 		return out, nil
 	}
-	ls, err := rq.store.ListLocks(rq.Context(), path)
+	q := path
+	if !strings.HasSuffix(q, "/") && parentPath(q) != "" {
+		q = parentPath(q) // the object's siblings are likely next
+	}
+	ls, err := rq.store.ListLocks(rq.Context(), q)
 	if err != nil {
 		return nil, err
 	}
 	if rq.lockCache == nil {
 		rq.lockCache = map[string][]store.Lock{}
 	}
-	rq.lockCache[path] = ls
-	return ls, nil
+	rq.lockCache[q] = ls
+	return rq.locksAt(path)
 }
 
 // covering returns the locks that apply to the resource at path.

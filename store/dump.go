@@ -53,8 +53,9 @@ type SavedShareView struct {
 	DisplayName, Color   string
 }
 
-// Web sessions are not part of a dump: they are ephemeral, and a restored
-// store signs everyone out of the web UI.
+// Web sessions and WebDAV locks are not part of a dump: they are
+// ephemeral, and a restored store signs everyone out of the web UI and
+// starts with no locks (clients lock again).
 
 // ErrNotEmpty: Load was given a store that already holds users.
 var ErrNotEmpty = errors.New("store: the store is not empty")
