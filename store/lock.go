@@ -67,6 +67,18 @@ func (l *Lock) Conflicts(o *Lock) bool {
 	return l.Covers(o.Root) || o.Covers(l.Root)
 }
 
+// CheckConflicts returns a *LockConflictError naming the first of existing
+// that conflicts with l, or nil: the check both stores make inside
+// CreateLock's transaction.
+func CheckConflicts(existing []Lock, l *Lock) error {
+	for i := range existing {
+		if existing[i].Conflicts(l) {
+			return &LockConflictError{Root: existing[i].Root}
+		}
+	}
+	return nil
+}
+
 // IsPathBelow reports whether path is strictly inside the collection at
 // dir (a path ending in "/").
 func IsPathBelow(path, dir string) bool {

@@ -36,10 +36,8 @@ func (s *Store) CreateLock(ctx context.Context, l *store.Lock) error {
 		if err != nil {
 			return err
 		}
-		for i := range existing {
-			if existing[i].Conflicts(l) {
-				return &store.LockConflictError{Root: existing[i].Root}
-			}
+		if err := store.CheckConflicts(existing, l); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO locks (`+lockColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			l.Token, l.Root, l.UserID, l.Infinite, l.Shared, l.Owner, int64(l.Timeout/time.Second), toMicros(l.Created), toMicros(l.Expires))
