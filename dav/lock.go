@@ -381,29 +381,22 @@ func parseLockInfo(body *Element) (lockInfo, error) {
 }
 
 // lockTimeout reads a Timeout header (RFC 4918 §10.7): the first value
-// the server accepts, capped at max; none, or Infinite, is max.
-func lockTimeout(header string, max time.Duration) time.Duration {
+// the server accepts, capped at limit; none, or Infinite, is limit.
+func lockTimeout(header string, limit time.Duration) time.Duration {
 	for _, part := range strings.Split(header, ",") {
 		part = strings.TrimSpace(part)
 		if strings.EqualFold(part, "Infinite") {
-			return max
+			return limit
 		}
 		if n, ok := strings.CutPrefix(part, "Second-"); ok {
 			v, err := strconv.ParseUint(n, 10, 32)
 			if err != nil {
 				continue
 			}
-			return min(max, time.Duration(max64(v, 1))*time.Second)
+			return min(limit, time.Duration(max(v, 1))*time.Second)
 		}
 	}
-	return max
-}
-
-func max64(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
+	return limit
 }
 
 // newLockToken is a fresh lock token: a random (version 4) UUID URN, which
