@@ -409,6 +409,20 @@ type Store interface {
 	// ListUserGroups returns the groups the user is a member of, by name.
 	ListUserGroups(ctx context.Context, userID int64) ([]Group, error)
 
+	// Principal lookups (search.go).
+	// GetUserByEmail returns the user whose email address is email,
+	// compared without regard to ASCII case, through an index; when
+	// several users share it, the first by user name. An empty email or
+	// none matching is ErrNotFound.
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// SearchPrincipals returns the users and groups that have a search
+	// term (UserTerms, GroupTerms) of one of fields starting with prefix
+	// ("" for any), each once. It reads the matching terms in index order
+	// and stops after limit of them, so its work is bounded by limit, not
+	// by the number of principals; more reports that it stopped with terms
+	// left. The order of the answer is unspecified.
+	SearchPrincipals(ctx context.Context, prefix string, fields SearchField, limit int) (found []Principal, more bool, err error)
+
 	// Shares.
 	// PutShare creates the share of s.CollectionID with s.UserID or
 	// s.GroupID, or when one exists for that sharee changes its Access and

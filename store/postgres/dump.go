@@ -255,6 +255,9 @@ func (s *Store) Load(ctx context.Context, records iter.Seq2[store.Record, error]
 		if err := c.flush(); err != nil {
 			return err
 		}
+		if err := rebuildSearchTerms(ctx, tx); err != nil {
+			return err
+		}
 		for _, t := range identityTables {
 			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), GREATEST((SELECT max(id) FROM %[1]s), 1),
 				(SELECT max(id) FROM %[1]s) IS NOT NULL)`, t)

@@ -65,6 +65,11 @@ func migrateUp(ctx context.Context, cc *pgx.ConnConfig, logger *slog.Logger) (fr
 	if err != nil {
 		return from, 0, err
 	}
+	if from >= 1 && from < searchTermsVersion && to >= searchTermsVersion {
+		if err := backfillSearchTerms(ctx, cc); err != nil {
+			return from, to, err
+		}
+	}
 	return from, to, nil
 }
 

@@ -25,8 +25,13 @@ func scanGroup(row pgx.Row) (store.Group, error) {
 // CreateGroup inserts g with its name made canonical, setting ID and Created.
 func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 	g.Name = store.CanonicalUsername(g.Name)
-	const q = `INSERT INTO groups (name, display_name) VALUES ($1, $2) RETURNING id, created`
-	err := s.pool.QueryRow(ctx, q, g.Name, g.DisplayName).Scan(&g.ID, &g.Created)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		const q = `INSERT INTO groups (name, display_name) VALUES ($1, $2) RETURNING id, created`
+		if err := tx.QueryRow(ctx, q, g.Name, g.DisplayName).Scan(&g.ID, &g.Created); err != nil {
+			return err
+		}
+		return writeGroupTerms(ctx, tx, g)
+	})
 	if isUniqueViolation(err, "groups_name_key") {
 		err = store.ErrConflict
 	}

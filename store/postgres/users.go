@@ -27,6 +27,9 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []sto
 			Scan(&u.ID, &u.Created); err != nil {
 			return err
 		}
+		if err := writeUserTerms(ctx, tx, u); err != nil {
+			return err
+		}
 		for i := range collections {
 			collections[i].OwnerID = u.ID
 			if err := insertCollection(ctx, tx, &collections[i]); err != nil {
@@ -255,12 +258,16 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 
 // SetEmail replaces the user's email address.
 func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET email = $2 WHERE id = $1`, userID, email)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		u := store.User{ID: userID, Email: email}
+		const q = `UPDATE users SET email = $2 WHERE id = $1 RETURNING username, display_name`
+		if err := tx.QueryRow(ctx, q, userID, email).Scan(&u.Username, &u.DisplayName); err != nil {
+			return notFound(err)
+		}
+		return writeUserTerms(ctx, tx, &u)
+	})
 	if err != nil {
 		return errorf("store: set email of user %d: %w", userID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errorf("store: set email of user %d: %w", userID, store.ErrNotFound)
 	}
 	return nil
 }

@@ -238,7 +238,7 @@ func (s *Store) Load(ctx context.Context, records iter.Seq2[store.Record, error]
 				return err
 			}
 		}
-		return nil
+		return rebuildSearchTerms(ctx, tx)
 	})
 }
 

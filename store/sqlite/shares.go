@@ -29,8 +29,11 @@ func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 	t := now()
 	return s.write(ctx, "create group", func(tx *sql.Tx) error {
 		g.Created = t
-		return tx.QueryRowContext(ctx, `INSERT INTO groups (name, display_name, created) VALUES ($1, $2, $3) RETURNING id`,
-			g.Name, g.DisplayName, toMicros(t)).Scan(&g.ID)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO groups (name, display_name, created) VALUES ($1, $2, $3) RETURNING id`,
+			g.Name, g.DisplayName, toMicros(t)).Scan(&g.ID); err != nil {
+			return err
+		}
+		return writeGroupTerms(ctx, tx, g)
 	})
 }
 

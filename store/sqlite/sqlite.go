@@ -287,6 +287,11 @@ func migrateFile(ctx context.Context, path string, logger *slog.Logger) (abs str
 	if dirty {
 		return abs, from, v, errorf("sqlite: migrate %s: version %d left dirty", abs, v)
 	}
+	if from >= 1 && from < searchTermsVersion && v >= searchTermsVersion {
+		if err := backfillSearchTerms(ctx, db); err != nil {
+			return abs, from, v, errorf("sqlite: %s: %w", abs, err)
+		}
+	}
 	return abs, from, v, nil
 }
 

@@ -28,6 +28,9 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User, collections []sto
 		if err != nil {
 			return err
 		}
+		if err := writeUserTerms(ctx, tx, u); err != nil {
+			return err
+		}
 		for i := range collections {
 			collections[i].OwnerID = u.ID
 			if err := insertCollection(ctx, tx, &collections[i], t); err != nil {
@@ -345,7 +348,11 @@ func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error 
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.write(ctx, "set email", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET email = $1 WHERE id = $2`, email, userID)
-		return oneRow(res, err)
+		u := store.User{ID: userID, Email: email}
+		const q = `UPDATE users SET email = $1 WHERE id = $2 RETURNING username, display_name`
+		if err := tx.QueryRowContext(ctx, q, email, userID).Scan(&u.Username, &u.DisplayName); err != nil {
+			return err
+		}
+		return writeUserTerms(ctx, tx, &u)
 	})
 }

@@ -48,10 +48,11 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"files", fileTests},
 		{"mail", mailTests},
 		{"locks", lockTests},
+		{"search", searchTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()
-		for _, tc := range pairTests {
+		for _, tc := range append(pairTests, pairSearchTests()...) {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
 				tc.fn(t, newStore(t), newStore)
