@@ -103,11 +103,10 @@ const (
 
 // scheduling is one scheduling operation's view of the store.
 type scheduling struct {
-	ctx   context.Context
-	st    store.Store
-	user  *store.User
-	users []store.User // read once, when an email address must be resolved
-	imip  bool         // external mailto addresses are reached by email
+	ctx  context.Context
+	st   store.Store
+	user *store.User
+	imip bool // external mailto addresses are reached by email
 }
 
 // external reports whether addr is reached by iMIP: a mailto address of no
@@ -155,22 +154,16 @@ func (s *scheduling) local(addr string) (*store.User, error) {
 		return u, err
 	}
 	email, ok := strings.CutPrefix(addr, "mailto:")
-	if !ok {
+	if !ok || email == "" {
 		return nil, nil
 	}
-	if s.users == nil {
-		users, err := s.st.ListUsers(s.ctx)
-		if err != nil {
-			return nil, err
-		}
-		s.users = users
+	// One indexed lookup per address: an invitation's cost does not
+	// grow with the number of users on the server.
+	u, err := s.st.GetUserByEmail(s.ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	for i := range s.users {
-		if s.users[i].Email != "" && strings.EqualFold(s.users[i].Email, email) {
-			return &s.users[i], nil
-		}
-	}
-	return nil, nil
+	return u, err
 }
 
 // schedComps are the components of a calendar that carry scheduling: its

@@ -69,17 +69,9 @@ type sharee struct {
 // a user, a user's principal URL, or a group's.
 func (h *Handler) findSharee(ctx context.Context, href string) (sharee, error) {
 	href = strings.TrimSpace(href)
-	if addr, ok := strings.CutPrefix(strings.ToLower(href), "mailto:"); ok {
-		users, err := h.Store.ListUsers(ctx)
-		if err != nil {
-			return sharee{}, err
-		}
-		for i := range users {
-			if users[i].Email != "" && strings.EqualFold(users[i].Email, addr) {
-				return sharee{user: &users[i]}, nil
-			}
-		}
-		return sharee{}, store.ErrNotFound
+	if len(href) > 7 && strings.EqualFold(href[:7], "mailto:") {
+		u, err := h.Store.GetUserByEmail(ctx, href[7:])
+		return sharee{user: u}, err
 	}
 	u, err := url.Parse(href)
 	if err != nil {
