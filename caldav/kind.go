@@ -59,15 +59,23 @@ func (k Kind) Properties() []*dav.Property {
 			return dav.HrefElement(cal("calendar-home-set"), dav.HomeHref(k, u.Username)), nil
 		})},
 		// RFC 6638 §2.4.1.
-		{Name: cal("calendar-user-address-set"), Get: dav.PrincipalProp(func(u *store.User) (*dav.Element, error) {
+		{Name: cal("calendar-user-address-set"), Directory: true, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
+			switch res.Type {
+			case dav.ResGroupPrincipal:
+				// A group is addressed by its principal URL.
+				return dav.HrefElement(cal("calendar-user-address-set"), dav.GroupHref(res.Group.Name)), nil
+			case dav.ResPrincipal:
+			default:
+				return nil, dav.ErrNoProperty
+			}
 			var hrefs []string
-			if u.Email != "" {
+			if u := res.Owner; u.Email != "" {
 				hrefs = append(hrefs, "mailto:"+u.Email)
 			}
-			hrefs = append(hrefs, dav.PrincipalHref(u.Username))
+			hrefs = append(hrefs, dav.PrincipalHref(res.Owner.Username))
 			return dav.HrefElement(cal("calendar-user-address-set"), hrefs...), nil
-		})},
-		{Name: cs("email-address-set"), Get: dav.PrincipalProp(func(u *store.User) (*dav.Element, error) {
+		}},
+		{Name: cs("email-address-set"), Directory: true, Get: dav.PrincipalProp(func(u *store.User) (*dav.Element, error) {
 			e := dav.NewElement(cs("email-address-set"))
 			if u.Email != "" {
 				e.Children = append(e.Children, dav.TextElement(cs("email-address"), u.Email))

@@ -111,9 +111,15 @@ func (k Kind) scheduleProperties() []*dav.Property {
 			return dav.HrefElement(cal("schedule-outbox-URL"), dav.CollectionHref(OutboxKind{}, u.Username, OutboxName)), nil
 		})},
 		// RFC 6638 §2.4.2.
-		{Name: cal("calendar-user-type"), Get: dav.PrincipalProp(func(u *store.User) (*dav.Element, error) {
-			return dav.TextElement(cal("calendar-user-type"), "INDIVIDUAL"), nil
-		})},
+		{Name: cal("calendar-user-type"), Directory: true, Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
+			switch res.Type {
+			case dav.ResPrincipal:
+				return dav.TextElement(cal("calendar-user-type"), "INDIVIDUAL"), nil
+			case dav.ResGroupPrincipal:
+				return dav.TextElement(cal("calendar-user-type"), "GROUP"), nil
+			}
+			return nil, dav.ErrNoProperty
+		}},
 		// RFC 6638 §9.2, asked of the principal by some clients too.
 		{Name: cal("schedule-default-calendar-URL"), Get: func(rq *dav.Request, res *dav.Resource) (*dav.Element, error) {
 			if !(res.Type == dav.ResPrincipal || res.Type == dav.ResCollection && res.Kind == (InboxKind{})) {

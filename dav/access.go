@@ -161,9 +161,10 @@ func required(method string, res *Resource) Privileges {
 // checkPrivilege refuses a method on res its user lacks the privilege for,
 // with DAV:need-privileges naming the resource and the privilege (RFC 3744
 // §7.1.1). Resources outside collections (principals, homes) are the user's
-// own and are left to the method.
+// own and are left to the method, except the principals of others, which
+// resolution gives the privileges of a directory entry (principals.go).
 func checkPrivilege(res *Resource, need Privileges) error {
-	if res == nil || res.Collection == nil || res.Privileges&need == need {
+	if res == nil || (res.Collection == nil && res.Privileges == 0) || res.Privileges&need == need {
 		return nil
 	}
 	priv := NewElement(Name("read"))

@@ -16,7 +16,7 @@ func (h *Handler) allow(rq *Request, typ ResourceType, k Kind) string {
 	switch typ {
 	case ResRoot:
 		m = append(m, "GET", "HEAD", "PROPFIND", "PROPPATCH", "REPORT")
-	case ResPrincipals, ResPrincipal, ResProxy:
+	case ResPrincipals, ResPrincipal, ResProxy, ResGroupPrincipal:
 		m = append(m, "PROPFIND", "PROPPATCH", "REPORT")
 	case ResHome:
 		m = append(m, "POST", "PROPFIND", "PROPPATCH", "REPORT", "MKCOL")

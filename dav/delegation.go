@@ -225,18 +225,6 @@ func (h *Handler) delegationProperties() []*Property {
 	return []*Property{
 		forProp("calendar-proxy-read-for", false),
 		forProp("calendar-proxy-write-for", true),
-		{Name: Name("group-member-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
-			// RFC 3744 §4.3, on the proxy groups (CalendarServer
-			// caldav-proxy §5.3.1).
-			if res.Type != ResProxy {
-				return nil, ErrNoProperty
-			}
-			members, err := h.proxyMembers(rq.Context(), res.Owner, res.Name)
-			if err != nil {
-				return nil, err
-			}
-			return HrefElement(Name("group-member-set"), members...), nil
-		}},
 	}
 }
 

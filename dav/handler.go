@@ -86,6 +86,7 @@ func (h *Handler) Init() {
 	h.props.add(h.delegationProperties()...)
 	h.props.add(h.resourceSharingProperties()...)
 	h.props.add(h.lockProperties()...)
+	h.props.add(h.principalProperties()...)
 	for _, k := range h.Kinds {
 		h.props.add(k.Properties()...)
 	}
@@ -112,11 +113,11 @@ const (
 
 // DAVCompliance is the DAV header: the classes and extensions served (RFC
 // 4918 §10.1, class 2 being locking, lock.go; RFC 3744 §7.2, RFC 4791
-// §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2), CalendarServer sharing
-// and calendar proxies, which Apple clients look for before offering
-// sharing and delegation, and draft-pot-webdav-resource-sharing §3's
-// resource-sharing.
-const DAVCompliance = "1, 2, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing, calendar-auto-schedule, calendar-proxy, resource-sharing"
+// §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2), CalendarServer sharing,
+// calendar proxies and principal search, which Apple clients look for
+// before offering sharing, delegation and attendee lookup, and
+// draft-pot-webdav-resource-sharing §3's resource-sharing.
+const DAVCompliance = "1, 2, 3, access-control, calendar-access, addressbook, extended-mkcol, calendarserver-sharing, calendar-auto-schedule, calendar-proxy, resource-sharing, calendarserver-principal-property-search, calendarserver-principal-search"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {

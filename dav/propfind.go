@@ -353,7 +353,11 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 		}
 	}
 	var failed []PropStat
+	dir := directoryEntry(rq, res)
 	get := func(el *Element, p *Property) error {
+		if p != nil && dir && !p.Directory {
+			p = nil // not part of another principal's directory entry
+		}
 		if p != nil {
 			v, err := p.Get(rq, res)
 			if err == nil {
@@ -382,6 +386,9 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 	switch {
 	case pr.propname:
 		for _, p := range h.props.order {
+			if dir && !p.Directory {
+				continue
+			}
 			if _, err := p.Get(rq, res); err == nil {
 				ok.Props = append(ok.Props, NewElement(p.Name))
 			}
@@ -392,7 +399,7 @@ func (h *Handler) propResponse(rq *Request, res *Resource, pr *propRequest) (*Re
 	case pr.allprop:
 		seen := map[xml.Name]bool{}
 		for _, p := range h.props.order {
-			if !p.AllProp {
+			if !p.AllProp || dir && !p.Directory {
 				continue
 			}
 			seen[p.Name] = true

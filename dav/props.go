@@ -36,6 +36,11 @@ type Property struct {
 	// bytes): the response's getetag is that representation's
 	// (RepresentationETag).
 	Representation func(res *Resource) string
+	// Directory tells that the property is part of a principal's directory
+	// entry: readable on the principals of other users and on groups,
+	// where every other property is answered as not found
+	// (principals.go).
+	Directory bool
 }
 
 // Request is the per-request state properties and reports see: the
@@ -55,7 +60,9 @@ type Request struct {
 	// ifh is the request's parsed If header (lock.go), nil when none.
 	ifh *ifHeader
 	// lockCache holds the locks read for a path (locksAt).
-	lockCache map[string][]store.Lock
+	lockCache  map[string][]store.Lock
+	groups     []store.Group // the user's groups, once read (principals.go)
+	groupsRead bool
 }
 
 // newRequest is the state of one request served by h.
@@ -152,10 +159,12 @@ func privilegeSet(privs []string) *Element {
 // may have; kinds add their own.
 func (h *Handler) coreProperties() []*Property {
 	return []*Property{
-		{Name: Name("resourcetype"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
+		{Name: Name("resourcetype"), AllProp: true, Directory: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			e := NewElement(Name("resourcetype"))
 			switch res.Type {
 			case ResObject, ResNotification:
+			case ResGroupPrincipal:
+				e.Children = append(e.Children, NewElement(Name("principal")))
 			case ResPrincipal:
 				e.Children = append(e.Children, NewElement(Name("collection")), NewElement(Name("principal")))
 			case ResProxy:
@@ -181,9 +190,11 @@ func (h *Handler) coreProperties() []*Property {
 			}
 			return e, nil
 		}},
-		{Name: Name("displayname"), AllProp: true,
+		{Name: Name("displayname"), AllProp: true, Directory: true,
 			Get: func(rq *Request, res *Resource) (*Element, error) {
 				switch res.Type {
+				case ResGroupPrincipal:
+					return TextElement(Name("displayname"), groupDisplayName(res.Group)), nil
 				case ResPrincipal:
 					name := res.Owner.DisplayName
 					if name == "" {
@@ -244,20 +255,18 @@ func (h *Handler) coreProperties() []*Property {
 			}
 			return TextElement(Name("creationdate"), t.UTC().Format(time.RFC3339)), nil
 		}},
-		{Name: Name("current-user-principal"), Get: func(rq *Request, res *Resource) (*Element, error) {
+		{Name: Name("current-user-principal"), Directory: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			// RFC 5397 §3: available on every resource.
 			return HrefElement(Name("current-user-principal"), PrincipalHref(rq.User.Username)), nil
 		}},
-		{Name: Name("principal-URL"), Get: func(rq *Request, res *Resource) (*Element, error) {
-			switch res.Type {
-			case ResPrincipal:
-				return HrefElement(Name("principal-URL"), PrincipalHref(res.Owner.Username)), nil
-			case ResProxy:
-				return HrefElement(Name("principal-URL"), res.Href), nil
+		{Name: Name("principal-URL"), Directory: true, Get: func(rq *Request, res *Resource) (*Element, error) {
+			href, ok := principalURL(res)
+			if !ok {
+				return nil, ErrNoProperty
 			}
-			return nil, ErrNoProperty
+			return HrefElement(Name("principal-URL"), href), nil
 		}},
-		{Name: Name("principal-collection-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+		{Name: Name("principal-collection-set"), Directory: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			return HrefElement(Name("principal-collection-set"), Prefix+principalsSeg+"/"), nil
 		}},
 		{Name: Name("owner"), Get: func(rq *Request, res *Resource) (*Element, error) {
@@ -266,7 +275,7 @@ func (h *Handler) coreProperties() []*Property {
 			}
 			return HrefElement(Name("owner"), PrincipalHref(res.Owner.Username)), nil
 		}},
-		{Name: Name("current-user-privilege-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+		{Name: Name("current-user-privilege-set"), Directory: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			if res.Collection != nil {
 				// What resolution granted: the owner's, or a share's.
 				return privilegeSet(res.Privileges.names()), nil
@@ -285,34 +294,8 @@ func (h *Handler) coreProperties() []*Property {
 		{Name: Name("supported-privilege-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
 			return supportedPrivilegeSet(res), nil
 		}},
-		{Name: Name("group-membership"), Get: func(rq *Request, res *Resource) (*Element, error) {
-			// RFC 3744 §4.4: the groups the principal is a direct member of.
-			if res.Type != ResPrincipal {
-				return nil, ErrNoProperty
-			}
-			groups, err := h.Store.ListUserGroups(rq.Context(), res.Owner.ID)
-			if err != nil {
-				return nil, err
-			}
-			e := NewElement(Name("group-membership"))
-			for _, g := range groups {
-				e.Children = append(e.Children, TextElement(Name("href"), GroupHref(g.Name)))
-			}
-			// And the proxy groups of those the principal is a delegate
-			// of (CalendarServer caldav-proxy §5.2).
-			read, write, err := h.proxyFor(rq.Context(), res.Owner)
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range read {
-				e.Children = append(e.Children, TextElement(Name("href"), p+proxyRead+"/"))
-			}
-			for _, p := range write {
-				e.Children = append(e.Children, TextElement(Name("href"), p+proxyWrite+"/"))
-			}
-			return e, nil
-		}},
-		{Name: Name("supported-report-set"), Get: func(rq *Request, res *Resource) (*Element, error) {
+		{Name: Name("group-membership"), Directory: true, Get: h.groupMembership},
+		{Name: Name("supported-report-set"), Directory: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			e := NewElement(Name("supported-report-set"))
 			var reports []xml.Name
 			var own []xml.Name
@@ -320,6 +303,8 @@ func (h *Handler) coreProperties() []*Property {
 				own = rep.ReportNames()
 			}
 			switch res.Type {
+			case ResPrincipals, ResPrincipal, ResGroupPrincipal:
+				reports = principalReportNames
 			case ResCollection:
 				reports = append(slices.Clip(own), Name("sync-collection"))
 			case ResObject:

@@ -32,6 +32,9 @@ func (h *Handler) report(rq *Request, w http.ResponseWriter, r *http.Request, re
 	if body.Name == Name("sync-collection") {
 		return h.syncCollection(rq, w, r, res, body)
 	}
+	if f := h.principalReport(body.Name); f != nil {
+		return f(rq, w, r, res, body)
+	}
 	rep, ok := res.Kind.(Reporter)
 	if !ok || res.Type < ResCollection || !slices.Contains(rep.ReportNames(), body.Name) {
 		// RFC 3253 §3.6: DAV:supported-report.

@@ -28,6 +28,8 @@ const (
 	// /dav/principals/{user}/calendar-proxy-read/ and -write/
 	// (delegation.go); Name says which.
 	ResProxy
+	// ResGroupPrincipal is /dav/principals/_groups/{group}/ (principals.go).
+	ResGroupPrincipal
 )
 
 // Resource is a resolved request target (or a member listed under it).
@@ -57,6 +59,8 @@ type Resource struct {
 	// Public is set for a collection read through a public link
 	// (public.go): nobody signed in, private events masked.
 	Public bool
+	// Group is the group of a group principal.
+	Group *store.Group
 }
 
 // IsCollection reports whether the resource is a WebDAV collection.
@@ -109,7 +113,8 @@ type target struct {
 	username   string
 	collection string
 	object     string
-	trailing   bool // the path ended in a slash
+	group      string // the group of a group principal
+	trailing   bool   // the path ended in a slash
 }
 
 var (
@@ -182,10 +187,16 @@ func (h *Handler) parsePath(escaped string) (target, error) {
 		case 2:
 			t.typ, t.username = ResPrincipal, store.CanonicalUsername(segs[1])
 		case 3:
-			if segs[2] != proxyRead && segs[2] != proxyWrite {
+			switch {
+			case segs[1] == groupsSeg:
+				// A group principal has one segment more than a user's,
+				// so a user named like groupsSeg keeps their principal URL.
+				t.typ, t.group = ResGroupPrincipal, store.CanonicalUsername(segs[2])
+			case segs[2] == proxyRead || segs[2] == proxyWrite:
+				t.typ, t.username, t.collection = ResProxy, store.CanonicalUsername(segs[1]), segs[2]
+			default:
 				return target{}, errBadPath
 			}
-			t.typ, t.username, t.collection = ResProxy, store.CanonicalUsername(segs[1]), segs[2]
 		default:
 			return target{}, errBadPath
 		}
@@ -259,6 +270,23 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 	case ResPrincipals:
 		res.Href = Prefix + principalsSeg + "/"
 		return res, nil
+	case ResGroupPrincipal:
+		return h.groupPrincipal(ctx, t.group)
+	case ResPrincipal:
+		if t.username != user.Username {
+			// A delegate sees the owner's principal whole (delegation.go);
+			// anyone else as a directory entry (principals.go).
+			owner, privs, a, err := h.delegatedTarget(ctx, user, t)
+			if errors.Is(err, errForbidden) {
+				return h.userPrincipal(ctx, user, t.username)
+			}
+			if err != nil {
+				return nil, err
+			}
+			res.Owner, res.Delegate, res.Privileges = owner, a, privs
+			res.Href = PrincipalHref(owner.Username)
+			return res, nil
+		}
 	}
 	owner, privs := user, ownerPrivs
 	if t.username != user.Username {
