@@ -78,9 +78,10 @@ func UserTerms(u *User) []Term {
 	return searchTerms([]string{u.Username, u.DisplayName}, []string{u.Username, u.Email})
 }
 
-// GroupTerms are the search terms of a group.
+// GroupTerms are the search terms of a group. Its name is part of its
+// principal URL, its calendar user address.
 func GroupTerms(g *Group) []Term {
-	return searchTerms([]string{g.Name, g.DisplayName}, nil)
+	return searchTerms([]string{g.Name, g.DisplayName}, []string{g.Name})
 }
 
 // searchTerms are the distinct suffixes of the words of the name and
