@@ -26,6 +26,7 @@ func FuzzParsePath(f *testing.F) {
 		"/dav/calendars/alice/personal/", "/dav/calendars/alice/personal/a.ics",
 		"/dav/calendars/alice/personal/%ff.ics", "/dav/calendars/cafe%cc%81/x/y%20z.ics",
 		"/dav/calendars/alice/%2e%2e/", "/dav/calendars/alice/a%2Fb/c", "/dav//calendars",
+		"/dav/principals/_groups/team/", "/dav/principals/_groups/T%C3%89AM/", "/dav/principals/_groups/a%2Fb/",
 	} {
 		f.Add(s)
 	}
@@ -35,12 +36,15 @@ func FuzzParsePath(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, s := range []string{tg.username, tg.collection, tg.object} {
+		for _, s := range []string{tg.username, tg.collection, tg.object, tg.group} {
 			if !utf8.ValidString(s) || strings.ContainsAny(s, "/\x00") || s == "." || s == ".." {
 				t.Fatalf("parsePath(%q) accepted segment %q", path, s)
 			}
 		}
-		if !norm.NFC.IsNormalString(tg.username) || !norm.NFC.IsNormalString(tg.collection) {
+		if (tg.typ == ResGroupPrincipal) == (tg.group == "") {
+			t.Fatalf("parsePath(%q): type %d with group %q", path, tg.typ, tg.group)
+		}
+		if !norm.NFC.IsNormalString(tg.username) || !norm.NFC.IsNormalString(tg.collection) || !norm.NFC.IsNormalString(tg.group) {
 			t.Fatalf("parsePath(%q): user %q or collection %q not NFC", path, tg.username, tg.collection)
 		}
 		if tg.typ != ResObject {
@@ -172,4 +176,40 @@ func FuzzLockBody(f *testing.F) {
 			t.Fatalf("owner %q is written back as %q", info.owner, again)
 		}
 	})
+}
+
+// FuzzPrincipalReportBody: any body parses into a bounded principal search
+// and a bounded expand-property, or is refused; nothing panics.
+func FuzzPrincipalReportBody(f *testing.F) {
+	f.Add([]byte(`<D:principal-property-search xmlns:D="DAV:" test="anyof"><D:property-search><D:prop><D:displayname/></D:prop><D:match match-type="starts-with">ali</D:match></D:property-search><D:limit><D:nresults>7</D:nresults></D:limit><D:prop><D:displayname/></D:prop></D:principal-property-search>`))
+	f.Add([]byte(`<D:principal-property-search xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/" type="GROUP"><D:property-search><D:prop><CS:email-address-set/></D:prop><D:match caseless="no">x</D:match></D:property-search><CS:limit><CS:nresults>100000</CS:nresults></CS:limit></D:principal-property-search>`))
+	f.Add([]byte(`<D:expand-property xmlns:D="DAV:"><D:property name="group-member-set"><D:property name="displayname"/><D:property name="group-membership"><D:property name="displayname"/></D:property></D:property></D:expand-property>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		body, err := ParseXML(data, Limits{MaxBytes: 1 << 16, MaxDepth: 32, MaxElements: 5000})
+		if err != nil {
+			return
+		}
+		if q, err := parsePropertySearch(body); err == nil {
+			if q.limit < 1 || q.limit > maxPrincipalMatches {
+				t.Fatalf("limit %d accepted", q.limit)
+			}
+			for _, tc := range q.tests {
+				if len(tc.props) == 0 || tc.fields == 0 {
+					t.Fatalf("a test without searchable properties: %+v", tc)
+				}
+			}
+		}
+		var n int
+		if specs, err := parseExpand(body, 0, &n); err == nil && (n > maxPropsTotal || expandDepth(specs) > maxExpandDepth+1) {
+			t.Fatalf("expand-property of %d properties, %d deep accepted", n, expandDepth(specs))
+		}
+	})
+}
+
+func expandDepth(specs []expandSpec) int {
+	d := 0
+	for _, s := range specs {
+		d = max(d, 1+expandDepth(s.children))
+	}
+	return d
 }

@@ -33,7 +33,7 @@ var principalReportNames = []xml.Name{
 // looks up, so its work does not grow with the number of users.
 const (
 	maxPrincipalMatches = 100
-	searchTerms         = 4000
+	searchTerms         = 1000
 )
 
 // principalReport returns the handler of a principal report, or nil.
@@ -290,8 +290,9 @@ func (h *Handler) answerSearch(rq *Request, w http.ResponseWriter, res *Resource
 
 // searchPrincipals finds the principals q matches: candidates from the
 // store's term index (store/search.go) for the most selective word, then
-// the exact test on each. more tells that the index was read only in part,
-// so matches may be missing.
+// the exact test on each, until one more than q.limit match (the answer is
+// then cut anyway). more tells that the index was read only in part, so
+// matches may be missing.
 func (h *Handler) searchPrincipals(rq *Request, q *principalQuery) (found []*Resource, more bool, err error) {
 	// allof: every test must hold, so the candidates of one test will
 	// do, the one with the longest word; anyof: those of every test.
@@ -334,6 +335,10 @@ func (h *Handler) searchPrincipals(rq *Request, q *principalQuery) (found []*Res
 			}
 			if ok {
 				found = append(found, r)
+			}
+			if len(found) > q.limit {
+				more = true
+				break
 			}
 		}
 	}

@@ -47,36 +47,48 @@ func writeGroupTerms(ctx context.Context, tx pgx.Tx, g *store.Group) error {
 }
 
 // rebuildSearchTerms writes the search terms of every user and group
-// anew: after the migration that makes the table, and after Load.
+// anew, in one statement each: after the migration that makes the table,
+// and after Load (a restore of many users).
 func rebuildSearchTerms(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM principal_terms`); err != nil {
 		return err
 	}
+	var (
+		terms  []string
+		fields []int16
+		ids    []int64
+	)
+	add := func(id int64, ts []store.Term) {
+		for _, t := range ts {
+			terms, fields, ids = append(terms, t.Term), append(fields, int16(t.Field)), append(ids, id)
+		}
+	}
 	rows, _ := tx.Query(ctx, `SELECT id, username, display_name, email FROM users`)
-	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.User, error) {
-		var u store.User
-		err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email)
-		return u, err
-	})
-	if err != nil {
+	var u store.User
+	if _, err := pgx.ForEachRow(rows, []any{&u.ID, &u.Username, &u.DisplayName, &u.Email}, func() error {
+		add(u.ID, store.UserTerms(&u))
+		return nil
+	}); err != nil {
 		return err
 	}
-	for i := range users {
-		if err := writeUserTerms(ctx, tx, &users[i]); err != nil {
-			return err
-		}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO principal_terms (term, field, user_id)
+		SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[])`, terms, fields, ids); err != nil {
+		return err
 	}
+	terms, fields, ids = nil, nil, nil
 	rows, _ = tx.Query(ctx, `SELECT `+groupColumns+` FROM groups`)
-	groups, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Group, error) { return scanGroup(row) })
-	if err != nil {
+	var g store.Group
+	if _, err := pgx.ForEachRow(rows, []any{&g.ID, &g.Name, &g.DisplayName, &g.Created}, func() error {
+		add(g.ID, store.GroupTerms(&g))
+		return nil
+	}); err != nil {
 		return err
 	}
-	for i := range groups {
-		if err := writeGroupTerms(ctx, tx, &groups[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := tx.Exec(ctx, `
+		INSERT INTO principal_terms (term, field, group_id)
+		SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[])`, terms, fields, ids)
+	return err
 }
 
 // searchTermsVersion is the migration that makes principal_terms
