@@ -156,6 +156,21 @@ func TestPrincipalAccess(t *testing.T) {
 				}
 			})
 		}
+		// Every method on another's principal or a group is answered,
+		// and none changes anything: reads as on one's own, writes 403
+		// or 405.
+		for _, path := range []string{"/dav/principals/bob/", "/dav/principals/_groups/team/", "/dav/principals/_groups/choir/"} {
+			for _, m := range []string{"GET", "HEAD", "PUT", "DELETE", "POST", "COPY", "MOVE", "MKCOL", "MKCALENDAR", "PROPPATCH", "ACL", "LOCK"} {
+				resp := e.do(request{method: m, path: path, body: "<x/>", header: map[string]string{"Destination": "/dav/calendars/alice/copied/", "Content-Type": "text/xml"}})
+				body := readBody(t, resp)
+				switch {
+				case resp.StatusCode >= 500:
+					t.Errorf("%s %s: %d\n%s", m, path, resp.StatusCode, body)
+				case resp.StatusCode < 300 && m != "GET" && m != "HEAD":
+					t.Errorf("%s %s: %d, want a refusal\n%s", m, path, resp.StatusCode, body)
+				}
+			}
+		}
 		// An expansion reaches only what the user may read: another
 		// user's home is refused, a missing principal not found.
 		resp := e.do(request{method: "REPORT", path: "/dav/principals/alice/", header: map[string]string{"Depth": "0"},
