@@ -156,7 +156,9 @@ func TestDelegation(t *testing.T) {
 			{"bob's notifications", as("alice", "PROPFIND", "/dav/notifications/bob/", "", map[string]string{"Depth": "0"}), 403},
 			{"the delegate sets bob's delegates", as("alice", "PROPPATCH", bobReadProxy, proxyMembers("/dav/principals/carol/"), nil), 403},
 			{"carol, no grant", as("carol", "PROPFIND", bobPersonal, "", map[string]string{"Depth": "0"}), 403},
-			{"carol, bob's principal", as("carol", "PROPFIND", "/dav/principals/bob/", "", map[string]string{"Depth": "0"}), 403},
+			// Without a grant, bob's principal is a directory entry (name,
+			// addresses, URL: TestPrincipalReports pins what), no more.
+			{"carol, bob's principal", as("carol", "PROPFIND", "/dav/principals/bob/", "", map[string]string{"Depth": "0"}), 207},
 			{"carol, bob's proxy group", as("carol", "PROPFIND", bobReadProxy, "", map[string]string{"Depth": "0"}), 403},
 			{"unknown proxy group", as("bob", "PROPFIND", "/dav/principals/bob/calendar-proxy-all/", "", map[string]string{"Depth": "0"}), 404},
 		} {
@@ -200,10 +202,15 @@ func TestDelegation(t *testing.T) {
 		if code, _ := status(as("bob", "PROPPATCH", bobReadProxy, proxyMembers(), nil)); code != 207 {
 			t.Fatalf("PROPPATCH emptying the read proxy: %d", code)
 		}
-		for _, p := range []string{"/dav/principals/bob/", "/dav/calendars/bob/", bobPersonal, bobPersonal + "a.ics"} {
+		for _, p := range []string{"/dav/calendars/bob/", bobPersonal, bobPersonal + "a.ics"} {
 			if code, _ := status(as("alice", "PROPFIND", p, "", map[string]string{"Depth": "0"})); code != 403 {
 				t.Errorf("alice PROPFIND %s after revocation: %d", p, code)
 			}
+		}
+		// bob's principal is back to a directory entry: no home to find.
+		homeProp := `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-home-set/></D:prop></D:propfind>`
+		if code, body := status(as("alice", "PROPFIND", "/dav/principals/bob/", homeProp, map[string]string{"Depth": "0"})); code != 207 || strings.Contains(body, "/dav/calendars/bob/") {
+			t.Errorf("alice PROPFIND bob's principal after revocation: %d\n%s", code, body)
 		}
 		if _, body = status(as("alice", "PROPFIND", "/dav/principals/alice/", forProps, map[string]string{"Depth": "0"})); strings.Contains(body, "bob") {
 			t.Errorf("alice's principal still names bob:\n%s", body)

@@ -75,7 +75,6 @@ func TestFreeBusyGrants(t *testing.T) {
 			{method: "GET", path: bobPersonal + "busy.ics"},
 			{method: "GET", path: bobPersonal},
 			{method: "PROPFIND", path: "/dav/calendars/bob/", header: map[string]string{"Depth": "1"}},
-			{method: "PROPFIND", path: "/dav/principals/bob/", header: map[string]string{"Depth": "0"}},
 			{method: "REPORT", path: "/dav/calendars/bob/nosuch/", body: fbq},
 		} {
 			resp := e.do(r)

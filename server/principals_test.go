@@ -65,7 +65,7 @@ func principalBody(t *testing.T, name string) string {
 	return string(b)
 }
 
-func as(user string) (string, string) {
+func credentialsOf(user string) (string, string) {
 	switch user {
 	case "bob":
 		return "bob", bobPassword
@@ -110,7 +110,7 @@ func TestPrincipalReports(t *testing.T) {
 				if strings.HasSuffix(body, ".xml") {
 					body = principalBody(t, body)
 				}
-				user, pw := as(c.user)
+				user, pw := credentialsOf(c.user)
 				resp := e.do(request{method: c.method, path: c.path, body: body, header: c.header, user: user, password: pw})
 				got := readBody(t, resp)
 				if resp.StatusCode != c.status {
