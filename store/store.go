@@ -641,4 +641,35 @@ type Store interface {
 	// PruneSessions deletes sessions last seen before idleBefore or created
 	// before createdBefore, and returns how many.
 	PruneSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error)
+	// Push (WebDAV-Push). Every write that bumps a collection's modseq
+	// queues, in its own transaction, a message for the collection's push
+	// registrations (at most one pending per collection: bursts coalesce).
+	// EnsurePushKeys returns the server's VAPID key pair, storing the one
+	// gen makes when there is none yet: every instance sharing the store
+	// uses the same keys, across restarts.
+	EnsurePushKeys(ctx context.Context, gen func() (private, public string, err error)) (private, public string, err error)
+	// PutPushRegistration creates r, or when the user has one for the same
+	// collection and push resource refreshes it (keys, triggers, expiry);
+	// it sets r.ID and r.Created and reports whether it was created. A new
+	// registration beyond maxPerUser of the user's unexpired ones is
+	// ErrTooMany.
+	PutPushRegistration(ctx context.Context, r *PushRegistration, maxPerUser int) (created bool, err error)
+	// GetPushRegistration returns the user's registration id.
+	GetPushRegistration(ctx context.Context, userID, id int64) (*PushRegistration, error)
+	// ListPushRegistrations returns the user's registrations by id.
+	ListPushRegistrations(ctx context.Context, userID int64) ([]PushRegistration, error)
+	// DeletePushRegistration removes the user's registration id.
+	DeletePushRegistration(ctx context.Context, userID, id int64) error
+	// QueuePush queues a message for the collection's registrations
+	// outside a write (a share change); property tells a property change.
+	QueuePush(ctx context.Context, collectionID int64, property bool) error
+	// ClaimPushDeliveries turns queued collection changes into deliveries
+	// and claims up to limit deliveries due at now for this caller until
+	// lease (no other claimer sees them before). Expired registrations are
+	// deleted, not delivered to.
+	ClaimPushDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]PushDelivery, error)
+	// FinishPushDelivery records the outcome of a claimed delivery of
+	// modseq. A delivery whose collection changed again meanwhile stays
+	// due at o.NextAt (or o.RetryAt).
+	FinishPushDelivery(ctx context.Context, registrationID, modseq int64, o PushOutcome) error
 }

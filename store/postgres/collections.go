@@ -286,9 +286,18 @@ func lockCollections(ctx context.Context, tx pgx.Tx, ids ...int64) (map[int64]st
 
 // bumpModSeq increments the collection's modseq and returns the new value.
 // The UPDATE takes the row lock that serializes the collection's writers
-// until the transaction ends.
+// until the transaction ends. It is the one place a collection's sync
+// token advances, so it also queues the WebDAV-Push message for the
+// collection's registrations, in the same statement (one round trip) and
+// transaction: a change is announced exactly when it commits.
 func bumpModSeq(ctx context.Context, tx pgx.Tx, collectionID int64) (int64, error) {
-	const q = `UPDATE collections SET modseq = modseq + 1, updated = now() WHERE id = $1 RETURNING modseq`
+	const q = `
+		WITH c AS (UPDATE collections SET modseq = modseq + 1, updated = now() WHERE id = $1 RETURNING modseq),
+		p AS (
+			INSERT INTO push_pending (collection_id, modseq)
+			SELECT $1, c.modseq FROM c WHERE EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
+			ON CONFLICT (collection_id) DO UPDATE SET modseq = GREATEST(push_pending.modseq, excluded.modseq))
+		SELECT modseq FROM c`
 	var modseq int64
 	if err := tx.QueryRow(ctx, q, collectionID).Scan(&modseq); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -583,7 +583,15 @@ func (s *Store) bump(ctx context.Context, tx *sql.Tx, collectionID int64, t time
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("collection %d: %w", collectionID, store.ErrNotFound)
 	}
-	return modseq, err
+	if err != nil {
+		return 0, err
+	}
+	// The one place a collection's sync token advances: queue the
+	// WebDAV-Push message for its registrations in the same transaction.
+	if _, err := tx.StmtContext(ctx, s.st.queuePush).ExecContext(ctx, collectionID, modseq, false); err != nil {
+		return 0, err
+	}
+	return modseq, nil
 }
 
 // tombstoneSQL is tombstone's statement (prepared at Open on the writer).

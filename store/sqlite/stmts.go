@@ -36,6 +36,7 @@ type statements struct {
 
 	// On the writer.
 	collectionExists, currentObject, checkUID, bump     *sql.Stmt
+	queuePush                                           *sql.Stmt
 	insertObject, updateObject, deleteObject, tombstone *sql.Stmt
 	dropTombstone, insertVersion, createVersion         *sql.Stmt
 }
@@ -76,6 +77,7 @@ func (s *Store) prepareStatements(ctx context.Context) error {
 		{&st.currentObject, s.w, currentObjectSQL},
 		{&st.checkUID, s.w, checkUIDSQL},
 		{&st.bump, s.w, bumpSQL},
+		{&st.queuePush, s.w, queuePushSQL},
 		{&st.insertObject, s.w, insertObjectSQL},
 		{&st.updateObject, s.w, updateObjectSQL},
 		{&st.deleteObject, s.w, deleteObjectSQL},
