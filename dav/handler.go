@@ -59,6 +59,8 @@ type Handler struct {
 	// MaxLockTimeout caps the timeout of a lock; zero takes
 	// DefaultMaxLockTimeout.
 	MaxLockTimeout time.Duration
+	// Push, when set, serves WebDAV-Push (push.go).
+	Push *Push
 
 	props registry
 }
@@ -87,6 +89,9 @@ func (h *Handler) Init() {
 	h.props.add(h.resourceSharingProperties()...)
 	h.props.add(h.lockProperties()...)
 	h.props.add(h.principalProperties()...)
+	if h.Push != nil {
+		h.props.add(h.pushProperties()...)
+	}
 	for _, k := range h.Kinds {
 		h.props.add(k.Properties()...)
 	}
@@ -136,6 +141,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) error {
+	if id, ok := h.pushRegistrationPath(r.URL.EscapedPath()); ok {
+		return h.servePushRegistration(rq, w, r, id)
+	}
 	t, err := h.parsePath(r.URL.EscapedPath())
 	if err != nil {
 		return err

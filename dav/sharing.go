@@ -43,6 +43,8 @@ func (h *Handler) post(rq *Request, w http.ResponseWriter, r *http.Request, res 
 		return err
 	}
 	switch {
+	case body != nil && body.Name == pushName("push-register") && res.Type == ResCollection:
+		return h.pushRegister(rq, w, res, body)
 	case body != nil && body.Name == cs("share") && res.Type == ResCollection:
 		if err := checkPrivilege(res, PrivAll); err != nil {
 			return err
@@ -223,6 +225,11 @@ func (h *Handler) applyShares(ctx context.Context, res *Resource, changes []shar
 			return err
 		}
 	}
+	// The share list (CS:invite) is a property of the collection: a
+	// WebDAV-Push property-update.
+	if err := h.Store.QueuePush(ctx, res.Collection.ID, true); err != nil {
+		h.Logger.Warn("queue push after share change", "collection", res.Collection.ID, "err", err)
+	}
 	return nil
 }
 
@@ -269,6 +276,9 @@ func (h *Handler) csInviteReply(rq *Request, w http.ResponseWriter, res *Resourc
 	}
 	if err := h.Store.SetShareStatus(rq.Context(), inv.Share.ID, status); err != nil {
 		return err
+	}
+	if err := h.Store.QueuePush(rq.Context(), inv.Collection.ID, true); err != nil {
+		h.Logger.Warn("queue push after share answer", "collection", inv.Collection.ID, "err", err)
 	}
 	k := h.kindByStoreKind(inv.Collection.Kind)
 	if !accept || k == nil {

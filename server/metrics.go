@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/davenport-dav/davenport/push"
 )
 
 // metrics counts requests for /metrics in the Prometheus text format
@@ -16,6 +18,9 @@ import (
 type metrics struct {
 	start    time.Time
 	inFlight atomic.Int64
+
+	// push, when set, is the WebDAV-Push sender whose counters are shown.
+	push *push.Service
 
 	mu       sync.Mutex
 	requests map[reqKey]uint64
@@ -105,6 +110,19 @@ func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.Unlock()
 
+	if m.push != nil {
+		for _, c := range []struct {
+			name, help string
+			n          uint64
+		}{
+			{"sent", "WebDAV-Push messages the push services accepted.", m.push.Stats.Sent.Load()},
+			{"failed", "WebDAV-Push messages that failed (each attempt).", m.push.Stats.Failed.Load()},
+			{"dropped", "WebDAV-Push subscriptions dropped on 404/410.", m.push.Stats.Dropped.Load()},
+		} {
+			fmt.Fprintf(w, "# HELP davenport_push_%s_total %s\n# TYPE davenport_push_%s_total counter\n", c.name, c.help, c.name)
+			fmt.Fprintf(w, "davenport_push_%s_total %d\n", c.name, c.n)
+		}
+	}
 	fmt.Fprintln(w, "# HELP davenport_http_requests_in_flight Requests being served.")
 	fmt.Fprintln(w, "# TYPE davenport_http_requests_in_flight gauge")
 	fmt.Fprintf(w, "davenport_http_requests_in_flight %d\n", m.inFlight.Load())

@@ -16,6 +16,7 @@ import (
 	"github.com/davenport-dav/davenport/carddav"
 	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/files"
+	"github.com/davenport-dav/davenport/push"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/web"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	// IMIP queues scheduling messages for calendar users elsewhere as
 	// email (RFC 6047), for an imip.Sender to send.
 	IMIP bool
+	// Push, when set, serves WebDAV-Push with this sender (whose worker
+	// the caller runs).
+	Push *push.Service
 }
 
 // Server is the HTTP face of Davenport.
@@ -71,6 +75,10 @@ func New(cfg Config) *Server {
 		Quota:            cfg.Quota,
 		MaxResponseBytes: cfg.MaxResponseBytes,
 		MaxResponseTime:  cfg.MaxResponseTime,
+	}
+	if cfg.Push != nil {
+		s.dav.Push = cfg.Push.DAV()
+		s.metrics.push = cfg.Push
 	}
 	s.dav.Init()
 	s.web = web.New(web.Config{

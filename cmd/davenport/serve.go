@@ -17,6 +17,7 @@ import (
 
 	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/imip"
+	"github.com/davenport-dav/davenport/push"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/sqlite"
@@ -37,6 +38,9 @@ type serveConfig struct {
 	sqliteSynchronous         string
 	smtp                      smtpConfig
 	lmtpListen                string
+	push                      bool
+	pushAllowInsecure         bool
+	pushSubscriber            string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -59,6 +63,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.sqliteSynchronous, "sqlite-synchronous", "full", "embedded store durability: full (every acknowledged write survives power loss) or normal (faster; the last writes may not)")
 	cfg.smtp.flags(fs)
 	fs.StringVar(&cfg.lmtpListen, "lmtp-listen", "", "address (host:port, or unix:PATH) of an LMTP listener taking iMIP replies and invitations from the MTA; off when empty")
+	fs.BoolVar(&cfg.push, "push", true, "serve WebDAV-Push (changes announced to DAVx5 and other clients through Web Push)")
+	fs.BoolVar(&cfg.pushAllowInsecure, "push-allow-insecure", false, "send pushes to http:// and private or loopback push services too (tests, closed networks)")
+	fs.StringVar(&cfg.pushSubscriber, "push-contact", "", "VAPID contact of this server for push services, a mailto: or https: URL")
 	if err := parseFlags(fs, "davenport serve [flags]", args, stdout, stderr); err != nil {
 		return err
 	}
@@ -124,6 +131,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ln.Close()
 		return err
 	}
+	var pusher *push.Service
+	if cfg.push {
+		pusher, err = push.New(ctx, push.Config{Store: st, Logger: logger, Subscriber: cfg.pushSubscriber,
+			AllowHTTP: cfg.pushAllowInsecure, AllowPrivate: cfg.pushAllowInsecure})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		go pusher.Run(ctx)
+	}
 	srv := server.New(server.Config{
 		Store: st, Auth: authn, Logger: logger,
 		MaxResourceSize: int64(cfg.maxResourceSize), Version: version,
@@ -131,6 +148,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxInFlight: cfg.maxConnections,
 		BaseURL:     cfg.baseURL, StoreKind: storeKind(cfg.database),
 		IMIP: relay != nil,
+		Push: pusher,
 	})
 	if relay != nil {
 		host, _ := os.Hostname()

@@ -1,0 +1,331 @@
+// Package push delivers WebDAV-Push messages (draft
+// github.com/bitfireAT/webdav-push) as Web Push requests: RFC 8030 with
+// VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291), through
+// github.com/SherClockHolmes/webpush-go. The store queues a message in the
+// transaction of every change (store.Store.ClaimPushDeliveries); a worker
+// here claims due ones, sends them, and records the outcome: retried with
+// back-off, dropped on 404/410, bursts coalesced into one message per
+// subscription and interval. Push resources are URLs chosen by clients, so
+// every request is bounded in time and size and dials only public
+// addresses over https unless configured otherwise: the check is made on
+// the IP actually dialled, so a name that resolves differently later
+// (DNS rebinding) reaches nothing private.
+package push
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	webpush "github.com/SherClockHolmes/webpush-go"
+
+	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/store"
+)
+
+// Config holds what a Service is built from.
+type Config struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// AllowHTTP accepts http:// push resources; AllowPrivate loopback,
+	// private and link-local addresses. Both are for tests and closed
+	// networks.
+	AllowHTTP, AllowPrivate bool
+	// Subscriber is the VAPID contact (RFC 8292 §2.1): a mailto: or https:
+	// URL.
+	Subscriber string
+	// Timeout bounds one push request (default 10 s); Poll is how often the
+	// queue is looked at (default 200 ms); Coalesce the least time between
+	// two messages to one subscription (default 500 ms): the changes made
+	// meanwhile go in the next one.
+	Timeout, Poll, Coalesce time.Duration
+	// TTL is the Web Push TTL in seconds (RFC 8030 §5.2; default a day).
+	TTL int
+}
+
+// Stats count what the service did since it started, for metrics.
+type Stats struct {
+	Sent, Failed, Dropped atomic.Uint64
+}
+
+// Service sends WebDAV-Push messages.
+type Service struct {
+	cfg        Config
+	log        *slog.Logger
+	priv, pub  string
+	topicKey   []byte
+	client     *http.Client
+	maxAttempt int
+	// Stats are read by the server's /metrics.
+	Stats Stats
+}
+
+// New loads (or makes and stores, once for every instance sharing the
+// store) the VAPID key pair.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Poll == 0 {
+		cfg.Poll = 200 * time.Millisecond
+	}
+	if cfg.Coalesce == 0 {
+		cfg.Coalesce = 500 * time.Millisecond
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = 24 * 3600
+	}
+	if cfg.Subscriber == "" {
+		cfg.Subscriber = "mailto:postmaster@localhost"
+	}
+	priv, pub, err := cfg.Store.EnsurePushKeys(ctx, webpush.GenerateVAPIDKeys)
+	if err != nil {
+		return nil, fmt.Errorf("push: vapid keys: %w", err)
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, priv: priv, pub: pub, maxAttempt: 10}
+	k := sha256.Sum256([]byte("davenport push topic\x00" + priv))
+	s.topicKey = k[:]
+	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: s.control}
+	s.client = &http.Client{
+		Timeout: cfg.Timeout,
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   cfg.Timeout,
+			ResponseHeaderTimeout: cfg.Timeout,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       time.Minute,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return s, nil
+}
+
+// PublicKey is the VAPID public key, base64url (RFC 8292 §3.2).
+func (s *Service) PublicKey() string { return s.pub }
+
+// Topic names a collection in push messages and in the Topic header (RFC
+// 8030 §5.4: at most 32 base64url characters). It is keyed with the
+// server's secret, so it is stable across instances and restarts but says
+// nothing of the collection to the push service.
+func (s *Service) Topic(collectionID int64) string {
+	m := hmac.New(sha256.New, s.topicKey)
+	m.Write([]byte(strconv.FormatInt(collectionID, 10)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// DAV is the configuration package dav serves WebDAV-Push with.
+func (s *Service) DAV() *dav.Push {
+	return &dav.Push{VAPIDPublicKey: s.pub, Topic: s.Topic, CheckEndpoint: s.CheckEndpoint}
+}
+
+// errForbiddenAddress is a dial refused by the address policy.
+var errForbiddenAddress = errors.New("push: endpoint address is not public")
+
+// CheckEndpoint refuses a push resource the server will not send to: not
+// https (unless AllowHTTP), or a host that resolves to a non-public address
+// (unless AllowPrivate). It is checked again on every dial.
+func (s *Service) CheckEndpoint(ctx context.Context, u *url.URL) error {
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && s.cfg.AllowHTTP:
+	default:
+		return fmt.Errorf("push resource scheme %q is not https", u.Scheme)
+	}
+	if s.cfg.AllowPrivate {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupIPAddr(ctx, u.Hostname())
+	if err != nil {
+		return fmt.Errorf("push resource host does not resolve")
+	}
+	for _, ip := range ips {
+		if !public(ip.IP) {
+			return fmt.Errorf("push resource host is not a public address")
+		}
+	}
+	return nil
+}
+
+// control vets the address a connection is about to be made to.
+func (s *Service) control(network, address string, _ syscall.RawConn) error {
+	if s.cfg.AllowPrivate {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || !public(ip) {
+		return errForbiddenAddress
+	}
+	return nil
+}
+
+// public reports whether ip is a global unicast address outside the
+// private, shared (RFC 6598), loopback and link-local ranges.
+func public(ip net.IP) bool {
+	if ip4 := ip.To4(); ip4 != nil {
+		ip = ip4
+		if ip4[0] == 100 && ip4[1]&0xc0 == 64 || ip4[0] == 0 {
+			return false
+		}
+	}
+	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() && !ip.IsLinkLocalUnicast()
+}
+
+// Run sends due messages until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.RunOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("push: claim deliveries", "err", err)
+			}
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// batch bounds the deliveries claimed (and sent concurrently) at once.
+const batch = 64
+
+// RunOnce claims and sends the messages due now, and returns how many.
+func (s *Service) RunOnce(ctx context.Context) (int, error) {
+	now := time.Now()
+	ds, err := s.cfg.Store.ClaimPushDeliveries(ctx, now, now.Add(2*s.cfg.Timeout+5*time.Second), batch)
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	done := make(chan struct{}, len(ds))
+	for i := range ds {
+		go func(d *store.PushDelivery) {
+			defer func() { done <- struct{}{} }()
+			s.deliver(ctx, d)
+		}(&ds[i])
+	}
+	for range ds {
+		<-done
+	}
+	return len(ds), nil
+}
+
+// Message is the push-message of a change: the topic and, for a content
+// change, the new sync token. It never holds the changed data.
+func Message(topic, syncToken string, property bool) []byte {
+	var b []byte
+	b = append(b, `<?xml version="1.0" encoding="utf-8"?>`+"\n"+
+		`<P:push-message xmlns:D="DAV:" xmlns:P="https://bitfire.at/webdav-push"><P:topic>`...)
+	b = append(b, topic...) // base64url: nothing to escape
+	b = append(b, `</P:topic>`...)
+	if syncToken != "" {
+		b = append(b, `<P:content-update><D:sync-token>`...)
+		b = append(b, syncToken...) // our own token URI: nothing to escape
+		b = append(b, `</D:sync-token></P:content-update>`...)
+	}
+	if property {
+		b = append(b, `<P:property-update/>`...)
+	}
+	return append(b, `</P:push-message>`...)
+}
+
+func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) {
+	r := &d.Registration
+	topic := s.Topic(r.CollectionID)
+	token := dav.SyncToken(&store.Collection{ID: r.CollectionID, ModSeq: d.ModSeq})
+	msg := Message(topic, token, d.Property)
+	status, err := s.send(ctx, r, topic, msg)
+	now := time.Now()
+	var o store.PushOutcome
+	switch {
+	case err == nil && status >= 200 && status < 300:
+		o = store.PushOutcome{Sent: true, NextAt: now.Add(s.cfg.Coalesce)}
+		s.Stats.Sent.Add(1)
+	case err == nil && (status == http.StatusNotFound || status == http.StatusGone):
+		// RFC 8030 §7.3: the subscription expired or was removed.
+		o = store.PushOutcome{Gone: true}
+		s.log.Info("push: subscription gone, dropped", "registration", r.ID, "status", status)
+		s.Stats.Dropped.Add(1)
+	default:
+		o = store.PushOutcome{Err: errText(status, err)}
+		retry := err != nil || status == http.StatusTooManyRequests || status >= 500
+		if retry && d.Attempts < s.maxAttempt {
+			back := time.Second << min(d.Attempts, 12)
+			o.RetryAt = now.Add(min(back, time.Hour))
+		}
+		s.log.Warn("push: delivery failed", "registration", r.ID, "status", status, "attempt", d.Attempts,
+			"retry_at", o.RetryAt, "err", err)
+		s.Stats.Failed.Add(1)
+	}
+	if err := s.cfg.Store.FinishPushDelivery(context.WithoutCancel(ctx), r.ID, d.ModSeq, o); err != nil {
+		s.log.Warn("push: record delivery", "registration", r.ID, "err", err)
+	}
+}
+
+func errText(status int, err error) string {
+	if err != nil {
+		if errors.Is(err, errForbiddenAddress) {
+			return errForbiddenAddress.Error()
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return "timeout"
+		}
+		return "request failed"
+	}
+	return "push service answered " + strconv.Itoa(status)
+}
+
+// send makes one Web Push request and returns the response status.
+func (s *Service) send(ctx context.Context, r *store.PushRegistration, topic string, msg []byte) (int, error) {
+	u, err := url.Parse(r.PushResource)
+	if err != nil {
+		return 0, err
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && s.cfg.AllowHTTP) {
+		return 0, fmt.Errorf("push: scheme %q refused", u.Scheme)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	resp, err := webpush.SendNotificationWithContext(ctx, msg, &webpush.Subscription{
+		Endpoint: r.PushResource,
+		Keys:     webpush.Keys{Auth: r.AuthSecret, P256dh: r.PublicKey},
+	}, &webpush.Options{
+		HTTPClient:      s.client,
+		Subscriber:      s.cfg.Subscriber,
+		Topic:           topic,
+		TTL:             s.cfg.TTL,
+		Urgency:         webpush.UrgencyNormal,
+		VAPIDPublicKey:  s.pub,
+		VAPIDPrivateKey: s.priv,
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, nil
+}
