@@ -57,7 +57,9 @@ type Config struct {
 
 // Stats count what the service did since it started, for metrics.
 type Stats struct {
-	Sent, Failed, Dropped atomic.Uint64
+	// Sent messages, Failed attempts, Dropped subscriptions, and the
+	// changes Coalesced into another change's message.
+	Sent, Failed, Dropped, Coalesced atomic.Uint64
 }
 
 // Service sends WebDAV-Push messages.
@@ -263,7 +265,10 @@ func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) {
 	switch {
 	case err == nil && status >= 200 && status < 300:
 		o = store.PushOutcome{Sent: true, NextAt: now.Add(s.cfg.Coalesce)}
-		s.Stats.Sent.Add(1)
+		if d.Changes > 1 {
+			s.Stats.Coalesced.Add(uint64(d.Changes - 1))
+		}
+		s.Stats.Sent.Add(1) // after Coalesced: a reader seeing Sent sees both
 	case err == nil && (status == http.StatusNotFound || status == http.StatusGone):
 		// RFC 8030 §7.3: the subscription expired or was removed.
 		o = store.PushOutcome{Gone: true}

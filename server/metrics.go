@@ -118,6 +118,7 @@ func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			{"sent", "WebDAV-Push messages the push services accepted.", m.push.Stats.Sent.Load()},
 			{"failed", "WebDAV-Push messages that failed (each attempt).", m.push.Stats.Failed.Load()},
 			{"dropped", "WebDAV-Push subscriptions dropped on 404/410.", m.push.Stats.Dropped.Load()},
+			{"coalesced", "Changes announced in another change's WebDAV-Push message.", m.push.Stats.Coalesced.Load()},
 		} {
 			fmt.Fprintf(w, "# HELP davenport_push_%s_total %s\n# TYPE davenport_push_%s_total counter\n", c.name, c.help, c.name)
 			fmt.Fprintf(w, "davenport_push_%s_total %d\n", c.name, c.n)

@@ -22,7 +22,14 @@ import (
 // loopback endpoints of pushtest, with its worker running until t ends.
 func newPushService(t testing.TB, st store.Store, cfg push.Config) *push.Service {
 	t.Helper()
-	cfg.Store, cfg.AllowHTTP, cfg.AllowPrivate = st, true, true
+	cfg.AllowHTTP, cfg.AllowPrivate = true, true
+	return newPushServiceStrict(t, st, cfg)
+}
+
+// newPushServiceStrict is newPushService with cfg's address policy.
+func newPushServiceStrict(t testing.TB, st store.Store, cfg push.Config) *push.Service {
+	t.Helper()
+	cfg.Store = st
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -42,6 +42,9 @@ type PushDelivery struct {
 	ModSeq       int64
 	Property     bool // a property change (not only content)
 	Attempts     int
+	// Changes counts the changes the message announces (more than one
+	// when a burst was coalesced).
+	Changes int
 }
 
 // PushOutcome is what became of a claimed delivery.

@@ -2,7 +2,8 @@
 -- pair (RFC 8292), one for every instance; the users' push registrations
 -- per collection; and the delivery queue. push_pending holds one row per
 -- collection changed since its last fan-out (a burst of writes updates the
--- same row); push_deliveries one row per registration with a message due.
+-- same row, counting the changes); push_deliveries one row per registration
+-- with a message due.
 -- Workers claim both with FOR UPDATE SKIP LOCKED, so a change is pushed by
 -- one instance.
 CREATE TABLE push_keys (
@@ -27,6 +28,8 @@ CREATE TABLE push_registrations (
     last_delivery   timestamptz,
     failures        integer NOT NULL DEFAULT 0,
     last_error      text NOT NULL DEFAULT '',
+    -- not_before: no message goes out earlier (coalescing a burst).
+    not_before      timestamptz,
     CONSTRAINT push_registrations_collection_id_push_resource_key UNIQUE (collection_id, push_resource)
 );
 
@@ -35,7 +38,8 @@ CREATE INDEX push_registrations_user_id_idx ON push_registrations (user_id);
 CREATE TABLE push_pending (
     collection_id bigint PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
     modseq        bigint NOT NULL,
-    property      boolean NOT NULL DEFAULT false
+    property      boolean NOT NULL DEFAULT false,
+    changes       integer NOT NULL DEFAULT 1
 );
 
 CREATE TABLE push_deliveries (
@@ -43,7 +47,8 @@ CREATE TABLE push_deliveries (
     modseq          bigint NOT NULL,
     property        boolean NOT NULL DEFAULT false,
     due             timestamptz NOT NULL,
-    attempts        integer NOT NULL DEFAULT 0
+    attempts        integer NOT NULL DEFAULT 0,
+    changes         integer NOT NULL DEFAULT 1
 );
 
 CREATE INDEX push_deliveries_due_idx ON push_deliveries (due);

@@ -2,7 +2,8 @@
 -- pair (RFC 8292), one for every instance; the users' push registrations
 -- per collection; and the delivery queue. push_pending holds one row per
 -- collection changed since its last fan-out (a burst of writes updates the
--- same row); push_deliveries one row per registration with a message due.
+-- same row, counting the changes); push_deliveries one row per registration
+-- with a message due.
 -- SQLite has one writer: a worker claims both in a write transaction.
 CREATE TABLE push_keys (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
@@ -26,6 +27,8 @@ CREATE TABLE push_registrations (
     last_delivery   INTEGER,
     failures        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT NOT NULL DEFAULT '',
+    -- not_before: no message goes out earlier (coalescing a burst).
+    not_before      INTEGER,
     CONSTRAINT push_registrations_collection_id_push_resource_key UNIQUE (collection_id, push_resource)
 ) STRICT;
 
@@ -34,7 +37,8 @@ CREATE INDEX push_registrations_user_id_idx ON push_registrations (user_id);
 CREATE TABLE push_pending (
     collection_id INTEGER PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
     modseq        INTEGER NOT NULL,
-    property      INTEGER NOT NULL DEFAULT 0
+    property      INTEGER NOT NULL DEFAULT 0,
+    changes       INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 
 CREATE TABLE push_deliveries (
@@ -42,7 +46,8 @@ CREATE TABLE push_deliveries (
     modseq          INTEGER NOT NULL,
     property        INTEGER NOT NULL DEFAULT 0,
     due             INTEGER NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    changes         INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 
 CREATE INDEX push_deliveries_due_idx ON push_deliveries (due);

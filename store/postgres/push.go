@@ -143,7 +143,8 @@ func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool
 	SELECT c.id, c.modseq, $2 FROM collections c
 	WHERE c.id = $1 AND EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
 	ON CONFLICT (collection_id) DO UPDATE
-	SET modseq = GREATEST(push_pending.modseq, excluded.modseq), property = push_pending.property OR excluded.property`
+	SET modseq = GREATEST(push_pending.modseq, excluded.modseq), property = push_pending.property OR excluded.property,
+		changes = push_pending.changes + 1`
 	if _, err := s.pool.Exec(ctx, q, collectionID, property); err != nil {
 		return errorf("store: queue push for collection %d: %w", collectionID, err)
 	}
@@ -164,22 +165,23 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 			WITH p AS (
 				DELETE FROM push_pending WHERE collection_id IN (
 					SELECT collection_id FROM push_pending FOR UPDATE SKIP LOCKED LIMIT 1000)
-				RETURNING collection_id, modseq, property)
-			INSERT INTO push_deliveries (registration_id, modseq, property, due)
-			SELECT r.id, p.modseq, p.property, $1 FROM p JOIN push_registrations r ON r.collection_id = p.collection_id
+				RETURNING collection_id, modseq, property, changes)
+			INSERT INTO push_deliveries (registration_id, modseq, property, due, changes)
+			SELECT r.id, p.modseq, p.property, GREATEST($1, r.not_before), p.changes FROM p JOIN push_registrations r ON r.collection_id = p.collection_id
 			WHERE r.content_update OR (p.property AND r.property_update)
 			ON CONFLICT (registration_id) DO UPDATE
 			SET modseq = GREATEST(push_deliveries.modseq, excluded.modseq),
-				property = push_deliveries.property OR excluded.property`
+				property = push_deliveries.property OR excluded.property,
+				changes = push_deliveries.changes + excluded.changes`
 		if _, err := tx.Exec(ctx, fanout, now); err != nil {
 			return err
 		}
 		const claim = `
-			UPDATE push_deliveries d SET due = $2, attempts = d.attempts + 1
-			FROM (SELECT registration_id FROM push_deliveries WHERE due <= $1 ORDER BY due
+			UPDATE push_deliveries d SET due = $2, attempts = d.attempts + 1, changes = 0
+			FROM (SELECT registration_id, changes FROM push_deliveries WHERE due <= $1 ORDER BY due
 				FOR UPDATE SKIP LOCKED LIMIT $3) c, push_registrations r
 			WHERE d.registration_id = c.registration_id AND r.id = d.registration_id
-			RETURNING d.modseq, d.property, d.attempts, r.id, r.user_id, r.collection_id, r.push_resource,
+			RETURNING d.modseq, d.property, d.attempts, c.changes, r.id, r.user_id, r.collection_id, r.push_resource,
 				r.public_key, r.auth_secret, r.content_update, r.property_update, r.user_agent, r.expires,
 				r.created, r.last_delivery, r.failures, r.last_error`
 		rows, _ := tx.Query(ctx, claim, now, lease, limit)
@@ -187,7 +189,7 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 		ds, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.PushDelivery, error) {
 			var d store.PushDelivery
 			r := &d.Registration
-			err := row.Scan(&d.ModSeq, &d.Property, &d.Attempts,
+			err := row.Scan(&d.ModSeq, &d.Property, &d.Attempts, &d.Changes,
 				&r.ID, &r.UserID, &r.CollectionID, &r.PushResource, &r.PublicKey, &r.AuthSecret,
 				&r.ContentUpdate, &r.PropertyUpdate, &r.UserAgent, &r.Expires, &r.Created, &r.LastDelivery,
 				&r.Failures, &r.LastError)
@@ -209,8 +211,8 @@ func (s *Store) FinishPushDelivery(ctx context.Context, registrationID, modseq i
 			return err
 		}
 		if o.Sent {
-			if _, err := tx.Exec(ctx, `UPDATE push_registrations SET last_delivery = now(), failures = 0, last_error = ''
-				WHERE id = $1`, registrationID); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE push_registrations SET last_delivery = now(), failures = 0, last_error = '', not_before = $2
+				WHERE id = $1`, registrationID, o.NextAt); err != nil {
 				return err
 			}
 			// Done, unless the collection changed again meanwhile: then

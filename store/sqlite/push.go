@@ -148,7 +148,8 @@ const queuePushSQL = `
 	INSERT INTO push_pending (collection_id, modseq, property)
 	SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
 	ON CONFLICT (collection_id) DO UPDATE
-	SET modseq = max(push_pending.modseq, excluded.modseq), property = push_pending.property OR excluded.property`
+	SET modseq = max(push_pending.modseq, excluded.modseq), property = push_pending.property OR excluded.property,
+		changes = push_pending.changes + 1`
 
 // QueuePush queues a message for the collection at its current modseq.
 func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool) error {
@@ -173,27 +174,27 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO push_deliveries (registration_id, modseq, property, due)
-			SELECT r.id, p.modseq, p.property, $1 FROM push_pending p JOIN push_registrations r ON r.collection_id = p.collection_id
+			INSERT INTO push_deliveries (registration_id, modseq, property, due, changes)
+			SELECT r.id, p.modseq, p.property, max($1, coalesce(r.not_before, $1)), p.changes FROM push_pending p JOIN push_registrations r ON r.collection_id = p.collection_id
 			WHERE r.content_update OR (p.property AND r.property_update)
 			ON CONFLICT (registration_id) DO UPDATE
 			SET modseq = max(push_deliveries.modseq, excluded.modseq),
-				property = push_deliveries.property OR excluded.property`, n); err != nil {
+				property = push_deliveries.property OR excluded.property,
+				changes = push_deliveries.changes + excluded.changes`, n); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM push_pending`); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `
-			UPDATE push_deliveries SET due = $2, attempts = attempts + 1
-			WHERE registration_id IN (SELECT registration_id FROM push_deliveries WHERE due <= $1 ORDER BY due LIMIT $3)
-			RETURNING registration_id, modseq, property, attempts`, n, toMicros(lease), limit)
+			SELECT registration_id, modseq, property, attempts + 1, changes FROM push_deliveries
+			WHERE due <= $1 ORDER BY due LIMIT $2`, n, limit)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var d store.PushDelivery
-			if err := rows.Scan(&d.Registration.ID, &d.ModSeq, &d.Property, &d.Attempts); err != nil {
+			if err := rows.Scan(&d.Registration.ID, &d.ModSeq, &d.Property, &d.Attempts, &d.Changes); err != nil {
 				rows.Close()
 				return err
 			}
@@ -205,6 +206,10 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 		}
 		for i := range ds {
 			d := &ds[i]
+			if _, err := tx.ExecContext(ctx, `UPDATE push_deliveries SET due = $2, attempts = attempts + 1, changes = 0
+				WHERE registration_id = $1`, d.Registration.ID, toMicros(lease)); err != nil {
+				return err
+			}
 			if err := scanPushRegistration(tx.QueryRowContext(ctx,
 				`SELECT `+pushRegistrationColumns+` FROM push_registrations WHERE id = $1`, d.Registration.ID),
 				&d.Registration); err != nil {
@@ -227,8 +232,8 @@ func (s *Store) FinishPushDelivery(ctx context.Context, registrationID, modseq i
 		case o.Gone:
 			return exec(`DELETE FROM push_registrations WHERE id = $1`, registrationID)
 		case o.Sent:
-			if err := exec(`UPDATE push_registrations SET last_delivery = $2, failures = 0, last_error = '' WHERE id = $1`,
-				registrationID, toMicros(now())); err != nil {
+			if err := exec(`UPDATE push_registrations SET last_delivery = $2, failures = 0, last_error = '', not_before = $3
+				WHERE id = $1`, registrationID, toMicros(now()), toMicros(o.NextAt)); err != nil {
 				return err
 			}
 			if err := exec(`DELETE FROM push_deliveries WHERE registration_id = $1 AND modseq <= $2`,
