@@ -116,6 +116,13 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 			err = h.Store.SetShareView(rq.Context(), rq.User.ID, res.Collection.ID, store.ShareView{DisplayName: patch.DisplayName, Color: patch.Color})
 		} else {
 			err = h.Store.UpdateCollection(rq.Context(), res.Owner.ID, res.Collection.ID, patch)
+			if err == nil {
+				// A WebDAV-Push property-update, for the registrations
+				// that asked for one.
+				if qerr := h.Store.QueuePush(rq.Context(), res.Collection.ID, true); qerr != nil {
+					h.Logger.Warn("queue push after PROPPATCH", "collection", res.Collection.ID, "err", qerr)
+				}
+			}
 		}
 		if err != nil {
 			return err

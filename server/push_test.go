@@ -271,6 +271,26 @@ func TestPushEndToEnd(t *testing.T) {
 			return false
 		})
 
+		// PROPPATCH is a property-update, sent to those who asked (the
+		// registration on personal) and to nobody else.
+		before := len(bep.Messages())
+		if r := e.do(request{method: "PROPPATCH", path: "/dav/calendars/alice/personal/",
+			body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Renamed</D:displayname></D:prop></D:set></D:propertyupdate>`}); r.StatusCode != 207 {
+			t.Fatalf("PROPPATCH: %d", r.StatusCode)
+		}
+		n0 := len(ep.Messages())
+		ep.Wait(t, 5*time.Second, "PROPPATCH", func(ms []pushtest.Message) bool {
+			for _, m := range ms[n0:] {
+				if m.Topic == svc.Topic(personal) && m.Property {
+					return true
+				}
+			}
+			return false
+		})
+		if got := len(bep.Messages()); got != before {
+			t.Fatalf("bob, who asked for content updates only, got %d messages for a PROPPATCH", got-before)
+		}
+
 		// Scheduling: alice invites bob; the request lands in bob's inbox.
 		iep := pushtest.New(t)
 		e.register("bob", bobPassword, "/dav/inbox/bob/inbox/", iep, false)

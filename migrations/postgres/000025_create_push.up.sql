@@ -39,7 +39,8 @@ CREATE TABLE push_pending (
     collection_id bigint PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
     modseq        bigint NOT NULL,
     property      boolean NOT NULL DEFAULT false,
-    changes       integer NOT NULL DEFAULT 1
+    changes       integer NOT NULL DEFAULT 1,
+    content       boolean NOT NULL DEFAULT true
 );
 
 CREATE TABLE push_deliveries (

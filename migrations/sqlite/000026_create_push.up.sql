@@ -38,7 +38,8 @@ CREATE TABLE push_pending (
     collection_id INTEGER PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
     modseq        INTEGER NOT NULL,
     property      INTEGER NOT NULL DEFAULT 0,
-    changes       INTEGER NOT NULL DEFAULT 1
+    changes       INTEGER NOT NULL DEFAULT 1,
+    content       INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 
 CREATE TABLE push_deliveries (

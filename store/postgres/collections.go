@@ -297,7 +297,7 @@ func bumpModSeq(ctx context.Context, tx pgx.Tx, collectionID int64) (int64, erro
 			INSERT INTO push_pending (collection_id, modseq)
 			SELECT $1, c.modseq FROM c WHERE EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
 			ON CONFLICT (collection_id) DO UPDATE
-			SET modseq = GREATEST(push_pending.modseq, excluded.modseq), changes = push_pending.changes + 1)
+			SET modseq = GREATEST(push_pending.modseq, excluded.modseq), changes = push_pending.changes + 1, content = true)
 		SELECT modseq FROM c`
 	var modseq int64
 	if err := tx.QueryRow(ctx, q, collectionID).Scan(&modseq); err != nil {

@@ -139,12 +139,12 @@ func (s *Store) DeletePushRegistration(ctx context.Context, userID, id int64) er
 // QueuePush queues a message for the collection at its current modseq.
 func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool) error {
 	const q = `
-	INSERT INTO push_pending (collection_id, modseq, property)
-	SELECT c.id, c.modseq, $2 FROM collections c
+	INSERT INTO push_pending (collection_id, modseq, property, content)
+	SELECT c.id, c.modseq, $2, NOT $2 FROM collections c
 	WHERE c.id = $1 AND EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
 	ON CONFLICT (collection_id) DO UPDATE
 	SET modseq = GREATEST(push_pending.modseq, excluded.modseq), property = push_pending.property OR excluded.property,
-		changes = push_pending.changes + 1`
+		changes = push_pending.changes + 1, content = push_pending.content OR excluded.content`
 	if _, err := s.pool.Exec(ctx, q, collectionID, property); err != nil {
 		return errorf("store: queue push for collection %d: %w", collectionID, err)
 	}
@@ -165,10 +165,10 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 			WITH p AS (
 				DELETE FROM push_pending WHERE collection_id IN (
 					SELECT collection_id FROM push_pending FOR UPDATE SKIP LOCKED LIMIT 1000)
-				RETURNING collection_id, modseq, property, changes)
+				RETURNING collection_id, modseq, property, changes, content)
 			INSERT INTO push_deliveries (registration_id, modseq, property, due, changes)
 			SELECT r.id, p.modseq, p.property, GREATEST($1, r.not_before), p.changes FROM p JOIN push_registrations r ON r.collection_id = p.collection_id
-			WHERE r.content_update OR (p.property AND r.property_update)
+			WHERE (p.content AND r.content_update) OR (p.property AND r.property_update)
 			ON CONFLICT (registration_id) DO UPDATE
 			SET modseq = GREATEST(push_deliveries.modseq, excluded.modseq),
 				property = push_deliveries.property OR excluded.property,

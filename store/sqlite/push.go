@@ -145,11 +145,11 @@ func (s *Store) DeletePushRegistration(ctx context.Context, userID, id int64) er
 // queuePushSQL records that collection $1 changed up to modseq $2 when it
 // has registrations; one row per collection, so a burst updates one row.
 const queuePushSQL = `
-	INSERT INTO push_pending (collection_id, modseq, property)
-	SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
+	INSERT INTO push_pending (collection_id, modseq, property, content)
+	SELECT $1, $2, $3, NOT $3 WHERE EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
 	ON CONFLICT (collection_id) DO UPDATE
 	SET modseq = max(push_pending.modseq, excluded.modseq), property = push_pending.property OR excluded.property,
-		changes = push_pending.changes + 1`
+		changes = push_pending.changes + 1, content = push_pending.content OR excluded.content`
 
 // QueuePush queues a message for the collection at its current modseq.
 func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool) error {
@@ -176,7 +176,7 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO push_deliveries (registration_id, modseq, property, due, changes)
 			SELECT r.id, p.modseq, p.property, max($1, coalesce(r.not_before, $1)), p.changes FROM push_pending p JOIN push_registrations r ON r.collection_id = p.collection_id
-			WHERE r.content_update OR (p.property AND r.property_update)
+			WHERE (p.content AND r.content_update) OR (p.property AND r.property_update)
 			ON CONFLICT (registration_id) DO UPDATE
 			SET modseq = max(push_deliveries.modseq, excluded.modseq),
 				property = push_deliveries.property OR excluded.property,
