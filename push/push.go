@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -107,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			DialContext:           dialer.DialContext,
 			TLSHandshakeTimeout:   cfg.Timeout,
 			ResponseHeaderTimeout: cfg.Timeout,
-			MaxIdleConnsPerHost:   4,
+			MaxIdleConnsPerHost:   batch, // many subscriptions share one push service
 			IdleConnTimeout:       time.Minute,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -213,7 +214,7 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 // batch bounds the deliveries claimed (and sent concurrently) at once.
-const batch = 64
+const batch = 128
 
 // RunOnce claims and sends the messages due now, and returns how many.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
@@ -222,15 +223,19 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
-	done := make(chan struct{}, len(ds))
+	results := make([]store.PushResult, len(ds))
+	var wg sync.WaitGroup
 	for i := range ds {
-		go func(d *store.PushDelivery) {
-			defer func() { done <- struct{}{} }()
-			s.deliver(ctx, d)
-		}(&ds[i])
+		wg.Go(func() {
+			results[i] = store.PushResult{RegistrationID: ds[i].Registration.ID, ModSeq: ds[i].ModSeq,
+				PushOutcome: s.deliver(ctx, &ds[i])}
+		})
 	}
-	for range ds {
-		<-done
+	wg.Wait()
+	if err := s.cfg.Store.FinishPushDeliveries(context.WithoutCancel(ctx), results); err != nil {
+		// The leases run out and the deliveries are claimed again: a
+		// message may go twice, none is lost.
+		return len(ds), fmt.Errorf("push: record deliveries: %w", err)
 	}
 	return len(ds), nil
 }
@@ -254,7 +259,8 @@ func Message(topic, syncToken string, property bool) []byte {
 	return append(b, `</P:push-message>`...)
 }
 
-func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) {
+// deliver sends d and returns its outcome.
+func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) store.PushOutcome {
 	r := &d.Registration
 	topic := s.Topic(r.CollectionID)
 	token := dav.SyncToken(&store.Collection{ID: r.CollectionID, ModSeq: d.ModSeq})
@@ -285,9 +291,7 @@ func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) {
 			"retry_at", o.RetryAt, "err", err)
 		s.Stats.Failed.Add(1)
 	}
-	if err := s.cfg.Store.FinishPushDelivery(context.WithoutCancel(ctx), r.ID, d.ModSeq, o); err != nil {
-		s.log.Warn("push: record delivery", "registration", r.ID, "err", err)
-	}
+	return o
 }
 
 func errText(status int, err error) string {

@@ -47,6 +47,13 @@ type PushDelivery struct {
 	Changes int
 }
 
+// PushResult is the outcome of the delivery of ModSeq to a registration.
+type PushResult struct {
+	RegistrationID int64
+	ModSeq         int64
+	PushOutcome
+}
+
 // PushOutcome is what became of a claimed delivery.
 type PushOutcome struct {
 	// Sent: the push service accepted the message. Else Err says why and

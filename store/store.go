@@ -668,8 +668,9 @@ type Store interface {
 	// lease (no other claimer sees them before). Expired registrations are
 	// deleted, not delivered to.
 	ClaimPushDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]PushDelivery, error)
-	// FinishPushDelivery records the outcome of a claimed delivery of
-	// modseq. A delivery whose collection changed again meanwhile stays
-	// due at o.NextAt (or o.RetryAt).
-	FinishPushDelivery(ctx context.Context, registrationID, modseq int64, o PushOutcome) error
+	// FinishPushDeliveries records the outcomes of claimed deliveries, in
+	// one transaction (a worker's batch costs one commit, not one per
+	// subscription). A delivery whose collection changed again meanwhile
+	// stays due at NextAt (or RetryAt).
+	FinishPushDeliveries(ctx context.Context, results []PushResult) error
 }

@@ -203,41 +203,50 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 	return ds, nil
 }
 
-// FinishPushDelivery records a claimed delivery's outcome.
-func (s *Store) FinishPushDelivery(ctx context.Context, registrationID, modseq int64, o store.PushOutcome) error {
+// FinishPushDeliveries records the outcomes of claimed deliveries.
+func (s *Store) FinishPushDeliveries(ctx context.Context, results []store.PushResult) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if o.Gone {
-			_, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE id = $1`, registrationID)
-			return err
-		}
-		if o.Sent {
-			if _, err := tx.Exec(ctx, `UPDATE push_registrations SET last_delivery = now(), failures = 0, last_error = '', not_before = $2
-				WHERE id = $1`, registrationID, o.NextAt); err != nil {
+		for _, r := range results {
+			if err := finishPushDelivery(ctx, tx, r.RegistrationID, r.ModSeq, r.PushOutcome); err != nil {
 				return err
 			}
-			// Done, unless the collection changed again meanwhile: then
-			// the next message waits for NextAt, gathering the burst.
-			if _, err := tx.Exec(ctx, `DELETE FROM push_deliveries WHERE registration_id = $1 AND modseq <= $2`,
-				registrationID, modseq); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `UPDATE push_deliveries SET due = $2, attempts = 0, property = false
-				WHERE registration_id = $1`, registrationID, o.NextAt)
-			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE push_registrations SET failures = failures + 1, last_error = $2
-			WHERE id = $1`, registrationID, o.Err); err != nil {
-			return err
-		}
-		if o.RetryAt.IsZero() {
-			_, err := tx.Exec(ctx, `DELETE FROM push_deliveries WHERE registration_id = $1`, registrationID)
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE push_deliveries SET due = $2 WHERE registration_id = $1`, registrationID, o.RetryAt)
-		return err
+		return nil
 	})
 	if err != nil {
-		return errorf("store: finish push delivery to %d: %w", registrationID, err)
+		return errorf("store: finish %d push deliveries: %w", len(results), err)
 	}
 	return nil
+}
+
+func finishPushDelivery(ctx context.Context, tx pgx.Tx, registrationID, modseq int64, o store.PushOutcome) error {
+	if o.Gone {
+		_, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE id = $1`, registrationID)
+		return err
+	}
+	if o.Sent {
+		if _, err := tx.Exec(ctx, `UPDATE push_registrations SET last_delivery = now(), failures = 0, last_error = '', not_before = $2
+			WHERE id = $1`, registrationID, o.NextAt); err != nil {
+			return err
+		}
+		// Done, unless the collection changed again meanwhile: then
+		// the next message waits for NextAt, gathering the burst.
+		if _, err := tx.Exec(ctx, `DELETE FROM push_deliveries WHERE registration_id = $1 AND modseq <= $2`,
+			registrationID, modseq); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE push_deliveries SET due = $2, attempts = 0, property = false
+			WHERE registration_id = $1`, registrationID, o.NextAt)
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE push_registrations SET failures = failures + 1, last_error = $2
+		WHERE id = $1`, registrationID, o.Err); err != nil {
+		return err
+	}
+	if o.RetryAt.IsZero() {
+		_, err := tx.Exec(ctx, `DELETE FROM push_deliveries WHERE registration_id = $1`, registrationID)
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE push_deliveries SET due = $2 WHERE registration_id = $1`, registrationID, o.RetryAt)
+	return err
 }

@@ -221,35 +221,44 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 	return ds, err
 }
 
-// FinishPushDelivery records a claimed delivery's outcome.
-func (s *Store) FinishPushDelivery(ctx context.Context, registrationID, modseq int64, o store.PushOutcome) error {
-	return s.write(ctx, "finish push delivery", func(tx *sql.Tx) error {
-		exec := func(q string, args ...any) error {
-			_, err := tx.ExecContext(ctx, q, args...)
-			return err
-		}
-		switch {
-		case o.Gone:
-			return exec(`DELETE FROM push_registrations WHERE id = $1`, registrationID)
-		case o.Sent:
-			if err := exec(`UPDATE push_registrations SET last_delivery = $2, failures = 0, last_error = '', not_before = $3
-				WHERE id = $1`, registrationID, toMicros(now()), toMicros(o.NextAt)); err != nil {
+// FinishPushDeliveries records the outcomes of claimed deliveries.
+func (s *Store) FinishPushDeliveries(ctx context.Context, results []store.PushResult) error {
+	return s.write(ctx, "finish push deliveries", func(tx *sql.Tx) error {
+		for _, r := range results {
+			if err := finishPushDelivery(ctx, tx, r.RegistrationID, r.ModSeq, r.PushOutcome); err != nil {
 				return err
 			}
-			if err := exec(`DELETE FROM push_deliveries WHERE registration_id = $1 AND modseq <= $2`,
-				registrationID, modseq); err != nil {
-				return err
-			}
-			return exec(`UPDATE push_deliveries SET due = $2, attempts = 0, property = 0 WHERE registration_id = $1`,
-				registrationID, toMicros(o.NextAt))
 		}
-		if err := exec(`UPDATE push_registrations SET failures = failures + 1, last_error = $2 WHERE id = $1`,
-			registrationID, o.Err); err != nil {
-			return err
-		}
-		if o.RetryAt.IsZero() {
-			return exec(`DELETE FROM push_deliveries WHERE registration_id = $1`, registrationID)
-		}
-		return exec(`UPDATE push_deliveries SET due = $2 WHERE registration_id = $1`, registrationID, toMicros(o.RetryAt))
+		return nil
 	})
+}
+
+func finishPushDelivery(ctx context.Context, tx *sql.Tx, registrationID, modseq int64, o store.PushOutcome) error {
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	switch {
+	case o.Gone:
+		return exec(`DELETE FROM push_registrations WHERE id = $1`, registrationID)
+	case o.Sent:
+		if err := exec(`UPDATE push_registrations SET last_delivery = $2, failures = 0, last_error = '', not_before = $3
+			WHERE id = $1`, registrationID, toMicros(now()), toMicros(o.NextAt)); err != nil {
+			return err
+		}
+		if err := exec(`DELETE FROM push_deliveries WHERE registration_id = $1 AND modseq <= $2`,
+			registrationID, modseq); err != nil {
+			return err
+		}
+		return exec(`UPDATE push_deliveries SET due = $2, attempts = 0, property = 0 WHERE registration_id = $1`,
+			registrationID, toMicros(o.NextAt))
+	}
+	if err := exec(`UPDATE push_registrations SET failures = failures + 1, last_error = $2 WHERE id = $1`,
+		registrationID, o.Err); err != nil {
+		return err
+	}
+	if o.RetryAt.IsZero() {
+		return exec(`DELETE FROM push_deliveries WHERE registration_id = $1`, registrationID)
+	}
+	return exec(`UPDATE push_deliveries SET due = $2 WHERE registration_id = $1`, registrationID, toMicros(o.RetryAt))
 }
