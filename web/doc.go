@@ -7,10 +7,10 @@
 // a few lines of plain JavaScript add a copy button and nothing depends on
 // them. Every response carries a strict Content-Security-Policy and every
 // state-changing form a CSRF token derived from the session's secret.
-// Imported items are validated by the same dav.Kind PrepareObject a PUT runs
-// and written with the same store calls; web has no iCalendar or vCard
-// parser of its own, only a streaming splitter that cuts a file into items.
+// Imported items go through package ingest: validated by the same dav.Kind
+// PrepareObject a PUT runs and written with the same store calls; web has no
+// iCalendar or vCard parser of its own.
 //
-// Imports: dav (kinds, URLs), auth (password checks, throttling), store;
+// Imports: dav (kinds, URLs), ingest, auth (password checks, throttling), store;
 // never caldav or carddav, which server wires in as dav.Kind values.
 package web
