@@ -158,6 +158,8 @@ type Target struct {
 	Skip bool
 	// Actor is recorded in the history of every write.
 	Actor store.Actor
+	// DryRun validates and counts what would happen, writing nothing.
+	DryRun bool
 }
 
 // Result counts what an import did.
@@ -297,6 +299,9 @@ func (t *Target) put(ctx context.Context, uid, name, ext string, body []byte, re
 // replaced where it is, skipped, or left alone when nothing changed.
 func (t *Target) write(ctx context.Context, o *store.Object, name string, res *Result) error {
 	st := t.Store
+	if t.DryRun {
+		return t.dryWrite(ctx, o, name, res)
+	}
 	for attempt := 0; ; attempt++ {
 		o.Name = name
 		_, err := st.PutObject(ctx, o, store.PutObjectOptions{IfNoneMatch: true, Actor: t.Actor})
@@ -339,6 +344,28 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 		res.Updated++
 		return nil
 	}
+}
+
+// dryWrite counts what write would do.
+func (t *Target) dryWrite(ctx context.Context, o *store.Object, name string, res *Result) error {
+	var got []store.Object
+	if o.CollectionID != 0 { // 0: a collection the dry run did not create
+		var err error
+		if got, err = t.Store.GetObjects(ctx, o.CollectionID, []string{name}, false); err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(got) == 0 || got[0].UID != o.UID:
+		res.Created++
+	case t.Skip:
+		res.Skipped++
+	case got[0].ETag == o.ETag:
+		res.Unchanged++
+	default:
+		res.Updated++
+	}
+	return nil
 }
 
 // Prepare validates and indexes one item exactly as a PUT of body into c

@@ -68,7 +68,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
 	s.dav = &dav.Handler{
 		Store:            cfg.Store,
-		Kinds:            []dav.Kind{caldav.Kind{IMIP: cfg.IMIP}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}, files.Kind{}},
+		Kinds:            Kinds(cfg.IMIP),
 		Logger:           cfg.Logger,
 		CurrentUser:      auth.UserFromContext,
 		MaxResourceSize:  cfg.MaxResourceSize,
@@ -210,6 +210,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// Kinds are the collection kinds the server serves, for the engine and for
+// commands that write into collections as the server would (import).
+// imip is Config.IMIP.
+func Kinds(imip bool) []dav.Kind {
+	return []dav.Kind{caldav.Kind{IMIP: imip}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}, files.Kind{}}
 }
 
 // DefaultCollections are what every new account starts with: a calendar

@@ -18,18 +18,6 @@ import (
 	"github.com/davenport-dav/davenport/store/testdb"
 )
 
-// agentClient sends every request with one User-Agent, as a sync client
-// does: the history records it.
-type agentClient struct {
-	webdav.HTTPClient
-	agent string
-}
-
-func (c agentClient) Do(req *http.Request) (*http.Response, error) {
-	req.Header.Set("User-Agent", c.agent)
-	return c.HTTPClient.Do(req)
-}
-
 // davState reads a collection through go-webdav's client: href → ETag and
 // the exact bytes.
 func davState(t *testing.T, c *webdav.Client, path string) map[string]string {

@@ -24,6 +24,7 @@ Commands:
   trash      deleted items and collections: trash list|restore|purge
   backup     write a consistent archive of everything: backup FILE | backup verify FILE
   restore    load an archive into an empty store: restore FILE --database URL
+  import     copy calendars and contacts from another server or from files
   share      share calendars and address books: share add|list|remove
   group      manage groups of users: group add|delete|members|list
   delegate   let others use all of a user's calendars: delegate add|list|remove|free-busy
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdBackup(ctx, args[1:], stdin, stdout, stderr)
 	case "restore":
 		err = cmdRestore(ctx, args[1:], stdin, stdout, stderr)
+	case "import":
+		err = cmdImport(ctx, args[1:], stdin, stdout, stderr)
 	case "share":
 		err = cmdShare(ctx, args[1:], stdout, stderr)
 	case "group":
