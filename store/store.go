@@ -91,6 +91,9 @@ const (
 	// home itself is the folder named "" (made with the user). A folder
 	// exists only while its parent does.
 	KindFiles Kind = "files"
+	// KindBirthdays is the Birthdays calendar: read-only, derived from the
+	// owner's address books (caldav.BirthdaysKind), in the calendar home.
+	KindBirthdays Kind = "birthdays"
 )
 
 // User is an account.
@@ -543,6 +546,16 @@ type Store interface {
 	// Sync.
 	// ListChangesSince lists the members changed after modseq (live objects
 	// and tombstones), at most limit of them when limit > 0.
+	// ListDerivedCursors returns, for a derived collection (the Birthdays
+	// calendar), the modseq of each source collection up to which its
+	// change log has been applied, by source collection ID.
+	ListDerivedCursors(ctx context.Context, collectionID int64) (map[int64]int64, error)
+	// SetDerivedCursor records that source's changes up to modseq are
+	// applied to collection.
+	SetDerivedCursor(ctx context.Context, collectionID, sourceID, modseq int64) error
+	// DeleteDerivedCursor forgets a source (a deleted address book).
+	DeleteDerivedCursor(ctx context.Context, collectionID, sourceID int64) error
+
 	ListChangesSince(ctx context.Context, collectionID int64, modseq int64, limit int, withBody bool) (*Changes, error)
 	// PruneTombstones deletes tombstones older than before and raises each
 	// affected collection's PrunedModSeq. It returns how many were removed.

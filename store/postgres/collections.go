@@ -39,7 +39,7 @@ type querier interface {
 
 func insertCollection(ctx context.Context, q querier, c *store.Collection) error {
 	switch c.Kind {
-	case store.KindCalendar, store.KindAddressBook, store.KindInbox, store.KindOutbox, store.KindFiles:
+	case store.KindCalendar, store.KindAddressBook, store.KindInbox, store.KindOutbox, store.KindFiles, store.KindBirthdays:
 	default:
 		return fmt.Errorf("unknown collection kind %q", c.Kind)
 	}

@@ -160,7 +160,7 @@ func TestMigrateUpFromEmpty(t *testing.T) {
 		t.Errorf("Migrate = %d → %d, want 0 → %d", from, to, latest(t))
 	}
 	conn := connect(t, dsn)
-	want := []string{"app_passwords", "collection_properties", "collection_trash", "collections", "grants", "group_members", "groups", "locks", "mail_queue", "object_properties", "object_versions", "objects", "principal_terms", "public_links", "push_deliveries", "push_keys", "push_pending", "push_registrations", "schema_migrations", "sessions", "share_views", "shares", "tombstones", "users"}
+	want := []string{"app_passwords", "collection_properties", "collection_trash", "collections", "derived_cursors", "grants", "group_members", "groups", "locks", "mail_queue", "object_properties", "object_versions", "objects", "principal_terms", "public_links", "push_deliveries", "push_keys", "push_pending", "push_registrations", "schema_migrations", "sessions", "share_views", "shares", "tombstones", "users"}
 	if got := tables(t, conn); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("tables = %q, want %q", got, want)
 	}

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"mail", mailTests},
 		{"locks", lockTests},
 		{"search", searchTests},
+		{"derived", derivedTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()
