@@ -140,7 +140,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) (ret error) {
 	if id, ok := h.pushRegistrationPath(r.URL.EscapedPath()); ok {
 		return h.servePushRegistration(rq, w, r, id)
 	}
@@ -159,6 +159,17 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) err
 	}
 	if derr := checkDelegated(r.Method, res, err); derr != nil {
 		return derr
+	}
+	if res != nil && res.Collection != nil && writeMethods[r.Method] {
+		// A change to a collection others derive from (address books →
+		// the Birthdays calendar) is applied to them once it is made,
+		// while its bodies are fresh in the database's cache, so that
+		// listing the home later finds them current and reads nothing.
+		defer func() {
+			if ret == nil {
+				h.refreshDerivedFrom(rq.Context(), res.Owner, res.Collection.Kind)
+			}
+		}()
 	}
 	if err == nil || errors.Is(err, store.ErrNotFound) {
 		// One check per request, on the resolved target: what is listed,

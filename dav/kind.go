@@ -1,7 +1,9 @@
 package dav
 
 import (
+	"context"
 	"encoding/xml"
+	"net/http"
 	"strings"
 
 	"github.com/davenport-dav/davenport/store"
@@ -105,6 +107,89 @@ type Nester interface {
 func nests(k Kind) bool {
 	_, ok := k.(Nester)
 	return ok
+}
+
+// Derived is a kind whose collections the server computes from the user's
+// other data (the Birthdays calendar, from their address books). Its
+// collections live in the home of the kind that has the same HomeSegment
+// and was registered first (they are listed with that kind's collections
+// and found by name there); the user may read them and change their
+// display properties, never their members (write-content, bind and unbind
+// are not granted: PUT and DELETE get DAV:need-privileges, RFC 3744
+// §7.1.1), and cannot delete or move them. The engine calls Refresh before
+// it serves one or lists its home, so what is served is current.
+type Derived interface {
+	// Refresh brings c up to date and returns it as it now is.
+	Refresh(ctx context.Context, st store.Store, c *store.Collection) (*store.Collection, error)
+	// Source is the kind of the collections it is derived from: a write
+	// to one of them refreshes the owner's derived collections at once.
+	Source() store.Kind
+}
+
+// writeMethods change collection members.
+var writeMethods = map[string]bool{http.MethodPut: true, http.MethodDelete: true, "MOVE": true, "COPY": true}
+
+// refreshDerivedFrom brings owner's derived collections up to date after a
+// write to one of their sources. A failure is logged, not answered: the
+// write is done, and the next read of the derived collection catches up.
+func (h *Handler) refreshDerivedFrom(ctx context.Context, owner *store.User, source store.Kind) {
+	for _, k := range h.Kinds {
+		d, ok := k.(Derived)
+		if !ok || d.Source() != source || owner == nil {
+			continue
+		}
+		cols, err := h.Store.ListCollections(ctx, owner.ID, k.StoreKind())
+		for i := 0; err == nil && i < len(cols); i++ {
+			_, err = d.Refresh(ctx, h.Store, &cols[i])
+		}
+		if err != nil && h.Logger != nil && ctx.Err() == nil {
+			h.Logger.Warn("refresh derived collections", "user", owner.Username, "kind", string(k.StoreKind()), "err", err)
+		}
+	}
+}
+
+// Like is a kind that is another in all but how its collections come to
+// be (a derived kind): the other's collection properties apply to its
+// collections too.
+type Like interface {
+	Like() Kind
+}
+
+// SameKind reports whether a resource of kind got has the collection
+// properties of kind k: it is k, or like k.
+func SameKind(got, k Kind) bool {
+	if got == k {
+		return true
+	}
+	l, ok := got.(Like)
+	return ok && l.Like() == k
+}
+
+// derivedPrivs are the privileges on a derived collection and its members.
+const derivedPrivs = PrivRead | PrivWriteProperties
+
+func derived(k Kind) bool {
+	_, ok := k.(Derived)
+	return ok
+}
+
+// derivedKinds are the derived kinds living in primary's home.
+func (h *Handler) derivedKinds(primary Kind) []Kind {
+	var out []Kind
+	for _, k := range h.Kinds {
+		if k != primary && derived(k) && k.HomeSegment() == primary.HomeSegment() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// refreshed brings a derived collection up to date before it is served.
+func refreshed(ctx context.Context, st store.Store, k Kind, c *store.Collection) (*store.Collection, error) {
+	if d, ok := k.(Derived); ok {
+		return d.Refresh(ctx, st, c)
+	}
+	return c, nil
 }
 
 // Plan is a kind's answer to a REPORT, for the engine to execute: a

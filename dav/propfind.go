@@ -284,6 +284,23 @@ func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 		if err != nil {
 			return nil, err
 		}
+		var derivedOut []*Resource
+		// Derived collections (the Birthdays calendar) live here too,
+		// brought up to date first.
+		for _, dk := range h.derivedKinds(res.Kind) {
+			dcols, err := h.Store.ListCollections(rq.Context(), res.Owner.ID, dk.StoreKind())
+			if err != nil {
+				return nil, err
+			}
+			for i := range dcols {
+				c, err := refreshed(rq.Context(), h.Store, dk, &dcols[i])
+				if err != nil {
+					return nil, err
+				}
+				derivedOut = append(derivedOut, &Resource{Type: ResCollection, Href: CollectionHref(dk, res.Owner.Username, c.Name),
+					Owner: res.Owner, Kind: dk, Collection: c, Privileges: derivedPrivs})
+			}
+		}
 		// Collections shared with the user are members of their home too,
 		// read with their privileges in one query (access.go); what is
 		// shared with a delegator is not their delegates'.
@@ -294,13 +311,19 @@ func (h *Handler) members(rq *Request, res *Resource) ([]*Resource, error) {
 		} else if shared, err = h.Store.ListSharedCollections(rq.Context(), res.Owner.ID, res.Kind.StoreKind()); err != nil {
 			return nil, err
 		}
-		out := make([]*Resource, 0, len(cols)+len(shared))
+		out := make([]*Resource, 0, len(cols)+len(derivedOut)+len(shared))
 		own := make(map[string]bool, len(cols))
 		for i := range cols {
 			c := &cols[i]
 			own[c.Name] = true
 			out = append(out, &Resource{Type: ResCollection, Href: CollectionHref(res.Kind, res.Owner.Username, c.Name),
 				Owner: res.Owner, Kind: res.Kind, Collection: c, Privileges: privs, Delegate: res.Delegate})
+		}
+		for _, d := range derivedOut {
+			own[d.Collection.Name] = true
+			d.Privileges &= privs // a delegate holds no more on it than on the rest
+			d.Delegate = res.Delegate
+			out = append(out, d)
 		}
 		for i := range shared {
 			sr := sharedResource(res.Kind, res.Owner, &shared[i])

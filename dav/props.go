@@ -380,7 +380,7 @@ func collectionProp(f func(c *store.Collection) *Element) func(*Request, *Resour
 // that applies to collections of one kind only.
 func CollectionProp(k Kind, f func(c *store.Collection) (*Element, error)) func(*Request, *Resource) (*Element, error) {
 	return func(rq *Request, res *Resource) (*Element, error) {
-		if res.Type != ResCollection || res.Kind != k {
+		if res.Type != ResCollection || !SameKind(res.Kind, k) {
 			return nil, ErrNoProperty
 		}
 		return f(res.Collection)
@@ -423,7 +423,7 @@ func (r *registry) add(ps ...*Property) {
 func MaxResourceSizeProperty(k Kind) *Property {
 	name := xml.Name{Space: k.Namespace(), Local: "max-resource-size"}
 	return &Property{Name: name, Get: func(rq *Request, res *Resource) (*Element, error) {
-		if res.Type != ResCollection || res.Kind != k {
+		if res.Type != ResCollection || !SameKind(res.Kind, k) {
 			return nil, ErrNoProperty
 		}
 		return TextElement(name, strconv.FormatInt(rq.maxResourceSize, 10)), nil

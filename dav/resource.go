@@ -316,10 +316,18 @@ func (h *Handler) resolve(ctx context.Context, user *store.User, t target, escap
 	if err == nil {
 		res.Collection, res.Privileges = c, privs
 		res.Href = CollectionHref(t.kind, owner.Username, c.Name)
-	} else if errors.Is(err, store.ErrNotFound) && res.Delegate == "" {
-		var shared *Resource
-		if shared, err = h.lookupShared(ctx, user, t.kind, t.collection); err == nil {
-			res = shared
+	} else if errors.Is(err, store.ErrNotFound) {
+		var found *Resource
+		if found, err = h.lookupDerived(ctx, owner, t.kind, t.collection); err == nil {
+			// A delegate holds no more on it than on the rest.
+			found.Privileges &= privs
+			found.Delegate = res.Delegate
+			res = found
+		} else if errors.Is(err, store.ErrNotFound) && res.Delegate == "" {
+			var shared *Resource
+			if shared, err = h.lookupShared(ctx, user, t.kind, t.collection); err == nil {
+				res = shared
+			}
 		}
 	}
 	if err != nil {
@@ -353,6 +361,26 @@ func (h *Handler) lookupObject(ctx context.Context, res *Resource, withBody bool
 	}
 	res.Object = &objs[0]
 	return res, nil
+}
+
+// lookupDerived finds a derived collection named name in k's home
+// (kind.go, Derived), brought up to date.
+func (h *Handler) lookupDerived(ctx context.Context, user *store.User, k Kind, name string) (*Resource, error) {
+	for _, dk := range h.derivedKinds(k) {
+		c, err := h.Store.GetCollection(ctx, user.ID, dk.StoreKind(), name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err == nil {
+			c, err = refreshed(ctx, h.Store, dk, c)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Resource{Type: ResCollection, Kind: dk, Owner: user, Collection: c, Privileges: derivedPrivs,
+			Href: CollectionHref(dk, user.Username, c.Name)}, nil
+	}
+	return nil, store.ErrNotFound
 }
 
 var (

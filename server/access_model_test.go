@@ -429,10 +429,10 @@ func (w *accessWorld) check(m *accessModel, rng *rand.Rand, pairs [][2]string) b
 		ok.Store(false)
 	}
 	for _, user := range m.users {
-		// The home lists the user's own calendar and exactly the shared
-		// ones the model grants.
+		// The home lists the user's own calendar, their Birthdays
+		// calendar and exactly the shared ones the model grants.
 		home := "/dav/calendars/" + escapeName(user) + "/"
-		want := []string{home, home + "personal/"}
+		want := []string{home, home + "contact_birthdays/", home + "personal/"}
 		for _, owner := range m.users {
 			if owner != user && m.level(owner, user) > levelNone {
 				want = append(want, w.colHref(owner, user))

@@ -41,8 +41,10 @@ func TestGoWebDAVCalDAVClient(t *testing.T) {
 		if err != nil {
 			t.Fatalf("FindCalendars: %v", err)
 		}
-		if len(cals) != 1 || cals[0].Path != personalCal || cals[0].Name != "Personal" ||
-			cals[0].MaxResourceSize != 1<<20 || !slices.Equal(cals[0].SupportedComponentSet, []string{"VEVENT", "VTODO"}) {
+		// The user's calendar, and their Birthdays calendar (birthdays_test.go).
+		if len(cals) != 2 || cals[0].Path != personalCal || cals[0].Name != "Personal" ||
+			cals[0].MaxResourceSize != 1<<20 || !slices.Equal(cals[0].SupportedComponentSet, []string{"VEVENT", "VTODO"}) ||
+			cals[1].Path != "/dav/calendars/alice/contact_birthdays/" {
 			t.Fatalf("FindCalendars: %+v", cals)
 		}
 

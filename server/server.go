@@ -216,12 +216,16 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 // commands that write into collections as the server would (import).
 // imip is Config.IMIP.
 func Kinds(imip bool) []dav.Kind {
-	return []dav.Kind{caldav.Kind{IMIP: imip}, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}, files.Kind{}}
+	// caldav.Kind before caldav.BirthdaysKind: the calendar home is its,
+	// and the Birthdays calendar is like it (dav.Like).
+	cal := caldav.Kind{IMIP: imip}
+	return []dav.Kind{cal, carddav.Kind{}, caldav.InboxKind{}, caldav.OutboxKind{}, files.Kind{}, caldav.BirthdaysKind{Kind: cal}}
 }
 
 // DefaultCollections are what every new account starts with: a calendar
 // "Personal" for events and tasks, an address book "Contacts", the
-// scheduling inbox and outbox, and the files home.
+// scheduling inbox and outbox, the files home, and the Birthdays calendar
+// (on by default; davenport user birthdays turns it off).
 func DefaultCollections() []store.Collection {
 	return []store.Collection{
 		{Kind: store.KindCalendar, Name: "personal", DisplayName: "Personal", Components: []string{"VEVENT", "VTODO"}},
@@ -229,5 +233,6 @@ func DefaultCollections() []store.Collection {
 		{Kind: store.KindInbox, Name: caldav.InboxName, DisplayName: "Inbox"},
 		{Kind: store.KindOutbox, Name: caldav.OutboxName, DisplayName: "Outbox"},
 		{Kind: store.KindFiles, Name: files.HomeName, DisplayName: "Files"},
+		caldav.BirthdaysCollection(),
 	}
 }

@@ -278,6 +278,7 @@ func (h *Handler) lookupCollection(r *http.Request) (*store.Collection, error) {
 	for _, k := range h.cfg.Kinds {
 		if k.HomeSegment() == r.PathValue("kind") {
 			kind = k.StoreKind()
+			break // the home's own kind, not a derived one living in it
 		}
 	}
 	if kind == "" {

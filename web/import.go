@@ -116,6 +116,7 @@ func (h *Handler) importFile(w http.ResponseWriter, r *http.Request) {
 		for _, k := range h.cfg.Kinds {
 			if k.HomeSegment() == seg {
 				kind = k.StoreKind()
+				break // the home's own kind, not a derived one living in it
 			}
 		}
 		if kind == "" {

@@ -269,3 +269,53 @@ func TestImportFromFile(t *testing.T) {
 		t.Errorf("e1.ics (the file's name kept): %v %q", err, o.Body)
 	}
 }
+
+// TestUserBirthdays: the Birthdays calendar is on for a new user; "user
+// birthdays --off" removes it without leaving it in the trash, and "user
+// birthdays" brings it back.
+func TestUserBirthdays(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "bday.db")
+	if code, _, errs := runCmd(t, "bob-password-1\n", "user", "add", "bob", "--password-stdin", "--database", db); code != 0 {
+		t.Fatalf("user add: %d %s", code, errs)
+	}
+	count := func() (int, int) {
+		t.Helper()
+		ctx := context.Background()
+		st, err := openStore(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		bob, _ := st.GetUser(ctx, "bob")
+		cols, err := st.ListCollections(ctx, bob.ID, store.KindBirthdays)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trash, err := st.ListTrashedCollections(ctx, bob.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(cols), len(trash)
+	}
+	if n, _ := count(); n != 1 {
+		t.Fatalf("a new user has %d Birthdays calendars, want 1", n)
+	}
+	for _, step := range []struct {
+		args        []string
+		want, trash int
+		out         string
+	}{
+		{[]string{"--off"}, 0, 0, "is off"},
+		{[]string{"--off"}, 0, 0, "is off"},
+		{nil, 1, 0, "is on"},
+		{nil, 1, 0, "is on"},
+	} {
+		code, out, errs := runCmd(t, "", append([]string{"user", "birthdays", "bob", "--database", db}, step.args...)...)
+		if code != 0 || !strings.Contains(out, step.out) {
+			t.Fatalf("user birthdays %v: %d %s%s", step.args, code, out, errs)
+		}
+		if n, tr := count(); n != step.want || tr != step.trash {
+			t.Errorf("after user birthdays %v: %d calendars, %d in the trash; want %d, %d", step.args, n, tr, step.want, step.trash)
+		}
+	}
+}

@@ -24,6 +24,7 @@ var userCommands = []struct{ name, synopsis string }{
 	{"delete", "davenport user delete NAME"},
 	{"list", "davenport user list"},
 	{"set-admin", "davenport user set-admin NAME [--off]"},
+	{"birthdays", "davenport user birthdays NAME [--off]   (the Birthdays calendar; on by default)"},
 	{"app-password", "davenport user app-password add|list|revoke NAME …"},
 }
 
@@ -49,6 +50,8 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return cmdAppPassword(ctx, args, stdout, stderr)
 	case "set-admin":
 		return cmdSetAdmin(ctx, args, stdout, stderr)
+	case "birthdays":
+		return cmdBirthdays(ctx, args, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, userUsage())
 		return errHelp
