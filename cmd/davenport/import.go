@@ -23,6 +23,7 @@ import (
 	gocaldav "github.com/emersion/go-webdav/caldav"
 	gocarddav "github.com/emersion/go-webdav/carddav"
 
+	"github.com/davenport-dav/davenport/caldav"
 	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/ingest"
 	"github.com/davenport-dav/davenport/server"
@@ -298,6 +299,12 @@ func (im *importer) fromURL(ctx context.Context, from, remoteUser, password stri
 			return fmt.Errorf("list the calendars in %s: %w", home, err)
 		}
 		for _, c := range cals {
+			if localName(c.Path) == caldav.BirthdaysName {
+				// Nextcloud's and Davenport's Birthdays calendar: derived
+				// from the contacts, which come along; ours follows them.
+				fmt.Fprintf(im.out, "calendar %s skipped: a Birthdays calendar, made here from the imported contacts\n", c.Path)
+				continue
+			}
 			found = append(found, remoteCollection{kind: store.KindCalendar, path: c.Path, want: store.Collection{
 				Kind: store.KindCalendar, DisplayName: c.Name, Description: c.Description, Components: c.SupportedComponentSet,
 			}})

@@ -125,6 +125,7 @@ func TestImportFromServer(t *testing.T) {
 				`(?m)^calendar tasks \(existing\) from /dav/calendars/alice/tasks/: 1 items: 0 created, 0 updated, 0 unchanged, 0 skipped, 1 rejected;`,
 				`(?m)^  rejected task-1\.ics: .*supported-calendar-component`,
 				`(?m)^addressbook friends \(new\) from /dav/addressbooks/alice/friends/: 1 items: 1 created,`,
+				`(?m)^calendar /dav/calendars/alice/contact_birthdays/ skipped: a Birthdays calendar`,
 			} {
 				if !regexp.MustCompile(want).MatchString(out) {
 					t.Errorf("output does not match %s:\n%s", want, out)
