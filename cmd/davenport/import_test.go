@@ -38,6 +38,25 @@ var importItems = map[string]string{
 		"BDAY:19800412\r\nEND:VCARD\r\n",
 }
 
+// addBob makes user bob in db and opens db: the store and bob.
+func addBob(t *testing.T, db string) (store.Store, *store.User) {
+	t.Helper()
+	if code, _, errs := runCmd(t, "bob-password-1\n", "user", "add", "bob", "--password-stdin", "--database", db); code != 0 {
+		t.Fatalf("user add: %d %s", code, errs)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	bob, err := st.GetUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, bob
+}
+
 // davDo sends one request as alice and wants status want.
 func davDo(t *testing.T, base, method, path, body string, want int) {
 	t.Helper()
@@ -94,19 +113,8 @@ func TestImportFromServer(t *testing.T) {
 	for _, name := range []string{"postgres", "sqlite"} {
 		t.Run(name, func(t *testing.T) {
 			db := stores[name](t)
-			if code, _, errs := runCmd(t, "bob-password-1\n", "user", "add", "bob", "--password-stdin", "--database", db); code != 0 {
-				t.Fatalf("user add: %d %s", code, errs)
-			}
+			st, bob := addBob(t, db)
 			ctx := context.Background()
-			st, err := openStore(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			bob, err := st.GetUser(ctx, "bob")
-			if err != nil {
-				t.Fatal(err)
-			}
 			// Bob already has a "tasks" calendar, for events only: the
 			// task cannot go in, and the import says why.
 			if err := st.CreateCollection(ctx, &store.Collection{OwnerID: bob.ID, Kind: store.KindCalendar, Name: "tasks", Components: []string{"VEVENT"}}); err != nil {
@@ -204,9 +212,7 @@ func TestImportFromServer(t *testing.T) {
 // directory with its .Radicale.props; a dry run that changes nothing.
 func TestImportFromFile(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "files.db")
-	if code, _, errs := runCmd(t, "bob-password-1\n", "user", "add", "bob", "--password-stdin", "--database", db); code != 0 {
-		t.Fatalf("user add: %d %s", code, errs)
-	}
+	st, bob := addBob(t, db)
 	dir := t.TempDir()
 	ics := filepath.Join(dir, "export.ics")
 	os.WriteFile(ics, []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nMETHOD:PUBLISH\r\n"+
@@ -255,12 +261,6 @@ func TestImportFromFile(t *testing.T) {
 		t.Errorf("directory: exit %d\n%s%s", code, out, errs)
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	bob, _ := st.GetUser(ctx, "bob")
 	c, err := st.GetCollection(ctx, bob.ID, store.KindCalendar, "f3e1c6a2")
 	if err != nil || c.DisplayName != "Family" || c.Color != "#00FF00" || strings.Join(c.Components, ",") != "VEVENT,VTODO" {
 		t.Errorf("radicale collection: %+v %v", c, err)
@@ -276,18 +276,10 @@ func TestImportFromFile(t *testing.T) {
 // birthdays" brings it back.
 func TestUserBirthdays(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "bday.db")
-	if code, _, errs := runCmd(t, "bob-password-1\n", "user", "add", "bob", "--password-stdin", "--database", db); code != 0 {
-		t.Fatalf("user add: %d %s", code, errs)
-	}
+	st, bob := addBob(t, db)
 	count := func() (int, int) {
 		t.Helper()
 		ctx := context.Background()
-		st, err := openStore(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		bob, _ := st.GetUser(ctx, "bob")
 		cols, err := st.ListCollections(ctx, bob.ID, store.KindBirthdays)
 		if err != nil {
 			t.Fatal(err)

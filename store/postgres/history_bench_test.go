@@ -11,16 +11,9 @@ import (
 
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/postgres"
+	"github.com/davenport-dav/davenport/store/storetest"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
-
-// historyBody is a 1.1 KiB event, the size of most of a real calendar;
-// historyAgent a User-Agent of DAVx5's length (as the SQLite benchmark).
-var historyBody = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\n" +
-	"DTSTAMP:20250101T000000Z\r\nDTSTART:20250102T100000Z\r\nDURATION:PT1H\r\nSUMMARY:Meeting %08d\r\nDESCRIPTION:" +
-	strings.Repeat("Agenda item, notes and a link to the minutes. ", 21) + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-
-const historyAgent = "DAVx5/4.4.3.2-ose (2024/10/21; dav4jvm; okhttp/4.12.0) Android/14"
 
 // BenchmarkPutHistory is the store's share of what the version history
 // costs a PUT (issue 17: at most 15% of a write): a new event and a
@@ -56,7 +49,7 @@ func BenchmarkPutHistory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				actor := store.Actor{UserID: u.ID, UserAgent: historyAgent}
+				actor := store.Actor{UserID: u.ID, UserAgent: storetest.HistoryAgent}
 				pid, err := postgres.BackendPID(s)
 				if err != nil {
 					b.Fatal(err)
@@ -71,7 +64,7 @@ func BenchmarkPutHistory(b *testing.B) {
 					if op == "replace" {
 						name, uid = "ev.ics", "ev"
 					}
-					body := fmt.Appendf(nil, historyBody, uid, i)
+					body := storetest.HistoryBody(uid, i)
 					o := &store.Object{CollectionID: c.ID, Name: name, UID: uid, ETag: fmt.Sprint("e", i),
 						ContentType: "text/calendar; charset=utf-8", Component: "VEVENT", Body: body, Size: int64(len(body))}
 					if _, err := s.PutObject(ctx, o, store.PutObjectOptions{Actor: actor}); err != nil {

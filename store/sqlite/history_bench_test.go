@@ -5,20 +5,11 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/storetest"
 )
-
-// historyBody is a 1.1 KiB event, the size of most of a real calendar;
-// historyAgent a User-Agent of DAVx5's length. Both stores' history
-// benchmarks write them.
-var historyBody = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\n" +
-	"DTSTAMP:20250101T000000Z\r\nDTSTART:20250102T100000Z\r\nDURATION:PT1H\r\nSUMMARY:Meeting %08d\r\nDESCRIPTION:" +
-	strings.Repeat("Agenda item, notes and a link to the minutes. ", 21) + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-
-const historyAgent = "DAVx5/4.4.3.2-ose (2024/10/21; dav4jvm; okhttp/4.12.0) Android/14"
 
 // BenchmarkPutHistory is the store's share of what the version history
 // costs a PUT (issue 17: at most 15% of a write): a new event and a
@@ -38,7 +29,7 @@ func BenchmarkPutHistory(b *testing.B) {
 				s, u, c := benchStore(b, 100)
 				s.SetHistory(on)
 				ctx := context.Background()
-				actor := store.Actor{UserID: u.ID, UserAgent: historyAgent}
+				actor := store.Actor{UserID: u.ID, UserAgent: storetest.HistoryAgent}
 				i := 0
 				loop(b, func() error {
 					i++
@@ -47,7 +38,7 @@ func BenchmarkPutHistory(b *testing.B) {
 						name, uid = "ev-42.ics", "ev-42"
 					}
 					o := event(c, name, uid)
-					o.Body = fmt.Appendf(nil, historyBody, uid, i)
+					o.Body = storetest.HistoryBody(uid, i)
 					o.ETag = fmt.Sprint("e", i)
 					o.Size = int64(len(o.Body))
 					_, err := s.PutObject(ctx, o, store.PutObjectOptions{Actor: actor})

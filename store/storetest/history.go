@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -382,3 +383,15 @@ func testHistoryOff(t *testing.T, s store.Store) {
 	}
 	hs.SetHistory(true)
 }
+
+// HistoryBody is the i-th version of a 1.1 KiB event, the size of most of a
+// real calendar, and HistoryAgent a User-Agent of DAVx5's length: what the
+// stores' history benchmarks write.
+func HistoryBody(uid string, i int) []byte {
+	return fmt.Appendf(nil, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\n"+
+		"DTSTAMP:20250101T000000Z\r\nDTSTART:20250102T100000Z\r\nDURATION:PT1H\r\nSUMMARY:Meeting %08d\r\nDESCRIPTION:%s"+
+		"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", uid, i, strings.Repeat("Agenda item, notes and a link to the minutes. ", 21))
+}
+
+// HistoryAgent: see HistoryBody.
+const HistoryAgent = "DAVx5/4.4.3.2-ose (2024/10/21; dav4jvm; okhttp/4.12.0) Android/14"
