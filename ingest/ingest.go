@@ -151,7 +151,8 @@ type Target struct {
 	Kind       dav.Kind // the kind serving Collection
 	User       *store.User
 	Collection *store.Collection
-	// MaxResourceSize bounds one item, as for a PUT.
+	// MaxResourceSize bounds one item, as for a PUT (0: 10 MiB, the
+	// server's default).
 	MaxResourceSize int64
 	// Skip keeps an item whose UID is already in the collection as it is;
 	// otherwise it is replaced when its bytes differ.
@@ -160,6 +161,13 @@ type Target struct {
 	Actor store.Actor
 	// DryRun validates and counts what would happen, writing nothing.
 	DryRun bool
+}
+
+func (t *Target) maxSize() int64 {
+	if t.MaxResourceSize > 0 {
+		return t.MaxResourceSize
+	}
+	return 10 << 20
 }
 
 // Result counts what an import did.
@@ -205,14 +213,15 @@ func (res *Result) Add(o *Result) {
 // WriteUnits is pass 2: every unit of us, read from f again, validated and
 // written.
 func (t *Target) WriteUnits(ctx context.Context, f io.ReaderAt, us *Units, res *Result) error {
+	limit := t.maxSize()
 	ext := ".ics"
 	if us.wrapper == "VCARD" {
 		ext = ".vcf"
 	}
 	var body bytes.Buffer
 	readSpan := func(s span) error {
-		if s.n > t.MaxResourceSize+1 {
-			s.n = t.MaxResourceSize + 1 // enough to be refused below
+		if s.n > limit+1 {
+			s.n = limit + 1 // enough to be refused below
 		}
 		b := make([]byte, s.n)
 		if _, err := f.ReadAt(b, s.off); err != nil {
@@ -241,7 +250,7 @@ func (t *Target) WriteUnits(ctx context.Context, f io.ReaderAt, us *Units, res *
 			if err := readSpan(s); err != nil {
 				return err
 			}
-			if int64(body.Len()) > t.MaxResourceSize {
+			if int64(body.Len()) > limit {
 				break
 			}
 		}
@@ -270,8 +279,8 @@ func (t *Target) Put(ctx context.Context, name string, body []byte, res *Result)
 }
 
 func (t *Target) put(ctx context.Context, uid, name, ext string, body []byte, res *Result) error {
-	if t.MaxResourceSize > 0 && int64(len(body)) > t.MaxResourceSize {
-		res.Reject(uid, fmt.Sprintf("larger than %d bytes, the most one item may be", t.MaxResourceSize))
+	if limit := t.maxSize(); int64(len(body)) > limit {
+		res.Reject(uid, fmt.Sprintf("larger than %d bytes, the most one item may be", limit))
 		return nil
 	}
 	o, reason, err := Prepare(ctx, t.Kind, t.User, t.Collection, body)
