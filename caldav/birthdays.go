@@ -186,33 +186,51 @@ func (r *refresher) apply(ctx context.Context, bookID, from int64) error {
 	}
 }
 
-// applyCard makes the events of one card (nil: deleted) match it.
+// applyCard makes the events of one card (nil: deleted) match it, reading
+// what is there of both in one query and writing only what differs.
 func (r *refresher) applyCard(ctx context.Context, bookID int64, cardName string, card []byte) error {
 	dates := map[string]*cardDate{}
 	var name string
 	if card != nil {
 		name, dates["bday"], dates["anniversary"] = cardDates(card)
 	}
-	for _, what := range []string{"bday", "anniversary"} {
-		objName := eventName(bookID, what, cardName)
-		d := dates[what]
-		if d == nil {
+	whats := []string{"bday", "anniversary"}
+	names := []string{eventName(bookID, whats[0], cardName), eventName(bookID, whats[1], cardName)}
+	cur, err := r.st.GetObjects(ctx, r.c.ID, names, false)
+	if err != nil {
+		return err
+	}
+	etags := map[string]string{}
+	for _, o := range cur {
+		etags[o.Name] = o.ETag
+	}
+	for i, what := range whats {
+		objName := names[i]
+		if r.made != nil && dates[what] != nil {
+			r.made[objName] = true
+		}
+		etag, exists := etags[objName]
+		switch d := dates[what]; {
+		case d == nil && exists:
 			if err := r.delete(ctx, objName); err != nil {
 				return err
 			}
-			continue
-		}
-		body := birthdayEvent(strings.TrimSuffix(objName, ".ics"), what, name, d, r.year)
-		if err := r.put(ctx, objName, body); err != nil {
-			return err
+		case d != nil:
+			body := birthdayEvent(strings.TrimSuffix(objName, ".ics"), what, name, d, r.year)
+			if err := r.put(ctx, objName, body, etag, exists); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func (r *refresher) put(ctx context.Context, name string, body []byte) error {
-	if r.made != nil {
-		r.made[name] = true
+// put writes one event unless it is there as it is; curETag is the
+// current one's when exists.
+func (r *refresher) put(ctx context.Context, name string, body []byte, curETag string, exists bool) error {
+	etag := dav.BodyETag(body)
+	if exists && curETag == etag {
+		return nil
 	}
 	p, err := ParseObject(body, "", []string{"VEVENT"})
 	if err != nil {
@@ -221,18 +239,11 @@ func (r *refresher) put(ctx context.Context, name string, body []byte) error {
 	o := &store.Object{
 		CollectionID: r.c.ID, Name: name, UID: p.UID, Component: p.Component,
 		ContentType: "text/calendar; charset=utf-8; component=vevent", FirstStart: p.FirstStart, LastEnd: p.LastEnd,
-		Body: body, Size: int64(len(body)), ETag: dav.BodyETag(body),
-	}
-	cur, err := r.st.GetObjects(ctx, r.c.ID, []string{name}, false)
-	if err != nil {
-		return err
+		Body: body, Size: int64(len(body)), ETag: etag,
 	}
 	opts := store.PutObjectOptions{IfNoneMatch: true, Actor: r.actor()}
-	if len(cur) > 0 {
-		if cur[0].ETag == o.ETag {
-			return nil
-		}
-		opts = store.PutObjectOptions{IfMatch: cur[0].ETag, Actor: r.actor()}
+	if exists {
+		opts = store.PutObjectOptions{IfMatch: curETag, Actor: r.actor()}
 	}
 	_, err = r.st.PutObject(ctx, o, opts)
 	if errors.Is(err, store.ErrPreconditionFailed) {
