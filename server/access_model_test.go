@@ -563,7 +563,8 @@ func (w *accessWorld) checkDelegated(m *accessModel, owner, user string, objs []
 			fail("%s (%s delegate) %s of %s's: %d %v, want %v\n%s", user, d, what, owner, r.code, hrefs(r.body), want, r.body)
 		}
 	}
-	list("home", w.do(user, "PROPFIND", home, "", "Depth", "1"), []string{home, col})
+	// The owner's Birthdays calendar is in the home too (read-only).
+	list("home", w.do(user, "PROPFIND", home, "", "Depth", "1"), []string{home, home + "contact_birthdays/", col})
 	r := w.do(user, "PROPFIND", col, privBody, "Depth", "0")
 	list("PROPFIND 0", r, []string{col})
 	if strings.Contains(r.body, "<D:write-content/>") != (d == store.GrantReadWrite) {
