@@ -177,6 +177,28 @@ type Result struct {
 	Skipped          int // already there (Target.Skip), left as it was
 	Rejected         []Rejected
 	RejectedCount    int
+	// The UIDs of the items of each outcome, in the order they were
+	// written, up to MaxListed of each (the counts above are complete):
+	// so a page can say exactly which items went in.
+	CreatedUIDs, UpdatedUIDs, UnchangedUIDs, SkippedUIDs []string
+}
+
+// Done is how many items have an outcome.
+func (res *Result) Done() int {
+	return res.Created + res.Updated + res.Unchanged + res.Skipped + res.RejectedCount
+}
+
+// listUID appends uid to l while l is shorter than MaxListed.
+func listUID(l []string, uid string) []string {
+	if len(l) < MaxListed {
+		l = append(l, uid)
+	}
+	return l
+}
+
+// listUIDs appends more to l up to MaxListed.
+func listUIDs(l, more []string) []string {
+	return append(l, more[:min(len(more), max(MaxListed-len(l), 0))]...)
 }
 
 // Rejected is an item the collection refused, and why.
@@ -202,6 +224,10 @@ func (res *Result) Add(o *Result) {
 	res.Updated += o.Updated
 	res.Unchanged += o.Unchanged
 	res.Skipped += o.Skipped
+	res.CreatedUIDs = listUIDs(res.CreatedUIDs, o.CreatedUIDs)
+	res.UpdatedUIDs = listUIDs(res.UpdatedUIDs, o.UpdatedUIDs)
+	res.UnchangedUIDs = listUIDs(res.UnchangedUIDs, o.UnchangedUIDs)
+	res.SkippedUIDs = listUIDs(res.SkippedUIDs, o.SkippedUIDs)
 	for _, r := range o.Rejected {
 		if len(res.Rejected) < MaxListed {
 			res.Rejected = append(res.Rejected, r)
@@ -318,6 +344,7 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 		switch {
 		case err == nil:
 			res.Created++
+			res.CreatedUIDs = listUID(res.CreatedUIDs, o.UID)
 			return nil
 		case errors.As(err, &uc):
 			name = uc.Name
@@ -341,9 +368,11 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 		switch {
 		case t.Skip:
 			res.Skipped++
+			res.SkippedUIDs = listUID(res.SkippedUIDs, o.UID)
 			return nil
 		case got[0].ETag == o.ETag:
 			res.Unchanged++
+			res.UnchangedUIDs = listUID(res.UnchangedUIDs, o.UID)
 			return nil
 		}
 		o.Name = name
@@ -351,6 +380,7 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 			return err
 		}
 		res.Updated++
+		res.UpdatedUIDs = listUID(res.UpdatedUIDs, o.UID)
 		return nil
 	}
 }

@@ -23,6 +23,32 @@ type importResult struct {
 	Total         int
 	Noun          string
 	NewCollection bool
+	// Stopped is set when a failure of the server (not of an item) ended
+	// the import early: the items listed are what went in, and NotTried
+	// items after them were not looked at.
+	Stopped  bool
+	NotTried int
+}
+
+// uidList is one outcome's items for the result page: counted in full,
+// named up to ingest.MaxListed.
+type uidList struct {
+	ID, Title string
+	Count     int
+	UIDs      []string
+}
+
+// More is how many items the list counts but does not name.
+func (l uidList) More() int { return l.Count - len(l.UIDs) }
+
+// Lists are the outcomes the result page names item by item.
+func (res *importResult) Lists() []uidList {
+	return []uidList{
+		{"created-list", "Created", res.Created, res.CreatedUIDs},
+		{"updated-list", "Updated", res.Updated, res.UpdatedUIDs},
+		{"unchanged-list", "Unchanged (already there, byte for byte)", res.Unchanged, res.UnchangedUIDs},
+		{"skipped-list", "Skipped (already there, kept as it was)", res.Skipped, res.SkippedUIDs},
+	}
 }
 
 // importForm is what the multipart fields before the file say.
@@ -173,11 +199,19 @@ func (h *Handler) importFile(w http.ResponseWriter, r *http.Request) {
 		MaxResourceSize: h.cfg.MaxResourceSize, Skip: f.mode == "skip",
 		Actor: store.Actor{UserID: user.ID, UserAgent: r.UserAgent()},
 	}
+	code := http.StatusOK
 	if err := t.WriteUnits(ctx, file, units, &res.Result); err != nil {
-		h.serverError(w, r, err)
-		return
+		if ctx.Err() != nil {
+			return // the browser is gone; nobody reads the page
+		}
+		// Every item is its own transaction: those counted in res are in,
+		// the others are not. Say so rather than answer a bare 500.
+		h.log.ErrorContext(ctx, "web import stopped", "path", r.URL.Path, "err", err)
+		res.Stopped = true
+		res.NotTried = res.Total - res.Done()
+		code = http.StatusInternalServerError
 	}
-	h.render(w, r, http.StatusOK, "import", "Import result", "home", res)
+	h.render(w, r, code, "import", "Import result", "home", res)
 }
 
 func (h *Handler) importTooLarge(w http.ResponseWriter, r *http.Request, err error) {
