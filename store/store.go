@@ -209,6 +209,9 @@ type Object struct {
 	Unscheduled bool
 }
 
+// MaxMailCount bounds what CountMail counts.
+const MaxMailCount = 100000
+
 // Mail is one iMIP message (RFC 6047) in the outgoing queue: an iTIP
 // message for a calendar user who is not a user of this server.
 type Mail struct {
@@ -539,6 +542,11 @@ type Store interface {
 	DeleteMail(ctx context.Context, id int64) error
 	// ListMail returns the queued messages, oldest first.
 	ListMail(ctx context.Context) ([]Mail, error)
+	// CountMail counts the queued messages for monitoring: due ones (at
+	// now, including those whose lease ran out) and waiting ones (retried
+	// later or claimed by a sender). It counts at most MaxMailCount rows,
+	// so a huge backlog costs a bounded query.
+	CountMail(ctx context.Context, now time.Time) (due, waiting int, err error)
 	// QueueMail queues messages that no object write causes (answers to
 	// messages that came in), due now; it sets their IDs.
 	QueueMail(ctx context.Context, mail []Mail) error

@@ -88,6 +88,17 @@ func (s *Store) ListMail(ctx context.Context) ([]store.Mail, error) {
 	return mail, nil
 }
 
+// CountMail counts the queue by state, over at most store.MaxMailCount rows.
+func (s *Store) CountMail(ctx context.Context, now time.Time) (due, waiting int, err error) {
+	const q = `
+		SELECT count(*) FILTER (WHERE next_attempt <= $1), count(*) FILTER (WHERE next_attempt > $1)
+		FROM (SELECT next_attempt FROM mail_queue LIMIT $2) m`
+	if err := s.pool.QueryRow(ctx, q, now, store.MaxMailCount).Scan(&due, &waiting); err != nil {
+		return 0, 0, errorf("store: count mail: %w", err)
+	}
+	return due, waiting, nil
+}
+
 // QueueMail queues mail on its own.
 func (s *Store) QueueMail(ctx context.Context, mail []store.Mail) error {
 	if err := s.tx(ctx, func(tx pgx.Tx) error { return queueMail(ctx, tx, mail) }); err != nil {

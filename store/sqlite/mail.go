@@ -90,6 +90,19 @@ func (s *Store) mailExec(ctx context.Context, op, q string, args ...any) error {
 	})
 }
 
+// CountMail counts the queue by state, over at most store.MaxMailCount rows.
+func (s *Store) CountMail(ctx context.Context, now time.Time) (due, waiting int, err error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err = s.read(ctx, "count mail", func(tx *sql.Tx) error {
+		const q = `
+			SELECT coalesce(sum(next_attempt <= $1), 0), coalesce(sum(next_attempt > $1), 0)
+			FROM (SELECT next_attempt FROM mail_queue LIMIT $2)`
+		return tx.QueryRowContext(ctx, q, toMicros(now), store.MaxMailCount).Scan(&due, &waiting)
+	})
+	return due, waiting, err
+}
+
 // ListMail returns the queue, oldest first.
 func (s *Store) ListMail(ctx context.Context) ([]store.Mail, error) {
 	ctx, cancel := s.bound(ctx)

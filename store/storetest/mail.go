@@ -81,6 +81,12 @@ func testMailClaimLeaseRetryDelete(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 1 || got[0].Attempts != 1 {
 		t.Fatalf("ClaimMail = %+v, %v; want the message, attempt 1", got, err)
 	}
+	if due, waiting, err := s.CountMail(ctx, now.Add(30*time.Second)); err != nil || due != 0 || waiting != 1 {
+		t.Errorf("CountMail while leased = %d due, %d waiting, %v; want 0, 1", due, waiting, err)
+	}
+	if due, waiting, err := s.CountMail(ctx, now.Add(2*time.Minute)); err != nil || due != 1 || waiting != 0 {
+		t.Errorf("CountMail after the lease = %d due, %d waiting, %v; want 1, 0", due, waiting, err)
+	}
 	if again, _ := s.ClaimMail(ctx, now.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
 		t.Errorf("a leased message was claimed again: %+v", again)
 	}
