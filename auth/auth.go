@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -141,7 +142,23 @@ type Authenticator struct {
 	unknown  *limiter // key: client address; unknown users only
 	inflight map[cacheKey]*flight
 	touched  map[int64]time.Time // app password id → last use recorded
+
+	failures Failures
 }
+
+// Failures counts refused authentications since the Authenticator was
+// made, by cause, for monitoring (/metrics reads them at each scrape).
+type Failures struct {
+	// WrongPassword: a user who exists, with a wrong or no password.
+	WrongPassword atomic.Uint64
+	// UnknownUser: a name no user has, or credentials no account can have.
+	UnknownUser atomic.Uint64
+	// Throttled: refused unchecked while backing off (429).
+	Throttled atomic.Uint64
+}
+
+// Failures returns the authenticator's failure counters.
+func (a *Authenticator) Failures() *Failures { return &a.failures }
 
 // flight is one verification in progress; identical concurrent requests (a
 // client opening several connections at once) wait for it instead of each
@@ -343,6 +360,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 			// Another request checked the same password and counted the
 			// failure: one guess, one failure.
 			a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", "wrong password")
+			a.failures.WrongPassword.Add(1)
 			return nil, ErrInvalidCredentials
 		}
 		return nil, a.fail(ctx, username, remoteIP, uk, a.userEpoch(u), "wrong password")
@@ -460,6 +478,7 @@ func (a *Authenticator) fail(ctx context.Context, username, remoteIP, uk string,
 	a.mu.Lock()
 	started := a.userIP.fail(uk, a.now(), epoch)
 	a.mu.Unlock()
+	a.failures.WrongPassword.Add(1)
 	a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
 	if started {
 		a.log.InfoContext(ctx, "auth throttling user at address", "user", logName(username), "ip", remoteIP,
@@ -475,6 +494,7 @@ func (a *Authenticator) failUnknown(ctx context.Context, username, remoteIP, ip,
 	a.mu.Lock()
 	reached := a.unknown.fail(ip, a.now())
 	a.mu.Unlock()
+	a.failures.UnknownUser.Add(1)
 	a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", reason)
 	if reached {
 		a.log.InfoContext(ctx, "auth throttling address for unknown users", "ip", remoteIP,
@@ -485,6 +505,7 @@ func (a *Authenticator) failUnknown(ctx context.Context, username, remoteIP, ip,
 
 func (a *Authenticator) throttled(ctx context.Context, username, remoteIP string, wait time.Duration) error {
 	a.log.DebugContext(ctx, "auth throttled", "user", logName(username), "ip", remoteIP, "retry_after", wait)
+	a.failures.Throttled.Add(1)
 	return &ThrottledError{RetryAfter: wait}
 }
 

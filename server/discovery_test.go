@@ -246,15 +246,14 @@ func TestHostileXML(t *testing.T) {
 
 func TestHealthAndMetrics(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st store.Store) {
-		e := newEnv(t, st)
+		e := newEnv(t, st, withMetricsToken)
 		resp := e.do(request{method: "GET", path: "/healthz", anonymous: true})
 		if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"status":"ok"`) {
 			t.Errorf("healthz: %d %s", resp.StatusCode, body)
 		}
 		e.do(request{method: "PROPFIND", path: "/dav/", header: map[string]string{"Depth": "0"}})
-		resp = e.do(request{method: "GET", path: "/metrics", anonymous: true})
-		body := readBody(t, resp)
-		if !strings.Contains(body, `davenport_http_requests_total{method="PROPFIND",code="207"} 1`) {
+		body := e.scrape()
+		if !strings.Contains(body, `davenport_http_request_duration_seconds_count{class="2xx",kind="principal",method="PROPFIND"} 1`) {
 			t.Errorf("metrics lack the PROPFIND:\n%s", body)
 		}
 		st.Close()

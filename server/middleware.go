@@ -66,14 +66,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		user := &userRecorder{}
 		ctx = context.WithValue(ctx, userRecorderKey{}, user)
 		sw := &statusWriter{ResponseWriter: w}
-		s.metrics.inFlight.Add(1)
+		s.metrics.inFlight.Inc()
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		s.metrics.inFlight.Add(-1)
+		s.metrics.inFlight.Dec()
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
 		d := time.Since(start)
-		s.metrics.observe(r.Method, sw.status, d)
+		s.metrics.observe(r.Method, sw.status, r.URL.Path, d)
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError

@@ -51,6 +51,10 @@ type Config struct {
 	// Push, when set, serves WebDAV-Push with this sender (whose worker
 	// the caller runs).
 	Push *push.Service
+	// MetricsToken, when set, serves /metrics on the main listener to
+	// requests bearing it (Authorization: Bearer); unset, /metrics is 404
+	// there (serve MetricsHandler on a listener of its own instead).
+	MetricsToken string
 }
 
 // Server is the HTTP face of Davenport.
@@ -65,9 +69,9 @@ type Server struct {
 
 // New builds the handler tree.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Auth, cfg.Push, cfg.Logger)}
 	s.dav = &dav.Handler{
-		Store:            cfg.Store,
+		Store:            newTimedStore(cfg.Store, s.metrics.store),
 		Kinds:            Kinds(cfg.IMIP),
 		Logger:           cfg.Logger,
 		CurrentUser:      auth.UserFromContext,
@@ -78,7 +82,6 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Push != nil {
 		s.dav.Push = cfg.Push.DAV()
-		s.metrics.push = cfg.Push
 	}
 	s.dav.Init()
 	s.web = web.New(web.Config{
@@ -96,7 +99,7 @@ func New(cfg Config) *Server {
 		mux.HandleFunc(p+"/", s.wellKnown)
 	}
 	mux.HandleFunc("GET /healthz", s.health)
-	mux.Handle("GET /metrics", s.metrics)
+	mux.Handle("GET /metrics", s.metrics.guarded(cfg.MetricsToken))
 	authed := cfg.Auth.Middleware(recordUser(s.dav))
 	mux.Handle("/web/", s.web)
 	// Public subscription links: the token in the URL is the credential.
@@ -109,6 +112,10 @@ func New(cfg Config) *Server {
 	s.handler = s.recover(s.logRequests(s.limitInFlight(cfg.MaxInFlight, mux)))
 	return s
 }
+
+// MetricsHandler serves the Prometheus metrics without a token, for a
+// listener of their own (--metrics-listen).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 // davEntry lets OPTIONS through without credentials (it reveals nothing but
 // the server's capabilities, and clients probe with it) and sends every

@@ -19,29 +19,44 @@ import (
 // It carries no authentication, so it belongs on a loopback address; any
 // other address is allowed but logged as a warning. It stops with ctx.
 func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("debug listener: %w", err)
-	}
-	if ta, ok := ln.Addr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
-		logger.Warn("the profiler is reachable from other machines, without authentication", "addr", ln.Addr().String())
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return serveSide(ctx, "profiler", addr, mux, logger)
+}
+
+// serveMetrics serves the Prometheus metrics at /metrics on a listener of
+// their own (--metrics-listen), without a token: like the profiler's, the
+// address should be reachable only by the scraper.
+func serveMetrics(ctx context.Context, addr string, metrics http.Handler, logger *slog.Logger) (net.Addr, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return serveSide(ctx, "metrics", addr, mux, logger)
+}
+
+// serveSide serves h on a listener of its own at addr, unauthenticated,
+// warning when the address is not a loopback one. It stops with ctx.
+func serveSide(ctx context.Context, name, addr string, h http.Handler, logger *slog.Logger) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s listener: %w", name, err)
+	}
+	if ta, ok := ln.Addr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+		logger.Warn("the "+name+" listener is reachable from other machines, without authentication", "addr", ln.Addr().String())
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		srv.Close()
 	}()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Warn("debug listener stopped", "err", err)
+			logger.Warn(name+" listener stopped", "err", err)
 		}
 	}()
-	logger.Info("profiler listening", "addr", ln.Addr().String())
+	logger.Info(name+" listening", "addr", ln.Addr().String())
 	return ln.Addr(), nil
 }

@@ -51,3 +51,29 @@ func TestServeDebug(t *testing.T) {
 		}
 	}
 }
+
+// TestServeMetrics: --metrics-listen serves the metrics handler at
+// /metrics, and nothing else.
+func TestServeMetrics(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "go_goroutines 7\n") })
+	addr, err := serveMetrics(ctx, "127.0.0.1:0", h, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want int
+	}{{"/metrics", http.StatusOK}, {"/debug/pprof/", http.StatusNotFound}, {"/", http.StatusNotFound}} {
+		resp, err := http.Get("http://" + addr.String() + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || (c.want == http.StatusOK && string(body) != "go_goroutines 7\n") {
+			t.Errorf("GET %s: %d %q, want %d", c.path, resp.StatusCode, body, c.want)
+		}
+	}
+}

@@ -41,6 +41,8 @@ type serveConfig struct {
 	push                      bool
 	pushAllowInsecure         bool
 	pushSubscriber            string
+	metricsListen             string
+	metricsToken              string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,6 +68,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.push, "push", true, "serve WebDAV-Push (changes announced to DAVx5 and other clients through Web Push)")
 	fs.BoolVar(&cfg.pushAllowInsecure, "push-allow-insecure", false, "send pushes to http:// and private or loopback push services too (tests, closed networks)")
 	fs.StringVar(&cfg.pushSubscriber, "push-contact", "", "VAPID contact of this server for push services, a mailto: or https: URL")
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "address serving Prometheus metrics at /metrics without a token, e.g. 127.0.0.1:9108; off when empty")
+	fs.StringVar(&cfg.metricsToken, "metrics-token", "", "bearer token that opens /metrics on the main listener; without it /metrics there is 404 (use DAVENPORT_METRICS_TOKEN_FILE for a secret file)")
 	if err := parseFlags(fs, "davenport serve [flags]", args, stdout, stderr); err != nil {
 		return err
 	}
@@ -147,8 +151,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Quota:       int64(cfg.quota),
 		MaxInFlight: cfg.maxConnections,
 		BaseURL:     cfg.baseURL, StoreKind: storeKind(cfg.database),
-		IMIP: relay != nil,
-		Push: pusher,
+		IMIP:         relay != nil,
+		Push:         pusher,
+		MetricsToken: cfg.metricsToken,
 	})
 	if relay != nil {
 		host, _ := os.Hostname()
@@ -164,6 +169,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.debugListen != "" {
 		if _, err := serveDebug(ctx, cfg.debugListen, logger); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	if cfg.metricsListen != "" {
+		if _, err := serveMetrics(ctx, cfg.metricsListen, srv.MetricsHandler(), logger); err != nil {
 			ln.Close()
 			return err
 		}
