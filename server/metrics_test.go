@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -103,6 +104,20 @@ func TestMetricsScrape(t *testing.T) {
 		} {
 			if got := metricValue(t, body, c.series); got < c.min {
 				t.Errorf("%s = %v, want at least %v", c.series, got, c.min)
+			}
+		}
+		// Every series the Grafana dashboard queries is exposed.
+		dash, err := os.ReadFile("../docs/grafana-dashboard.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := regexp.MustCompile(`\b(?:davenport|go|process)_[a-z_]+\b`).FindAllString(string(dash), -1)
+		if len(names) < 10 {
+			t.Fatalf("the dashboard queries only %v", names)
+		}
+		for _, n := range names {
+			if !regexp.MustCompile(`(?m)^` + n + `[{ ]`).MatchString(body) {
+				t.Errorf("the dashboard queries %s, which /metrics does not expose", n)
 			}
 		}
 		// No user or collection name reaches a label.
