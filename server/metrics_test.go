@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/davenport-dav/davenport/push"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
@@ -183,6 +184,26 @@ func TestMetricsListener(t *testing.T) {
 		body := readBody(t, resp)
 		if series := `davenport_http_request_duration_seconds_count{class="2xx",kind="principal",method="PROPFIND"}`; resp.StatusCode != 200 || metricValue(t, body, series) != 1 {
 			t.Errorf("metrics listener: %d, %s = %v, want 1", resp.StatusCode, series, metricValue(t, body, series))
+		}
+	})
+}
+
+// TestMetricsPushCounters: with WebDAV-Push on, its sender's counters are
+// exposed and follow the service's figures.
+func TestMetricsPushCounters(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		svc := newPushService(t, st, push.Config{})
+		svc.Stats.Sent.Add(3)
+		svc.Stats.Dropped.Add(1)
+		e := newEnv(t, st, withMetricsToken, func(c *server.Config) { c.Push = svc })
+		body := e.scrape()
+		for series, want := range map[string]float64{
+			"davenport_push_sent_total": 3, "davenport_push_failed_total": 0,
+			"davenport_push_dropped_total": 1, "davenport_push_coalesced_total": 0,
+		} {
+			if got := metricValue(t, body, series); got != want {
+				t.Errorf("%s = %v, want %v", series, got, want)
+			}
 		}
 	})
 }
