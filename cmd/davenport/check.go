@@ -15,6 +15,10 @@ import (
 // been printed.
 var errCheckFailed = errors.New("the store failed its integrity check")
 
+// errDoctorFailed: davenport doctor found failures (exit code 1); they have
+// been printed.
+var errDoctorFailed = errors.New("the deployment has failures")
+
 // cmdCheck reads the whole store and reports every broken invariant
 // (store.Store.CheckIntegrity): after a crash, a restore, a disk scare or a
 // hand edit. It changes nothing, but, like every command, it brings the

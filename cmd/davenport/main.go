@@ -32,6 +32,7 @@ Commands:
   imip       scheduling by email: imip deliver (one message on stdin, for an MTA pipe)
   migrate    apply database migrations and exit
   check      verify the store's integrity (after a crash or a restore); exit 1 on problems
+  doctor     check a deployment from outside, like a client: doctor URL [--user U --password-file F]
   version    print the version
 
 Run "davenport <command> -h" for a command's flags. Every flag can also be
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "check":
 		err = cmdCheck(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		err = cmdDoctor(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "davenport", version)
 	case "help", "-h", "--help", "-help":
@@ -104,7 +107,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
-	case errors.Is(err, errCheckFailed): // the problems are printed
+	case errors.Is(err, errCheckFailed), errors.Is(err, errDoctorFailed): // the problems are printed
 		return 1
 	case errors.As(err, &exit):
 		fmt.Fprintln(stderr, "davenport:", exit.err)
