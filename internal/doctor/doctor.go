@@ -413,7 +413,7 @@ func (d *doctor) checkReachable(ctx context.Context) bool {
 	if !strings.Contains(r.header.Get("DAV"), "calendar-access") {
 		d.fail("http", fmt.Sprintf("OPTIONS %s answered %d without a DAV: calendar-access header", d.base.Path, r.status),
 			"clients conclude this is no CalDAV server",
-			"point the URL (or the proxy's location) at Davenport; nginx: location / { proxy_pass http://127.0.0.1:8080; }")
+			"point the URL (or the proxy's location) at Davenport; nginx: location / { proxy_pass http://127.0.0.1:8008; }")
 		return false
 	}
 	d.pass("http: OPTIONS %s answers as a CalDAV/CardDAV server", d.base.Path)
@@ -425,7 +425,7 @@ func (d *doctor) checkReachable(ctx context.Context) bool {
 // DAV collection.
 func (d *doctor) checkWellKnown(ctx context.Context, svc string) {
 	check := "well-known-" + svc
-	fix := fmt.Sprintf("let /.well-known/%s through to Davenport unchanged (it redirects itself); nginx: location /.well-known/%s { proxy_pass http://127.0.0.1:8080; }  Caddy: remove any redir for /.well-known/%s", svc, svc, svc)
+	fix := fmt.Sprintf("let /.well-known/%s through to Davenport unchanged (it redirects itself); nginx: location /.well-known/%s { proxy_pass http://127.0.0.1:8008; }  Caddy: remove any redir for /.well-known/%s", svc, svc, svc)
 	why := "clients given only the host name find no account (DAVx⁵, iOS and Thunderbird start here)"
 	target := d.resolve("/.well-known/" + svc)
 	seen := map[string]bool{}
