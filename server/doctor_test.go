@@ -95,6 +95,7 @@ type brokenProxy struct {
 	wellKnownTo  string        // /.well-known/caldav redirects here instead of through
 	maxBody      int64         // larger bodies are refused with 413
 	certValidFor time.Duration // from now; negative: expired
+	mountedAt    string        // a path prefix the proxy strips: the server does not know it
 }
 
 func (b brokenProxy) start(t *testing.T, backend string) (*httptest.Server, *x509.CertPool) {
@@ -105,6 +106,9 @@ func (b brokenProxy) start(t *testing.T, backend string) (*httptest.Server, *x50
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, b.mountedAt); ok && b.mountedAt != "" {
+			r.URL.Path = "/" + rest
+		}
 		if b.dropHeader != "" {
 			r.Header.Del(b.dropHeader)
 		}
@@ -159,6 +163,7 @@ func TestDoctor(t *testing.T) {
 			{name: "expired certificate", proxy: brokenProxy{certValidFor: -24 * time.Hour}, want: "tls", severity: doctor.Fail},
 			{name: "certificate expiring soon", proxy: brokenProxy{certValidFor: 3 * 24 * time.Hour}, want: "tls", severity: doctor.Warn},
 			{name: "refuses large bodies", proxy: brokenProxy{maxBody: 256 << 10}, want: "large-body", severity: doctor.Fail},
+			{name: "mounted under a path", proxy: brokenProxy{mountedAt: "/cal/"}, want: "base-url", severity: doctor.Fail},
 			{name: "wrong SRV port", srvPort: 1, want: "srv", severity: doctor.Fail},
 			{name: "clock skew", skew: 5 * time.Minute, want: "clock", severity: doctor.Warn},
 		}
@@ -171,12 +176,16 @@ func TestDoctor(t *testing.T) {
 				if tc.srvPort != 0 {
 					srvPort = tc.srvPort
 				}
+				path := "/"
+				if tc.proxy.mountedAt != "" {
+					path = tc.proxy.mountedAt
+				}
 				res := fakeResolver{
 					srv: map[string]*net.SRV{"caldavs": {Target: doctorHost + ".", Port: uint16(srvPort)}},
-					txt: map[string][]string{"_caldavs._tcp." + doctorHost: {"path=/"}},
+					txt: map[string][]string{"_caldavs._tcp." + doctorHost: {"path=" + path}},
 				}
 				rep, err := doctor.Run(t.Context(), doctor.Options{
-					URL:  fmt.Sprintf("https://%s:%d/", doctorHost, port),
+					URL:  fmt.Sprintf("https://%s:%d%s", doctorHost, port, path),
 					User: "alice", Password: alicePassword,
 					Resolver: res, RootCAs: pool,
 					Now: func() time.Time { return time.Now().Add(tc.skew) },

@@ -531,7 +531,7 @@ func (d *doctor) checkHrefs(what string, ms *multistatus) {
 				d.hrefBad = true
 				d.fail("base-url", fmt.Sprintf("%s names %s, outside %s", what, h, d.base),
 					"clients follow hrefs; one on another host, scheme or path prefix makes them lose the account",
-					"proxy the server at the same path and pass the host: nginx: proxy_set_header Host $host; proxy_set_header X-Forwarded-Proto $scheme;  Caddy: reverse_proxy keeps both")
+					"serve Davenport at the root of its own host name, pass the host and set --base-url to this URL: nginx: location / { proxy_pass http://127.0.0.1:8008; proxy_set_header Host $host; }  Caddy: dav.example.org { reverse_proxy 127.0.0.1:8008 }")
 			}
 		}
 	}
