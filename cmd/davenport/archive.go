@@ -506,6 +506,11 @@ func readArchive(r io.Reader, fn func(store.Record) error) (manifest, trailer, e
 		if err == io.EOF {
 			return m, t, archiveErr("it ends before %s: truncated", trailerName)
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrHeader) {
+			// Cut inside an entry, or a damaged header: where the cut
+			// falls depends on the archive's size, the answer must not.
+			return m, t, archiveErr("it ends inside an entry or a header is damaged: %v", err)
+		}
 		if err != nil {
 			return m, t, err
 		}
