@@ -447,6 +447,11 @@ func TestWebImportListsItems(t *testing.T) {
 		if got := listed(body, "created-list"); !slices.Equal(got, []string{"first", "last"}) {
 			t.Errorf("created list = %v, want [first last]\n%s", got, body)
 		}
+		// The history names the import the way it names every other change
+		// made in the web UI, so "undo all" finds them under one client.
+		if vs, err := st.ListVersions(ctx, u.ID, store.HistoryFilter{CollectionID: cal.ID, UserAgent: "Davenport web UI"}); err != nil || len(vs) != 2 {
+			t.Errorf("versions of the import recorded as the web UI: %d, %v; want 2", len(vs), err)
+		}
 		if !regexp.MustCompile(`<tr><td><code>broken</code></td><td>[^<]*DTSTART[^<]*</td></tr>`).MatchString(body) {
 			t.Errorf("rejected list does not give broken's reason\n%s", body)
 		}

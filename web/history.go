@@ -19,7 +19,8 @@ import (
 // RestoreCollection, as for the CLI (davenport history, davenport trash): a
 // new change that clients pick up by their normal sync.
 
-// webAgent is the client the history records for restores made here.
+// webAgent is the client the history records for changes made here:
+// restores and imports.
 const webAgent = "Davenport web UI"
 
 // Bounds of what one page reads.

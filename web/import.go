@@ -197,7 +197,7 @@ func (h *Handler) importFile(w http.ResponseWriter, r *http.Request) {
 	t := &ingest.Target{
 		Store: h.cfg.Store, Kind: h.kind(c.Kind), User: user, Collection: c,
 		MaxResourceSize: h.cfg.MaxResourceSize, Skip: f.mode == "skip",
-		Actor: store.Actor{UserID: user.ID, UserAgent: r.UserAgent()},
+		Actor: h.actor(r),
 	}
 	code := http.StatusOK
 	if err := t.WriteUnits(ctx, file, units, &res.Result); err != nil {
