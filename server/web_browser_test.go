@@ -567,10 +567,11 @@ func TestWebBrowser(t *testing.T) {
 		if code := e.davStatus("carol", carolPW); code != http.StatusMultiStatus {
 			t.Errorf("carol's generated password = %d, want 207", code)
 		}
+		p.checkPhoneWidth()
 		if e.shots() {
 			p.screenshots(t)
-			p.open("/web/admin")
 		}
+		p.open("/web/admin")
 		carol, err := st.GetUser(ctx, "carol")
 		if err != nil {
 			t.Fatal(err)
@@ -683,6 +684,35 @@ func checkProfile(t *testing.T, resp *http.Response, body []byte, port, want str
 	return pw
 }
 
+// signedInPages are the pages a signed-in administrator sees, as the
+// browser test leaves them (with the team calendar and plain-2.ics).
+var signedInPages = []struct{ name, path string }{
+	{"home", "/web/"}, {"collection", "/web/c/calendars/team"}, {"connect", "/web/connect"},
+	{"admin", "/web/admin"}, {"status", "/web/admin/status"},
+	{"share", "/web/c/calendars/team/share?q=bo"}, {"shared", "/web/shared"},
+	{"collection-history", "/web/c/calendars/team/history"},
+	{"item-history", "/web/c/calendars/team/items/plain-2.ics"}, {"history", "/web/history"},
+	{"groups", "/web/admin/groups"},
+}
+
+// checkPhoneWidth opens every signed-in page at a phone's width and fails
+// on anything cut off: a page wider than the screen, or a table scrolling
+// sideways inside its frame (where its last column is out of sight).
+func (p *page) checkPhoneWidth() {
+	p.t.Helper()
+	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	defer p.do(chromedp.EmulateViewport(1280, 860))
+	for _, pg := range append(signedInPages, struct{ name, path string }{"account", "/web/account"}) {
+		p.open(pg.path)
+		wide, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".table-wrap")]
+			.filter(w => w.scrollWidth > w.clientWidth + 1).map(w => "table#" + (w.querySelector("table") || w).id)
+			.concat(document.documentElement.scrollWidth > innerWidth + 1 ? ["the page"] : [])`))
+		if err != nil || len(wide) > 0 {
+			p.t.Errorf("%s at a phone's width: %v overflow sideways %v", pg.name, wide, err)
+		}
+	}
+}
+
 func (e *env) shots() bool {
 	return os.Getenv("DAVENPORT_SCREENSHOTS") == "1" && strings.HasSuffix(e.t.Name(), "sqlite")
 }
@@ -748,14 +778,7 @@ func (p *page) screenshots(t *testing.T) {
 			signedOut.open("/")
 			shoot(signedOut, "signin")
 			setup(p)
-			for _, pg := range []struct{ name, path string }{
-				{"home", "/web/"}, {"collection", "/web/c/calendars/team"}, {"connect", "/web/connect"},
-				{"admin", "/web/admin"}, {"status", "/web/admin/status"},
-				{"share", "/web/c/calendars/team/share?q=bo"}, {"shared", "/web/shared"},
-				{"collection-history", "/web/c/calendars/team/history"},
-				{"item-history", "/web/c/calendars/team/items/plain-2.ics"}, {"history", "/web/history"},
-				{"groups", "/web/admin/groups"},
-			} {
+			for _, pg := range signedInPages {
 				p.open(pg.path)
 				shoot(p, pg.name)
 			}
