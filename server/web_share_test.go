@@ -44,7 +44,11 @@ func TestWebShare(t *testing.T) {
 		if code != 200 || h.Get("Content-Type") != "application/json" || strings.TrimSpace(body) != `[{"kind":"user","name":"bob","displayName":"Bob"}]` {
 			t.Errorf("search bo = %d %s", code, body)
 		}
-		for q, want := range map[string]string{"ali": `[]`, "b": `[]`, "fam": `[{"kind":"group","name":"family","displayName":"The Family"}]`} {
+		for q, want := range map[string]string{"ali": `[]`, "b": `[]`, "fam": `[{"kind":"group","name":"family","displayName":"The Family"}]`,
+			// inside a word and across words of the display name
+			"AMIL":   `[{"kind":"group","name":"family","displayName":"The Family"}]`,
+			"e%20fa": `[{"kind":"group","name":"family","displayName":"The Family"}]`,
+			"e%20fx": `[]`, "example": `[]`} {
 			if _, body, _ := alice.get("/web/search?q=" + q); strings.TrimSpace(body) != want {
 				t.Errorf("search %q = %s, want %s", q, body, want)
 			}

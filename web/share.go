@@ -87,6 +87,7 @@ func (m match) Value() string { return m.Kind + ":" + m.Name }
 const (
 	minQuery     = 2
 	maxMatches   = 10
+	searchTerms  = 1000 // index terms read per search (store.SearchPrincipals)
 	searchBurst  = 30
 	searchWindow = time.Minute
 )
@@ -131,35 +132,45 @@ func (l *searchLimiter) allow(user int64, now time.Time) (bool, time.Duration) {
 
 // findSharees returns the users and groups whose name or display name
 // contains q (case-insensitively), the user themself left out: groups
-// first, then users, each by name.
+// first, then users, each by name. Candidates come from the store's
+// principal search index for q's longest word (store/search.go, as the
+// DAV principal searches use it), read up to searchTerms terms, so a
+// search costs the same with ten accounts or a hundred thousand; each
+// candidate is then tested exactly.
 func (h *Handler) findSharees(ctx context.Context, self int64, q string) ([]match, error) {
-	q = strings.ToLower(strings.TrimSpace(q))
+	q = store.FoldSearch(strings.TrimSpace(q))
 	if utf8.RuneCountInString(q) < minQuery {
 		return nil, nil
 	}
+	var word string
+	for _, w := range store.SearchWords(q) {
+		if utf8.RuneCountInString(w) > utf8.RuneCountInString(word) {
+			word = w
+		}
+	}
+	cands, _, err := h.cfg.Store.SearchPrincipals(ctx, store.SearchPrefix(word), store.SearchName, searchTerms)
+	if err != nil {
+		return nil, err
+	}
 	has := func(name, display string) bool {
-		return strings.Contains(strings.ToLower(name), q) || strings.Contains(strings.ToLower(display), q)
+		return strings.Contains(store.FoldSearch(name), q) || strings.Contains(store.FoldSearch(display), q)
 	}
 	var out []match
-	gs, err := h.cfg.Store.ListGroups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range gs {
-		if has(g.Name, g.DisplayName) && len(out) < maxMatches {
-			out = append(out, match{Kind: "group", Name: g.Name, DisplayName: g.DisplayName})
+	for _, c := range cands {
+		switch {
+		case c.Group != nil && has(c.Group.Name, c.Group.DisplayName):
+			out = append(out, match{Kind: "group", Name: c.Group.Name, DisplayName: c.Group.DisplayName})
+		case c.User != nil && c.User.ID != self && has(c.User.Username, c.User.DisplayName):
+			out = append(out, match{Kind: "user", Name: c.User.Username, DisplayName: c.User.DisplayName})
 		}
 	}
-	us, err := h.cfg.Store.ListUsers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range us {
-		if u.ID != self && has(u.Username, u.DisplayName) && len(out) < maxMatches {
-			out = append(out, match{Kind: "user", Name: u.Username, DisplayName: u.DisplayName})
+	slices.SortFunc(out, func(a, b match) int {
+		if a.Kind != b.Kind {
+			return strings.Compare(a.Kind, b.Kind) // "group" before "user"
 		}
-	}
-	return out, nil
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out[:min(len(out), maxMatches)], nil
 }
 
 // limited answers 429 when the user has searched too much.
