@@ -265,7 +265,7 @@ func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) store.Push
 	topic := s.Topic(r.CollectionID)
 	token := dav.SyncToken(&store.Collection{ID: r.CollectionID, ModSeq: d.ModSeq})
 	msg := Message(topic, token, d.Property)
-	status, err := s.send(ctx, r, topic, msg)
+	status, wait, err := s.send(ctx, r, topic, msg)
 	now := time.Now()
 	var o store.PushOutcome
 	switch {
@@ -284,7 +284,10 @@ func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) store.Push
 		o = store.PushOutcome{Err: errText(status, err)}
 		retry := err != nil || status == http.StatusTooManyRequests || status >= 500
 		if retry && d.Attempts < s.maxAttempt {
-			back := time.Second << min(d.Attempts, 12)
+			// The back-off, or longer when the push service says so
+			// (Retry-After on a 429 or 503: RFC 6585 §4, RFC 9110
+			// §10.2.3); never more than an hour.
+			back := max(time.Second<<min(d.Attempts, 12), wait)
 			o.RetryAt = now.Add(min(back, time.Hour))
 		}
 		s.log.Warn("push: delivery failed", "registration", r.ID, "status", status, "attempt", d.Attempts,
@@ -308,14 +311,15 @@ func errText(status int, err error) string {
 	return "push service answered " + strconv.Itoa(status)
 }
 
-// send makes one Web Push request and returns the response status.
-func (s *Service) send(ctx context.Context, r *store.PushRegistration, topic string, msg []byte) (int, error) {
+// send makes one Web Push request and returns the response status and
+// how long its Retry-After asks to wait (zero when it has none).
+func (s *Service) send(ctx context.Context, r *store.PushRegistration, topic string, msg []byte) (int, time.Duration, error) {
 	u, err := url.Parse(r.PushResource)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && s.cfg.AllowHTTP) {
-		return 0, fmt.Errorf("push: scheme %q refused", u.Scheme)
+		return 0, 0, fmt.Errorf("push: scheme %q refused", u.Scheme)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
@@ -332,9 +336,24 @@ func (s *Service) send(ctx context.Context, r *store.PushRegistration, topic str
 		VAPIDPrivateKey: s.priv,
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, nil
+	return resp.StatusCode, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+}
+
+// retryAfter reads a Retry-After value (RFC 9110 §10.2.3): a number of
+// seconds or an HTTP date; zero when absent, malformed or past.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }

@@ -2,9 +2,17 @@ package push
 
 import (
 	"context"
+	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"testing"
+	"time"
+
+	webpush "github.com/SherClockHolmes/webpush-go"
+
+	"github.com/davenport-dav/davenport/push/pushtest"
+	"github.com/davenport-dav/davenport/store"
 )
 
 // TestCheckEndpoint: only https, only public addresses, unless allowed.
@@ -77,5 +85,38 @@ func TestMessage(t *testing.T) {
 		`<P:property-update/></P:push-message>`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestRetryAfter: a push service's Retry-After on a 429 or 503 puts the
+// next attempt off at least that long; the back-off applies otherwise.
+func TestRetryAfter(t *testing.T) {
+	priv, pub, err := webpush.GenerateVAPIDKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{cfg: Config{AllowHTTP: true, AllowPrivate: true, Timeout: 5 * time.Second, Subscriber: "mailto:a@example.org", TTL: 60},
+		log: slog.New(slog.DiscardHandler), priv: priv, pub: pub, client: &http.Client{}, maxAttempt: 10, topicKey: []byte("k")}
+	ep := pushtest.New(t)
+	d := &store.PushDelivery{Registration: store.PushRegistration{ID: 1, CollectionID: 2, PushResource: ep.URL,
+		PublicKey: ep.PublicKey(), AuthSecret: ep.AuthSecret()}, ModSeq: 3, Attempts: 1}
+	for _, c := range []struct {
+		status     int
+		retryAfter string
+		min, max   time.Duration
+	}{
+		{http.StatusTooManyRequests, "600", 600 * time.Second, 601 * time.Second},
+		{http.StatusServiceUnavailable, time.Now().Add(20 * time.Minute).UTC().Format(http.TimeFormat), 19 * time.Minute, 21 * time.Minute},
+		{http.StatusTooManyRequests, "86400", time.Hour, time.Hour + time.Second}, // capped
+		{http.StatusTooManyRequests, "", time.Second, 3 * time.Second},            // the back-off: 2 s at attempt 1
+		{http.StatusTooManyRequests, "soon", time.Second, 3 * time.Second},
+	} {
+		ep.Set(c.status, false)
+		ep.SetRetryAfter(c.retryAfter)
+		before := time.Now()
+		o := s.deliver(t.Context(), d)
+		if wait := o.RetryAt.Sub(before); wait < c.min || wait > c.max {
+			t.Errorf("%d Retry-After %q: retry in %v, want %v to %v", c.status, c.retryAfter, wait, c.min, c.max)
+		}
 	}
 }

@@ -58,10 +58,12 @@ type Endpoint struct {
 	// endpoint never answer (until the client gives up).
 	Status int
 	Hang   bool
-	msgs   []Message
-	errs   []error
-	hits   int
-	notify chan struct{}
+	// RetryAfter, when set, is sent as the answer's Retry-After.
+	RetryAfter string
+	msgs       []Message
+	errs       []error
+	hits       int
+	notify     chan struct{}
 }
 
 // New starts an endpoint, closed when the test ends.
@@ -76,7 +78,7 @@ func New(t testing.TB) *Endpoint {
 	e.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.hits++
-		hang, status := e.Hang, e.Status
+		hang, status, retry := e.Hang, e.Status, e.RetryAfter
 		e.mu.Unlock()
 		if hang {
 			select {
@@ -104,6 +106,9 @@ func New(t testing.TB) *Endpoint {
 		if status == 0 {
 			status = http.StatusCreated
 		}
+		if retry != "" {
+			w.Header().Set("Retry-After", retry)
+		}
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(func() { close(done); e.server.Close() })
@@ -124,6 +129,13 @@ func (e *Endpoint) Set(status int, hang bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.Status, e.Hang = status, hang
+}
+
+// SetRetryAfter changes the Retry-After the endpoint answers with.
+func (e *Endpoint) SetRetryAfter(v string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.RetryAfter = v
 }
 
 // Messages returns the messages accepted so far; Errors the requests that
