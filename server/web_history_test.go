@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/davenport-dav/davenport/store"
@@ -158,6 +161,48 @@ func TestWebHistory(t *testing.T) {
 		}
 		if o, err := st.GetObject(ctx, back.ID, "e.ics"); err != nil || !strings.Contains(string(o.Body), "Keep me") {
 			t.Errorf("e.ics in the restored calendar: %v", err)
+		}
+	})
+}
+
+// versionsDown is a real store whose GetVersion fails with a plain error
+// while down is set: the store broke, nothing the user could resolve.
+type versionsDown struct {
+	store.Store
+	down atomic.Bool
+}
+
+func (s *versionsDown) GetVersion(ctx context.Context, ownerID, id int64) (*store.Version, error) {
+	if s.down.Load() {
+		return nil, errors.New("test: disk on fire")
+	}
+	return s.Store.GetVersion(ctx, ownerID, id)
+}
+
+// TestWebRevertClientStoreFailure: an undo stopped by a failing store is a
+// 500 (with the page and its explanation), not a 409 conflict.
+func TestWebRevertClientStoreFailure(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, real store.Store) {
+		st := &versionsDown{Store: real}
+		e := newEnv(t, st)
+		// GoodCal creates it, BrokenSync changes it: the undo reads the
+		// version before BrokenSync's change.
+		for _, c := range []struct{ ua, body string }{
+			{"GoodCal/1.0", historyEvent("a", "20260105T090000Z", "Standup")},
+			{"BrokenSync/2.0", historyEvent("a", "20260105T100000Z", "Wrecked")},
+		} {
+			resp := e.put("alice", alicePassword, personalCal+"a.ics", c.body, map[string]string{"User-Agent": c.ua})
+			if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("PUT = %d", resp.StatusCode)
+			}
+		}
+		alice := e.browser(t)
+		alice.signIn("alice", alicePassword)
+		alice.get("/web/history")
+		st.down.Store(true)
+		code, page, _ := alice.post("/web/history/revert", url.Values{"client": {"BrokenSync/2.0"}, "window": {"1h"}})
+		if code != http.StatusInternalServerError || !strings.Contains(page, "The undo stopped early") {
+			t.Errorf("revert with a failing store = %d, want 500 with the explanation\n%s", code, page)
 		}
 	})
 }

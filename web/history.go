@@ -382,8 +382,11 @@ func (h *Handler) revertClient(w http.ResponseWriter, r *http.Request) {
 	code := http.StatusOK
 	if err != nil {
 		// What was done before the failure is listed; say what stopped it.
+		// A conflict is the user's to resolve (409); anything else is
+		// the server's failure (500), still with the page.
 		var uc *store.UIDConflictError
 		msg := "The undo stopped early; the items listed were put back."
+		code = http.StatusConflict
 		switch {
 		case errors.As(err, &uc):
 			msg = "The undo stopped: another item (" + uc.Name + ") now has the UID of one to put back. The items listed were put back."
@@ -391,9 +394,9 @@ func (h *Handler) revertClient(w http.ResponseWriter, r *http.Request) {
 			msg = "The undo stopped: an item changed meanwhile. The items listed were put back; try again for the rest."
 		default:
 			h.log.ErrorContext(ctx, "web revert client failed", "err", err)
+			code = http.StatusInternalServerError
 		}
 		sessionFrom(ctx).flash = msg
-		code = http.StatusConflict
 	} else {
 		sessionFrom(ctx).flash, sessionFrom(ctx).flashOK = "Done: "+strconv.Itoa(len(rs))+" items put back as they were.", true
 	}
