@@ -182,10 +182,18 @@ func TestWebAdminGroups(t *testing.T) {
 		if err != nil || g.DisplayName != "The Family" {
 			t.Fatalf("group after create: %+v %v", g, err)
 		}
-		for _, v := range []url.Values{{"name": {"family"}}, {"name": {"a b"}}, {"name": {"x"}, "displayname": {"<b>"}}} {
+		for _, c := range []struct {
+			form url.Values
+			want int
+		}{
+			{url.Values{"name": {"family"}}, http.StatusConflict},
+			{url.Values{"name": {"FAMILY"}}, http.StatusConflict}, // names are case-insensitive
+			{url.Values{"name": {"a b"}}, http.StatusBadRequest},
+			{url.Values{"name": {"x"}, "displayname": {"<b>"}}, http.StatusBadRequest},
+		} {
 			alice.get("/web/admin/groups")
-			if code, _, _ := alice.post("/web/admin/groups", v); code != http.StatusBadRequest && code != http.StatusConflict {
-				t.Errorf("create group %v = %d, want 400 or 409", v, code)
+			if code, _, _ := alice.post("/web/admin/groups", c.form); code != c.want {
+				t.Errorf("create group %v = %d, want %d", c.form, code, c.want)
 			}
 		}
 		alice.get("/web/admin/groups")
