@@ -53,38 +53,17 @@ func rebuildSearchTerms(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM principal_terms`); err != nil {
 		return err
 	}
-	var users []store.User
-	rows, err := tx.QueryContext(ctx, `SELECT id, username, display_name, email FROM users`)
+	users, err := queryAll(ctx, tx, `SELECT id, username, display_name, email FROM users`,
+		func(row interface{ Scan(...any) error }) (store.User, error) {
+			var u store.User
+			err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email)
+			return u, err
+		})
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var u store.User
-		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email); err != nil {
-			rows.Close()
-			return err
-		}
-		users = append(users, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	var groups []store.Group
-	rows, err = tx.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups`)
+	groups, err := queryAll(ctx, tx, `SELECT `+groupColumns+` FROM groups`, scanGroup)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		groups = append(groups, g)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for i := range users {
@@ -192,40 +171,22 @@ func (s *Store) SearchPrincipals(ctx context.Context, prefix string, fields stor
 		}
 		if len(userIDs) > 0 {
 			ids, _ := json.Marshal(userIDs)
-			rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE id IN (SELECT value FROM json_each($1))`, string(ids))
+			users, err := queryAll(ctx, tx, `SELECT `+userColumns+` FROM users WHERE id IN (SELECT value FROM json_each($1))`, scanUser, string(ids))
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				u, err := scanUser(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
+			for _, u := range users {
 				found = append(found, store.Principal{User: u})
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
 			}
 		}
 		if len(groupIDs) > 0 {
 			ids, _ := json.Marshal(groupIDs)
-			rows, err := tx.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE id IN (SELECT value FROM json_each($1))`, string(ids))
+			groups, err := queryAll(ctx, tx, `SELECT `+groupColumns+` FROM groups WHERE id IN (SELECT value FROM json_each($1))`, scanGroup, string(ids))
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				g, err := scanGroup(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				found = append(found, store.Principal{Group: &g})
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
+			for i := range groups {
+				found = append(found, store.Principal{Group: &groups[i]})
 			}
 		}
 		return nil

@@ -65,23 +65,32 @@ func (s *Store) groups(ctx context.Context, q string, args ...any) ([]store.Grou
 
 // collect runs a query on db and scans every row with scan.
 func collect[T any](ctx context.Context, db *sql.DB, op, q string, scan func(interface{ Scan(...any) error }) (T, error), args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
+	out, err := queryAll(ctx, db, q, scan, args...)
 	if err != nil {
 		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// queryAll runs a query on db (a *sql.DB or a *sql.Tx) and scans every row
+// with scan.
+func queryAll[T any](ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, q string, scan func(interface{ Scan(...any) error }) (T, error), args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, wrap(op, err)
+			return nil, err
 		}
 		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // DeleteGroup removes the group; its memberships and shares go with it.
