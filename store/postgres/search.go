@@ -22,28 +22,27 @@ func termColumns(terms []store.Term) ([]string, []int16) {
 	return ts, fs
 }
 
-// writeUserTerms replaces the search terms of u.
-func writeUserTerms(ctx context.Context, tx pgx.Tx, u *store.User) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM principal_terms WHERE user_id = $1`, u.ID); err != nil {
+// writeTerms replaces the search terms of the principal whose id is in
+// column col (user_id or group_id).
+func writeTerms(ctx context.Context, tx pgx.Tx, col string, id int64, terms []store.Term) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM principal_terms WHERE `+col+` = $1`, id); err != nil {
 		return err
 	}
-	ts, fs := termColumns(store.UserTerms(u))
+	ts, fs := termColumns(terms)
 	_, err := tx.Exec(ctx, `
-		INSERT INTO principal_terms (term, field, user_id)
-		SELECT t, f, $3 FROM unnest($1::text[], $2::smallint[]) AS x(t, f)`, ts, fs, u.ID)
+		INSERT INTO principal_terms (term, field, `+col+`)
+		SELECT t, f, $3 FROM unnest($1::text[], $2::smallint[]) AS x(t, f)`, ts, fs, id)
 	return err
+}
+
+// writeUserTerms replaces the search terms of u.
+func writeUserTerms(ctx context.Context, tx pgx.Tx, u *store.User) error {
+	return writeTerms(ctx, tx, "user_id", u.ID, store.UserTerms(u))
 }
 
 // writeGroupTerms replaces the search terms of g.
 func writeGroupTerms(ctx context.Context, tx pgx.Tx, g *store.Group) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM principal_terms WHERE group_id = $1`, g.ID); err != nil {
-		return err
-	}
-	ts, fs := termColumns(store.GroupTerms(g))
-	_, err := tx.Exec(ctx, `
-		INSERT INTO principal_terms (term, field, group_id)
-		SELECT t, f, $3 FROM unnest($1::text[], $2::smallint[]) AS x(t, f)`, ts, fs, g.ID)
-	return err
+	return writeTerms(ctx, tx, "group_id", g.ID, store.GroupTerms(g))
 }
 
 // rebuildSearchTerms writes the search terms of every user and group
