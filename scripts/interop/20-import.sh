@@ -13,52 +13,15 @@
 #   scripts/interop/20-import.sh
 #
 # Installs radicale and xandikos with apt-get when missing and we are root.
+# The start-up is scripts/interop/lib/common.bash's.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-root=$(pwd)
-
-if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
-	PATH=/usr/local/go/bin:$PATH
-fi
-say() { printf 'import interop: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+interop_init import
 PY=/usr/bin/python3
 
-need=()
-command -v radicale >/dev/null 2>&1 || need+=(radicale)
-command -v xandikos >/dev/null 2>&1 || need+=(xandikos)
-[[ -x $PY ]] || need+=(python3)
-if [[ ${#need[@]} -gt 0 ]]; then
-	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-		say "installing ${need[*]} with apt-get"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq >&2
-		apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-	fi
-	for p in radicale xandikos; do
-		command -v $p >/dev/null 2>&1 || die "$p is not installed (apt-get install $p)"
-	done
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/davenport-import-interop.XXXXXX")
-pids=()
-schema=
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	if [[ -n "$schema" ]]; then
-		go run ./scripts/interop/pgexec "$DAVENPORT_TEST_DATABASE_URL" "DROP SCHEMA IF EXISTS $schema CASCADE" || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say "building davenport"
-CGO_ENABLED=0 go build -o "$work/davenport" ./cmd/davenport
+have_peers() { command -v radicale >/dev/null 2>&1 && command -v xandikos >/dev/null 2>&1 && [[ -x $PY ]]; }
+require have_peers radicale xandikos python3
+build_davenport
 
 free_port() {
 	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -112,24 +75,26 @@ wait_http "http://127.0.0.1:$xport/" "$work/xandikos.log" "${pids[-1]}"
 say "xandikos on port $xport: seeding"
 (cd / && $PY "$root/scripts/interop/import_peer.py" seed "http://127.0.0.1:$xport" /user/calendars/ /user/contacts/ user x $bulk)
 
+# import_from PEER DATABASE: davenport import from radicale (as alice, into
+# rad) or xandikos (as user, into xan).
+import_from() {
+	local u=rad from="http://127.0.0.1:$rport/" ruser=alice rec="$rpass"
+	[[ $1 == xandikos ]] && u=xan from="http://127.0.0.1:$xport/" ruser=xandikos rec=""
+	printf '%s\n' "$rec" | "$work/davenport" import --from "$from" --user $u --remote-user $ruser \
+		--password-stdin --database "$2"
+}
+
 failed=0
 # run_against DATABASE LABEL: import from both peers into users of
 # DATABASE, serve it, compare, import again.
 run_against() {
-	local db=$1 label=$2 port url log out rc spid
+	local db=$1 label=$2 out rc
 	for u in rad xan; do
 		printf '%s-password-1\n' "$u" | "$work/davenport" user add "$u" --password-stdin --database "$db" >/dev/null
 	done
 	for peer in radicale xandikos; do
-		local u from rec
-		if [[ $peer == radicale ]]; then
-			u=rad from="http://127.0.0.1:$rport/" rec="$rpass"
-		else
-			u=xan from="http://127.0.0.1:$xport/" rec=""
-		fi
 		rc=0
-		out=$(printf '%s\n' "$rec" | "$work/davenport" import --from "$from" --user $u --remote-user "${peer/radicale/alice}" \
-			--password-stdin --database "$db" 2>"$work/import.err") || rc=$?
+		out=$(import_from $peer "$db" 2>"$work/import.err") || rc=$?
 		printf '%s\n' "$out" | sed "s/^/  [$peer → $label] /" >&2
 		if [[ $rc -ne 0 ]]; then
 			cat "$work/import.err" >&2
@@ -144,26 +109,16 @@ run_against() {
 		fi
 	done
 
-	port=$(free_port)
-	url="http://127.0.0.1:$port"
-	log="$work/server-$label.log"
-	"$work/davenport" serve --listen "127.0.0.1:$port" --database "$db" --log-level warn >"$log" 2>&1 &
-	spid=$!
-	pids+=($spid)
-	wait_http "$url/healthz" "$log" $spid
+	serve "$db" "$label"
 	(cd / && $PY "$root/scripts/interop/import_peer.py" check "http://127.0.0.1:$rport" /alice/ /alice/ alice "$rpass" \
 		"$url" rad rad-password-1 "radicale → $label") || failed=$((failed + 1))
 	(cd / && $PY "$root/scripts/interop/import_peer.py" check "http://127.0.0.1:$xport" /user/calendars/ /user/contacts/ user x \
 		"$url" xan xan-password-1 "xandikos → $label") || failed=$((failed + 1))
-	kill $spid 2>/dev/null || true
-	wait $spid 2>/dev/null || true
+	stop_server
 
 	# Resumable and idempotent: a second run writes nothing.
 	for peer in radicale xandikos; do
-		local u=rad from="http://127.0.0.1:$rport/" rec="$rpass"
-		[[ $peer == xandikos ]] && u=xan from="http://127.0.0.1:$xport/" rec=""
-		out=$(printf '%s\n' "$rec" | "$work/davenport" import --from "$from" --user $u --remote-user "${peer/radicale/alice}" \
-			--password-stdin --database "$db" 2>&1) || true
+		out=$(import_from $peer "$db" 2>&1) || true
 		if grep -q "collections: 0 items created, 0 updated, [0-9]* unchanged, 0 rejected" <<<"$out"; then
 			echo "ok    $peer → $label: a second import changes nothing"
 		else
@@ -174,13 +129,6 @@ run_against() {
 	done
 }
 
-run_against "sqlite:$work/davenport.db" sqlite
-if [[ -n "${DAVENPORT_TEST_DATABASE_URL:-}" ]]; then
-	schema="davenport_import_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-	go run ./scripts/interop/pgexec "$DAVENPORT_TEST_DATABASE_URL" "CREATE SCHEMA $schema"
-	sep='?'
-	[[ "$DAVENPORT_TEST_DATABASE_URL" == *\?* ]] && sep='&'
-	run_against "${DAVENPORT_TEST_DATABASE_URL}${sep}search_path=$schema" postgres
-fi
+for_each_store run_against
 [[ $failed -eq 0 ]] || die "$failed checks failed"
 say "passed"

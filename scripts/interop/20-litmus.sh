@@ -15,96 +15,38 @@
 #   FAIL  litmus locks postgres (…)
 # A suite passes when no test failed and none was skipped; warnings are
 # shown on the line. Installs litmus with apt-get when it is missing and we
-# are root. Needs nothing else but Go and bash.
+# are root. Needs nothing else but Go and bash; the start-up is
+# scripts/interop/lib/common.bash's.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-root=$(pwd)
-
-if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
-	PATH=/usr/local/go/bin:$PATH
-fi
-say() { printf 'litmus interop: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+interop_init litmus
 
 suites=(basic copymove props locks)
 
-if ! command -v litmus >/dev/null 2>&1; then
-	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-		say "installing litmus with apt-get"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq >&2
-		apt-get install -y -qq litmus >&2
-	fi
-	command -v litmus >/dev/null 2>&1 || die "litmus is not installed (apt-get install litmus)"
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/davenport-litmus.XXXXXX")
-pid=
-schema=
-cleanup() {
-	if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	if [[ -n "$schema" ]]; then
-		go run ./scripts/interop/pgexec "$DAVENPORT_TEST_DATABASE_URL" "DROP SCHEMA IF EXISTS $schema CASCADE" || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say "building davenport"
-CGO_ENABLED=0 go build -o "$work/davenport" ./cmd/davenport
+have_litmus() { command -v litmus >/dev/null 2>&1; }
+require have_litmus litmus
+build_davenport
 
 failures=0
 user=litmus-user
 password="litmus-$RANDOM-$RANDOM-$RANDOM"
 
-# healthy PORT: /healthz answers 200 (bash's /dev/tcp; no curl needed).
-healthy() {
-	local line
-	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-	printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-	read -r line <&3 || true
-	exec 3<&- 3>&-
-	[[ "$line" == *" 200 "* ]]
-}
-
-# run_against DATABASE LABEL: make the user, start the server on a free
-# port, run each suite, stop the server.
+# run_against DATABASE LABEL: make the user, start the server, run each
+# suite, stop the server.
 run_against() {
-	local database=$1 label=$2 port= url
-	local log="$work/server-$label.log"
+	local database=$1 label=$2 dav
 	printf '%s\n' "$password" | "$work/davenport" user add "$user" --password-stdin --database "$database" >/dev/null ||
 		die "could not add the user ($label)"
-	"$work/davenport" serve --listen 127.0.0.1:0 --database "$database" --log-level info >"$log" 2>&1 &
-	pid=$!
-	for _ in $(seq 1 200); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			cat "$log" >&2
-			die "davenport ($label) exited during start-up"
-		fi
-		port=$(sed -n 's/.*msg="davenport listening" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n1)
-		if [[ -n "$port" ]] && healthy "$port" 2>/dev/null; then
-			break
-		fi
-		port=
-		sleep 0.1
-	done
-	[[ -n "$port" ]] || { cat "$log" >&2; die "davenport ($label) did not become healthy"; }
-	url="http://127.0.0.1:$port/dav/files/$user/"
+	serve "$database" "$label"
+	dav="$url/dav/files/$user/"
 	for suite in "${suites[@]}"; do
 		local out="$work/$suite-$label.out" rc=0
-		say "running litmus $suite against $url ($label store)"
-		(cd "$work" && TESTS=$suite litmus "$url" "$user" "$password") >"$out" 2>&1 || rc=$?
+		say "running litmus $suite against $dav ($label store)"
+		(cd "$work" && TESTS=$suite litmus "$dav" "$user" "$password") >"$out" 2>&1 || rc=$?
 		cat "$out" >&2
 		report "$suite" "$label" "$out" "$rc"
 	done
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	pid=
+	stop_server
 }
 
 # report SUITE STORE OUTPUT RC prints the suite's ok or FAIL line from
@@ -128,14 +70,6 @@ report() {
 	fi
 }
 
-run_against "sqlite:$work/davenport.db" sqlite
-
-if [[ -n "${DAVENPORT_TEST_DATABASE_URL:-}" ]]; then
-	schema="davenport_litmus_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-	go run ./scripts/interop/pgexec "$DAVENPORT_TEST_DATABASE_URL" "CREATE SCHEMA $schema"
-	sep='?'
-	[[ "$DAVENPORT_TEST_DATABASE_URL" == *\?* ]] && sep='&'
-	run_against "${DAVENPORT_TEST_DATABASE_URL}${sep}search_path=$schema" postgres
-fi
+for_each_store run_against
 
 [[ $failures -eq 0 ]] || die "$failures suite run(s) failed"
