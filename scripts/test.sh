@@ -105,7 +105,9 @@ failed=$((failed + f))
 # Each gets DAVENPORT_TEST_DATABASE_URL in its environment and fails the run
 # with a non-zero exit. Each line it prints that starts with "ok    " counts
 # as a passed step and each "FAIL  " line as a failed one; a check that
-# exits non-zero without a "FAIL  " line counts as one failure.
+# exits non-zero without a "FAIL  " line counts as one failure. Their shared
+# start-up (build, serve on each store, cleanup) is scripts/interop/lib/
+# common.bash, which they source: only *.sh in scripts/interop/ run here.
 for check in scripts/interop/*.sh; do
 	[[ -e "$check" ]] || continue
 	step "interop: $check"

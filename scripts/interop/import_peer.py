@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Seed a CalDAV/CardDAV server with test data, or check that Davenport holds
-an exact copy of it (scripts/interop/20-import.sh).
+an exact copy of it (scripts/interop/30-import.sh).
 
   import_peer.py seed  BASE CAL_HOME CARD_HOME USER PASSWORD BULK
   import_peer.py check BASE CAL_HOME CARD_HOME USER PASSWORD DAVENPORT LOCAL_USER LOCAL_PASSWORD LABEL

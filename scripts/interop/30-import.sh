@@ -10,7 +10,7 @@
 # under the same name and every collection property, and a second import
 # must change nothing.
 #
-#   scripts/interop/20-import.sh
+#   scripts/interop/30-import.sh
 #
 # Installs radicale and xandikos with apt-get when missing and we are root.
 # The start-up is scripts/interop/lib/common.bash's.
