@@ -18,19 +18,6 @@ func plainEvent(uid string, n, size int) string {
 		uid, n, strings.Repeat("x", size))
 }
 
-// eachStore runs a benchmark on both stores, as testdb.Each does tests.
-func eachStore(b *testing.B, fn func(*testing.B, store.Store)) {
-	for _, kind := range []string{"sqlite", "postgres"} {
-		b.Run(kind, func(b *testing.B) {
-			if kind == "sqlite" {
-				fn(b, testdb.SQLite(b))
-			} else {
-				fn(b, testdb.Postgres(b))
-			}
-		})
-	}
-}
-
 // BenchmarkPutOverwrite measures the commonest write: a client saves an
 // edit of an existing event that has no attendees (16 KiB description).
 // Such an event is marked unscheduled at write, so the overwrite does not
@@ -38,7 +25,7 @@ func eachStore(b *testing.B, fn func(*testing.B, store.Store)) {
 //
 //	go test ./server -run '^$' -bench PutOverwrite -benchmem -benchtime 2000x
 func BenchmarkPutOverwrite(b *testing.B) {
-	eachStore(b, func(b *testing.B, st store.Store) {
+	testdb.EachBench(b, func(b *testing.B, st store.Store) {
 		e := newEnvTB(b, st)
 		const path = "/dav/calendars/alice/personal/edit.ics"
 		put := func(n int) {

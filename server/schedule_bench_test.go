@@ -8,6 +8,7 @@ import (
 
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
+	"github.com/davenport-dav/davenport/store/testdb"
 )
 
 // BenchmarkInvite10 measures implicit scheduling: each iteration is one
@@ -16,7 +17,7 @@ import (
 //
 //	go test ./server -run '^$' -bench Invite10 -benchtime 200x
 func BenchmarkInvite10(b *testing.B) {
-	eachStore(b, func(b *testing.B, st store.Store) {
+	testdb.EachBench(b, func(b *testing.B, st store.Store) {
 		e := newEnvTB(b, st)
 		ctx := context.Background()
 		var attendees []string

@@ -27,17 +27,12 @@ import (
 //
 //	go test -run '^$' -bench PutHistory -benchtime 2000x ./cmd/davenport
 func BenchmarkPutHistory(b *testing.B) {
-	for _, kind := range []string{"sqlite", "postgres"} {
+	for _, be := range testdb.Backends() {
 		for _, op := range []string{"create", "replace"} {
-			b.Run(kind+"/"+op, func(b *testing.B) {
+			b.Run(be.Name+"/"+op, func(b *testing.B) {
 				var targets [2]*putTarget // off, on
 				for i := range targets {
-					var st store.Store
-					if kind == "sqlite" {
-						st = testdb.SQLite(b)
-					} else {
-						st = testdb.Postgres(b)
-					}
+					st := be.New(b)
 					st.(historySwitch).SetHistory(i == 1)
 					targets[i] = newPutTarget(b, st)
 				}

@@ -29,3 +29,14 @@ func Each(t *testing.T, f func(t *testing.T, s store.Store)) {
 		})
 	}
 }
+
+// EachBench runs f as a sub-benchmark once per backend, each with a fresh
+// store, as Each does tests.
+func EachBench(b *testing.B, f func(b *testing.B, s store.Store)) {
+	b.Helper()
+	for _, be := range Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			f(b, be.New(b))
+		})
+	}
+}
