@@ -160,19 +160,36 @@ func (r *refresher) actor() store.Actor {
 }
 
 // apply reads book's changes after modseq from and applies them, moving the
-// cursor as it goes.
+// cursor as it goes: one query reads the current events of a whole page of
+// changed cards, not one per card.
 func (r *refresher) apply(ctx context.Context, bookID, from int64) error {
 	for {
 		ch, err := r.st.ListChangesSince(ctx, bookID, from, 500, true)
 		if err != nil {
 			return err
 		}
+		names := make([]string, 0, 2*len(ch.Changes))
+		for _, change := range ch.Changes {
+			for _, what := range cardWhats {
+				names = append(names, eventName(bookID, what, change.Name))
+			}
+		}
+		etags := map[string]string{}
+		if len(names) > 0 {
+			cur, err := r.st.GetObjects(ctx, r.c.ID, names, false)
+			if err != nil {
+				return err
+			}
+			for _, o := range cur {
+				etags[o.Name] = o.ETag
+			}
+		}
 		for _, change := range ch.Changes {
 			var card []byte
 			if !change.Deleted && change.Object != nil {
 				card = change.Object.Body
 			}
-			if err := r.applyCard(ctx, bookID, change.Name, card); err != nil {
+			if err := r.applyCard(ctx, bookID, change.Name, card, etags); err != nil {
 				return err
 			}
 		}
@@ -186,26 +203,19 @@ func (r *refresher) apply(ctx context.Context, bookID, from int64) error {
 	}
 }
 
-// applyCard makes the events of one card (nil: deleted) match it, reading
-// what is there of both in one query and writing only what differs.
-func (r *refresher) applyCard(ctx context.Context, bookID int64, cardName string, card []byte) error {
+// cardWhats are the dates of a card that make events.
+var cardWhats = [...]string{"bday", "anniversary"}
+
+// applyCard makes the events of one card (nil: deleted) match it, writing
+// only what differs from etags, the current events' ETags by name.
+func (r *refresher) applyCard(ctx context.Context, bookID int64, cardName string, card []byte, etags map[string]string) error {
 	dates := map[string]*cardDate{}
 	var name string
 	if card != nil {
 		name, dates["bday"], dates["anniversary"] = cardDates(card)
 	}
-	whats := []string{"bday", "anniversary"}
-	names := []string{eventName(bookID, whats[0], cardName), eventName(bookID, whats[1], cardName)}
-	cur, err := r.st.GetObjects(ctx, r.c.ID, names, false)
-	if err != nil {
-		return err
-	}
-	etags := map[string]string{}
-	for _, o := range cur {
-		etags[o.Name] = o.ETag
-	}
-	for i, what := range whats {
-		objName := names[i]
+	for _, what := range cardWhats {
+		objName := eventName(bookID, what, cardName)
 		if r.made != nil && dates[what] != nil {
 			r.made[objName] = true
 		}
