@@ -205,9 +205,7 @@ func (s *scheduling) receiveFromOrganizer(c *ical.Calendar, method, uid, orgAddr
 	if method == "CANCEL" {
 		copyBody, msg, err = cancelled(c)
 	} else {
-		cp := copyCalendar(c)
-		stripScheduling(cp)
-		stripAlarms(cp)
+		cp := stripped(c)
 		if copyBody, err = encodeCalendar(cp); err == nil {
 			msg, err = encodeCalendar(withMethod(cp, method))
 		}

@@ -195,9 +195,7 @@ func (s *scheduling) organizerPut(nc, oc *ical.Calendar, o *store.Object) (*dav.
 		return done, nil
 	}
 	done.Deliver = func() error {
-		cp := copyCalendar(nc)
-		stripScheduling(cp)
-		stripAlarms(cp)
+		cp := stripped(nc)
 		copyBody, err := encodeCalendar(cp)
 		if err != nil {
 			return err
@@ -345,9 +343,7 @@ func uidOf(c *ical.Calendar) string {
 
 // cancelled is oc as the copy and the iTIP CANCEL of a cancelled event.
 func cancelled(oc *ical.Calendar) (copyBody, msg []byte, err error) {
-	c := copyCalendar(oc)
-	stripScheduling(c)
-	stripAlarms(c)
+	c := stripped(oc)
 	for _, comp := range schedComps(c) {
 		comp.Props.SetText(ical.PropStatus, "CANCELLED")
 	}
