@@ -14,8 +14,6 @@ import (
 
 	"github.com/emersion/go-webdav"
 	gocarddav "github.com/emersion/go-webdav/carddav"
-
-	"github.com/davenport-dav/davenport/store/testdb"
 )
 
 // davState reads a collection through go-webdav's client: href → ETag and
@@ -119,93 +117,86 @@ func historyCard(uid, name string) string {
 // bytes), and the client's incremental sync-collection sees every item come
 // back.
 func TestRestoreWhatAClientDestroyed(t *testing.T) {
-	stores := map[string]func(t *testing.T) string{
-		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "history.db") },
-		"postgres": func(t *testing.T) string { return testdb.PostgresDSN(t) },
-	}
-	for _, name := range []string{"postgres", "sqlite"} {
-		t.Run(name, func(t *testing.T) {
-			db := stores[name](t)
-			if code, _, errs := runCmd(t, "alice-password\n", "user", "add", "alice", "--password-stdin", "--database", db); code != 0 {
-				t.Fatalf("user add: %d %s", code, errs)
-			}
-			s := startServe(t, nil, "--database", db)
-			ctx := context.Background()
-			newClient := func(agent string) *webdav.Client {
-				c, _ := davClients(t, s.url, agent)
-				return c
-			}
-			put := func(c *webdav.Client, path, body string) { davPut(t, c, path, body) }
-			setup := newClient("Setup/1.0")
-			for i := range 4 {
-				put(setup, fmt.Sprintf("%sevent %d.ics", historyCalendar, i), historyEvent(fmt.Sprint("ev-", i), fmt.Sprint("Event ", i)))
-				put(setup, fmt.Sprintf("%scard-%d.vcf", historyBook, i), historyCard(fmt.Sprint("card-", i), fmt.Sprint("Person ", i)))
-			}
-			// One item was edited by a second device before the wipe.
-			put(newClient("Laptop/2.0"), historyCalendar+"event 0.ics", historyEvent("ev-0", "Event 0, moved"))
-			wantCal, wantBook := davState(t, setup, historyCalendar), davState(t, setup, historyBook)
-			if len(wantCal) != 4 || len(wantBook) != 4 {
-				t.Fatalf("set-up state: %d events, %d cards", len(wantCal), len(wantBook))
-			}
+	testdbEach(t, func(t *testing.T, db string) {
+		if code, _, errs := runCmd(t, "alice-password\n", "user", "add", "alice", "--password-stdin", "--database", db); code != 0 {
+			t.Fatalf("user add: %d %s", code, errs)
+		}
+		s := startServe(t, nil, "--database", db)
+		ctx := context.Background()
+		newClient := func(agent string) *webdav.Client {
+			c, _ := davClients(t, s.url, agent)
+			return c
+		}
+		put := func(c *webdav.Client, path, body string) { davPut(t, c, path, body) }
+		setup := newClient("Setup/1.0")
+		for i := range 4 {
+			put(setup, fmt.Sprintf("%sevent %d.ics", historyCalendar, i), historyEvent(fmt.Sprint("ev-", i), fmt.Sprint("Event ", i)))
+			put(setup, fmt.Sprintf("%scard-%d.vcf", historyBook, i), historyCard(fmt.Sprint("card-", i), fmt.Sprint("Person ", i)))
+		}
+		// One item was edited by a second device before the wipe.
+		put(newClient("Laptop/2.0"), historyCalendar+"event 0.ics", historyEvent("ev-0", "Event 0, moved"))
+		wantCal, wantBook := davState(t, setup, historyCalendar), davState(t, setup, historyBook)
+		if len(wantCal) != 4 || len(wantBook) != 4 {
+			t.Fatalf("set-up state: %d events, %d cards", len(wantCal), len(wantBook))
+		}
 
-			// The broken client syncs, then deletes everything.
-			bad, cardClient := davClients(t, s.url, "BrokenSync/0.9")
-			// The ETags the client's sync reported before the wipe (of the
-			// representation it asks for, which may differ from the
-			// stored bytes' ETag).
-			before, err := cardClient.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{})
-			if err != nil || len(before.Updated) != len(wantBook) {
-				t.Fatalf("sync before the wipe: %d cards, %v", len(before.Updated), err)
+		// The broken client syncs, then deletes everything.
+		bad, cardClient := davClients(t, s.url, "BrokenSync/0.9")
+		// The ETags the client's sync reported before the wipe (of the
+		// representation it asks for, which may differ from the
+		// stored bytes' ETag).
+		before, err := cardClient.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{})
+		if err != nil || len(before.Updated) != len(wantBook) {
+			t.Fatalf("sync before the wipe: %d cards, %v", len(before.Updated), err)
+		}
+		syncETags := map[string]string{}
+		for _, ao := range before.Updated {
+			syncETags[ao.Path] = ao.ETag
+		}
+		for _, p := range slices.Concat(slices.Sorted(maps.Keys(wantCal)), slices.Sorted(maps.Keys(wantBook))) {
+			if err := bad.RemoveAll(ctx, p); err != nil {
+				t.Fatalf("DELETE %s: %v", p, err)
 			}
-			syncETags := map[string]string{}
-			for _, ao := range before.Updated {
-				syncETags[ao.Path] = ao.ETag
-			}
-			for _, p := range slices.Concat(slices.Sorted(maps.Keys(wantCal)), slices.Sorted(maps.Keys(wantBook))) {
-				if err := bad.RemoveAll(ctx, p); err != nil {
-					t.Fatalf("DELETE %s: %v", p, err)
-				}
-			}
-			wiped, err := cardClient.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{})
-			if err != nil || len(wiped.Updated) != 0 {
-				t.Fatalf("sync after the wipe: %d cards, %v", len(wiped.Updated), err)
-			}
+		}
+		wiped, err := cardClient.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{})
+		if err != nil || len(wiped.Updated) != 0 {
+			t.Fatalf("sync after the wipe: %d cards, %v", len(wiped.Updated), err)
+		}
 
-			// The other devices' history stays out of it.
-			code, out, errs := runCmd(t, "", "history", "list", "alice", "--client", "BrokenSync/0.9", "--database", db)
-			if code != 0 || strings.Count(out, "delete") != 8 || strings.Contains(out, "Setup/1.0") {
-				t.Fatalf("history list --client: %d %s\n%s", code, errs, out)
+		// The other devices' history stays out of it.
+		code, out, errs := runCmd(t, "", "history", "list", "alice", "--client", "BrokenSync/0.9", "--database", db)
+		if code != 0 || strings.Count(out, "delete") != 8 || strings.Contains(out, "Setup/1.0") {
+			t.Fatalf("history list --client: %d %s\n%s", code, errs, out)
+		}
+		code, out, errs = runCmd(t, "", "history", "restore", "alice", "--client", "BrokenSync/0.9", "--since", "1h", "--database", db)
+		if code != 0 {
+			t.Fatalf("history restore --client: %d %s\n%s", code, errs, out)
+		}
+		if !strings.Contains(out, "8 items of alice put back") {
+			t.Errorf("restore said:\n%s", out)
+		}
+		wantDAVState(t, setup, "after restore", wantCal, wantBook)
+		delta, err := cardClient.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{SyncToken: wiped.SyncToken})
+		if err != nil {
+			t.Fatalf("incremental sync after the restore: %v", err)
+		}
+		for _, ao := range delta.Updated {
+			if want := syncETags[ao.Path]; ao.ETag != want {
+				t.Errorf("sync: %s ETag %q, want %q", ao.Path, ao.ETag, want)
 			}
-			code, out, errs = runCmd(t, "", "history", "restore", "alice", "--client", "BrokenSync/0.9", "--since", "1h", "--database", db)
-			if code != 0 {
-				t.Fatalf("history restore --client: %d %s\n%s", code, errs, out)
-			}
-			if !strings.Contains(out, "8 items of alice put back") {
-				t.Errorf("restore said:\n%s", out)
-			}
-			wantDAVState(t, setup, "after restore", wantCal, wantBook)
-			delta, err := cardClient.SyncCollection(ctx, historyBook, &gocarddav.SyncQuery{SyncToken: wiped.SyncToken})
-			if err != nil {
-				t.Fatalf("incremental sync after the restore: %v", err)
-			}
-			for _, ao := range delta.Updated {
-				if want := syncETags[ao.Path]; ao.ETag != want {
-					t.Errorf("sync: %s ETag %q, want %q", ao.Path, ao.ETag, want)
-				}
-			}
-			back := updatedPaths(delta)
-			if !slices.Equal(back, slices.Sorted(maps.Keys(wantBook))) || len(delta.Deleted) != 0 {
-				t.Errorf("incremental sync: updated %q deleted %q, want every card back", back, delta.Deleted)
-			}
+		}
+		back := updatedPaths(delta)
+		if !slices.Equal(back, slices.Sorted(maps.Keys(wantBook))) || len(delta.Deleted) != 0 {
+			t.Errorf("incremental sync: updated %q deleted %q, want every card back", back, delta.Deleted)
+		}
 
-			// The restore is history too, made by the CLI.
-			code, out, _ = runCmd(t, "", "history", "list", "alice", "--client", "davenport-cli", "--database", db)
-			if code != 0 || strings.Count(out, "create") != 8 {
-				t.Errorf("history of the restore: %d\n%s", code, out)
-			}
-			s.stop()
-		})
-	}
+		// The restore is history too, made by the CLI.
+		code, out, _ = runCmd(t, "", "history", "list", "alice", "--client", "davenport-cli", "--database", db)
+		if code != 0 || strings.Count(out, "create") != 8 {
+			t.Errorf("history of the restore: %d\n%s", code, out)
+		}
+		s.stop()
+	})
 }
 
 // TestHistoryAndTrashCommands walks the CLI: history list and show, restore

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/davenport-dav/davenport/store"
-	"github.com/davenport-dav/davenport/store/testdb"
 )
 
 // importTZ is a calendar-timezone value.
@@ -106,105 +105,98 @@ func TestImportFromServer(t *testing.T) {
 		srcState[c] = davState(t, setup, c)
 	}
 
-	stores := map[string]func(t *testing.T) string{
-		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "target.db") },
-		"postgres": func(t *testing.T) string { return testdb.PostgresDSN(t) },
-	}
-	for _, name := range []string{"postgres", "sqlite"} {
-		t.Run(name, func(t *testing.T) {
-			db := stores[name](t)
-			st, bob := addBob(t, db)
-			ctx := context.Background()
-			// Bob already has a "tasks" calendar, for events only: the
-			// task cannot go in, and the import says why.
-			if err := st.CreateCollection(ctx, &store.Collection{OwnerID: bob.ID, Kind: store.KindCalendar, Name: "tasks", Components: []string{"VEVENT"}}); err != nil {
-				t.Fatal(err)
+	testdbEach(t, func(t *testing.T, db string) {
+		st, bob := addBob(t, db)
+		ctx := context.Background()
+		// Bob already has a "tasks" calendar, for events only: the
+		// task cannot go in, and the import says why.
+		if err := st.CreateCollection(ctx, &store.Collection{OwnerID: bob.ID, Kind: store.KindCalendar, Name: "tasks", Components: []string{"VEVENT"}}); err != nil {
+			t.Fatal(err)
+		}
+		imp := func() (int, string, string) {
+			return runCmd(t, "alice-password\n", "import", "--from", src.url+"/", "--user", "bob",
+				"--remote-user", "alice", "--password-stdin", "--database", db)
+		}
+		code, out, errs := imp()
+		if code != 1 || !strings.Contains(errs, "1 items were rejected") {
+			t.Fatalf("first import: exit %d, want 1 (one rejected)\n%s%s", code, out, errs)
+		}
+		for _, want := range []string{
+			`(?m)^calendar work \(new\) from /dav/calendars/alice/work/: 2 items: 2 created, 0 updated, 0 unchanged, 0 skipped, 0 rejected;`,
+			`(?m)^calendar tasks \(existing\) from /dav/calendars/alice/tasks/: 1 items: 0 created, 0 updated, 0 unchanged, 0 skipped, 1 rejected;`,
+			`(?m)^  rejected task-1\.ics: .*supported-calendar-component`,
+			`(?m)^addressbook friends \(new\) from /dav/addressbooks/alice/friends/: 1 items: 1 created,`,
+			`(?m)^calendar /dav/calendars/alice/contact_birthdays/ skipped: a Birthdays calendar`,
+		} {
+			if !regexp.MustCompile(want).MatchString(out) {
+				t.Errorf("output does not match %s:\n%s", want, out)
 			}
-			imp := func() (int, string, string) {
-				return runCmd(t, "alice-password\n", "import", "--from", src.url+"/", "--user", "bob",
-					"--remote-user", "alice", "--password-stdin", "--database", db)
-			}
-			code, out, errs := imp()
-			if code != 1 || !strings.Contains(errs, "1 items were rejected") {
-				t.Fatalf("first import: exit %d, want 1 (one rejected)\n%s%s", code, out, errs)
-			}
-			for _, want := range []string{
-				`(?m)^calendar work \(new\) from /dav/calendars/alice/work/: 2 items: 2 created, 0 updated, 0 unchanged, 0 skipped, 0 rejected;`,
-				`(?m)^calendar tasks \(existing\) from /dav/calendars/alice/tasks/: 1 items: 0 created, 0 updated, 0 unchanged, 0 skipped, 1 rejected;`,
-				`(?m)^  rejected task-1\.ics: .*supported-calendar-component`,
-				`(?m)^addressbook friends \(new\) from /dav/addressbooks/alice/friends/: 1 items: 1 created,`,
-				`(?m)^calendar /dav/calendars/alice/contact_birthdays/ skipped: a Birthdays calendar`,
-			} {
-				if !regexp.MustCompile(want).MatchString(out) {
-					t.Errorf("output does not match %s:\n%s", want, out)
-				}
-			}
-			if strings.Contains(out+errs, "alice-password") {
-				t.Error("the remote password was printed")
-			}
+		}
+		if strings.Contains(out+errs, "alice-password") {
+			t.Error("the remote password was printed")
+		}
 
-			work, err := st.GetCollection(ctx, bob.ID, store.KindCalendar, "work")
+		work, err := st.GetCollection(ctx, bob.ID, store.KindCalendar, "work")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if work.DisplayName != "Work" || work.Description != "Office hours" || work.Color != "#FF2968FF" ||
+			work.Timezone != importTZ || strings.Join(work.Components, ",") != "VEVENT" {
+			t.Errorf("work = %q %q %q %v, timezone %q", work.DisplayName, work.Description, work.Color, work.Components, work.Timezone)
+		}
+		book, err := st.GetCollection(ctx, bob.ID, store.KindAddressBook, "friends")
+		if err != nil || book.DisplayName != "Friends" {
+			t.Fatalf("friends: %+v %v", book, err)
+		}
+		// Byte for byte, under the same names.
+		same := func(c *store.Collection, srcPath string) {
+			t.Helper()
+			objs, err := st.ListObjects(ctx, c.ID, store.ListObjectsOptions{WithBody: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if work.DisplayName != "Work" || work.Description != "Office hours" || work.Color != "#FF2968FF" ||
-				work.Timezone != importTZ || strings.Join(work.Components, ",") != "VEVENT" {
-				t.Errorf("work = %q %q %q %v, timezone %q", work.DisplayName, work.Description, work.Color, work.Components, work.Timezone)
+			want := srcState[srcPath]
+			if len(objs) != len(want) {
+				t.Errorf("%s: %d items, want %d", c.Name, len(objs), len(want))
 			}
-			book, err := st.GetCollection(ctx, bob.ID, store.KindAddressBook, "friends")
-			if err != nil || book.DisplayName != "Friends" {
-				t.Fatalf("friends: %+v %v", book, err)
-			}
-			// Byte for byte, under the same names.
-			same := func(c *store.Collection, srcPath string) {
-				t.Helper()
-				objs, err := st.ListObjects(ctx, c.ID, store.ListObjectsOptions{WithBody: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := srcState[srcPath]
-				if len(objs) != len(want) {
-					t.Errorf("%s: %d items, want %d", c.Name, len(objs), len(want))
-				}
-				for _, o := range objs {
-					if body, ok := importItems[srcPath+o.Name]; !ok || string(o.Body) != body {
-						t.Errorf("%s/%s: %q, want %q", c.Name, o.Name, o.Body, body)
-					}
+			for _, o := range objs {
+				if body, ok := importItems[srcPath+o.Name]; !ok || string(o.Body) != body {
+					t.Errorf("%s/%s: %q, want %q", c.Name, o.Name, o.Body, body)
 				}
 			}
-			same(work, "/dav/calendars/alice/work/")
-			same(book, "/dav/addressbooks/alice/friends/")
+		}
+		same(work, "/dav/calendars/alice/work/")
+		same(book, "/dav/addressbooks/alice/friends/")
 
-			// Again: nothing changes, not even the sync token.
-			code, out, errs = imp()
-			if code != 1 || !strings.Contains(out, "imported 5 collections: 0 items created, 0 updated, 3 unchanged, 1 rejected") {
-				t.Errorf("second import: exit %d\n%s%s", code, out, errs)
-			}
-			again, _ := st.GetCollection(ctx, bob.ID, store.KindCalendar, "work")
-			if again.ModSeq != work.ModSeq {
-				t.Errorf("a second import moved the sync token: modseq %d → %d", work.ModSeq, again.ModSeq)
-			}
+		// Again: nothing changes, not even the sync token.
+		code, out, errs = imp()
+		if code != 1 || !strings.Contains(out, "imported 5 collections: 0 items created, 0 updated, 3 unchanged, 1 rejected") {
+			t.Errorf("second import: exit %d\n%s%s", code, out, errs)
+		}
+		again, _ := st.GetCollection(ctx, bob.ID, store.KindCalendar, "work")
+		if again.ModSeq != work.ModSeq {
+			t.Errorf("a second import moved the sync token: modseq %d → %d", work.ModSeq, again.ModSeq)
+		}
 
-			// One item changed at the source: only it is copied.
-			changed := historyEvent("lunch-1", "Lunch, moved")
-			davPut(t, setup, "/dav/calendars/alice/work/lunch with bob.ics", changed)
-			t.Cleanup(func() {
-				davPut(t, setup, "/dav/calendars/alice/work/lunch with bob.ics", importItems["/dav/calendars/alice/work/lunch with bob.ics"])
-			})
-			code, out, _ = imp()
-			if !strings.Contains(out, "imported 5 collections: 0 items created, 1 updated, 2 unchanged, 1 rejected") {
-				t.Errorf("third import: exit %d\n%s", code, out)
-			}
-			o, err := st.GetObject(ctx, work.ID, "lunch with bob.ics")
-			if err != nil || string(o.Body) != changed {
-				t.Errorf("after the change: %v %q", err, o.Body)
-			}
-			vs, err := st.ListVersions(ctx, bob.ID, store.HistoryFilter{UserAgent: importAgent()})
-			if err != nil || len(vs) == 0 {
-				t.Errorf("the history names the import as the client: %d versions, %v", len(vs), err)
-			}
+		// One item changed at the source: only it is copied.
+		changed := historyEvent("lunch-1", "Lunch, moved")
+		davPut(t, setup, "/dav/calendars/alice/work/lunch with bob.ics", changed)
+		t.Cleanup(func() {
+			davPut(t, setup, "/dav/calendars/alice/work/lunch with bob.ics", importItems["/dav/calendars/alice/work/lunch with bob.ics"])
 		})
-	}
+		code, out, _ = imp()
+		if !strings.Contains(out, "imported 5 collections: 0 items created, 1 updated, 2 unchanged, 1 rejected") {
+			t.Errorf("third import: exit %d\n%s", code, out)
+		}
+		o, err := st.GetObject(ctx, work.ID, "lunch with bob.ics")
+		if err != nil || string(o.Body) != changed {
+			t.Errorf("after the change: %v %q", err, o.Body)
+		}
+		vs, err := st.ListVersions(ctx, bob.ID, store.HistoryFilter{UserAgent: importAgent()})
+		if err != nil || len(vs) == 0 {
+			t.Errorf("the history names the import as the client: %d versions, %v", len(vs), err)
+		}
+	})
 }
 
 // TestImportFromFile: a .ics into a named collection, run twice; a .zip of

@@ -618,3 +618,23 @@ func TestUserAddRefusesUnsafeNames(t *testing.T) {
 		}
 	})
 }
+
+// cli runs the command line against db: ok runs a command that must
+// succeed and returns what it printed, fails one that must exit with want.
+func cli(t *testing.T, db string) (ok func(args ...string) string, fails func(want int, args ...string)) {
+	ok = func(args ...string) string {
+		t.Helper()
+		code, out, errs := runCmd(t, "", append(args, "--database", db)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", args, code, errs)
+		}
+		return out
+	}
+	fails = func(want int, args ...string) {
+		t.Helper()
+		if code, _, errs := runCmd(t, "", append(args, "--database", db)...); code != want {
+			t.Errorf("%v: exit %d (%s), want %d", args, code, errs, want)
+		}
+	}
+	return ok, fails
+}
