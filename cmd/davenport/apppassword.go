@@ -51,8 +51,7 @@ func userCommand(ctx context.Context, cmd, synopsis string, args []string, nargs
 	if len(pos) != nargs {
 		return nil, nil, nil, fmt.Errorf("%w: user %s takes %d argument(s)", errUsage, cmd, nargs)
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, *database, logger)
+	st, err := openCommandStore(ctx, *database, stderr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open database %s: %w", describeDatabase(*database), err)
 	}

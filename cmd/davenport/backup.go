@@ -39,8 +39,7 @@ func cmdBackup(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, *database, logger)
+	st, err := openCommandStore(ctx, *database, stderr)
 	if err != nil {
 		return err
 	}
@@ -135,8 +134,7 @@ func cmdRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer closeFn()
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, *database, logger)
+	st, err := openCommandStore(ctx, *database, stderr)
 	if err != nil {
 		return err
 	}

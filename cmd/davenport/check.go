@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 )
@@ -42,7 +41,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("check %s: %w", describeDatabase(*database), err)
 		}
 	}
-	st, err := openStore(ctx, *database, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	st, err := openCommandStore(ctx, *database, stderr)
 	if err != nil {
 		return err
 	}

@@ -151,6 +151,13 @@ type storeOptions struct {
 	synchronous      sqlite.Synchronous
 }
 
+// openCommandStore opens the store for a one-shot command, which logs only
+// warnings, as text on stderr.
+func openCommandStore(ctx context.Context, dsn string, stderr io.Writer) (store.Store, error) {
+	logger, _ := newLogger(stderr, "warn", "text")
+	return openStore(ctx, dsn, logger)
+}
+
 // openStoreWith is openStore with options.
 func openStoreWith(ctx context.Context, dsn string, logger *slog.Logger, opts storeOptions) (store.Store, error) {
 	db, err := parseDatabase(dsn)

@@ -194,8 +194,7 @@ func cmdLink(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // openOwner opens the store and finds the user a command acts for.
 func openOwner(ctx context.Context, database, username string, stderr io.Writer) (store.Store, *store.User, error) {
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, database, logger)
+	st, err := openCommandStore(ctx, database, stderr)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,8 +29,7 @@ func cmdGroup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if want := map[bool]int{true: 0, false: 1}[sub == "list"]; len(pos) != want {
 		return fmt.Errorf("%w: group %s takes %d name(s)", errUsage, sub, want)
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, database, logger)
+	st, err := openCommandStore(ctx, database, stderr)
 	if err != nil {
 		return err
 	}

@@ -127,8 +127,7 @@ func historyOrTrash(ctx context.Context, cmd string, cmds []struct{ name, synops
 	if err != nil {
 		return err
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, a.database, logger)
+	st, err := openCommandStore(ctx, a.database, stderr)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
@@ -96,8 +95,7 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return err
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := openStore(ctx, database, logger)
+	st, err := openCommandStore(ctx, database, stderr)
 	if err != nil {
 		return err
 	}

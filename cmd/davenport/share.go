@@ -112,8 +112,7 @@ func cmdShare(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *addressBook {
 		kind = store.KindAddressBook
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, database, logger)
+	st, err := openCommandStore(ctx, database, stderr)
 	if err != nil {
 		return err
 	}

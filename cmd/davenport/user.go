@@ -128,8 +128,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return err
 		}
 	}
-	logger, _ := newLogger(stderr, "warn", "text")
-	st, err := openStore(ctx, *database, logger)
+	st, err := openCommandStore(ctx, *database, stderr)
 	if err != nil {
 		return err
 	}
