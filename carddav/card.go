@@ -97,7 +97,7 @@ func ParseCard(body []byte, contentType string) (*ParsedCard, error) {
 			fns++
 		case "UID":
 			uids++
-			uid = decodeText(p.value)
+			uid = contentline.UnescapeText(p.value)
 		}
 	}
 	// RFC 6350 §6.7.9 and RFC 2426 §3.6.9: VERSION MUST be present, once.

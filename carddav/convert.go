@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/davenport-dav/davenport/internal/contentline"
 )
 
 // ErrUnsupportedVersion is returned by Convert for a target version other
@@ -82,7 +84,7 @@ func to4(in []property) []property {
 	sortString := ""
 	for _, p := range in {
 		if p.name == "SORT-STRING" {
-			sortString = decodeText(p.value)
+			sortString = contentline.UnescapeText(p.value)
 			break
 		}
 	}
@@ -139,12 +141,12 @@ func to4(in []property) []property {
 			// A label without its address: 4.0 has no LABEL property, so
 			// it becomes an ADR with empty fields that carries the label
 			// (RFC 6350 §6.3.1 LABEL parameter).
-			label := decodeText(p.value)
+			label := contentline.UnescapeText(p.value)
 			p.name, p.spelt, p.value = "ADR", "", ";;;;;;"
 			p.setParam("LABEL", label)
 		case "ADR":
 			if li, ok := labelOf[i]; ok && !p.hasParam("LABEL") {
-				p.setParam("LABEL", decodeText(in[li].value))
+				p.setParam("LABEL", contentline.UnescapeText(in[li].value))
 			}
 		}
 		prefTo4(&p)
@@ -277,7 +279,7 @@ func to3(in []property) []property {
 // makeN builds the N that RFC 2426 requires from FN.
 func makeN(fn *property, isGroup bool) property {
 	if isGroup {
-		return property{name: "N", value: escapeText(decodeText(fn.value)) + ";;;;"}
+		return property{name: "N", value: escapeText(contentline.UnescapeText(fn.value)) + ";;;;"}
 	}
 	return property{name: "N", value: ";;;;"}
 }

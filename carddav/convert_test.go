@@ -55,7 +55,7 @@ func meaning(t testing.TB, body []byte) []string {
 			// structured: keep separators, resolve escapes inside parts
 		default:
 			if !uriProps[p.name] && !strings.HasPrefix(value, "data:") {
-				value = decodeText(value)
+				value = contentline.UnescapeText(value)
 			}
 		}
 		slices.Sort(params)
@@ -331,7 +331,7 @@ func TestFolding(t *testing.T) {
 			if err != nil {
 				t.Fatalf("own output does not parse: %v\n%q", err, out)
 			}
-			if got := decodeText(c.props[1].value); got != strings.ReplaceAll(text, "\r\n", "\n") {
+			if got := contentline.UnescapeText(c.props[1].value); got != strings.ReplaceAll(text, "\r\n", "\n") {
 				t.Fatalf("value %q came back as %q", text, got)
 			}
 			gotParam := c.props[1].param("X-P")
@@ -355,12 +355,12 @@ func TestEscaping(t *testing.T) {
 		if got := escapeText(tt.text); got != tt.raw {
 			t.Errorf("escapeText(%q) = %q, want %q", tt.text, got, tt.raw)
 		}
-		if got := decodeText(tt.raw); got != tt.text {
-			t.Errorf("decodeText(%q) = %q, want %q", tt.raw, got, tt.text)
+		if got := contentline.UnescapeText(tt.raw); got != tt.text {
+			t.Errorf("contentline.UnescapeText(%q) = %q, want %q", tt.raw, got, tt.text)
 		}
 	}
-	if got := decodeText(`A\NB`); got != "A\nB" {
-		t.Errorf(`decodeText(A\NB) = %q`, got)
+	if got := contentline.UnescapeText(`A\NB`); got != "A\nB" {
+		t.Errorf(`contentline.UnescapeText(A\NB) = %q`, got)
 	}
 	params := []struct{ value, v3, v4 string }{
 		{"work", "work", "work"},

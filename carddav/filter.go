@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/davenport-dav/davenport/internal/collate"
+	"github.com/davenport-dav/davenport/internal/contentline"
 	"github.com/emersion/go-vcard"
 )
 
@@ -310,7 +311,7 @@ func (tm *TextMatch) matchProperty(name, value string) bool {
 	candidates := []string{matchText(value)}
 	switch {
 	case structuredProps[name] && strings.Contains(value, ";"):
-		for _, c := range splitRaw(value, ';') {
+		for _, c := range contentline.SplitEscaped(value, ';') {
 			candidates = append(candidates, matchText(c))
 		}
 	case listProps[name] && strings.Contains(value, ","):

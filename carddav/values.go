@@ -22,39 +22,10 @@ func goValue(raw string) string {
 	return goValueReplacer.Replace(raw)
 }
 
-// textReplacer resolves every escape of RFC 6350 §3.4 and RFC 2426 §4
-// (\\, \,, \;, \n, \N); it also accepts \: which some exporters write.
-var textReplacer = strings.NewReplacer(`\\`, `\`, `\n`, "\n", `\N`, "\n", `\,`, ",", `\;`, ";", `\:`, ":")
-
-// decodeText resolves the escapes of a raw text value.
-func decodeText(raw string) string {
-	if !strings.Contains(raw, `\`) {
-		return raw
-	}
-	return textReplacer.Replace(raw)
-}
-
 // escapeText escapes s for use as a text value or as one component of a
 // structured value (RFC 6350 §3.4; RFC 2426 §4 has the same rules).
 func escapeText(s string) string {
 	return contentline.EscapeText(s)
-}
-
-// splitRaw splits a raw value at every sep that is not escaped by a
-// backslash, leaving the escapes in the parts.
-func splitRaw(raw string, sep byte) []string {
-	var parts []string
-	start := 0
-	for i := 0; i < len(raw); i++ {
-		switch raw[i] {
-		case '\\':
-			i++
-		case sep:
-			parts = append(parts, raw[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, raw[start:])
 }
 
 // matchText is the text of a go-vcard Field.Value that filters compare

@@ -45,3 +45,34 @@ var textEscaper = strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\r\n", `
 func EscapeText(s string) string {
 	return textEscaper.Replace(s)
 }
+
+// textUnescaper resolves every escape of a TEXT value (RFC 5545 §3.3.11,
+// RFC 6350 §3.4, RFC 2426 §4: \\, \,, \;, \n, \N); it also accepts \:,
+// which some exporters write.
+var textUnescaper = strings.NewReplacer(`\\`, `\`, `\n`, "\n", `\N`, "\n", `\,`, ",", `\;`, ";", `\:`, ":")
+
+// UnescapeText resolves the escapes of a raw TEXT value, or of one
+// component of a structured value split with SplitEscaped.
+func UnescapeText(raw string) string {
+	if !strings.Contains(raw, `\`) {
+		return raw
+	}
+	return textUnescaper.Replace(raw)
+}
+
+// SplitEscaped splits a raw value at every sep that is not escaped by a
+// backslash, leaving the escapes in the parts.
+func SplitEscaped(raw string, sep byte) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '\\':
+			i++
+		case sep:
+			parts = append(parts, raw[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, raw[start:])
+}
