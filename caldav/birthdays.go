@@ -339,15 +339,15 @@ func cardDates(card []byte) (name string, bday, anniversary *cardDate) {
 		switch strings.ToUpper(prop) {
 		case "FN":
 			if name == "" {
-				name = unescapeText(l.Value)
+				name = contentline.UnescapeText(l.Value)
 			}
 		case "N":
 			if n == "" {
-				parts := strings.Split(l.Value, ";")
+				parts := contentline.SplitEscaped(l.Value, ';')
 				var given []string
 				for _, i := range []int{3, 1, 2, 0, 4} { // prefix, given, additional, family, suffix
 					if i < len(parts) && strings.TrimSpace(parts[i]) != "" {
-						given = append(given, unescapeText(parts[i]))
+						given = append(given, contentline.UnescapeText(parts[i]))
 					}
 				}
 				n = strings.Join(given, " ")
@@ -424,10 +424,6 @@ func atoi(s string) int {
 	}
 	return n
 }
-
-var textUnescaper = strings.NewReplacer(`\\`, `\`, `\,`, ",", `\;`, ";", `\n`, "\n", `\N`, "\n")
-
-func unescapeText(s string) string { return textUnescaper.Replace(s) }
 
 // birthdayEvent is the event of one date: an all-day event recurring every
 // year on it (RFC 5545 §3.3.10; February 29 on February's last day in

@@ -65,3 +65,19 @@ func TestBirthdaysRefreshReadsEventsOncePerPage(t *testing.T) {
 		}
 	})
 }
+
+// TestCardDatesName: the event's name is the card's FN, else its N in
+// reading order, with escapes resolved; an escaped ";" inside a name
+// component does not split it (RFC 6350 §3.4).
+func TestCardDatesName(t *testing.T) {
+	for _, tc := range []struct{ card, want string }{
+		{"BEGIN:VCARD\r\nFN:Dave\\, Jr.\r\nN:X;Y;;;\r\nEND:VCARD\r\n", "Dave, Jr."},
+		{"BEGIN:VCARD\r\nN:Example;Carol;;Dr.;\r\nEND:VCARD\r\n", "Dr. Carol Example"},
+		{"BEGIN:VCARD\r\nN:Smith\\;Jones;Pat;;;\r\nEND:VCARD\r\n", "Pat Smith;Jones"},
+		{"BEGIN:VCARD\r\nEND:VCARD\r\n", "Unnamed contact"},
+	} {
+		if got, _, _ := cardDates([]byte(tc.card)); got != tc.want {
+			t.Errorf("cardDates(%q) name = %q, want %q", tc.card, got, tc.want)
+		}
+	}
+}
