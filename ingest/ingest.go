@@ -161,6 +161,35 @@ type Target struct {
 	Actor store.Actor
 	// DryRun validates and counts what would happen, writing nothing.
 	DryRun bool
+	// Quota bounds the user's storage in bytes, as for a PUT (RFC 4331;
+	// 0: none): an item that would take the user past it is rejected.
+	Quota int64
+
+	used      int64 // the user's storage, once read (with Quota only)
+	usedKnown bool
+}
+
+// quotaReason is why an item that does not fit is rejected.
+const quotaReason = "the storage quota would be exceeded (quota-not-exceeded)"
+
+// fits reports whether the user's storage may grow by grow bytes, and
+// counts them when it may: the caller writes right after.
+func (t *Target) fits(ctx context.Context, grow int64) (bool, error) {
+	if t.Quota <= 0 || grow <= 0 {
+		return true, nil
+	}
+	if !t.usedKnown {
+		n, err := t.Store.UsedBytes(ctx, t.User.ID)
+		if err != nil {
+			return false, err
+		}
+		t.used, t.usedKnown = n, true
+	}
+	if t.used+grow > t.Quota {
+		return false, nil
+	}
+	t.used += grow
+	return true, nil
 }
 
 func (t *Target) maxSize() int64 {
@@ -339,7 +368,20 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 	}
 	for attempt := 0; ; attempt++ {
 		o.Name = name
-		_, err := st.PutObject(ctx, o, store.PutObjectOptions{IfNoneMatch: true, Actor: t.Actor})
+		// A new item grows the storage by its size; when that does not
+		// fit, only a replacement (below) may still go in.
+		fits, err := t.fits(ctx, o.Size)
+		if err != nil {
+			return err
+		}
+		if fits {
+			_, err = st.PutObject(ctx, o, store.PutObjectOptions{IfNoneMatch: true, Actor: t.Actor})
+		} else {
+			err = store.ErrPreconditionFailed
+		}
+		if err != nil && fits && t.usedKnown {
+			t.used -= o.Size // not created after all
+		}
 		var uc *store.UIDConflictError
 		switch {
 		case err == nil:
@@ -358,6 +400,10 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 		if err != nil {
 			return err
 		}
+		if !fits && (len(got) == 0 || got[0].UID != o.UID) {
+			res.Reject(o.UID, quotaReason)
+			return nil
+		}
 		if len(got) == 0 || got[0].UID != o.UID {
 			if attempt > 3 {
 				return fmt.Errorf("ingest: no free name for %q", o.UID)
@@ -373,6 +419,12 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 		case got[0].ETag == o.ETag:
 			res.Unchanged++
 			res.UnchangedUIDs = listUID(res.UnchangedUIDs, o.UID)
+			return nil
+		}
+		if ok, err := t.fits(ctx, o.Size-got[0].Size); err != nil {
+			return err
+		} else if !ok {
+			res.Reject(o.UID, quotaReason)
 			return nil
 		}
 		o.Name = name

@@ -87,7 +87,7 @@ func New(cfg Config) *Server {
 	s.web = web.New(web.Config{
 		Store: cfg.Store, Auth: cfg.Auth, Logger: cfg.Logger, Kinds: s.dav.Kinds, DAV: s.dav,
 		BaseURL: cfg.BaseURL, Version: cfg.Version, StoreKind: cfg.StoreKind,
-		MaxResourceSize: cfg.MaxResourceSize, MaxImportSize: cfg.MaxImportSize,
+		MaxResourceSize: cfg.MaxResourceSize, MaxImportSize: cfg.MaxImportSize, Quota: cfg.Quota,
 		NewUserCollections: DefaultCollections, SignedIn: noteUser,
 	})
 

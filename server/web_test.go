@@ -489,3 +489,42 @@ func TestWebImportListsItems(t *testing.T) {
 		}
 	})
 }
+
+// TestWebImportQuota: an import counts toward the storage quota as a PUT
+// does: the items that would take the user past it are rejected with the
+// reason, the others go in, and a replacement counts only what it adds.
+func TestWebImportQuota(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, func(c *server.Config) { c.Quota = 1000 })
+		b := e.browser(t)
+		b.signIn("alice", alicePassword)
+		event := func(uid, summary string) string {
+			return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\nSUMMARY:" + summary + "\r\nEND:VEVENT\r\n"
+		}
+		ics := func(evs ...string) []byte {
+			return []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + strings.Join(evs, "") + "END:VCALENDAR\r\n")
+		}
+		pad := strings.Repeat("x", 250) // each event is about 400 bytes stored
+		code, body := b.upload(map[string]string{"target": "calendars/personal", "mode": "update"},
+			ics(event("one", pad), event("two", pad), event("three", pad)))
+		if code != 200 || !strings.Contains(body, `id="created">2<`) || !strings.Contains(body, `id="rejected">1<`) || !strings.Contains(body, "quota-not-exceeded") {
+			t.Fatalf("import over the quota = %d, want 2 created and 1 rejected for the quota\n%s", code, body)
+		}
+		alice, err := st.GetUser(t.Context(), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		used, err := st.UsedBytes(t.Context(), alice.ID)
+		if err != nil || used > 1000 {
+			t.Errorf("used bytes after the import = %d, %v; want at most the quota", used, err)
+		}
+		// Replacing "one" with a few bytes more fits; with many more it
+		// does not, and the stored item stays as it was.
+		if code, body = b.upload(map[string]string{"target": "calendars/personal", "mode": "update"}, ics(event("one", pad+"yy"))); code != 200 || !strings.Contains(body, `id="updated">1<`) {
+			t.Errorf("a replacement within the quota = %d\n%s", code, body)
+		}
+		if code, body = b.upload(map[string]string{"target": "calendars/personal", "mode": "update"}, ics(event("one", pad+strings.Repeat("z", 400)))); code != 200 || !strings.Contains(body, `id="rejected">1<`) {
+			t.Errorf("a replacement past the quota = %d\n%s", code, body)
+		}
+	})
+}

@@ -196,7 +196,7 @@ func (h *Handler) importFile(w http.ResponseWriter, r *http.Request) {
 	res.Noun = res.Collection.Noun
 	t := &ingest.Target{
 		Store: h.cfg.Store, Kind: h.kind(c.Kind), User: user, Collection: c,
-		MaxResourceSize: h.cfg.MaxResourceSize, Skip: f.mode == "skip",
+		MaxResourceSize: h.cfg.MaxResourceSize, Skip: f.mode == "skip", Quota: h.cfg.Quota,
 		Actor: h.actor(r),
 	}
 	code := http.StatusOK

@@ -48,6 +48,9 @@ type Config struct {
 	MaxResourceSize int64
 	// MaxImportSize bounds an uploaded file. 0 means 50 MiB.
 	MaxImportSize int64
+	// Quota bounds each user's storage in bytes, as for a PUT; 0 means
+	// none. An import rejects the items that do not fit.
+	Quota int64
 	// SessionIdle and SessionMax are the idle and absolute lifetimes of a
 	// session. 0 means DefaultSessionIdle and DefaultSessionMax.
 	SessionIdle, SessionMax time.Duration
