@@ -235,7 +235,7 @@ func (h *Handler) aclProperty(rq *Request, res *Resource) (*Element, error) {
 	}
 	if res.Collection.Kind == store.KindCalendar {
 		// The owner's grants reach every calendar of theirs.
-		grants, err := h.grantACEs(rq.Context(), res.Owner)
+		grants, err := h.grantACEs(rq, res.Owner)
 		if err != nil {
 			return nil, err
 		}
@@ -249,14 +249,8 @@ func (h *Handler) aclProperty(rq *Request, res *Resource) (*Element, error) {
 		if sh.Status != store.ShareAccepted {
 			continue
 		}
-		var href string
-		if sh.UserID != 0 {
-			u, err := h.Store.GetUserByID(rq.Context(), sh.UserID)
-			if err != nil {
-				return nil, err
-			}
-			href = PrincipalHref(u.Username)
-		} else if href, err = h.groupHrefByID(rq.Context(), sh.GroupID); err != nil {
+		href, _, err := rq.principalOf(sh.UserID, sh.GroupID)
+		if err != nil {
 			return nil, err
 		}
 		e.Children = append(e.Children, ace(href, sharePrivileges(sh.Access).grants()...))
@@ -264,17 +258,36 @@ func (h *Handler) aclProperty(rq *Request, res *Resource) (*Element, error) {
 	return e, nil
 }
 
-func (h *Handler) groupHrefByID(ctx context.Context, id int64) (string, error) {
-	groups, err := h.Store.ListGroups(ctx)
-	if err != nil {
-		return "", err
+// principalOf is the principal URL and display name of the user (userID)
+// or else the group (groupID) a share or grant names. Each user, and the
+// groups, are read once per request: a listing of a home with DAV:acl or
+// CS:invite names the same sharees and grantees on every collection.
+func (rq *Request) principalOf(userID, groupID int64) (href, name string, err error) {
+	if userID != 0 {
+		u, ok := rq.usersByID[userID]
+		if !ok {
+			if u, err = rq.store.GetUserByID(rq.Context(), userID); err != nil {
+				return "", "", err
+			}
+			if rq.usersByID == nil {
+				rq.usersByID = map[int64]*store.User{}
+			}
+			rq.usersByID[userID] = u
+		}
+		return PrincipalHref(u.Username), displayName(u), nil
 	}
-	for _, g := range groups {
-		if g.ID == id {
-			return GroupHref(g.Name), nil
+	if !rq.allGroupsRead {
+		if rq.allGroups, err = rq.store.ListGroups(rq.Context()); err != nil {
+			return "", "", err
+		}
+		rq.allGroupsRead = true
+	}
+	for i := range rq.allGroups {
+		if g := &rq.allGroups[i]; g.ID == groupID {
+			return GroupHref(g.Name), groupDisplayName(g), nil
 		}
 	}
-	return "", store.ErrNotFound
+	return "", "", store.ErrNotFound
 }
 
 // grants are the privileges of a set as an ACE grants them (aggregates
@@ -347,14 +360,14 @@ func supportedPrivilegeSet(res *Resource) *Element {
 // grantACEs are the ACEs of the owner's grants on each of their calendars:
 // delegates read (and write), free-busy grantees read-free-busy, and every
 // authenticated user when the owner lets everyone see their busy time.
-func (h *Handler) grantACEs(ctx context.Context, owner *store.User) ([]*Element, error) {
-	grants, err := h.Store.ListGrants(ctx, owner.ID)
+func (h *Handler) grantACEs(rq *Request, owner *store.User) ([]*Element, error) {
+	grants, err := h.Store.ListGrants(rq.Context(), owner.ID)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Element
 	for _, g := range grants {
-		href, err := h.granteeHref(ctx, g)
+		href, _, err := rq.principalOf(g.UserID, g.GroupID)
 		if err != nil {
 			return nil, err
 		}
@@ -364,7 +377,7 @@ func (h *Handler) grantACEs(ctx context.Context, owner *store.User) ([]*Element,
 		}
 		out = append(out, ace(href, delegatePrivileges(g.Access).grants()...))
 	}
-	everyone, err := h.Store.FreeBusyEveryone(ctx, owner.ID)
+	everyone, err := h.Store.FreeBusyEveryone(rq.Context(), owner.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -173,8 +173,8 @@ func (h *Handler) proxyFor(ctx context.Context, user *store.User) (read, write [
 
 // proxyMembers are the hrefs of the members of a proxy group: the users
 // and groups the owner granted exactly its level.
-func (h *Handler) proxyMembers(ctx context.Context, owner *store.User, name string) ([]string, error) {
-	grants, err := h.Store.ListGrants(ctx, owner.ID)
+func (h *Handler) proxyMembers(rq *Request, owner *store.User, name string) ([]string, error) {
+	grants, err := h.Store.ListGrants(rq.Context(), owner.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -183,25 +183,13 @@ func (h *Handler) proxyMembers(ctx context.Context, owner *store.User, name stri
 		if g.Access != proxyAccess(name) {
 			continue
 		}
-		href, err := h.granteeHref(ctx, g)
+		href, _, err := rq.principalOf(g.UserID, g.GroupID)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, href)
 	}
 	return out, nil
-}
-
-// granteeHref is the principal URL of a grant's user or group.
-func (h *Handler) granteeHref(ctx context.Context, g store.Grant) (string, error) {
-	if g.UserID != 0 {
-		u, err := h.Store.GetUserByID(ctx, g.UserID)
-		if err != nil {
-			return "", err
-		}
-		return PrincipalHref(u.Username), nil
-	}
-	return h.groupHrefByID(ctx, g.GroupID)
 }
 
 // delegationProperties are the proxy properties of principals and proxy

@@ -170,7 +170,7 @@ func (h *Handler) principalProperties() []*Property {
 			switch res.Type {
 			case ResGroupPrincipal:
 			case ResProxy:
-				members, err := h.proxyMembers(rq.Context(), res.Owner, res.Name)
+				members, err := h.proxyMembers(rq, res.Owner, res.Name)
 				if err != nil {
 					return nil, err
 				}

@@ -63,6 +63,11 @@ type Request struct {
 	lockCache  map[string][]store.Lock
 	groups     []store.Group // the user's groups, once read (principals.go)
 	groupsRead bool
+	// usersByID and allGroups are the sharees and grantees named so far,
+	// each read once (principalOf).
+	usersByID     map[int64]*store.User
+	allGroups     []store.Group
+	allGroupsRead bool
 }
 
 // newRequest is the state of one request served by h.

@@ -446,19 +446,10 @@ func (h *Handler) invitees(rq *Request, res *Resource) (out []invitee, ok bool, 
 		return nil, false, err
 	}
 	for _, sh := range shares {
-		if sh.UserID != 0 {
-			u, err := h.Store.GetUserByID(rq.Context(), sh.UserID)
-			if err != nil {
-				return nil, false, err
-			}
-			out = append(out, invitee{href: PrincipalHref(u.Username), name: displayName(u), access: sh.Access, status: sh.Status})
-			continue
-		}
-		href, err := h.groupHrefByID(rq.Context(), sh.GroupID)
+		href, name, err := rq.principalOf(sh.UserID, sh.GroupID)
 		if err != nil {
 			return nil, false, err
 		}
-		name := strings.TrimSuffix(href[strings.LastIndex(strings.TrimSuffix(href, "/"), "/")+1:], "/")
 		out = append(out, invitee{href: href, name: name, access: sh.Access, status: sh.Status})
 	}
 	return out, true, nil
