@@ -122,59 +122,61 @@ func (h *Handler) newShareChange(ctx context.Context, res *Resource, href string
 }
 
 // csShare applies a CS:share: every CS:set invites (or changes the access
-// of) a sharee, every CS:remove stops sharing with one. An href naming
-// nobody fails the whole request, changing nothing.
+// of) a sharee, every CS:remove stops sharing with one.
 func (h *Handler) csShare(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
-	var changes []shareChange
+	var entries []*Element
 	for _, el := range body.Children {
-		if el.Name != cs("set") && el.Name != cs("remove") {
-			continue
+		if el.Name == cs("set") || el.Name == cs("remove") {
+			entries = append(entries, el)
 		}
+	}
+	return h.share(rq, w, res, entries, func(el *Element) (string, bool, store.Access, error) {
 		href := el.Child(Name("href"))
 		if href == nil {
-			return &Error{Status: http.StatusBadRequest, Message: "dav: CS:share entry without DAV:href"}
+			return "", false, "", &Error{Status: http.StatusBadRequest, Message: "dav: CS:share entry without DAV:href"}
 		}
 		access := store.AccessRead
 		if el.Child(cs("read-write")) != nil {
 			access = store.AccessReadWrite
 		}
-		c, err := h.newShareChange(rq.Context(), res, href.Text, el.Name == cs("remove"), access)
-		if err != nil {
-			return err
-		}
-		changes = append(changes, c)
-	}
-	if err := h.applyShares(rq.Context(), res, changes); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusOK)
-	return nil
+		return href.Text, el.Name == cs("remove"), access, nil
+	})
 }
 
 // shareResource applies a DAV:share-resource (draft-pot-webdav-resource-
 // sharing §4.4) to the same shares as CS:share: each DAV:sharee names a
 // principal or mailto: address and a DAV:share-access, read or read-write
-// to share, no-access to stop. All of it or none.
+// to share, no-access to stop.
 func (h *Handler) shareResource(rq *Request, w http.ResponseWriter, res *Resource, body *Element) error {
-	var changes []shareChange
-	for _, el := range body.ChildrenNamed(Name("sharee")) {
+	return h.share(rq, w, res, body.ChildrenNamed(Name("sharee")), func(el *Element) (string, bool, store.Access, error) {
 		href, sa := el.Child(Name("href")), el.Child(Name("share-access"))
 		if href == nil || sa == nil || len(sa.Children) != 1 {
-			return &Error{Status: http.StatusBadRequest, Message: "dav: DAV:sharee needs DAV:href and one DAV:share-access"}
+			return "", false, "", &Error{Status: http.StatusBadRequest, Message: "dav: DAV:sharee needs DAV:href and one DAV:share-access"}
 		}
-		var access store.Access
-		remove := false
 		switch sa.Children[0].Name {
 		case Name("read"):
-			access = store.AccessRead
+			return href.Text, false, store.AccessRead, nil
 		case Name("read-write"):
-			access = store.AccessReadWrite
+			return href.Text, false, store.AccessReadWrite, nil
 		case Name("no-access"):
-			remove = true
-		default:
-			return &Error{Status: http.StatusBadRequest, Message: "dav: DAV:share-access is read, read-write or no-access"}
+			return href.Text, true, "", nil
 		}
-		c, err := h.newShareChange(rq.Context(), res, href.Text, remove, access)
+		return "", false, "", &Error{Status: http.StatusBadRequest, Message: "dav: DAV:share-access is read, read-write or no-access"}
+	})
+}
+
+// share applies a share request whose sharee entries entry reads (the
+// href, whether sharing stops, the access given). An entry that is
+// malformed or names nobody fails the whole request, changing nothing.
+func (h *Handler) share(rq *Request, w http.ResponseWriter, res *Resource, entries []*Element,
+	entry func(*Element) (href string, remove bool, access store.Access, err error)) error {
+	changes := make([]shareChange, 0, len(entries))
+	for _, el := range entries {
+		href, remove, access, err := entry(el)
+		if err != nil {
+			return err
+		}
+		c, err := h.newShareChange(rq.Context(), res, href, remove, access)
 		if err != nil {
 			return err
 		}
