@@ -307,7 +307,7 @@ func (h *Handler) checkWrite(rq *Request, r *http.Request, res *Resource) error 
 	if err != nil {
 		return nil // the method answers a bad Destination
 	}
-	dst, err := h.resolve(rq.Context(), rq.User, t, escaped, false)
+	dst, err := h.resolveDestination(rq, t, escaped)
 	switch {
 	case err == nil, errors.Is(err, store.ErrNotFound):
 		// RFC 4918 §7.4: a COPY or MOVE replaces or adds the destination

@@ -332,7 +332,7 @@ func (h *Handler) copyMove(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if t.typ != ResObject || t.kind != res.Kind {
 		return &Error{Status: http.StatusForbidden, Message: "dav: Destination is not an object of the same kind"}
 	}
-	dst, err := h.resolve(rq.Context(), rq.User, t, escaped, false)
+	dst, err := h.resolveDestination(rq, t, escaped)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		if errors.Is(err, errParentMissing) {
 			return &Error{Status: http.StatusConflict, Message: "dav: Destination collection missing"}
@@ -424,6 +424,24 @@ func written(w http.ResponseWriter, created bool, href string) {
 
 // destination reads the Destination header of COPY and MOVE (RFC 4918
 // §10.3): a URL on this server, parsed, with its escaped path.
+// resolveDestination resolves the Destination of a COPY or MOVE (t and
+// escaped, from destination) once per request: checkWrite checks its
+// locks, and the method then writes it.
+func (h *Handler) resolveDestination(rq *Request, t target, escaped string) (*Resource, error) {
+	if rq.dst == nil || rq.dst.escaped != escaped {
+		res, err := h.resolve(rq.Context(), rq.User, t, escaped, false)
+		rq.dst = &resolvedDestination{escaped: escaped, res: res, err: err}
+	}
+	return rq.dst.res, rq.dst.err
+}
+
+// resolvedDestination is a Destination resolved (resolveDestination).
+type resolvedDestination struct {
+	escaped string
+	res     *Resource
+	err     error
+}
+
 func (h *Handler) destination(r *http.Request) (target, string, error) {
 	dest := r.Header.Get("Destination")
 	u, err := url.Parse(dest)

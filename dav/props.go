@@ -68,6 +68,8 @@ type Request struct {
 	usersByID     map[int64]*store.User
 	allGroups     []store.Group
 	allGroupsRead bool
+	// dst is the Destination of a COPY or MOVE, once resolved.
+	dst *resolvedDestination
 }
 
 // newRequest is the state of one request served by h.

@@ -213,7 +213,7 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 			return &Error{Status: http.StatusBadRequest, Message: "dav: bad Depth for " + r.Method + " of a collection"}
 		}
 	}
-	dst, derr := h.resolve(rq.Context(), rq.User, t, escaped, false)
+	dst, derr := h.resolveDestination(rq, t, escaped)
 	switch {
 	case errors.Is(derr, errParentMissing):
 		return &Error{Status: http.StatusConflict, Message: "dav: Destination collection missing"}

@@ -68,3 +68,48 @@ func TestLockQueriesPerWrite(t *testing.T) {
 		}
 	})
 }
+
+// collectionReads is a real store that counts collection lookups.
+type collectionReads struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (s *collectionReads) GetCollection(ctx context.Context, ownerID int64, kind store.Kind, name string) (*store.Collection, error) {
+	s.n.Add(1)
+	return s.Store.GetCollection(ctx, ownerID, kind, name)
+}
+
+// TestDestinationResolvedOnce: a COPY or MOVE resolves its Destination
+// once, for the lock check and the write: the collection lookups of the
+// source and of the destination (two each for a file: its path is tried
+// as a folder first).
+func TestDestinationResolvedOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		cr := &collectionReads{Store: st}
+		e := newEnv(t, cr)
+		e.status("create a", putEvent(lockItem, "a", nil), 201)
+		e.status("MKCALENDAR", request{method: "MKCALENDAR", path: "/dav/calendars/alice/work/"}, 201)
+		e.status("MKCOL", request{method: "MKCOL", path: "/dav/files/alice/docs/"}, 201)
+		e.status("PUT file", request{method: "PUT", path: "/dav/files/alice/docs/f.txt", body: "x"}, 201)
+		tests := []struct {
+			name   string
+			r      request
+			status int
+			reads  int64
+		}{
+			{"COPY", request{method: "COPY", path: lockItem, header: map[string]string{"Destination": "/dav/calendars/alice/work/a.ics"}}, http.StatusCreated, 2},
+			{"MOVE", request{method: "MOVE", path: lockItem, header: map[string]string{"Destination": lockCal + "b.ics"}}, http.StatusCreated, 2},
+			{"COPY file", request{method: "COPY", path: "/dav/files/alice/docs/f.txt", header: map[string]string{"Destination": "/dav/files/alice/docs/g.txt"}}, http.StatusCreated, 4},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				cr.n.Store(0)
+				e.status(tt.name, tt.r, tt.status)
+				if n := cr.n.Load(); n != tt.reads {
+					t.Errorf("GetCollection called %d times, want %d", n, tt.reads)
+				}
+			})
+		}
+	})
+}
