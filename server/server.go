@@ -55,6 +55,9 @@ type Config struct {
 	// requests bearing it (Authorization: Bearer); unset, /metrics is 404
 	// there (serve MetricsHandler on a listener of its own instead).
 	MetricsToken string
+	// HSTSMaxAge, when positive, sends Strict-Transport-Security with
+	// this max-age on every answer over TLS (RFC 6797).
+	HSTSMaxAge time.Duration
 }
 
 // Server is the HTTP face of Davenport.
@@ -109,7 +112,7 @@ func New(cfg Config) *Server {
 	// (DESIGN.md): both answer current-user-principal.
 	mux.Handle("/principals/", s.davEntry(authed))
 	mux.Handle("/{$}", s.davEntry(authed))
-	s.handler = s.recover(s.logRequests(s.limitInFlight(cfg.MaxInFlight, mux)))
+	s.handler = s.recover(s.logRequests(hsts(cfg.HSTSMaxAge, s.limitInFlight(cfg.MaxInFlight, mux))))
 	return s
 }
 
@@ -187,8 +190,9 @@ func jsonEscape(s string) string {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Run serves on addr until ctx is cancelled, then shuts down gracefully,
-// letting requests in flight finish for up to 30 seconds.
+// Run serves on ln until ctx is cancelled, then shuts down gracefully,
+// letting requests in flight finish for up to 30 seconds. A listener from
+// tls.NewListener serves HTTPS (HTTP/2 when its config offers "h2").
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
@@ -197,7 +201,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(quietHandshakes{s.log.Handler()}, slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
