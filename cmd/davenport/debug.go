@@ -40,14 +40,21 @@ func serveMetrics(ctx context.Context, addr string, metrics http.Handler, logger
 // serveSide serves h on a listener of its own at addr, unauthenticated,
 // warning when the address is not a loopback one. It stops with ctx.
 func serveSide(ctx context.Context, name, addr string, h http.Handler, logger *slog.Logger) (net.Addr, error) {
+	return serveListener(ctx, name, addr, h, logger, true)
+}
+
+// serveListener serves h on a listener of its own at addr until ctx ends;
+// a private one (unauthenticated side listeners) warns when the address is
+// not a loopback one.
+func serveListener(ctx context.Context, name, addr string, h http.Handler, logger *slog.Logger, private bool) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s listener: %w", name, err)
 	}
-	if ta, ok := ln.Addr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+	if ta, ok := ln.Addr().(*net.TCPAddr); private && (!ok || !ta.IP.IsLoopback()) {
 		logger.Warn("the "+name+" listener is reachable from other machines, without authentication", "addr", ln.Addr().String())
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	go func() {
 		<-ctx.Done()
 		srv.Close()

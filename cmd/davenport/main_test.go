@@ -582,16 +582,25 @@ func TestClientURL(t *testing.T) {
 		addr        net.Addr
 		inContainer bool
 		want        string
+		https       bool
+		acme        []string
 	}{
-		{"all interfaces, IPv4", "", tcp("0.0.0.0", 8008), false, "http://nas:8008/"},
-		{"all interfaces, IPv6", "", tcp("::", 8008), false, "http://nas:8008/"},
-		{"all interfaces in a container", "", tcp("::", 8008), true, "http://localhost:8008/"},
-		{"loopback", "", tcp("127.0.0.1", 9000), false, "http://localhost:9000/"},
-		{"one address", "", tcp("192.0.2.7", 8008), false, "http://192.0.2.7:8008/"},
-		{"one IPv6 address", "", tcp("2001:db8::7", 8008), false, "http://[2001:db8::7]:8008/"},
-		{"base URL", "https://dav.example.org", tcp("0.0.0.0", 8008), false, "https://dav.example.org/"},
+		{"all interfaces, IPv4", "", tcp("0.0.0.0", 8008), false, "http://nas:8008/", false, nil},
+		{"all interfaces, IPv6", "", tcp("::", 8008), false, "http://nas:8008/", false, nil},
+		{"all interfaces in a container", "", tcp("::", 8008), true, "http://localhost:8008/", false, nil},
+		{"loopback", "", tcp("127.0.0.1", 9000), false, "http://localhost:9000/", false, nil},
+		{"one address", "", tcp("192.0.2.7", 8008), false, "http://192.0.2.7:8008/", false, nil},
+		{"one IPv6 address", "", tcp("2001:db8::7", 8008), false, "http://[2001:db8::7]:8008/", false, nil},
+		{"base URL", "https://dav.example.org", tcp("0.0.0.0", 8008), false, "https://dav.example.org/", false, nil},
+		{"HTTPS", "", tcp("0.0.0.0", 8443), false, "https://nas:8443/", true, nil},
+		{"HTTPS on 443", "", tcp("::", 443), false, "https://nas/", true, nil},
+		{"HTTPS on 443, one IPv6 address", "", tcp("2001:db8::7", 443), false, "https://[2001:db8::7]/", true, nil},
+		{"plain HTTP on 80", "", tcp("192.0.2.7", 80), false, "http://192.0.2.7/", false, nil},
+		{"ACME on 443", "", tcp("0.0.0.0", 443), false, "https://dav.example.org/", true, []string{"dav.example.org", "cal.example.org"}},
+		{"ACME elsewhere", "", tcp("0.0.0.0", 8443), false, "https://dav.example.org:8443/", true, []string{"dav.example.org"}},
+		{"base URL wins over ACME", "https://cal.example.org/", tcp("0.0.0.0", 443), false, "https://cal.example.org/", true, []string{"dav.example.org"}},
 	} {
-		if got := clientURL(tt.base, tt.addr, tt.inContainer, host); got != tt.want {
+		if got := clientURL(tt.base, tt.addr, tt.inContainer, host, tt.https, tt.acme); got != tt.want {
 			t.Errorf("%s: clientURL = %q; want %q", tt.name, got, tt.want)
 		}
 	}

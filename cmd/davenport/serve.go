@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -43,6 +45,7 @@ type serveConfig struct {
 	pushSubscriber            string
 	metricsListen             string
 	metricsToken              string
+	tls                       tlsFlags
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,7 +73,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.pushSubscriber, "push-contact", "", "VAPID contact of this server for push services, a mailto: or https: URL")
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "address serving Prometheus metrics at /metrics without a token, e.g. 127.0.0.1:9108; off when empty")
 	fs.StringVar(&cfg.metricsToken, "metrics-token", "", "bearer token that opens /metrics on the main listener; without it /metrics there is 404 (use DAVENPORT_METRICS_TOKEN_FILE for a secret file)")
+	cfg.tls.flags(fs)
 	if err := parseFlags(fs, "davenport serve [flags]", args, stdout, stderr); err != nil {
+		return err
+	}
+	if err := cfg.tls.validate(); err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
@@ -116,12 +123,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		hs.SetHistory(cfg.history.retention > 0)
 	}
 
+	var https *httpsServing
+	if cfg.tls.enabled() {
+		if https, err = cfg.tls.https(cfg.database, logger); err != nil {
+			return err
+		}
+		if strings.HasPrefix(cfg.baseURL, "http:") {
+			logger.Warn("--base-url is http:// but this server serves HTTPS: clients will be sent to plain HTTP", "base_url", cfg.baseURL)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	container := os.Getenv(containerEnv)
-	url := clientURL(cfg.baseURL, ln.Addr(), container != "", os.Hostname)
+	url := clientURL(cfg.baseURL, ln.Addr(), container != "", os.Hostname, https != nil, cfg.tls.acmeDomains)
 	passwd := cliCommand(container, os.Executable, os.Args[0], exec.LookPath) + " user passwd admin"
 	if databaseGiven(fs) {
 		passwd += " --database " + databaseHint(cfg.database)
@@ -154,6 +170,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IMIP:         relay != nil,
 		Push:         pusher,
 		MetricsToken: cfg.metricsToken,
+		HSTSMaxAge:   cfg.tls.hstsMaxAge,
 	})
 	if relay != nil {
 		host, _ := os.Hostname()
@@ -179,8 +196,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	if https != nil {
+		if cfg.tls.redirectListen != "" {
+			var h http.Handler = server.HTTPSRedirect(redirectTarget(cfg.baseURL, ln.Addr()))
+			if https.challenges != nil {
+				h = https.challenges(h)
+			}
+			if _, err := serveRedirect(ctx, cfg.tls.redirectListen, h, logger); err != nil {
+				ln.Close()
+				return err
+			}
+		}
+		if https.prefetch != nil {
+			if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.Port != 443 {
+				logger.Info("acme: the CA validates at port 443 (tls-alpn-01) or port 80 (http-01, on --http-redirect-listen): forward the one it can reach to this server",
+					"addr", ln.Addr().String(), "http_redirect", cfg.tls.redirectListen)
+			}
+			go https.prefetch(ctx)
+		}
+		ln = tls.NewListener(ln, https.config)
+	}
 	go prune(ctx, st, cfg.retention, cfg.history, logger)
-	logger.Info("davenport listening", "addr", ln.Addr().String(), "database", describeDatabase(cfg.database), "version", version)
+	logger.Info("davenport listening", "addr", ln.Addr().String(), "tls", https != nil, "database", describeDatabase(cfg.database), "version", version)
 	return srv.Run(ctx, ln)
 }
 
@@ -189,10 +226,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // is reached from other machines by the host's name (in a container,
 // whose host name means nothing outside, by localhost: the documented
 // images publish the port on 127.0.0.1); loopback is localhost; any other
-// address is itself.
-func clientURL(baseURL string, addr net.Addr, inContainer bool, hostname func() (string, error)) string {
+// address is itself. Serving HTTPS, it is https://, and with ACME the
+// first domain (the certificate names no other); the scheme's default
+// port is left out.
+func clientURL(baseURL string, addr net.Addr, inContainer bool, hostname func() (string, error), https bool, acmeDomains []string) string {
 	if baseURL != "" {
 		return strings.TrimSuffix(baseURL, "/") + "/"
+	}
+	scheme, defaultPort := "http", "80"
+	if https {
+		scheme, defaultPort = "https", "443"
 	}
 	host, port := "localhost", "8008"
 	if ta, ok := addr.(*net.TCPAddr); ok {
@@ -207,7 +250,16 @@ func clientURL(baseURL string, addr net.Addr, inContainer bool, hostname func() 
 			host = ta.IP.String()
 		}
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	if len(acmeDomains) > 0 {
+		host = acmeDomains[0]
+	}
+	if port == defaultPort {
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		return scheme + "://" + host + "/"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
 
 // containerEnv names the environment variable the container image sets to
