@@ -234,6 +234,13 @@ func (a *acmeCerts) challenges(next http.Handler) http.Handler {
 	h := a.m.HTTPHandler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/.well-known/acme-challenge/") {
+			// The host policy is about names: a Host with a port (a
+			// validation server that names port 80, a forwarded port)
+			// is the same name.
+			if host, _, err := net.SplitHostPort(r.Host); err == nil {
+				r = r.Clone(r.Context())
+				r.Host = host
+			}
 			a.log.Info("acme: answering an http-01 challenge", "domain", r.Host, "remote", r.RemoteAddr)
 		}
 		h.ServeHTTP(w, r)
