@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/internal/testcert"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store/testdb"
@@ -189,4 +192,55 @@ func TestHSTS(t *testing.T) {
 			t.Errorf("%s: GET %s (%d): Strict-Transport-Security %q, want %q", tt.name, tt.path, resp.StatusCode, got, tt.want)
 		}
 	}
+}
+
+// TestHandshakeErrorsQuiet: a failed TLS handshake (here a plain-HTTP
+// request to the TLS port, as scanners send all day) is logged at debug,
+// not as a warning.
+func TestHandshakeErrorsQuiet(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		logs := &safeBuffer{}
+		logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
+		st := testdb.SQLite(t)
+		a, err := auth.New(st, logger, auth.Options{Params: cheapParams})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := server.New(server.Config{Store: st, Auth: a, Logger: logger})
+		pair := testcert.Valid(t, "127.0.0.1")
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- srv.Run(ctx, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair.Cert}}))
+		}()
+		resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		ok := waitLog(logs, "TLS handshake error")
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case level == slog.LevelDebug && (!ok || !strings.Contains(logs.String(), "level=DEBUG msg=\"http: TLS handshake error")):
+			t.Errorf("at debug, the handshake error is not logged at debug:\n%s", logs)
+		case level == slog.LevelInfo && strings.Contains(logs.String(), "handshake"):
+			t.Errorf("at info, a handshake error is logged:\n%s", logs)
+		}
+	}
+}
+
+// waitLog waits up to a second for s in logs.
+func waitLog(logs *safeBuffer, s string) bool {
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(logs.String(), s) {
+			return true
+		}
+	}
+	return false
 }
