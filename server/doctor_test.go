@@ -2,14 +2,9 @@ package server_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +16,7 @@ import (
 	"time"
 
 	"github.com/davenport-dav/davenport/internal/doctor"
+	"github.com/davenport-dav/davenport/internal/testcert"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
@@ -60,32 +56,8 @@ func (f fakeResolver) LookupTXT(_ context.Context, name string) ([]string, error
 // notAfter, and a pool that trusts it.
 func selfSigned(t *testing.T, notBefore, notAfter time.Time) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: doctorHost},
-		DNSNames:              []string{doctorHost},
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+	p := testcert.New(t, notBefore, notAfter, doctorHost)
+	return p.Cert, testcert.Pool(p)
 }
 
 // brokenProxy is a reverse proxy in front of the real server, broken (or
