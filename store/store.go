@@ -332,6 +332,18 @@ type Store interface {
 	// next request. username is looked up as GetUser does; an unknown one
 	// is ErrNotFound.
 	GetUserCredentials(ctx context.Context, username string) (*User, []AppPassword, error)
+	// WatchCredentials calls changed with a user's id each time, in any
+	// process using this store's database, the user's password or name
+	// changes, the user is deleted, or one of their app passwords is
+	// revoked or replaced; and with 0 when any user's may have changed
+	// unseen: once it is watching, and again after each lost and restored
+	// connection (notifications sent meanwhile are lost). It blocks until
+	// ctx ends, then returns nil; a lost connection is retried with back-off,
+	// never returned. Holders of anything derived from credentials (the
+	// authentication cache) drop it when told. A store only one process
+	// uses at a time (the embedded one) has nothing to report: it calls
+	// changed(0) once and waits for ctx.
+	WatchCredentials(ctx context.Context, changed func(userID int64)) error
 	GetUserByID(ctx context.Context, id int64) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)

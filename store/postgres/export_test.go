@@ -16,3 +16,6 @@ func BackendPID(s *Store) (int, error) {
 	err := s.pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid)
 	return pid, err
 }
+
+// ListenerName is the application_name of WatchCredentials' connection.
+var ListenerName = listenerName

@@ -22,6 +22,8 @@ import (
 type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+	// connConfig opens connections outside the pool (WatchCredentials).
+	connConfig *pgx.ConnConfig
 	// noHistory turns the version history and trash off (SetHistory).
 	noHistory atomic.Bool
 }
@@ -79,7 +81,7 @@ func OpenOptions(ctx context.Context, dsn string, logger *slog.Logger, opts Opti
 		pool.Close()
 		return nil, errorf("store: postgres: ping: %w", err)
 	}
-	return &Store{pool: pool, logger: logger}, nil
+	return &Store{pool: pool, logger: logger, connConfig: cfg.ConnConfig.Copy()}, nil
 }
 
 // Migrate applies every pending migration to the database at dsn and reports
