@@ -425,6 +425,33 @@ func (a *Authenticator) Forget(username string) {
 	a.mu.Unlock()
 }
 
+// CredentialsWatcher reports credential changes made by any process
+// (store.Store has it).
+type CredentialsWatcher interface {
+	WatchCredentials(ctx context.Context, changed func(userID int64)) error
+}
+
+// Watch drops the cached verifications of every user whose credentials w
+// reports changed, by this process or another on the same database, and
+// all of them when w reports 0 (it may have missed changes), until ctx
+// ends. The cache is right without it: the stored hashes are part of every
+// key and are read on each request, so an old password stops matching at
+// once everywhere. Watch keeps a process from holding, until the entries
+// expire, verifications that can never match again, and means a password
+// changed anywhere leaves nothing derived from the old one in any
+// instance's memory within the notification's delivery (milliseconds).
+func (a *Authenticator) Watch(ctx context.Context, w CredentialsWatcher) error {
+	return w.WatchCredentials(ctx, a.ForgetUser)
+}
+
+// ForgetUser drops this process's cached verifications of the user with
+// that id, or every cached verification when id is 0.
+func (a *Authenticator) ForgetUser(id int64) {
+	a.mu.Lock()
+	a.cache.forgetID(id)
+	a.mu.Unlock()
+}
+
 // candidate is one stored hash a password may match.
 type candidate struct {
 	hash  string
@@ -561,7 +588,7 @@ func (a *Authenticator) verifyOnce(ctx context.Context, key cacheKey, uk string,
 		a.userIP.end(uk)
 		delete(a.inflight, key)
 		if f.ok {
-			a.cache.add(key, u.Username, f.appID, a.now())
+			a.cache.add(key, u.Username, u.ID, f.appID, a.now())
 		}
 		a.mu.Unlock()
 		close(f.done)

@@ -77,6 +77,7 @@ func appendField(b []byte, s string) []byte {
 
 type cacheEntry struct {
 	username string
+	userID   int64
 	appID    int64 // the app password that matched; 0 for the account password
 	expires  time.Time
 }
@@ -110,14 +111,14 @@ func (c *successCache) hit(k cacheKey, now time.Time) (appID int64, ok bool) {
 
 // add stores k. The expiry is not extended by later hits: a verification is
 // trusted for at most one TTL.
-func (c *successCache) add(k cacheKey, username string, appID int64, now time.Time) {
+func (c *successCache) add(k cacheKey, username string, userID, appID int64, now time.Time) {
 	if !c.enabled() {
 		return
 	}
 	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
 		c.evict(now)
 	}
-	c.entries[k] = cacheEntry{username: username, appID: appID, expires: now.Add(c.ttl)}
+	c.entries[k] = cacheEntry{username: username, userID: userID, appID: appID, expires: now.Add(c.ttl)}
 }
 
 // evict drops expired entries, then, if still full, the entry closest to
@@ -147,6 +148,20 @@ func (c *successCache) evict(now time.Time) {
 func (c *successCache) forget(username string) {
 	for k, e := range c.entries {
 		if e.username == username {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// forgetID drops every entry of the user with that id, or every entry when
+// id is 0.
+func (c *successCache) forgetID(id int64) {
+	if id == 0 {
+		clear(c.entries)
+		return
+	}
+	for k, e := range c.entries {
+		if e.userID == id {
 			delete(c.entries, k)
 		}
 	}

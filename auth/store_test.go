@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/postgres"
@@ -197,4 +199,137 @@ func openT(t *testing.T, open func() (store.Store, error)) store.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestWatchDropsOtherProcessChanges: with Watch running, what another
+// process changes (a password, an app password revoked, the user deleted)
+// leaves no verification derived from the old credentials in this
+// process's cache within a second, while other users' stay; without the
+// notification those entries would sit there until their TTL. On the
+// embedded store Watch starts with a flush and then waits.
+func TestWatchDropsOtherProcessChanges(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	dsn := testdb.PostgresDSN(t)
+	server := openT(t, func() (store.Store, error) { return postgres.Open(t.Context(), dsn, logger) })
+	cli := openT(t, func() (store.Store, error) { return postgres.Open(t.Context(), dsn, logger) })
+	ctx := t.Context()
+	a, err := New(server, logger, Options{Params: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]*store.User{}
+	for _, name := range []string{"alice", "bob"} {
+		u := &store.User{Username: name, PasswordHash: mustHash(t, name+"-pw", cheap)}
+		if err := cli.CreateUser(ctx, u, nil); err != nil {
+			t.Fatal(err)
+		}
+		users[name] = u
+	}
+	phone := &store.AppPassword{UserID: users["alice"].ID, Label: "phone", PasswordHash: mustHash(t, "phone-pw", cheap)}
+	if err := cli.CreateAppPassword(ctx, phone); err != nil {
+		t.Fatal(err)
+	}
+
+	// cached counts the cache's entries per user name.
+	cached := func() map[string]int {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		n := map[string]int{}
+		for _, e := range a.cache.entries {
+			n[e.username]++
+		}
+		return n
+	}
+	login := func(user, pw string) {
+		t.Helper()
+		if _, err := a.Authenticate(ctx, user, pw, "192.0.2.1"); err != nil {
+			t.Fatalf("%s with %s: %v", user, pw, err)
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &readyWatcher{w: server, ready: make(chan struct{})}
+	go a.Watch(wctx, w)
+	select {
+	case <-w.ready:
+	case <-time.After(time.Second):
+		t.Fatal("Watch did not start within 1 s")
+	}
+
+	steps := []struct {
+		name   string
+		logins [][2]string
+		change func() error
+		want   int // alice's entries left
+	}{
+		{"password changed", [][2]string{{"alice", "alice-pw"}, {"alice", "phone-pw"}},
+			func() error { return cli.SetPasswordHash(ctx, users["alice"].ID, mustHash(t, "new-pw", cheap)) }, 0},
+		{"app password revoked", [][2]string{{"alice", "new-pw"}, {"alice", "phone-pw"}},
+			func() error { return cli.DeleteAppPassword(ctx, users["alice"].ID, phone.ID) }, 0},
+		{"user deleted", [][2]string{{"alice", "new-pw"}},
+			func() error { return cli.DeleteUser(ctx, users["alice"].ID) }, 0},
+	}
+	for _, s := range steps {
+		for _, l := range s.logins {
+			login(l[0], l[1])
+		}
+		login("bob", "bob-pw")
+		if n := cached(); n["alice"] != len(s.logins) || n["bob"] != 1 {
+			t.Fatalf("%s: cached before the change: %v", s.name, n)
+		}
+		if err := s.change(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(time.Second)
+		for cached()["alice"] != s.want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: alice's verifications still cached after 1 s: %v", s.name, cached())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := cached(); n["bob"] != 1 {
+			t.Fatalf("%s: bob's verification dropped too: %v", s.name, n)
+		}
+	}
+}
+
+// TestWatchEmbedded: the embedded store reports one flush and returns when
+// the context ends.
+func TestWatchEmbedded(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	s := testdb.SQLite(t)
+	a, err := New(s, logger, Options{Params: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &store.User{Username: "alice", PasswordHash: mustHash(t, "alice-pw", cheap)}
+	if err := s.CreateUser(t.Context(), u, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(t.Context(), "alice", "alice-pw", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := a.Watch(ctx, s); err != nil {
+		t.Fatalf("Watch = %v; want nil when its context ends", err)
+	}
+	if n := len(a.cache.entries); n != 0 {
+		t.Errorf("%d entries cached after Watch's flush; want 0", n)
+	}
+}
+
+// readyWatcher closes ready after w's first report, which comes once it
+// is listening.
+type readyWatcher struct {
+	w     CredentialsWatcher
+	ready chan struct{}
+	once  sync.Once
+}
+
+func (r *readyWatcher) WatchCredentials(ctx context.Context, changed func(int64)) error {
+	return r.w.WatchCredentials(ctx, func(id int64) {
+		changed(id)
+		r.once.Do(func() { close(r.ready) })
+	})
 }

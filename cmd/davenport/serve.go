@@ -151,6 +151,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ln.Close()
 		return err
 	}
+	// Another instance on the same database, or the command line, may
+	// change a password: drop what this process cached of the old one.
+	go authn.Watch(ctx, st)
 	var pusher *push.Service
 	if cfg.push {
 		pusher, err = push.New(ctx, push.Config{Store: st, Logger: logger, Subscriber: cfg.pushSubscriber,
