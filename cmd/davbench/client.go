@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -78,6 +79,34 @@ func newClient(user, password string, concurrency int, timeout time.Duration, al
 		auth:    "Basic " + cred,
 		timeout: timeout,
 	}
+}
+
+// spread makes each new connection to target (host:port) go to the next
+// of addrs in turn: several instances of one server on one database,
+// measured without a balancer in front. Keep-alive connections stay where
+// they were dialled, so the load divides by connection, as behind a TCP
+// balancer. The loopback rule still applies to every address.
+func (c *client) spread(target string, addrs []string) {
+	tr := c.hc.Transport.(*http.Transport)
+	dial := tr.DialContext
+	var next atomic.Uint64
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == target {
+			addr = addrs[(next.Add(1)-1)%uint64(len(addrs))]
+		}
+		return dial(ctx, network, addr)
+	}
+}
+
+// hostPort is u's host with its port, the scheme's default when absent.
+func hostPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // request describes one HTTP exchange.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -72,6 +73,7 @@ type config struct {
 	allowRemote, keep   bool
 	fill                string
 	base                *url.URL // --url, checked
+	spread              []string // --spread: host:port of more instances
 	// soak only
 	interval time.Duration
 	debugURL string
@@ -105,6 +107,15 @@ func parseConfig(args []string, stderr io.Writer, soak bool) (*config, error) {
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow a server that is not on a loopback address")
 	fs.StringVar(&cfg.fill, "fill", fillNone, "when seeding by PUT stops at --seed-timeout short of N: \"none\" (fail) or \"collection-put\" (store all N with one PUT of the whole collection, a Radicale extension)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the calendar and address book after the run")
+	fs.Func("spread", "comma-separated `host:port` list of instances serving --url's database: connections are dialled to each in turn (--url's own address is not used unless listed)", func(v string) error {
+		for _, a := range strings.Split(v, ",") {
+			if _, _, err := net.SplitHostPort(strings.TrimSpace(a)); err != nil {
+				return err
+			}
+			cfg.spread = append(cfg.spread, strings.TrimSpace(a))
+		}
+		return nil
+	})
 	if soak {
 		fs.DurationVar(&cfg.interval, "interval", time.Minute, "length of a window: figures are printed after each")
 		fs.StringVar(&cfg.debugURL, "debug-url", "", "the server's profiler (davenport serve --debug-listen), e.g. http://127.0.0.1:6060: report its goroutine count")
@@ -294,6 +305,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // returned cleanup removes them (unless --keep), also after ctx ended.
 func prepare(ctx context.Context, cfg *config, base *url.URL, spec runSpec, log *slog.Logger, needEvents, needCards bool) (*bench, func(), error) {
 	c := newClient(cfg.user, cfg.password, cfg.concurrency, cfg.timeout, cfg.allowRemote)
+	if len(cfg.spread) > 0 {
+		c.spread(hostPort(base), cfg.spread)
+	}
 	h, err := discover(ctx, c, base)
 	if err != nil {
 		return nil, nil, err
