@@ -23,6 +23,11 @@ import (
 // migration. It refuses, before changing anything, a dirty schema and one
 // newer than the embedded migrations.
 func migrateUp(ctx context.Context, cc *pgx.ConnConfig, logger *slog.Logger) (from, to uint, err error) {
+	unlock, err := lockMigrations(ctx, cc)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unlock()
 	m, latest, err := newMigrate(cc, logger)
 	if err != nil {
 		return 0, 0, err
@@ -71,6 +76,35 @@ func migrateUp(ctx context.Context, cc *pgx.ConnConfig, logger *slog.Logger) (fr
 		}
 	}
 	return from, to, nil
+}
+
+// lockMigrations takes a session advisory lock of this schema's for the
+// whole of migrateUp, on a connection of its own, and returns its release.
+// golang-migrate's own lock covers only m.Up: without this one, an instance
+// starting while another migrates reads the version the other has marked
+// dirty for the migration in progress (and refuses to start, as if a
+// migration had failed), and two instances upgrading at once both run the
+// data rewrites around the migrations (backfillSearchTerms would insert
+// every term twice). The key is per schema, so that stores in other
+// schemas of one database (tests, side-by-side installations) do not wait
+// for each other.
+func lockMigrations(ctx context.Context, cc *pgx.ConnConfig) (func(), error) {
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return nil, errorf("store: postgres: migrations: connect: %w", err)
+	}
+	const lock = `SELECT pg_advisory_lock(hashtextextended('davenport migrations ' || current_schema(), 0))`
+	if _, err := conn.Exec(ctx, lock); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, errorf("store: postgres: migrations: lock: %w", err)
+	}
+	return func() {
+		// Closing the session releases the lock; unlocking first frees
+		// it even if the close is slow.
+		c := context.WithoutCancel(ctx)
+		conn.Exec(c, `SELECT pg_advisory_unlock_all()`)
+		conn.Close(c)
+	}, nil
 }
 
 // canonicalUsernamesVersion is the migration that makes user names

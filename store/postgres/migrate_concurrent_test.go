@@ -52,3 +52,49 @@ func TestOpenConcurrentlyOnEmptySchema(t *testing.T) {
 		t.Error("no tables after the concurrent migrations")
 	}
 }
+
+// TestUpgradeConcurrently starts several stores at once on a schema from
+// before migration 24, as instances upgraded together do: each finds the
+// search terms to backfill, and the backfills must not interleave (each
+// deletes every term and inserts them all again; two at once would both
+// insert, leaving every term twice).
+func TestUpgradeConcurrently(t *testing.T) {
+	const n = 3
+	ctx := context.Background()
+	dsn := testdb.PostgresDSN(t)
+	if err := newMigrate(t, dsn).Migrate(23); err != nil {
+		t.Fatalf("migrate to 23: %v", err)
+	}
+	conn := connect(t, dsn)
+	if _, err := conn.Exec(ctx, `INSERT INTO users (username, display_name, email, password_hash)
+		SELECT 'user' || i, 'User Number ' || i, 'user' || i || '@example.org', 'h' FROM generate_series(1, 2000) i`); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			s, err := postgres.Open(ctx, dsn, discard)
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("store %d: %v", i, err)
+		}
+	}
+	var rows, distinct int
+	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT (term, field, user_id, group_id)) FROM principal_terms`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows == 0 || rows != distinct {
+		t.Errorf("%d search terms, %d distinct; want each once", rows, distinct)
+	}
+}
