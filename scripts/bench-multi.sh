@@ -59,6 +59,20 @@ base=$("$root/scripts/pg.sh" start "$pg_dir")
 psql_q() { psql -X -q -t -A -d "$1" -c "$2"; }
 password="bench-$RANDOM-$RANDOM-$RANDOM"
 
+# start_instance DSN LOG: a davenport serve on a free port (set in $port)
+# of 127.0.0.1, once /healthz answers.
+start_instance() {
+	port=$(free_port)
+	DAVENPORT_ADMIN_PASSWORD=$password "$work/davenport" serve --listen "127.0.0.1:$port" --database "$1" \
+		--log-level warn >"$2" 2>&1 &
+	pids+=("$!")
+	for _ in $(seq 1 300); do
+		curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "davenport did not become healthy (see $2)"
+}
+
 printf '%-9s %8s %8s %8s %7s %-16s %-16s %s\n' instances ops/s p50_ms p99_ms errors load_before load_after pg_conns | tee "$out/summary.txt"
 for k in $instances; do
 	db="multi$k"
@@ -66,14 +80,7 @@ for k in $instances; do
 	dsn="${base%/*}/$db?sslmode=disable"
 	urls=()
 	for i in $(seq 1 "$k"); do
-		port=$(free_port)
-		DAVENPORT_ADMIN_PASSWORD=$password "$work/davenport" serve --listen "127.0.0.1:$port" --database "$dsn" \
-			--log-level warn >"$out/server-$k-$i.log" 2>&1 &
-		pids+=("$!")
-		for _ in $(seq 1 300); do
-			curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break
-			sleep 0.1
-		done
+		start_instance "$dsn" "$out/server-$k-$i.log"
 		urls+=("127.0.0.1:$port")
 	done
 	spread=$(IFS=,; echo "${urls[*]}")
@@ -107,14 +114,7 @@ say "rows, bytes and WAL per user"
 db=peruser
 psql_q "$base" "CREATE DATABASE $db" >/dev/null
 dsn="${base%/*}/$db?sslmode=disable"
-port=$(free_port)
-DAVENPORT_ADMIN_PASSWORD=$password "$work/davenport" serve --listen "127.0.0.1:$port" --database "$dsn" \
-	--log-level warn >"$out/server-peruser.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 300); do
-	curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break
-	sleep 0.1
-done
+start_instance "$dsn" "$out/server-peruser.log"
 DAVBENCH_PASSWORD=$password "$work/davbench" --url "http://127.0.0.1:$port/" --n "$n" --workloads get,addressbook-query --duration 1s \
 	--keep --json "$out/peruser.json" >"$out/peruser.txt" 2>&1
 psql_q "$dsn" "ANALYZE" >/dev/null
