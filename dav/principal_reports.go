@@ -310,36 +310,56 @@ func (h *Handler) searchPrincipals(rq *Request, q *principalQuery) (found []*Res
 	}
 	seen := map[string]bool{}
 	for _, t := range lookups {
-		cands, m, err := h.Store.SearchPrincipals(rq.Context(), store.SearchPrefix(longestWord(t.match)), t.fields, searchTerms)
-		if err != nil {
-			return nil, false, err
-		}
-		more = more || m
-		for _, c := range cands {
-			var r *Resource
-			switch {
-			case c.User != nil && q.users:
-				r = userPrincipalResource(rq.User, c.User)
-			case c.Group != nil && q.groups:
-				r = groupPrincipalResource(c.Group)
-			default:
-				continue
-			}
-			if seen[r.Href] {
-				continue
-			}
-			seen[r.Href] = true
-			ok, err := h.principalMatches(rq, r, q)
+		prefix := store.SearchPrefix(longestWord(t.match))
+		// The index is read in two steps. First as many terms as the
+		// answer holds principals (one more, to tell a cut): a word
+		// most principals have ("example" of every address) then reads
+		// a hundred index entries and loads a hundred principals, not a
+		// thousand. Only when the exact test turned too many of those
+		// down (a text of several words) is the bounded read made.
+		for _, n := range []int{q.limit + 1, searchTerms} {
+			cands, m, err := h.Store.SearchPrincipals(rq.Context(), prefix, t.fields, n)
 			if err != nil {
 				return nil, false, err
 			}
-			if ok {
-				found = append(found, r)
+			for _, c := range cands {
+				var r *Resource
+				switch {
+				case c.User != nil && q.users:
+					r = userPrincipalResource(rq.User, c.User)
+				case c.Group != nil && q.groups:
+					r = groupPrincipalResource(c.Group)
+				default:
+					continue
+				}
+				if seen[r.Href] {
+					continue
+				}
+				seen[r.Href] = true
+				ok, err := h.principalMatches(rq, r, q)
+				if err != nil {
+					return nil, false, err
+				}
+				if ok {
+					found = append(found, r)
+				}
+				if len(found) > q.limit {
+					break
+				}
 			}
 			if len(found) > q.limit {
 				more = true
 				break
 			}
+			if !m {
+				break
+			}
+			if n == searchTerms {
+				more = true
+			}
+		}
+		if len(found) > q.limit {
+			break
 		}
 	}
 	slices.SortFunc(found, func(a, b *Resource) int { return strings.Compare(a.Href, b.Href) })

@@ -7,6 +7,7 @@ var (
 	ListQuery       = listQuery
 	ChangesQuery    = changesQuery
 	GetObjectsQuery = getObjectsQuery
+	SearchQuery     = searchQuery
 )
 
 // BackendPID is the server process of one of the store's connections; with

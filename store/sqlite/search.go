@@ -121,6 +121,17 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*store.User, 
 	return u, nil
 }
 
+// searchQuery reads the principals of the terms in a prefix range
+// ($1 ≤ term < $2) of some fields ($3), at most $4 of them, in index
+// order: a scan of principal_terms_term_idx that stops at the LIMIT, with
+// no sort (TestSearchPrincipalsPlan).
+const searchQuery = `
+	SELECT user_id, group_id
+	FROM principal_terms
+	WHERE term >= $1 AND term < $2 AND field & $3 <> 0
+	ORDER BY term
+	LIMIT $4`
+
 // SearchPrincipals reads at most limit terms of the prefix range in index
 // order, then the users and groups they name, in one read transaction.
 func (s *Store) SearchPrincipals(ctx context.Context, prefix string, fields store.SearchField, limit int) ([]store.Principal, bool, error) {
@@ -131,13 +142,7 @@ func (s *Store) SearchPrincipals(ctx context.Context, prefix string, fields stor
 		more  bool
 	)
 	err := s.read(ctx, "search principals", func(tx *sql.Tx) error {
-		const q = `
-			SELECT user_id, group_id
-			FROM principal_terms
-			WHERE term >= $1 AND term < $2 AND field & $3 <> 0
-			ORDER BY term
-			LIMIT $4`
-		rows, err := tx.QueryContext(ctx, q, prefix, store.PrefixEnd(prefix), int(fields), limit+1)
+		rows, err := tx.QueryContext(ctx, searchQuery, prefix, store.PrefixEnd(prefix), int(fields), limit+1)
 		if err != nil {
 			return err
 		}
