@@ -136,13 +136,22 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*store.User, 
 }
 
 // searchQuery reads the principals of the terms in a prefix range
-// ($1 ≤ term < $2) of some fields ($3), at most $4 of them, in index
-// order: a scan of principal_terms_term_idx that stops at the LIMIT, with
-// no sort (TestSearchPrincipalsPlan).
+// ($1 ≤ term < $2) of the fields in $3, at most $4 of them, in term order:
+// one ordered range scan of principal_terms_field_term_idx per field,
+// each stopping at the LIMIT, merged (TestSearchPrincipalsPlan). A term
+// has one field.
 const searchQuery = `
-	SELECT user_id, group_id
-	FROM principal_terms
-	WHERE term >= $1 AND term < $2 AND field & $3 <> 0
+	SELECT user_id, group_id FROM (
+		SELECT term, user_id, group_id FROM (
+			SELECT term, user_id, group_id FROM principal_terms
+			WHERE field = 1 AND $3::smallint & 1 <> 0 AND term >= $1 AND term < $2
+			ORDER BY term LIMIT $4) AS by_name
+		UNION ALL
+		SELECT term, user_id, group_id FROM (
+			SELECT term, user_id, group_id FROM principal_terms
+			WHERE field = 2 AND $3::smallint & 2 <> 0 AND term >= $1 AND term < $2
+			ORDER BY term LIMIT $4) AS by_address
+	) AS t
 	ORDER BY term
 	LIMIT $4`
 
