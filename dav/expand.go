@@ -114,11 +114,18 @@ func (h *Handler) expandResponse(rq *Request, res *Resource, specs []expandSpec,
 // expandHref is the response for one href of an expanded property: the
 // resource's, or a status-only one when it cannot be read.
 func (h *Handler) expandHref(rq *Request, href string, specs []expandSpec, budget *int) (*Response, error) {
+	return h.hrefResponse(rq, href, func(res *Resource) (*Response, error) { return h.expandResponse(rq, res, specs, budget) })
+}
+
+// hrefResponse resolves href as the user may read it and answers with
+// respond, or with a status-only response (404, 403) when it cannot be
+// read.
+func (h *Handler) hrefResponse(rq *Request, href string, respond func(*Resource) (*Response, error)) (*Response, error) {
 	res, err := h.resolveHref(rq, href)
 	var de *Error
 	switch {
 	case err == nil:
-		return h.expandResponse(rq, res, specs, budget)
+		return respond(res)
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, errBadPath), errors.Is(err, errBadName):
 		return &Response{Href: href, Status: http.StatusNotFound}, nil
 	case errors.Is(err, errForbidden), errors.As(err, &de):

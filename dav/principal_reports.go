@@ -15,10 +15,12 @@ import (
 
 // The REPORTs on principals: DAV:principal-property-search (RFC 3744
 // §9.4), DAV:principal-search-property-set (§9.5), DAV:principal-match
-// (§9.3), DAV:expand-property (RFC 3253 §3.8) and CalendarServer's
+// (§9.3), DAV:expand-property (RFC 3253 §3.8), CalendarServer's
 // calendarserver-principal-search (what iOS and macOS send to look up
-// attendees). The engine answers them on any resource, before the kinds'
-// reports; they are listed in the supported-report-set of principals.
+// attendees) and DAV:acl-principal-prop-set (§9.2). The engine answers them
+// on any resource, before the kinds' reports; they are listed in the
+// supported-report-set of principals, acl-principal-prop-set on every
+// resource with a DAV:acl.
 
 // principalReportNames are the reports listed on principals.
 var principalReportNames = []xml.Name{
@@ -49,6 +51,8 @@ func (h *Handler) principalReport(name xml.Name) func(*Request, http.ResponseWri
 		return h.principalMatch
 	case Name("expand-property"):
 		return h.expandProperty
+	case Name("acl-principal-prop-set"):
+		return h.aclPrincipalPropSet
 	}
 	return nil
 }
@@ -457,6 +461,51 @@ func collectText(e *Element, out *[]string) {
 	for _, c := range e.Children {
 		collectText(c, out)
 	}
+}
+
+// aclPrincipalPropSet answers DAV:acl-principal-prop-set (RFC 3744 §9.2):
+// the requested properties of every principal an ACE of the request-URI's
+// DAV:acl names by href, one response each, in the ACL's order. "This
+// report is only defined when the Depth header has value 0" and needs the
+// right to read the ACL: a user who may not read DAV:acl (another user's
+// principal, seen as a directory entry) is refused with
+// DAV:need-privileges naming DAV:read-acl; a sharee reads, as in DAV:acl,
+// the owner and themselves. A principal the user may not read answers
+// with its status alone, as in expand-property.
+func (h *Handler) aclPrincipalPropSet(rq *Request, w http.ResponseWriter, r *http.Request, res *Resource, body *Element) error {
+	if err := depthZero(r); err != nil {
+		return err
+	}
+	pr, err := h.reportProps(rq, body.Child(Name("prop")))
+	if err != nil {
+		return err
+	}
+	acl, err := h.readProperty(rq, res, Name("acl"))
+	if err != nil {
+		return err
+	}
+	if acl == nil {
+		return needPrivilege(res.Href, NewElement(Name("read-acl")), "dav: need privilege read-acl")
+	}
+	ms := h.newMultiStatus(w, res.Href)
+	seen := map[string]bool{}
+	for _, a := range acl.ChildrenNamed(Name("ace")) {
+		p := a.Child(Name("principal"))
+		if p == nil || p.Child(Name("href")) == nil {
+			continue // DAV:authenticated, DAV:all: no principal resource
+		}
+		href := strings.TrimSpace(p.Child(Name("href")).Text)
+		if seen[href] {
+			continue
+		}
+		seen[href] = true
+		resp, err := h.hrefResponse(rq, href, func(p *Resource) (*Response, error) { return h.propResponse(rq, p, pr) })
+		if err != nil {
+			return err
+		}
+		ms.Add(resp)
+	}
+	return ms.Close("")
 }
 
 // principalSearchPropertySet answers DAV:principal-search-property-set

@@ -319,6 +319,10 @@ func (h *Handler) coreProperties() []*Property {
 				// multiget REPORTs also run on one object resource.
 				reports = own
 			}
+			if res.Owner != nil {
+				// RFC 3744 §9.2: wherever DAV:acl is defined.
+				reports = append(slices.Clip(reports), Name("acl-principal-prop-set"))
+			}
 			for _, n := range reports {
 				e.Children = append(e.Children, NewElement(Name("supported-report"), NewElement(Name("report"), NewElement(n))))
 			}
