@@ -3,10 +3,14 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/davenport-dav/davenport/auth"
 	"github.com/davenport-dav/davenport/dav"
+	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
@@ -106,4 +110,64 @@ func otherToken(token string) string {
 		c = 'B'
 	}
 	return token[:20] + string(c) + token[21:]
+}
+
+// TestPublicLinkRateLimit: public links are limited per token and per
+// client address (behind a trusted proxy, the X-Forwarded-For address):
+// past a token's burst every caller of that link gets 429 with
+// Retry-After while other links still answer; past an address's burst
+// that address gets 429 on every link while other addresses do not.
+func TestPublicLinkRateLimit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnvAuth(t, st, auth.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}},
+			func(c *server.Config) {
+				c.PublicTokenLimit = server.PublicLimit{Every: time.Hour, Burst: 3}
+				c.PublicIPLimit = server.PublicLimit{Every: 30 * time.Second, Burst: 4}
+			})
+		ctx := context.Background()
+		bob, _ := st.GetUser(ctx, "bob")
+		cal, err := st.GetCollection(ctx, bob.ID, store.KindCalendar, "personal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for range 3 {
+			l, err := dav.NewPublicLink(ctx, st, cal.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, dav.PublicLinkPath(l.Token))
+		}
+		get := func(path, ip string) (int, string) {
+			t.Helper()
+			resp := e.do(request{method: "GET", path: path, header: map[string]string{"X-Forwarded-For": ip}, anonymous: true})
+			readBody(t, resp)
+			return resp.StatusCode, resp.Header.Get("Retry-After")
+		}
+		steps := []struct {
+			path, ip   string
+			code       int
+			retryAfter string
+		}{
+			// Link 0: three callers use its burst; a fourth is refused.
+			{paths[0], "192.0.2.1", 200, ""},
+			{paths[0], "192.0.2.2", 200, ""},
+			{paths[0], "192.0.2.3", 200, ""},
+			{paths[0], "192.0.2.4", 429, "3600"},
+			// The other links are not held back by link 0's callers.
+			{paths[1], "192.0.2.4", 200, ""},
+			{paths[2], "192.0.2.4", 200, ""},
+			{paths[2], "192.0.2.4", 200, ""},
+			// 192.0.2.4 has made four requests: its fifth, on any link,
+			// is refused, and told when to come back.
+			{paths[1], "192.0.2.4", 429, "30"},
+			{paths[2], "192.0.2.5", 200, ""},
+		}
+		for i, s := range steps {
+			code, ra := get(s.path, s.ip)
+			if code != s.code || ra != s.retryAfter {
+				t.Errorf("step %d (%s from %s): %d, Retry-After %q; want %d, %q", i, s.path[:12], s.ip, code, ra, s.code, s.retryAfter)
+			}
+		}
+	})
 }

@@ -39,6 +39,10 @@ type Config struct {
 	// MaxInFlight bounds the requests served at once; more are refused
 	// with 503 and Retry-After. 0 means no bound.
 	MaxInFlight int
+	// PublicTokenLimit and PublicIPLimit bound the requests to public
+	// links per token and per client address (publiclimit.go); the zero
+	// value means the default.
+	PublicTokenLimit, PublicIPLimit PublicLimit
 	// BaseURL is the public URL of the server ("" = taken from requests).
 	BaseURL string
 	// StoreKind names the store on the web UI's status page.
@@ -106,7 +110,7 @@ func New(cfg Config) *Server {
 	authed := cfg.Auth.Middleware(recordUser(s.dav))
 	mux.Handle("/web/", s.web)
 	// Public subscription links: the token in the URL is the credential.
-	mux.HandleFunc(dav.PublicPrefix, s.dav.ServePublic)
+	mux.HandleFunc(dav.PublicPrefix, s.limitPublic(s.dav.ServePublic))
 	mux.Handle("/dav/", s.davEntry(authed))
 	// Some iOS builds skip the redirect and probe / and /principals/
 	// (DESIGN.md): both answer current-user-principal.
