@@ -241,7 +241,7 @@ func (h *Handler) aclProperty(rq *Request, res *Resource) (*Element, error) {
 		}
 		e.Children = append(e.Children, grants...)
 	}
-	shares, err := h.Store.ListShares(rq.Context(), res.Collection.ID)
+	shares, err := rq.sharesOf(res.Collection)
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +288,97 @@ func (rq *Request) principalOf(userID, groupID int64) (href, name string, err er
 		}
 	}
 	return "", "", store.ErrNotFound
+}
+
+// sharesOf returns the shares of collection c. The shares of all the
+// collections of c's owner are read the first time, in one query, with the
+// users they name in one more: DAV:acl and CS:invite in a listing of a home
+// then cost two queries, however many of its collections are shared.
+func (rq *Request) sharesOf(c *store.Collection) ([]store.Share, error) {
+	byCol, ok := rq.ownerShares[c.OwnerID]
+	if !ok {
+		shares, err := rq.store.ListOwnerShares(rq.Context(), c.OwnerID)
+		if err != nil {
+			return nil, err
+		}
+		byCol = map[int64][]store.Share{}
+		ids := make([]int64, 0, len(shares))
+		for _, sh := range shares {
+			byCol[sh.CollectionID] = append(byCol[sh.CollectionID], sh)
+			ids = append(ids, sh.UserID)
+		}
+		if err := rq.readUsers(ids); err != nil {
+			return nil, err
+		}
+		if rq.ownerShares == nil {
+			rq.ownerShares = map[int64]map[int64][]store.Share{}
+		}
+		rq.ownerShares[c.OwnerID] = byCol
+	}
+	return byCol[c.ID], nil
+}
+
+// ownerGrants are an owner's grants and whether everyone may see their
+// busy time, as grantsOf read them.
+type ownerGrants struct {
+	grants   []store.Grant
+	everyone bool
+}
+
+// grantsOf returns the owner's grants, read once per request with the users
+// they name.
+func (rq *Request) grantsOf(owner *store.User) (*ownerGrants, error) {
+	if og, ok := rq.ownerGrants[owner.ID]; ok {
+		return og, nil
+	}
+	grants, err := rq.store.ListGrants(rq.Context(), owner.ID)
+	if err != nil {
+		return nil, err
+	}
+	everyone, err := rq.store.FreeBusyEveryone(rq.Context(), owner.ID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(grants))
+	for _, g := range grants {
+		ids = append(ids, g.UserID)
+	}
+	if err := rq.readUsers(ids); err != nil {
+		return nil, err
+	}
+	og := &ownerGrants{grants: grants, everyone: everyone}
+	if rq.ownerGrants == nil {
+		rq.ownerGrants = map[int64]*ownerGrants{}
+	}
+	rq.ownerGrants[owner.ID] = og
+	return og, nil
+}
+
+// readUsers reads the users of ids (0 for none) that principalOf has not
+// read yet, in one query.
+func (rq *Request) readUsers(ids []int64) error {
+	var missing []int64
+	asked := map[int64]bool{}
+	for _, id := range ids {
+		if _, ok := rq.usersByID[id]; id != 0 && !ok && !asked[id] {
+			asked[id] = true
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	users, err := rq.store.GetUsersByID(rq.Context(), missing)
+	if err != nil {
+		return err
+	}
+	if rq.usersByID == nil {
+		rq.usersByID = map[int64]*store.User{}
+	}
+	for i := range users {
+		rq.usersByID[users[i].ID] = &users[i]
+	}
+	return nil
 }
 
 // grants are the privileges of a set as an ACE grants them (aggregates
@@ -361,12 +452,12 @@ func supportedPrivilegeSet(res *Resource) *Element {
 // delegates read (and write), free-busy grantees read-free-busy, and every
 // authenticated user when the owner lets everyone see their busy time.
 func (h *Handler) grantACEs(rq *Request, owner *store.User) ([]*Element, error) {
-	grants, err := h.Store.ListGrants(rq.Context(), owner.ID)
+	og, err := rq.grantsOf(owner)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Element
-	for _, g := range grants {
+	for _, g := range og.grants {
 		href, _, err := rq.principalOf(g.UserID, g.GroupID)
 		if err != nil {
 			return nil, err
@@ -377,11 +468,7 @@ func (h *Handler) grantACEs(rq *Request, owner *store.User) ([]*Element, error) 
 		}
 		out = append(out, ace(href, delegatePrivileges(g.Access).grants()...))
 	}
-	everyone, err := h.Store.FreeBusyEveryone(rq.Context(), owner.ID)
-	if err != nil {
-		return nil, err
-	}
-	if everyone {
+	if og.everyone {
 		out = append(out, freeBusyACE(NewElement(Name("authenticated"))))
 	}
 	return out, nil

@@ -174,12 +174,12 @@ func (h *Handler) proxyFor(ctx context.Context, user *store.User) (read, write [
 // proxyMembers are the hrefs of the members of a proxy group: the users
 // and groups the owner granted exactly its level.
 func (h *Handler) proxyMembers(rq *Request, owner *store.User, name string) ([]string, error) {
-	grants, err := h.Store.ListGrants(rq.Context(), owner.ID)
+	og, err := rq.grantsOf(owner)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, g := range grants {
+	for _, g := range og.grants {
 		if g.Access != proxyAccess(name) {
 			continue
 		}

@@ -68,6 +68,11 @@ type Request struct {
 	usersByID     map[int64]*store.User
 	allGroups     []store.Group
 	allGroupsRead bool
+	// ownerShares and ownerGrants are the shares of each owner's
+	// collections by collection, and each owner's grants, each read once
+	// (sharesOf, grantsOf).
+	ownerShares map[int64]map[int64][]store.Share
+	ownerGrants map[int64]*ownerGrants
 	// dst is the Destination of a COPY or MOVE, once resolved.
 	dst *resolvedDestination
 }

@@ -443,7 +443,7 @@ func (h *Handler) invitees(rq *Request, res *Resource) (out []invitee, ok bool, 
 		}, true, nil
 	}
 	out = []invitee{{href: PrincipalHref(res.Owner.Username), name: displayName(res.Owner), owner: true}}
-	shares, err := h.Store.ListShares(rq.Context(), res.Collection.ID)
+	shares, err := rq.sharesOf(res.Collection)
 	if err != nil {
 		return nil, false, err
 	}

@@ -345,6 +345,9 @@ type Store interface {
 	// changed(0) once and waits for ctx.
 	WatchCredentials(ctx context.Context, changed func(userID int64)) error
 	GetUserByID(ctx context.Context, id int64) (*User, error)
+	// GetUsersByID returns the users of those ids that exist, in no
+	// particular order, in one query.
+	GetUsersByID(ctx context.Context, ids []int64) ([]User, error)
 	ListUsers(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error
@@ -451,6 +454,11 @@ type Store interface {
 	// ListShares returns the collection's shares, user shares then group
 	// shares, each by sharee id.
 	ListShares(ctx context.Context, collectionID int64) ([]Share, error)
+	// ListOwnerShares returns the shares of every collection of the
+	// owner, by collection, each collection's in ListShares' order: what
+	// a listing of the owner's home names in DAV:acl and CS:invite, in one
+	// query.
+	ListOwnerShares(ctx context.Context, ownerID int64) ([]Share, error)
 	// ListInvitations returns the user's own (not group) shares in any
 	// status, by share id, each with its collection and owner: the
 	// invitations a sharee answers.

@@ -140,6 +140,25 @@ func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) 
 	return u, nil
 }
 
+// GetUsersByID returns the users of ids that exist.
+func (s *Store) GetUsersByID(ctx context.Context, ids []int64) ([]store.User, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = ANY($1)`, ids)
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.User, error) {
+		u, err := scanUser(row)
+		if err != nil {
+			return store.User{}, err
+		}
+		return *u, nil
+	})
+	if err != nil {
+		return nil, errorf("store: get users: %w", err)
+	}
+	return users, nil
+}
+
 // ListUsers returns every user ordered by username.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	const q = `

@@ -197,6 +197,14 @@ func (s *Store) ListShares(ctx context.Context, collectionID int64) ([]store.Sha
 		ORDER BY user_id IS NULL, coalesce(user_id, group_id)`, scanShare, collectionID)
 }
 
+// ListOwnerShares returns the shares of the owner's collections.
+func (s *Store) ListOwnerShares(ctx context.Context, ownerID int64) ([]store.Share, error) {
+	return collect(ctx, s.r, "list owner shares", `SELECT s.id, s.collection_id, s.user_id, s.group_id, s.access, s.status, s.created
+		FROM shares s JOIN collections c ON c.id = s.collection_id
+		WHERE c.owner_id = $1
+		ORDER BY s.collection_id, s.user_id IS NULL, coalesce(s.user_id, s.group_id)`, scanShare, ownerID)
+}
+
 // ListInvitations returns the shares made with the user directly, with
 // their collections and owners.
 func (s *Store) ListInvitations(ctx context.Context, userID int64) ([]store.Invitation, error) {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/davenport-dav/davenport/store"
@@ -146,6 +147,28 @@ func (s *Store) GetUserByID(ctx context.Context, id int64) (*store.User, error) 
 		return nil, wrap("get user", err)
 	}
 	return u, nil
+}
+
+// GetUsersByID returns the users of ids that exist.
+func (s *Store) GetUsersByID(ctx context.Context, ids []int64) ([]store.User, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	list, _ := json.Marshal(ids)
+	users, err := queryAll(ctx, s.r, `SELECT `+userColumns+` FROM users WHERE id IN (SELECT value FROM json_each($1))`,
+		func(row interface{ Scan(...any) error }) (store.User, error) {
+			u, err := scanUser(row)
+			if err != nil {
+				return store.User{}, err
+			}
+			return *u, nil
+		}, string(list))
+	if err != nil {
+		return nil, wrap("get users", err)
+	}
+	return users, nil
 }
 
 // ListUsers returns every user ordered by username.

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/davenport-dav/davenport/store"
@@ -15,6 +17,7 @@ var shareTests = []test{
 	{"share view is the sharee's own", testShareView},
 	{"share refusals", testShareRefusals},
 	{"shares go with their collection", testShareCascade},
+	{"an owner's shares and their users in one read each", testOwnerShares},
 }
 
 func newGroup(t *testing.T, s store.Store, name string, members ...*store.User) *store.Group {
@@ -315,5 +318,56 @@ func testShareCascade(t *testing.T, s store.Store) {
 	}
 	if shs, _ := s.ListInvitations(ctx, bob.ID); len(shs) != 0 {
 		t.Errorf("shares of a deleted collection remain: %+v", shs)
+	}
+}
+
+// testOwnerShares: ListOwnerShares returns the shares of all the owner's
+// collections, by collection, each collection's as ListShares does, and
+// nothing of another owner's; GetUsersByID returns the users that exist
+// of the ids asked for.
+func testOwnerShares(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice, bob, carol := newUser(t, s, "alice"), newUser(t, s, "bob"), newUser(t, s, "carol")
+	team := newGroup(t, s, "team", bob)
+	work := newCollection(t, s, alice.ID, store.KindCalendar, "work")
+	home := newCollection(t, s, alice.ID, store.KindCalendar, "home")
+	book := newCollection(t, s, alice.ID, store.KindAddressBook, "contacts")
+	newCollection(t, s, alice.ID, store.KindCalendar, "private")
+	bobs := newCollection(t, s, bob.ID, store.KindCalendar, "bobs")
+	putShare(t, s, store.Share{CollectionID: work.ID, GroupID: team.ID, Access: store.AccessReadWrite})
+	putShare(t, s, store.Share{CollectionID: work.ID, UserID: carol.ID, Access: store.AccessRead})
+	putShare(t, s, store.Share{CollectionID: home.ID, UserID: bob.ID, Access: store.AccessRead, Status: store.ShareAccepted})
+	putShare(t, s, store.Share{CollectionID: book.ID, UserID: carol.ID, Access: store.AccessRead})
+	putShare(t, s, store.Share{CollectionID: bobs.ID, UserID: alice.ID, Access: store.AccessRead})
+	got, err := s.ListOwnerShares(ctx, alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []store.Share
+	for _, c := range []*store.Collection{work, home, book} {
+		shs, err := s.ListShares(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, shs...)
+	}
+	slices.SortStableFunc(want, func(a, b store.Share) int { return cmp.Compare(a.CollectionID, b.CollectionID) })
+	if len(got) != 4 || !slices.EqualFunc(got, want, func(a, b store.Share) bool { return a.ID == b.ID && a.Status == b.Status }) {
+		t.Errorf("ListOwnerShares(alice) = %+v, want %+v", got, want)
+	}
+	users, err := s.GetUsersByID(ctx, []int64{carol.ID, alice.ID, 999999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{}
+	for _, u := range users {
+		names = append(names, u.Username)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"alice", "carol"}) {
+		t.Errorf("GetUsersByID = %v, want alice and carol", names)
+	}
+	if users, err := s.GetUsersByID(ctx, nil); err != nil || len(users) != 0 {
+		t.Errorf("GetUsersByID(none) = %v, %v", users, err)
 	}
 }
