@@ -25,10 +25,18 @@ const maxFreeBusyRange = 366 * 24 * time.Hour
 // whose schedule-calendar-transp is not transparent. A recipient who does
 // not let the user see their busy time is answered 3.8 (No authority, RFC
 // 5546 §3.6), with nothing of their calendars.
+//
+// The owner's write delegate (calendar-proxy-write) sends as the owner:
+// ORGANIZER is then one of the owner's addresses, and the recipients' grants
+// to the owner decide what is seen, as CalendarServer lets a write proxy
+// use the outbox (RFC 6638 §6.1.4 CALDAV:schedule-send). A read delegate
+// may look at the outbox, not send from it.
 func (OutboxKind) Post(rq *dav.Request, res *dav.Resource, body []byte, contentType string) (dav.Plan, error) {
-	if res.Owner == nil || res.Owner.ID != rq.User.ID {
-		return nil, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("need-privileges"))}
+	if res.Owner == nil || res.Owner.ID != rq.User.ID && res.Delegate != store.GrantReadWrite {
+		return nil, &dav.Error{Status: http.StatusForbidden, Condition: dav.NewElement(dav.Name("need-privileges")),
+			Message: "caldav: only the owner and their write delegates send from an outbox"}
 	}
+	sender := res.Owner
 	c, err := decodeCalendar(body)
 	if err != nil {
 		return nil, dav.Precondition(http.StatusBadRequest, dav.NSCalDAV, "valid-calendar-data", "caldav: outbox POST: "+err.Error())
@@ -46,7 +54,7 @@ func (OutboxKind) Post(rq *dav.Request, res *dav.Resource, body []byte, contentT
 		return nil, dav.Precondition(http.StatusBadRequest, dav.NSCalDAV, "valid-scheduling-message", "caldav: outbox POST without VFREEBUSY")
 	}
 	org := fb.Props.Get(ical.PropOrganizer)
-	if org == nil || !slices.Contains(addresses(rq.User), address(org.Value)) {
+	if org == nil || !slices.Contains(addresses(sender), address(org.Value)) {
 		return nil, organizerAllowed("free-busy request for another organizer")
 	}
 	attendees := fb.Props.Values(ical.PropAttendee)
@@ -65,7 +73,7 @@ func (OutboxKind) Post(rq *dav.Request, res *dav.Resource, body []byte, contentT
 	if p := fb.Props.Get(ical.PropUID); p != nil {
 		uid = p.Value
 	}
-	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: rq.User}
+	s := &scheduling{ctx: rq.Context(), st: rq.Store(), user: sender}
 	var out strings.Builder
 	out.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	out.WriteString(`<C:schedule-response xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`)
@@ -76,13 +84,13 @@ func (OutboxKind) Post(rq *dav.Request, res *dav.Resource, body []byte, contentT
 		if err != nil {
 			return nil, err
 		}
-		allowed := u != nil && u.ID == rq.User.ID
+		allowed := u != nil && u.ID == sender.ID
 		if u != nil && !allowed {
 			// RFC 6638 §6.1.4: the recipient must let the organizer see
 			// their free/busy (CALDAV:schedule-query-freebusy); here, any
 			// grant of theirs (store.GrantOf: free-busy, a delegation, or
 			// everyone's by default).
-			a, err := rq.Store().GrantOf(rq.Context(), u.ID, rq.User.ID)
+			a, err := rq.Store().GrantOf(rq.Context(), u.ID, sender.ID)
 			if err != nil {
 				return nil, err
 			}

@@ -34,8 +34,9 @@ import (
 //     free-busy-query REPORT on the owner's calendars; every user holds it
 //     unless the owner turned store.FreeBusyEveryone off.
 //
-// Nobody but the owner deletes or renames a calendar, makes one, or
-// reaches the owner's address books, inbox, outbox or notifications.
+// A delegation also reaches the owner's scheduling inbox and outbox
+// (boxPrivileges). Nobody but the owner deletes or renames a calendar,
+// makes one, or reaches the owner's address books or notifications.
 
 // The segments of the proxy group principals under a user's principal.
 const (
@@ -73,14 +74,22 @@ func delegatePrivileges(a store.GrantAccess) Privileges {
 // errForbidden, the same whether or not the owner or the collection exists.
 func (h *Handler) delegatedTarget(ctx context.Context, user *store.User, t target) (*store.User, Privileges, store.GrantAccess, error) {
 	need := store.GrantRead
+	box := false
 	switch t.typ {
 	case ResPrincipal, ResProxy:
 	case ResHome, ResCollection, ResObject:
-		if t.kind == nil || t.kind.StoreKind() != store.KindCalendar {
+		if t.kind == nil {
 			return nil, 0, "", errForbidden
 		}
-		if t.typ != ResHome {
-			need = store.GrantFreeBusy
+		switch t.kind.StoreKind() {
+		case store.KindCalendar:
+			if t.typ != ResHome {
+				need = store.GrantFreeBusy
+			}
+		case store.KindInbox, store.KindOutbox:
+			box = true
+		default:
+			return nil, 0, "", errForbidden
 		}
 	default:
 		return nil, 0, "", errForbidden
@@ -99,7 +108,24 @@ func (h *Handler) delegatedTarget(ctx context.Context, user *store.User, t targe
 	if a.Rank() < need.Rank() {
 		return nil, 0, "", errForbidden
 	}
+	if box {
+		return owner, boxPrivileges(a), a, nil
+	}
 	return owner, delegatePrivileges(a), a, nil
+}
+
+// boxPrivileges are the privileges a delegation gives on the owner's
+// scheduling inbox and outbox, as CalendarServer's proxies have them: a
+// read delegate reads the invitations that arrive; a write delegate also
+// removes them once handled and sends from the outbox as the owner (a
+// free-busy request with the owner as ORGANIZER; the outbox kind checks
+// the level). Their invitations are answered where they are, in the
+// owner's calendar, which a write delegate writes.
+func boxPrivileges(a store.GrantAccess) Privileges {
+	if a == store.GrantReadWrite {
+		return PrivRead | PrivWriteContent
+	}
+	return PrivRead
 }
 
 // readMethod reports whether method only reads.
