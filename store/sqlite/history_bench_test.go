@@ -48,7 +48,7 @@ func BenchmarkPutHistory(b *testing.B) {
 					b.StopTimer()
 					var bytes, versions float64
 					err := s.w.QueryRow(`SELECT (SELECT sum(pgsize) FROM dbstat WHERE name IN
-						('object_versions', 'object_versions_trash_id_idx')), (SELECT count(*) FROM object_versions)`).Scan(&bytes, &versions)
+						('object_versions', 'object_versions_trash_id_idx', 'object_versions_collection_idx')), (SELECT count(*) FROM object_versions)`).Scan(&bytes, &versions)
 					if err != nil {
 						b.Fatal(err)
 					}
