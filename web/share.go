@@ -40,33 +40,78 @@ func (h *Handler) shares(ctx context.Context, c *store.Collection) ([]shareRow, 
 	if err != nil {
 		return nil, err
 	}
-	var groups map[int64]store.Group
+	var n principalNamer
 	rows := make([]shareRow, 0, len(ss))
 	for _, s := range ss {
 		row := shareRow{ID: s.ID, Access: s.Access, Status: s.Status}
-		if s.UserID != 0 {
-			u, err := h.cfg.Store.GetUserByID(ctx, s.UserID)
-			if err != nil {
-				return nil, err
-			}
-			row.Name, row.DisplayName = u.Username, u.DisplayName
-		} else {
-			if groups == nil {
-				gs, err := h.cfg.Store.ListGroups(ctx)
-				if err != nil {
-					return nil, err
-				}
-				groups = make(map[int64]store.Group, len(gs))
-				for _, g := range gs {
-					groups[g.ID] = g
-				}
-			}
-			g := groups[s.GroupID]
-			row.Name, row.DisplayName, row.Group = g.Name, g.DisplayName, true
+		if row.Name, row.DisplayName, row.Group, err = n.name(ctx, h.cfg.Store, s.UserID, s.GroupID); err != nil {
+			return nil, err
 		}
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// principalNamer names the users and groups of shares and grants, reading
+// the groups once.
+type principalNamer struct {
+	groups map[int64]store.Group
+}
+
+// name returns the name and display name of user userID, or else of group
+// groupID.
+func (n *principalNamer) name(ctx context.Context, st store.Store, userID, groupID int64) (name, display string, group bool, err error) {
+	if userID != 0 {
+		u, err := st.GetUserByID(ctx, userID)
+		if err != nil {
+			return "", "", false, err
+		}
+		return u.Username, u.DisplayName, false, nil
+	}
+	if n.groups == nil {
+		gs, err := st.ListGroups(ctx)
+		if err != nil {
+			return "", "", false, err
+		}
+		n.groups = make(map[int64]store.Group, len(gs))
+		for _, g := range gs {
+			n.groups[g.ID] = g
+		}
+	}
+	g := n.groups[groupID]
+	return g.Name, g.DisplayName, true, nil
+}
+
+// findPrincipal resolves what a form names ("user:NAME", "group:NAME", or
+// a bare name: a user, else a group) to a user or a group ID; both are 0
+// when there is none.
+func (h *Handler) findPrincipal(ctx context.Context, value string) (userID, groupID int64, err error) {
+	kind, name, ok := strings.Cut(strings.TrimSpace(value), ":")
+	if !ok {
+		kind, name = "", kind
+	}
+	if name == "" {
+		return 0, 0, nil
+	}
+	if kind == "" || kind == "user" {
+		u, err := h.cfg.Store.GetUser(ctx, name)
+		if err == nil {
+			return u.ID, 0, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidUsername) {
+			return 0, 0, err
+		}
+	}
+	if kind == "" || kind == "group" {
+		g, err := h.cfg.Store.GetGroup(ctx, name)
+		if err == nil {
+			return 0, g.ID, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidUsername) {
+			return 0, 0, err
+		}
+	}
+	return 0, 0, nil
 }
 
 // match is a user or group the share search found: only names, nothing
@@ -272,26 +317,11 @@ func (h *Handler) addShare(w http.ResponseWriter, r *http.Request) {
 		h.shareDialog(w, r, http.StatusBadRequest, "Choose read-only or read and write.")
 		return
 	}
-	kind, name, ok := strings.Cut(strings.TrimSpace(r.PostFormValue("sharee")), ":")
-	if !ok {
-		kind, name = "", kind
-	}
 	sh := store.Share{CollectionID: c.ID, Access: access}
-	if name != "" && (kind == "" || kind == "user") {
-		if u, err := h.cfg.Store.GetUser(ctx, name); err == nil {
-			sh.UserID = u.ID
-		} else if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidUsername) {
-			h.serverError(w, r, err)
-			return
-		}
-	}
-	if sh.UserID == 0 && name != "" && (kind == "" || kind == "group") {
-		if g, err := h.cfg.Store.GetGroup(ctx, name); err == nil {
-			sh.GroupID = g.ID
-		} else if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidUsername) {
-			h.serverError(w, r, err)
-			return
-		}
+	var err error
+	if sh.UserID, sh.GroupID, err = h.findPrincipal(ctx, r.PostFormValue("sharee")); err != nil {
+		h.serverError(w, r, err)
+		return
 	}
 	if sh.UserID == 0 && sh.GroupID == 0 {
 		h.shareDialog(w, r, http.StatusBadRequest, "There is no user or group with that name.")
