@@ -16,6 +16,8 @@ type accountData struct {
 	AppPasswords []store.AppPassword
 	// NewPassword is shown once, right after it was made.
 	NewPassword, NewLabel string
+	// Birthdays: the user has a Birthdays calendar.
+	Birthdays bool
 }
 
 func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
@@ -30,6 +32,10 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, code int, 
 		return
 	}
 	d.Account, d.AppPasswords = s.acct, ps
+	if d.Birthdays, err = store.BirthdaysOn(r.Context(), h.cfg.Store, s.acct.ID); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	s.flash, s.flashOK = errMsg, false
 	if d.NewPassword != "" {
 		s.flash, s.flashOK = "App password created. Copy it now: it is shown only once.", true

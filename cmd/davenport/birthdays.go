@@ -23,39 +23,14 @@ func cmdBirthdays(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	cols, err := st.ListCollections(ctx, u.ID, store.KindBirthdays)
-	if err != nil {
-		return err
+	var tmpl store.Collection
+	for _, c := range server.DefaultCollections() {
+		if c.Kind == store.KindBirthdays {
+			tmpl = c
+		}
 	}
-	switch {
-	case *off && len(cols) == 0, !*off && len(cols) > 0:
-		// Already so.
-	case *off:
-		for _, c := range cols {
-			if err := st.DeleteCollection(ctx, u.ID, c.ID); err != nil {
-				return err
-			}
-		}
-		trash, err := st.ListTrashedCollections(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		for _, tc := range trash {
-			if tc.Collection.Kind == store.KindBirthdays {
-				if err := st.DeleteTrashedCollection(ctx, u.ID, tc.ID); err != nil {
-					return err
-				}
-			}
-		}
-	default:
-		for _, c := range server.DefaultCollections() {
-			if c.Kind == store.KindBirthdays {
-				c.OwnerID = u.ID
-				if err := st.CreateCollection(ctx, &c); err != nil {
-					return err
-				}
-			}
-		}
+	if err := store.SetBirthdays(ctx, st, u.ID, !*off, tmpl); err != nil {
+		return err
 	}
 	state := "on"
 	if *off {
