@@ -451,6 +451,59 @@ func TestWebBrowser(t *testing.T) {
 			t.Errorf("sharees after bob accepted: %q", got)
 		}
 
+		// Public links of the calendar: create two, revoke one; the other
+		// serves the calendar to anybody.
+		p.open("/web/c/calendars/team")
+		p.submit("#links")
+		if got := p.text("#no-links"); !strings.Contains(got, "no public link") {
+			t.Errorf("links page before any: %q", got)
+		}
+		p.submit("#create-link")
+		p.submit("#create-link")
+		p.checkA11y("public links")
+		p.submit(`#links li:first-child form button`)
+		links, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#links code")].map(c => c.textContent)`))
+		if err != nil || len(links) != 1 || !strings.Contains(links[0], "/public/") {
+			t.Fatalf("links after creating two and revoking one: %q %v", links, err)
+		}
+		if resp := e.do(request{method: "GET", path: links[0][strings.Index(links[0], "/public/"):], anonymous: true}); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET the public link = %d, want 200", resp.StatusCode)
+		}
+		// Delegation: bob, found by name, may edit alice's calendars; only
+		// her delegates see when she is busy.
+		p.open("/web/account")
+		p.submit("#delegates-link")
+		p.do(chromedp.SendKeys("#delegate-q", "bo"))
+		p.submit("#find")
+		p.checkA11y("delegates search")
+		p.do(chromedp.SetValue("#access-user-bob", "read-write"))
+		p.submit("#matches button")
+		if got := p.text("#grants"); !strings.Contains(got, "Bob") || !strings.Contains(got, "Sees and edits all calendars") {
+			t.Errorf("delegates after adding bob: %q", got)
+		}
+		p.do(chromedp.Click(`input[name=everyone][value=no]`))
+		p.submit("#save-free-busy")
+		if on, _ := st.FreeBusyEveryone(ctx, alice.ID); on {
+			t.Errorf("free/busy for everyone still on after the form")
+		}
+		p.checkA11y("delegates")
+		// The Birthdays calendar: off, and on again.
+		p.open("/web/account")
+		if got := p.text("#birthdays-state"); got != "On" {
+			t.Errorf("birthdays state = %q, want On", got)
+		}
+		p.submit("#birthdays-toggle")
+		if got := p.text("#birthdays-state"); got != "Off" {
+			t.Errorf("birthdays state after turning it off = %q", got)
+		}
+		if on, _ := store.BirthdaysOn(ctx, st, alice.ID); on {
+			t.Errorf("the Birthdays calendar is still there")
+		}
+		p.submit("#birthdays-toggle")
+		if on, _ := store.BirthdaysOn(ctx, st, alice.ID); !on {
+			t.Errorf("the Birthdays calendar did not come back")
+		}
+
 		// A broken client rewrites an event: its history shows the change,
 		// and one click puts it back.
 		team, _ := st.GetCollection(ctx, alice.ID, store.KindCalendar, "team")
@@ -621,7 +674,8 @@ func TestWebBrowser(t *testing.T) {
 			}
 			for _, path := range []string{"/web/", "/web/c/calendars/team", "/web/c/calendars/team/share?q=bo",
 				"/web/c/calendars/team/history", "/web/c/calendars/team/items/plain-2.ics", "/web/history",
-				"/web/account", "/web/connect", "/web/admin", "/web/admin/groups", "/web/admin/status", "/web/nothing-here"} {
+				"/web/account", "/web/connect", "/web/admin", "/web/admin/groups", "/web/admin/status", "/web/nothing-here",
+				"/web/c/calendars/team/links", "/web/delegates?q=bo"} {
 				p.open(path)
 				p.checkContrast(path + " (dark)")
 			}
@@ -693,6 +747,7 @@ var signedInPages = []struct{ name, path string }{
 	{"collection-history", "/web/c/calendars/team/history"},
 	{"item-history", "/web/c/calendars/team/items/plain-2.ics"}, {"history", "/web/history"},
 	{"groups", "/web/admin/groups"},
+	{"links", "/web/c/calendars/team/links"}, {"delegates", "/web/delegates?q=bo"},
 }
 
 // checkPhoneWidth opens every signed-in page at a phone's width and fails

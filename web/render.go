@@ -13,7 +13,7 @@ import (
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"signin", "home", "collection", "import", "account", "connect", "admin", "status", "message", "share", "shared", "item", "history", "historyall", "groups"}
+var pageNames = []string{"signin", "home", "collection", "import", "account", "connect", "admin", "status", "message", "share", "shared", "item", "history", "historyall", "groups", "links", "delegates"}
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -22,6 +22,7 @@ func parsePages() map[string]*template.Template {
 		"plural":    plural,
 		"component": componentLabel,
 		"list":      func(v ...any) []any { return v },
+		"grant":     grantLabel,
 	}
 	m := make(map[string]*template.Template, len(pageNames))
 	for _, n := range pageNames {
@@ -81,6 +82,13 @@ var messages = map[string]string{
 	"unshared": "Sharing stopped.",
 	"accepted": "Accepted: it is now in your calendars or address books on every device.",
 	"declined": "Declined.",
+
+	"link-created":     "Public link created: anybody who has it sees this calendar.",
+	"link-revoked":     "Link revoked: it shows nothing any more.",
+	"delegate-added":   "Delegate saved. Their calendar app shows your calendars at its next sync.",
+	"delegate-removed": "Delegate removed.",
+	"birthdays-on":     "The Birthdays calendar is on: it fills from your address books.",
+	"birthdays-off":    "The Birthdays calendar is off and was removed from your devices.",
 
 	"restored":            "Restored. Your devices get it at their next sync.",
 	"restore-renamed":     "Restored under a new name: its old name now holds another item.",
