@@ -73,29 +73,10 @@ func benchWebPages(b *testing.B, st store.Store) {
 	b.Logf("seeded %d items in %d collections in %v", items, collections, time.Since(start).Round(time.Second))
 
 	h := e.srv.Config.Handler
-	// Sign in once; every request below carries the session cookie.
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("GET", "/", nil)
-	req.Header.Set("Accept", "text/html")
-	h.ServeHTTP(rec, req)
-	login := rec.Result().Cookies()[0]
-	form := url.Values{"username": {"alice"}, "password": {alicePassword}, "csrf": {login.Value}}
-	req = httptest.NewRequest("POST", "/web/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(login)
-	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	var session *http.Cookie
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == "davenport_session" {
-			session = c
-		}
-	}
-	if session == nil {
-		b.Fatalf("sign-in failed: %d %s", rec.Code, rec.Body)
-	}
+	session := webSession(b, h).cookie
 	for _, path := range []string{"/web/", "/web/c/calendars/cal-07", "/web/account", "/web/connect", "/web/admin", "/web/admin/status",
-		"/web/c/calendars/cal-07/share", "/web/c/calendars/cal-07/history", "/web/c/calendars/cal-07/items/ev-7.ics", "/web/history", "/web/shared"} {
+		"/web/c/calendars/cal-07/share", "/web/c/calendars/cal-07/history", "/web/c/calendars/cal-07/items/ev-7.ics", "/web/history", "/web/shared",
+		"/web/c/calendars/cal-07/links", "/web/delegates"} {
 		b.Run(strings.Trim(strings.ReplaceAll(path, "/", "_"), "_"), func(b *testing.B) {
 			b.ReportAllocs()
 			var total time.Duration
@@ -113,4 +94,46 @@ func benchWebPages(b *testing.B, st store.Store) {
 			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/page")
 		})
 	}
+}
+
+// benchSession is a signed-in session of a benchmark: its cookie and the
+// CSRF token of its forms.
+type benchSession struct {
+	cookie *http.Cookie
+	csrf   string
+}
+
+// webSession signs alice in through h.
+func webSession(b *testing.B, h http.Handler) benchSession {
+	b.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept", "text/html")
+	h.ServeHTTP(rec, req)
+	login := rec.Result().Cookies()[0]
+	form := url.Values{"username": {"alice"}, "password": {alicePassword}, "csrf": {login.Value}}
+	req = httptest.NewRequest("POST", "/web/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(login)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var s benchSession
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "davenport_session" {
+			s.cookie = c
+		}
+	}
+	if s.cookie == nil {
+		b.Fatalf("sign-in failed: %d %s", rec.Code, rec.Body)
+	}
+	req = httptest.NewRequest("GET", "/web/account", nil)
+	req.AddCookie(s.cookie)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	m := reCSRF.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		b.Fatalf("no CSRF token on /web/account: %d", rec.Code)
+	}
+	s.csrf = m[1] + m[2]
+	return s
 }
