@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -30,9 +28,7 @@ type grantRow struct {
 type delegatesData struct {
 	Grants   []grantRow
 	Everyone bool // every user may see the busy time
-	Query    string
-	Matches  []match
-	Searched bool
+	principalSearch
 	// Accesses are the choices of the add form, strongest last.
 	Accesses []accessChoice
 }
@@ -65,21 +61,9 @@ func (h *Handler) delegates(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) delegatesPage(w http.ResponseWriter, r *http.Request, code int, errMsg string) {
 	ctx := r.Context()
 	s := sessionFrom(ctx)
-	d := delegatesData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Accesses: grantChoices}
-	if d.Query != "" && r.Method == http.MethodGet {
-		if h.limited(w, r) {
-			return
-		}
-		d.Searched = true
-		ms, err := h.findSharees(ctx, s.acct.ID, d.Query)
-		if err != nil {
-			h.serverError(w, r, err)
-			return
-		}
-		d.Matches = ms
-		if utf8.RuneCountInString(d.Query) < minQuery {
-			errMsg = "Type at least two letters of a name."
-		}
+	d := delegatesData{Accesses: grantChoices}
+	if !h.searchPage(w, r, s.acct.ID, &d.principalSearch, &errMsg) {
+		return
 	}
 	gs, err := h.cfg.Store.ListGrants(ctx, s.acct.ID)
 	if err != nil {

@@ -249,12 +249,42 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 }
 
 type shareData struct {
-	C       collectionRow
-	Shares  []shareRow
+	C      collectionRow
+	Shares []shareRow
+	principalSearch
+}
+
+// principalSearch is the name search of the Share dialog and the
+// delegates page.
+type principalSearch struct {
 	Query   string
 	Matches []match
 	// Searched: the page answers a search (Matches may be empty).
 	Searched bool
+}
+
+// searchPage answers the search a page's GET carries (?q=…) into ps, for
+// the user self; a query too short sets *errMsg. It reports false when it
+// has answered the request itself (too many searches, a failure).
+func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request, self int64, ps *principalSearch, errMsg *string) bool {
+	ps.Query = strings.TrimSpace(r.URL.Query().Get("q"))
+	if ps.Query == "" || r.Method != http.MethodGet {
+		return true
+	}
+	if h.limited(w, r) {
+		return false
+	}
+	ps.Searched = true
+	ms, err := h.findSharees(r.Context(), self, ps.Query)
+	if err != nil {
+		h.serverError(w, r, err)
+		return false
+	}
+	ps.Matches = ms
+	if utf8.RuneCountInString(ps.Query) < minQuery {
+		*errMsg = "Type at least two letters of a name."
+	}
+	return true
 }
 
 // sharePage is the Share dialog of a collection: its sharees, and a search
@@ -269,21 +299,9 @@ func (h *Handler) shareDialog(w http.ResponseWriter, r *http.Request, code int, 
 		return
 	}
 	ctx := r.Context()
-	d := shareData{C: h.row(r, *c, store.CollectionTotals{}), Query: strings.TrimSpace(r.URL.Query().Get("q"))}
-	if d.Query != "" && r.Method == http.MethodGet {
-		if h.limited(w, r) {
-			return
-		}
-		d.Searched = true
-		ms, err := h.findSharees(ctx, c.OwnerID, d.Query)
-		if err != nil {
-			h.serverError(w, r, err)
-			return
-		}
-		d.Matches = ms
-		if utf8.RuneCountInString(d.Query) < minQuery {
-			errMsg = "Type at least two letters of a name."
-		}
+	d := shareData{C: h.row(r, *c, store.CollectionTotals{})}
+	if !h.searchPage(w, r, c.OwnerID, &d.principalSearch, &errMsg) {
+		return
 	}
 	var err error
 	if d.Shares, err = h.shares(ctx, c); err != nil {
