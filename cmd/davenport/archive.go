@@ -17,7 +17,7 @@ import (
 	"github.com/davenport-dav/davenport/store"
 )
 
-// The backup archive, format version 2 (docs/backup-format.md): a tar
+// The backup archive, format version 4 (docs/backup-format.md): a tar
 // stream of JSON Lines chunks, with the exact bytes of items and versions in
 // a raw .data entry beside each chunk, and a SHA-256 for every entry in its
 // PAX header. The trailer end.json counts the records and digests the list
@@ -28,9 +28,13 @@ import (
 // defaults (no admin, never signed in, never used). Version 3 added
 // groups, shares, delegations and free-busy grants, and public links, and
 // the users' free-busy setting; an older archive loads without any.
+// Version 4 added what is under way: the Birthdays calendars' cursors, the
+// iMIP mail queue, the VAPID keys and push registrations, and the unexpired
+// WebDAV locks; an older archive loads without them (new VAPID keys are
+// made at start-up, so push clients register again).
 const (
 	archiveFormat     = "davenport-backup"
-	archiveVersion    = 3 // written
+	archiveVersion    = 4 // written
 	archiveMinVersion = 1 // the oldest read
 	manifestName      = "davenport-backup.json"
 	trailerName       = "end.json"
@@ -56,12 +60,21 @@ const (
 	kindShareViews   = "share_views"
 	kindGrants       = "grants"
 	kindPublicLinks  = "public_links"
+	// Since version 4.
+	kindDerivedCursors    = "derived_cursors"
+	kindMail              = "mail"
+	kindPushKeys          = "push_keys"
+	kindPushRegistrations = "push_registrations"
+	kindLocks             = "locks"
 )
 
 var archiveKinds = []string{kindUsers, kindAppPasswords, kindCollections, kindObjects, kindTombstones, kindTrash, kindVersions,
-	kindGroups, kindGroupMembers, kindShares, kindShareViews, kindGrants, kindPublicLinks}
+	kindGroups, kindGroupMembers, kindShares, kindShareViews, kindGrants, kindPublicLinks,
+	kindDerivedCursors, kindMail, kindPushKeys, kindPushRegistrations, kindLocks}
 
-func kindHasBodies(kind string) bool { return kind == kindObjects || kind == kindVersions }
+func kindHasBodies(kind string) bool {
+	return kind == kindObjects || kind == kindVersions || kind == kindMail
+}
 
 type manifest struct {
 	Format    string    `json:"format"`
@@ -153,6 +166,62 @@ type publicLinkLine struct {
 	CollectionID int64     `json:"collection_id"`
 	Token        string    `json:"token"`
 	Created      time.Time `json:"created"`
+}
+
+// The records of what is under way, since version 4.
+type derivedCursorLine struct {
+	CollectionID int64 `json:"collection_id"`
+	SourceID     int64 `json:"source_id"`
+	ModSeq       int64 `json:"modseq"`
+}
+
+type mailLine struct {
+	ID          int64     `json:"id"`
+	UserID      int64     `json:"user_id"`
+	UID         string    `json:"uid"`
+	From        string    `json:"from"`
+	To          string    `json:"to"`
+	Method      string    `json:"method"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error"`
+	Created     time.Time `json:"created"`
+	Body        *blobRef  `json:"body"`
+}
+
+type pushKeysLine struct {
+	Private string    `json:"private_key"`
+	Public  string    `json:"public_key"`
+	Created time.Time `json:"created"`
+}
+
+type pushRegistrationLine struct {
+	ID             int64      `json:"id"`
+	UserID         int64      `json:"user_id"`
+	CollectionID   int64      `json:"collection_id"`
+	PushResource   string     `json:"push_resource"`
+	PublicKey      string     `json:"public_key"`
+	AuthSecret     string     `json:"auth_secret"`
+	ContentUpdate  bool       `json:"content_update"`
+	PropertyUpdate bool       `json:"property_update"`
+	UserAgent      string     `json:"user_agent"`
+	Expires        time.Time  `json:"expires"`
+	Created        time.Time  `json:"created"`
+	LastDelivery   *time.Time `json:"last_delivery,omitempty"`
+	Failures       int        `json:"failures"`
+	LastError      string     `json:"last_error"`
+}
+
+type lockLine struct {
+	Token    string    `json:"token"`
+	Root     string    `json:"root"`
+	UserID   int64     `json:"user_id"`
+	Infinite bool      `json:"depth_infinity"`
+	Shared   bool      `json:"shared"`
+	Owner    string    `json:"owner_xml"`
+	Timeout  int64     `json:"timeout_seconds"`
+	Created  time.Time `json:"created"`
+	Expires  time.Time `json:"expires"`
 }
 
 type appPasswordLine struct {
@@ -420,6 +489,22 @@ func (w *archiveWriter) record(r store.Record) error {
 		return w.add(kindGrants, grantLine(*r.Grant), nil, nil)
 	case r.PublicLink != nil:
 		return w.add(kindPublicLinks, publicLinkLine(*r.PublicLink), nil, nil)
+	case r.DerivedCursor != nil:
+		return w.add(kindDerivedCursors, derivedCursorLine(*r.DerivedCursor), nil, nil)
+	case r.Mail != nil:
+		m := r.Mail
+		l := &mailLine{ID: m.ID, UserID: m.UserID, UID: m.UID, From: m.From, To: m.To, Method: m.Method,
+			Attempts: m.Attempts, NextAttempt: m.NextAttempt, LastError: m.LastError, Created: m.Created}
+		return w.add(kindMail, l, m.Body, &l.Body)
+	case r.PushKeys != nil:
+		return w.add(kindPushKeys, pushKeysLine(*r.PushKeys), nil, nil)
+	case r.PushRegistration != nil:
+		return w.add(kindPushRegistrations, pushRegistrationLine(*r.PushRegistration), nil, nil)
+	case r.Lock != nil:
+		l := r.Lock
+		return w.add(kindLocks, lockLine{Token: l.Token, Root: l.Root, UserID: l.UserID, Infinite: l.Infinite,
+			Shared: l.Shared, Owner: l.Owner, Timeout: int64(l.Timeout / time.Second), Created: l.Created,
+			Expires: l.Expires}, nil, nil)
 	}
 	return errors.New("backup: empty record")
 }
@@ -677,6 +762,21 @@ func (p *pendingChunk) emit(data []byte, counts map[string]int64, fn func(store.
 			if err := decodeSharing(dec, p.kind, &rec); err != nil {
 				return archiveErr("%s: %v", p.name, err)
 			}
+		case kindMail:
+			var l mailLine
+			if err := dec.Decode(&l); err != nil {
+				return archiveErr("%s: %v", p.name, err)
+			}
+			body, err := blob(data, l.Body)
+			if err != nil {
+				return err
+			}
+			rec.Mail = &store.Mail{ID: l.ID, UserID: l.UserID, UID: l.UID, From: l.From, To: l.To, Method: l.Method,
+				Body: body, Attempts: l.Attempts, NextAttempt: l.NextAttempt, LastError: l.LastError, Created: l.Created}
+		case kindDerivedCursors, kindPushKeys, kindPushRegistrations, kindLocks:
+			if err := decodeUnderWay(dec, p.kind, &rec); err != nil {
+				return archiveErr("%s: %v", p.name, err)
+			}
 		default:
 			return archiveErr("%s: unknown kind", p.name)
 		}
@@ -733,6 +833,42 @@ func decodeSharing(dec *json.Decoder, kind string, rec *store.Record) error {
 		}
 		pl := store.PublicLink(l)
 		rec.PublicLink = &pl
+	}
+	return nil
+}
+
+// decodeUnderWay decodes one record of the kinds of version 4 without
+// bodies: cursors, push keys and registrations, locks.
+func decodeUnderWay(dec *json.Decoder, kind string, rec *store.Record) error {
+	switch kind {
+	case kindDerivedCursors:
+		var l derivedCursorLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		c := store.DerivedCursor(l)
+		rec.DerivedCursor = &c
+	case kindPushKeys:
+		var l pushKeysLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		k := store.PushKeys(l)
+		rec.PushKeys = &k
+	case kindPushRegistrations:
+		var l pushRegistrationLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		r := store.PushRegistration(l)
+		rec.PushRegistration = &r
+	case kindLocks:
+		var l lockLine
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		rec.Lock = &store.Lock{Token: l.Token, Root: l.Root, UserID: l.UserID, Infinite: l.Infinite, Shared: l.Shared,
+			Owner: l.Owner, Timeout: time.Duration(l.Timeout) * time.Second, Created: l.Created, Expires: l.Expires}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/emersion/go-webdav"
 	gocarddav "github.com/emersion/go-webdav/carddav"
 
+	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
 )
 
@@ -61,8 +63,9 @@ func TestBackupAcrossStores(t *testing.T) {
 				_, out, _ := runCmd(t, "", append(args, "--database", from)...)
 				wantSharing = append(wantSharing, out)
 			}
-			s := startServe(t, nil, "--database", from)
 			ctx := context.Background()
+			queueUnderWay(t, from)
+			s := startServe(t, nil, "--database", from)
 			c, cards := davClients(t, s.url, "Phone/1")
 			put := func(c *webdav.Client, path, body string) { davPut(t, c, path, body) }
 			for i := range 5 {
@@ -97,6 +100,7 @@ func TestBackupAcrossStores(t *testing.T) {
 			}
 			_, hist, _ := runCmd(t, "", "history", "list", "alice", "--limit", "0", "--database", from)
 			s.stop()
+			wantUnderWay := underWay(t, from)
 
 			if code, out, errs := runCmd(t, "", "backup", "verify", archive); code != 0 || !strings.Contains(out, "every checksum matches") {
 				t.Fatalf("backup verify: %d %s\n%s", code, errs, out)
@@ -106,6 +110,11 @@ func TestBackupAcrossStores(t *testing.T) {
 			}
 			if code, _, errs := runCmd(t, "", "restore", archive, "--database", to); code != 1 || !strings.Contains(errs, "only into an empty store") {
 				t.Errorf("a second restore into the same store: %d %s", code, errs)
+			}
+			// What was under way came along, the VAPID keys unchanged (else
+			// every push subscription would have to be made again).
+			if got := underWay(t, to); got != wantUnderWay {
+				t.Errorf("under way after the move:\n%s\nwant\n%s", got, wantUnderWay)
 			}
 			if _, got, _ := runCmd(t, "", "history", "list", "alice", "--limit", "0", "--database", to); got != hist {
 				t.Errorf("history after the move:\n%s\nwant\n%s", got, hist)
@@ -154,6 +163,85 @@ func TestBackupAcrossStores(t *testing.T) {
 			s.stop()
 		})
 	}
+}
+
+// queueUnderWay gives alice's store a queued iMIP message, a push
+// registration and a lock (the server makes the VAPID keys as it starts).
+func queueUnderWay(t *testing.T, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := openStore(ctx, dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.GetUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := st.GetCollection(ctx, u.ID, store.KindCalendar, "personal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.QueueMail(ctx, []store.Mail{{UserID: u.ID, UID: "ev-0", From: "mailto:alice@example.com",
+		To: "mailto:guest@example.net", Method: "REQUEST", Body: []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutPushRegistration(ctx, &store.PushRegistration{UserID: u.ID, CollectionID: cal.ID,
+		PushResource: "https://push.example/alice", PublicKey: "BPk", AuthSecret: "c2Vj", ContentUpdate: true,
+		Expires: time.Now().Add(72 * time.Hour)}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateLock(ctx, &store.Lock{Token: "urn:uuid:backup-lock", Root: "/dav/calendars/alice/personal/x.ics",
+		UserID: u.ID, Timeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// underWay describes the VAPID keys, alice's push registrations, the mail
+// queue and the lock queueUnderWay took.
+func underWay(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := openStore(ctx, dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	priv, pub, err := st.EnsurePushKeys(ctx, func() (string, string, error) { return "", "", errors.New("no VAPID keys stored") })
+	if err != nil || priv == "" || pub == "" {
+		t.Fatalf("VAPID keys: %v", err)
+	}
+	u, err := st.GetUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs, err := st.ListPushRegistrations(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail, err := st.ListMail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	locks, err := st.ListLocks(ctx, "/dav/calendars/alice/personal/x.ics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := fmt.Sprintf("keys %s %s\n", priv, pub)
+	for _, r := range regs {
+		out += fmt.Sprintf("push %d %s %s\n", r.CollectionID, r.PushResource, r.Expires.UTC())
+	}
+	for _, m := range mail {
+		out += fmt.Sprintf("mail %d %s %s %q %s\n", m.ID, m.To, m.Method, m.Body, m.NextAttempt.UTC())
+	}
+	for _, l := range locks {
+		out += fmt.Sprintf("lock %s %s %s\n", l.Token, l.Root, l.Expires.UTC())
+	}
+	if len(regs) != 1 || len(mail) != 1 || len(locks) != 1 {
+		t.Errorf("under way in %s:\n%s", dsn, out)
+	}
+	return out
 }
 
 // TestBackupVerifyRefusesDamage: a flipped byte, a cut-off archive and
@@ -233,6 +321,11 @@ func TestRestoreArchiveVersions(t *testing.T) {
 		return p
 	}
 
+	// Version 3, the last before the queues, locks and VAPID keys, still
+	// restores: without them.
+	if code, out, errs := runCmd(t, "", "restore", write(3), "--database", filepath.Join(dir, "v3.db")); code != 0 || !strings.Contains(out, "restored 1 users") {
+		t.Fatalf("restore of a version 3 archive: %d %s\n%s", code, errs, out)
+	}
 	db := filepath.Join(dir, "v1.db")
 	if code, out, errs := runCmd(t, "", "restore", write(1), "--database", db); code != 0 || !strings.Contains(out, "restored 1 users") {
 		t.Fatalf("restore of a version 1 archive: %d %s\n%s", code, errs, out)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -98,7 +99,10 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		}); err != nil {
 			return err
 		}
-		return dumpSharing(each)
+		if err := dumpSharing(each); err != nil {
+			return err
+		}
+		return dumpQueues(each)
 	})
 	if err != nil {
 		return errorf("store: dump: %w", err)
@@ -145,6 +149,42 @@ func dumpSharing(each func(q string, scan func(pgx.Row) (store.Record, error)) e
 		var l store.PublicLink
 		err := row.Scan(&l.ID, &l.CollectionID, &l.Token, &l.Created)
 		return store.Record{PublicLink: &l}, err
+	})
+}
+
+// dumpQueues dumps the derived cursors, the mail queue, the push keys and
+// registrations, and the unexpired locks.
+func dumpQueues(each func(q string, scan func(pgx.Row) (store.Record, error)) error) error {
+	if err := each(`SELECT collection_id, source_id, modseq FROM derived_cursors ORDER BY collection_id, source_id`, func(row pgx.Row) (store.Record, error) {
+		var c store.DerivedCursor
+		err := row.Scan(&c.CollectionID, &c.SourceID, &c.ModSeq)
+		return store.Record{DerivedCursor: &c}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+mailColumns+` FROM mail_queue ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		m, err := scanMail(row.(pgx.CollectableRow))
+		return store.Record{Mail: &m}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT private_key, public_key, created FROM push_keys`, func(row pgx.Row) (store.Record, error) {
+		var k store.PushKeys
+		err := row.Scan(&k.Private, &k.Public, &k.Created)
+		return store.Record{PushKeys: &k}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+pushRegistrationColumns+` FROM push_registrations ORDER BY id`, func(row pgx.Row) (store.Record, error) {
+		var r store.PushRegistration
+		err := scanPushRegistration(row, &r)
+		return store.Record{PushRegistration: &r}, err
+	}); err != nil {
+		return err
+	}
+	return each(`SELECT `+lockColumns+` FROM locks WHERE expires > now() ORDER BY token`, func(row pgx.Row) (store.Record, error) {
+		l, err := scanLock(row)
+		return store.Record{Lock: &l}, err
 	})
 }
 
@@ -230,7 +270,7 @@ var (
 // identityTables are the tables whose ids Load sets, so their identity
 // sequences are moved past the highest id afterwards.
 var identityTables = []string{"users", "app_passwords", "collections", "objects", "collection_trash", "object_versions",
-	"groups", "shares", "grants", "public_links"}
+	"groups", "shares", "grants", "public_links", "mail_queue", "push_registrations"}
 
 // Load inserts a dump into an empty store in one transaction, with COPY in
 // batches of loadBatch rows.
@@ -377,6 +417,33 @@ func loadRecord(c *copier, rec store.Record) error {
 		l := rec.PublicLink
 		return c.add("public_links", []string{"id", "collection_id", "token", "token_hash", "created"},
 			l.ID, l.CollectionID, l.Token, store.TokenHash(l.Token), l.Created)
+	case rec.DerivedCursor != nil:
+		d := rec.DerivedCursor
+		return c.add("derived_cursors", []string{"collection_id", "source_id", "modseq"}, d.CollectionID, d.SourceID, d.ModSeq)
+	case rec.Mail != nil:
+		m := rec.Mail
+		body := m.Body
+		if body == nil {
+			body = []byte{}
+		}
+		return c.add("mail_queue", []string{"id", "user_id", "uid", "sender", "recipient", "method", "body", "attempts",
+			"next_attempt", "last_error", "created"},
+			m.ID, m.UserID, m.UID, m.From, m.To, m.Method, body, m.Attempts, m.NextAttempt, m.LastError, m.Created)
+	case rec.PushKeys != nil:
+		k := rec.PushKeys
+		return c.add("push_keys", []string{"id", "private_key", "public_key", "created"}, 1, k.Private, k.Public, k.Created)
+	case rec.PushRegistration != nil:
+		r := rec.PushRegistration
+		return c.add("push_registrations", []string{"id", "user_id", "collection_id", "push_resource", "public_key",
+			"auth_secret", "content_update", "property_update", "user_agent", "expires", "created", "last_delivery",
+			"failures", "last_error"},
+			r.ID, r.UserID, r.CollectionID, r.PushResource, r.PublicKey, r.AuthSecret, r.ContentUpdate, r.PropertyUpdate,
+			r.UserAgent, r.Expires, r.Created, r.LastDelivery, r.Failures, r.LastError)
+	case rec.Lock != nil:
+		l := rec.Lock
+		return c.add("locks", []string{"token", "root", "user_id", "depth_infinity", "shared", "owner_xml",
+			"timeout_seconds", "created", "expires"},
+			l.Token, l.Root, l.UserID, l.Infinite, l.Shared, l.Owner, int64(l.Timeout/time.Second), l.Created, l.Expires)
 	}
 	return fmt.Errorf("empty record")
 }

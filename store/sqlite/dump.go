@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -107,7 +109,51 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 		}); err != nil {
 			return err
 		}
-		return dumpSharing(each)
+		if err := dumpSharing(each); err != nil {
+			return err
+		}
+		return dumpQueues(each)
+	})
+}
+
+// dumpQueues dumps the derived cursors, the mail queue, the push keys and
+// registrations, and the unexpired locks.
+func dumpQueues(each func(q string, scan func(rows *sql.Rows) (store.Record, error)) error) error {
+	if err := each(`SELECT collection_id, source_id, modseq FROM derived_cursors ORDER BY collection_id, source_id`, func(rows *sql.Rows) (store.Record, error) {
+		var c store.DerivedCursor
+		err := rows.Scan(&c.CollectionID, &c.SourceID, &c.ModSeq)
+		return store.Record{DerivedCursor: &c}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+mailColumns+` FROM mail_queue ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		m, err := scanOneMail(rows)
+		return store.Record{Mail: &m}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT private_key, public_key, created FROM push_keys`, func(rows *sql.Rows) (store.Record, error) {
+		var (
+			k       store.PushKeys
+			created int64
+		)
+		err := rows.Scan(&k.Private, &k.Public, &created)
+		k.Created = fromMicros(created)
+		return store.Record{PushKeys: &k}, err
+	}); err != nil {
+		return err
+	}
+	if err := each(`SELECT `+pushRegistrationColumns+` FROM push_registrations ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
+		var r store.PushRegistration
+		err := scanPushRegistration(rows, &r)
+		return store.Record{PushRegistration: &r}, err
+	}); err != nil {
+		return err
+	}
+	q := `SELECT ` + lockColumns + ` FROM locks WHERE expires > ` + strconv.FormatInt(toMicros(now()), 10) + ` ORDER BY token`
+	return each(q, func(rows *sql.Rows) (store.Record, error) {
+		l, err := scanLock(rows)
+		return store.Record{Lock: &l}, err
 	})
 }
 
@@ -368,6 +414,36 @@ func loadRecord(in *inserter, rec store.Record) error {
 		l := rec.PublicLink
 		return in.insert("public_links", []string{"id", "collection_id", "token", "token_hash", "created"},
 			l.ID, l.CollectionID, l.Token, store.TokenHash(l.Token), toMicros(l.Created))
+	case rec.DerivedCursor != nil:
+		d := rec.DerivedCursor
+		return in.insert("derived_cursors", []string{"collection_id", "source_id", "modseq"}, d.CollectionID, d.SourceID, d.ModSeq)
+	case rec.Mail != nil:
+		m := rec.Mail
+		body := m.Body
+		if body == nil {
+			body = []byte{}
+		}
+		return in.insert("mail_queue", []string{"id", "user_id", "uid", "sender", "recipient", "method", "body", "attempts",
+			"next_attempt", "last_error", "created"},
+			m.ID, m.UserID, m.UID, m.From, m.To, m.Method, body, m.Attempts, toMicros(m.NextAttempt), m.LastError,
+			toMicros(m.Created))
+	case rec.PushKeys != nil:
+		k := rec.PushKeys
+		return in.insert("push_keys", []string{"id", "private_key", "public_key", "created"}, 1, k.Private, k.Public,
+			toMicros(k.Created))
+	case rec.PushRegistration != nil:
+		r := rec.PushRegistration
+		return in.insert("push_registrations", []string{"id", "user_id", "collection_id", "push_resource", "public_key",
+			"auth_secret", "content_update", "property_update", "user_agent", "expires", "created", "last_delivery",
+			"failures", "last_error"},
+			r.ID, r.UserID, r.CollectionID, r.PushResource, r.PublicKey, r.AuthSecret, r.ContentUpdate, r.PropertyUpdate,
+			r.UserAgent, toMicros(r.Expires), toMicros(r.Created), toNullMicros(r.LastDelivery), r.Failures, r.LastError)
+	case rec.Lock != nil:
+		l := rec.Lock
+		return in.insert("locks", []string{"token", "root", "user_id", "depth_infinity", "shared", "owner_xml",
+			"timeout_seconds", "created", "expires"},
+			l.Token, l.Root, l.UserID, l.Infinite, l.Shared, l.Owner, int64(l.Timeout/time.Second), toMicros(l.Created),
+			toMicros(l.Expires))
 	}
 	return fmt.Errorf("empty record")
 }

@@ -15,18 +15,25 @@ func scanMail(rows *sql.Rows) ([]store.Mail, error) {
 	defer rows.Close()
 	var out []store.Mail
 	for rows.Next() {
-		var (
-			m             store.Mail
-			next, created int64
-		)
-		if err := rows.Scan(&m.ID, &m.UserID, &m.UID, &m.From, &m.To, &m.Method, &m.Body, &m.Attempts,
-			&next, &m.LastError, &created); err != nil {
+		m, err := scanOneMail(rows)
+		if err != nil {
 			return nil, err
 		}
-		m.NextAttempt, m.Created = fromMicros(next), fromMicros(created)
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// scanOneMail scans one row of mailColumns.
+func scanOneMail(row scanner) (store.Mail, error) {
+	var (
+		m             store.Mail
+		next, created int64
+	)
+	err := row.Scan(&m.ID, &m.UserID, &m.UID, &m.From, &m.To, &m.Method, &m.Body, &m.Attempts,
+		&next, &m.LastError, &created)
+	m.NextAttempt, m.Created = fromMicros(next), fromMicros(created)
+	return m, err
 }
 
 // queueMail inserts mail in tx, the transaction of the write that causes it,

@@ -109,7 +109,44 @@ func fillForDump(t *testing.T, s store.Store) {
 	if err := s.UpdateObjectDeadProps(ctx, home.ID, "notes.txt", []store.DeadProp{{Namespace: "urn:f", Name: "tag", XML: `<tag xmlns="urn:f" xml:lang="de">Notiz</tag>`}}); err != nil {
 		t.Fatal(err)
 	}
+	// What is under way: a derived calendar's cursor, an iMIP message
+	// waiting for a retry, the VAPID keys with a push registration, a lock.
+	if err := s.SetDerivedCursor(ctx, cal.ID, book.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	mail := []store.Mail{{UserID: u.ID, UID: "uid-2", From: "mailto:owner@example.com", To: "mailto:guest@example.net",
+		Method: "REQUEST", Body: []byte("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n")}}
+	if err := s.QueueMail(ctx, mail); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryMail(ctx, mail[0].ID, dumpLastUsed, "relay said no"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.EnsurePushKeys(ctx, func() (string, string, error) { return dumpVAPIDPrivate, dumpVAPIDPublic, nil }); err != nil {
+		t.Fatal(err)
+	}
+	reg := &store.PushRegistration{UserID: u.ID, CollectionID: cal.ID, PushResource: "https://push.example/abc",
+		PublicKey: "BPk", AuthSecret: "c2VjcmV0", ContentUpdate: true, UserAgent: "DAVx5/4",
+		Expires: time.Now().Add(72 * time.Hour).UTC().Truncate(time.Microsecond)}
+	if _, err := s.PutPushRegistration(ctx, reg, 10); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []store.Lock{
+		{Token: "urn:uuid:dump-lock", Root: "/dav/files/other/notes.txt", UserID: other.ID, Owner: "<D:href xmlns:D=\"DAV:\">me</D:href>", Timeout: time.Hour},
+		{Token: "urn:uuid:expired-lock", Root: "/dav/files/other/gone.txt", UserID: other.ID, Timeout: time.Microsecond},
+	} {
+		if err := s.CreateLock(ctx, &l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Millisecond) // the second lock expires: a dump leaves it out
 }
+
+// The VAPID key pair fillForDump stores.
+const (
+	dumpVAPIDPrivate = "vapid-private"
+	dumpVAPIDPublic  = "vapid-public"
+)
 
 // dumpToken is the public link fillForDump makes.
 const dumpToken = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
@@ -203,6 +240,26 @@ func canonicalRecord(t *testing.T, r store.Record) string {
 		l := *r.PublicLink
 		utc(&l.Created)
 		r.PublicLink = &l
+	case r.Mail != nil:
+		m := *r.Mail
+		utc(&m.NextAttempt)
+		utc(&m.Created)
+		r.Mail = &m
+	case r.PushKeys != nil:
+		k := *r.PushKeys
+		utc(&k.Created)
+		r.PushKeys = &k
+	case r.PushRegistration != nil:
+		pr := *r.PushRegistration
+		utc(&pr.Expires)
+		utc(&pr.Created)
+		utc(pr.LastDelivery)
+		r.PushRegistration = &pr
+	case r.Lock != nil:
+		l := *r.Lock
+		utc(&l.Created)
+		utc(&l.Expires)
+		r.Lock = &l
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -263,12 +320,22 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 			kinds["grant"]++
 		case r.PublicLink != nil:
 			kinds["link"]++
+		case r.DerivedCursor != nil:
+			kinds["cursor"]++
+		case r.Mail != nil:
+			kinds["mail"]++
+		case r.PushKeys != nil:
+			kinds["vapid"]++
+		case r.PushRegistration != nil:
+			kinds["push"]++
+		case r.Lock != nil:
+			kinds["lock"]++
 		}
 		if r.User != nil && r.FreeBusyHidden {
 			kinds["hidden"]++
 		}
 	}
-	if fmt.Sprint(kinds) != "map[app:1 collection:4 dead:1 grant:2 group:1 hidden:1 link:1 member:2 objdead:1 object:6 share:2 tombstone:1 trash:1 user:2 version:11 view:1]" {
+	if fmt.Sprint(kinds) != "map[app:1 collection:4 cursor:1 dead:1 grant:2 group:1 hidden:1 link:1 lock:1 mail:1 member:2 objdead:1 object:6 push:1 share:2 tombstone:1 trash:1 user:2 vapid:1 version:11 view:1]" {
 		t.Errorf("dumped kinds = %v", kinds)
 	}
 
@@ -359,6 +426,35 @@ func testDumpRoundTrip(t *testing.T, s store.Store, newStore func(t testing.TB) 
 	if err != nil || len(ps) != 1 || ps[0].LastUsed == nil || !ps[0].LastUsed.Equal(dumpLastUsed) {
 		t.Errorf("loaded app passwords = %+v, %v; want one last used %v", ps, err, dumpLastUsed)
 	}
+	// What was under way came along: the VAPID keys (else every push
+	// subscription breaks), the registration, the queued mail with its
+	// retry state, the lock (its holder can still unlock), the cursor.
+	priv, pub, err := fresh.EnsurePushKeys(ctx, func() (string, string, error) { return "new", "new", nil })
+	if err != nil || priv != dumpVAPIDPrivate || pub != dumpVAPIDPublic {
+		t.Errorf("loaded VAPID keys = %q, %q, %v; want the dumped ones", priv, pub, err)
+	}
+	if regs, err := fresh.ListPushRegistrations(ctx, u.ID); err != nil || len(regs) != 1 || regs[0].PushResource != "https://push.example/abc" {
+		t.Errorf("loaded push registrations = %+v, %v", regs, err)
+	}
+	if mail, err := fresh.ListMail(ctx); err != nil || len(mail) != 1 || mail[0].LastError != "relay said no" || !mail[0].NextAttempt.Equal(dumpLastUsed) {
+		t.Errorf("loaded mail = %+v, %v", mail, err)
+	}
+	if err := fresh.QueueMail(ctx, []store.Mail{{UserID: u.ID, UID: "x", From: "mailto:a@b", To: "mailto:c@d", Method: "REPLY", Body: []byte("x")}}); err != nil {
+		t.Errorf("mail after the load: %v", err)
+	}
+	if _, err := fresh.PutPushRegistration(ctx, &store.PushRegistration{UserID: u.ID, CollectionID: c.ID, PushResource: "https://push.example/new",
+		Expires: time.Now().Add(time.Hour)}, 10); err != nil {
+		t.Errorf("a push registration after the load: %v", err)
+	}
+	if locks, err := fresh.ListLocks(ctx, "/dav/files/other/notes.txt"); err != nil || len(locks) != 1 {
+		t.Errorf("loaded locks = %+v, %v", locks, err)
+	}
+	if err := fresh.DeleteLock(ctx, "urn:uuid:dump-lock"); err != nil {
+		t.Errorf("unlock after the load: %v", err)
+	}
+	if cur, err := fresh.ListDerivedCursors(ctx, cal0(recs).ID); err != nil || len(cur) != 1 {
+		t.Errorf("loaded derived cursors = %v, %v", cur, err)
+	}
 	// Sync state came along: the change log and the pruned modseq answer
 	// as in the dumped store.
 	cal := getCollection(t, fresh, &store.Collection{OwnerID: u.ID, Kind: store.KindCalendar, Name: "calendar"})
@@ -399,5 +495,30 @@ func testDumpFnError(t *testing.T, s store.Store) {
 	})
 	if !errors.Is(err, stop) || n != 3 {
 		t.Errorf("Dump with a failing fn = %v after %d records", err, n)
+	}
+}
+
+// CheckTablesDumped fails for every table of tables (a store's own list of
+// its tables) that a dump neither carries (store.DumpedTables) nor leaves
+// out on purpose (store.UndumpedTables, or internal: the store's own
+// bookkeeping, such as an index kept in tables, each with why), and for every
+// listed table the store does not have: so a new table cannot be left out of
+// backups silently.
+func CheckTablesDumped(t *testing.T, tables []string, internal map[string]string) {
+	t.Helper()
+	have := make(map[string]bool, len(tables))
+	for _, tb := range tables {
+		have[tb] = true
+		_, skipped := store.UndumpedTables[tb]
+		_, own := internal[tb]
+		if !slices.Contains(store.DumpedTables, tb) && !skipped && !own {
+			t.Errorf("table %s is neither backed up (store.DumpedTables, with a Record kind) nor left out "+
+				"on purpose (store.UndumpedTables, with the reason)", tb)
+		}
+	}
+	for _, tb := range store.DumpedTables {
+		if !have[tb] {
+			t.Errorf("store.DumpedTables names %s, which the store does not have", tb)
+		}
 	}
 }
