@@ -165,62 +165,31 @@ func RevertClient(ctx context.Context, st Store, ownerID int64, userAgent string
 }
 
 // RestoreCollection brings a trashed collection back with its properties and
-// members, as a new collection (clients see it appear, and sync it in full).
-// When its name is taken it gets a new one: the returned collection says
-// which. The trash entry is removed once everything is back.
-func RestoreCollection(ctx context.Context, st Store, ownerID, trashID int64, a Actor) (*Collection, error) {
-	ts, err := st.ListTrashedCollections(ctx, ownerID)
+// members, as a new collection (clients see it appear, and sync it in full),
+// all of it or nothing (Store.RestoreTrashedCollection). When its name is
+// taken it gets a new one: the returned collection says which.
+func RestoreCollection(ctx context.Context, st Store, ownerID, trashID int64, opts RestoreCollectionOptions) (*Collection, error) {
+	c, err := st.RestoreTrashedCollection(ctx, ownerID, trashID, opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: restore trashed collection %d: %w", trashID, err)
 	}
-	var tc *TrashedCollection
-	for i := range ts {
-		if ts[i].ID == trashID {
-			tc = &ts[i]
-		}
-	}
-	if tc == nil {
-		return nil, fmt.Errorf("store: trashed collection %d: %w", trashID, ErrNotFound)
-	}
-	c := tc.Collection
-	c.ID, c.ModSeq, c.PrunedModSeq = 0, 0, 0
+	return c, nil
+}
+
+// FreeCollectionName returns name, or when taken says it is,
+// name-restored, name-restored-2, …: the name a restored collection gets.
+func FreeCollectionName(name string, taken func(string) (bool, error)) (string, error) {
 	for i := 1; ; i++ {
-		name := tc.Collection.Name
+		cand := name
 		if i > 1 {
-			name += "-restored"
+			cand += "-restored"
 			if i > 2 {
-				name += "-" + strconv.Itoa(i-1)
+				cand += "-" + strconv.Itoa(i-1)
 			}
 		}
-		c.Name = name
-		err := st.CreateCollection(ctx, &c)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, ErrConflict) {
-			return nil, err
+		t, err := taken(cand)
+		if err != nil || !t {
+			return cand, err
 		}
 	}
-	if len(tc.DeadProps) > 0 {
-		if err := st.UpdateCollection(ctx, ownerID, c.ID, CollectionPatch{DeadProps: tc.DeadProps}); err != nil {
-			return nil, err
-		}
-	}
-	vs, err := st.ListVersions(ctx, ownerID, HistoryFilter{TrashID: trashID})
-	if err != nil {
-		return nil, err
-	}
-	for i := len(vs) - 1; i >= 0; i-- {
-		v, err := st.GetVersion(ctx, ownerID, vs[i].ID)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := st.PutObject(ctx, v.Object(c.ID, v.Name), PutObjectOptions{IfNoneMatch: true, Actor: a}); err != nil {
-			return nil, fmt.Errorf("store: restore %q into %q: %w", v.Name, c.Name, err)
-		}
-	}
-	if err := st.DeleteTrashedCollection(ctx, ownerID, trashID); err != nil {
-		return nil, err
-	}
-	return &c, nil
 }

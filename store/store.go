@@ -30,6 +30,9 @@ var (
 	// error, a statement timeout, a full pool). Nothing was changed, or
 	// the change was rolled back; the same request may succeed later.
 	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrQuotaExceeded: the write would take the user's storage use past
+	// their quota (RFC 4331); it changed nothing.
+	ErrQuotaExceeded = errors.New("store: the storage quota would be exceeded")
 )
 
 // Unavailable returns err marked so that errors.Is(err, ErrUnavailable)
@@ -248,6 +251,14 @@ type DeleteObjectOptions struct {
 	IfMatch string
 	Actor   Actor
 	Mail    []Mail // queued in the delete's transaction, as for PutObject
+}
+
+// RestoreCollectionOptions are the conditions of RestoreTrashedCollection.
+type RestoreCollectionOptions struct {
+	Actor Actor // who restores, for the history
+	// Quota bounds the owner's storage use in bytes after the restore
+	// (RFC 4331); 0 means none.
+	Quota int64
 }
 
 // MoveObjectOptions are the conditions of a move.
@@ -604,6 +615,16 @@ type Store interface {
 	ListTrashedCollections(ctx context.Context, ownerID int64) ([]TrashedCollection, error)
 	// DeleteTrashedCollection forgets a trashed collection and its versions.
 	DeleteTrashedCollection(ctx context.Context, ownerID, id int64) error
+	// RestoreTrashedCollection brings the owner's trashed collection id
+	// back in one transaction, all of it or nothing: a new collection
+	// (new ID, new sync-token space) with the properties and dead
+	// properties it had, named as it was or, when that name is taken,
+	// NAME-restored, NAME-restored-2, …; every member it had, with its
+	// bytes, name and UID, each a creation made by opts.Actor in the
+	// history; and the trash entry gone. An unknown id is ErrNotFound; a
+	// restore that would take the owner's storage use past opts.Quota is
+	// ErrQuotaExceeded.
+	RestoreTrashedCollection(ctx context.Context, ownerID, id int64, opts RestoreCollectionOptions) (*Collection, error)
 	// PurgeTrash forgets the owner's deleted items and collections (the
 	// versions of OpDelete and the trashed collections) and returns how
 	// many entries went.

@@ -233,6 +233,9 @@ func (h *Handler) restoreFailed(w http.ResponseWriter, r *http.Request, err erro
 		h.fail(w, r, http.StatusConflict, "Not restored: its calendar or address book was deleted. Restore that first (History → Deleted calendars and address books).")
 	case errors.Is(err, store.ErrPreconditionFailed):
 		h.fail(w, r, http.StatusConflict, "Not restored: the item changed meanwhile. Reload the page and try again.")
+	case errors.Is(err, store.ErrQuotaExceeded):
+		// RFC 4331 §6: 507, as a PUT past the quota gets.
+		h.fail(w, r, http.StatusInsufficientStorage, "Not restored: it would take you past your storage quota. Delete something first; nothing was changed.")
 	default:
 		h.serverError(w, r, err)
 	}
@@ -410,7 +413,8 @@ func (h *Handler) restoreCollection(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	c, err := store.RestoreCollection(r.Context(), h.cfg.Store, sessionFrom(r.Context()).acct.ID, id, h.actor(r))
+	c, err := store.RestoreCollection(r.Context(), h.cfg.Store, sessionFrom(r.Context()).acct.ID, id,
+		store.RestoreCollectionOptions{Actor: h.actor(r), Quota: h.cfg.Quota})
 	if err != nil {
 		h.restoreFailed(w, r, err)
 		return

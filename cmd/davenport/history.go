@@ -378,7 +378,8 @@ func (h *historyCmd) restoreCollection(id string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --collection must be an ID from \"trash list\", not %q", errUsage, id)
 	}
-	c, err := store.RestoreCollection(h.ctx, h.st, h.u.ID, n, h.actor())
+	// The administrator restores: no quota stops them.
+	c, err := store.RestoreCollection(h.ctx, h.st, h.u.ID, n, store.RestoreCollectionOptions{Actor: h.actor()})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%s has no deleted collection %d in the trash", h.u.Username, n)
 	}

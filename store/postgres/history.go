@@ -251,3 +251,68 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time, maxPerItem i
 	}
 	return n, nil
 }
+
+// RestoreTrashedCollection brings a trashed collection back in one
+// transaction. The trash entry's row is locked first, so two restores of
+// it cannot both succeed.
+func (s *Store) RestoreTrashedCollection(ctx context.Context, ownerID, id int64, opts store.RestoreCollectionOptions) (*store.Collection, error) {
+	var c store.Collection
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM collection_trash WHERE owner_id = $1 AND id = $2 FOR UPDATE`, ownerID, id); err != nil {
+			return err
+		}
+		tc, err := scanTrashed(tx.QueryRow(ctx, trashedQuery+` WHERE t.owner_id = $1 AND t.id = $2`, ownerID, id))
+		if err != nil {
+			return notFound(err)
+		}
+		c = tc.Collection
+		taken := func(name string) (bool, error) {
+			var n int
+			err := tx.QueryRow(ctx, `SELECT count(*) FROM collections WHERE owner_id = $1 AND kind = $2 AND name = $3`,
+				ownerID, c.Kind, name).Scan(&n)
+			return n > 0, err
+		}
+		if c.Name, err = store.FreeCollectionName(tc.Collection.Name, taken); err != nil {
+			return err
+		}
+		if err := insertCollection(ctx, tx, &c); err != nil {
+			return err
+		}
+		if err := applyDeadProps(ctx, tx, "collection_properties", "collection_id", c.ID, tc.DeadProps); err != nil {
+			return err
+		}
+		modseq, err := bumpModSeq(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		c.ModSeq = modseq
+		const q = `
+			WITH ins AS (
+				INSERT INTO objects (collection_id, name, uid, etag, content_type, component, body, size,
+					modseq, first_start, last_end, search_text)
+				SELECT $1, name, uid, etag, content_type, component, body, size, $2, first_start, last_end, search_text
+				FROM object_versions WHERE trash_id = $3 ORDER BY id
+				RETURNING name, uid
+			)
+			INSERT INTO object_versions (owner_id, collection_id, name, op, uid, user_id, user_agent)
+			SELECT $4, $1, name, 'create', uid, $5, $6 FROM ins WHERE $7`
+		if _, err := tx.Exec(ctx, q, c.ID, modseq, id, ownerID, opts.Actor.UserID, opts.Actor.UserAgent, s.history()); err != nil {
+			return err
+		}
+		if opts.Quota > 0 {
+			var used int64
+			if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(used_bytes), 0)::bigint FROM collections WHERE owner_id = $1`, ownerID).Scan(&used); err != nil {
+				return err
+			}
+			if used > opts.Quota {
+				return store.ErrQuotaExceeded
+			}
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM collection_trash WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return nil, errorf("store: restore trashed collection %d: %w", id, err)
+	}
+	return &c, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -312,4 +313,75 @@ func execCount(ctx context.Context, tx *sql.Tx, args []any, stmts ...string) (in
 		n += k
 	}
 	return n, nil
+}
+
+// RestoreTrashedCollection brings a trashed collection back in one write
+// transaction.
+func (s *Store) RestoreTrashedCollection(ctx context.Context, ownerID, id int64, opts store.RestoreCollectionOptions) (*store.Collection, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	t := now()
+	var c store.Collection
+	err := s.write(ctx, "restore trashed collection", func(tx *sql.Tx) error {
+		tc, err := scanTrashed(tx.QueryRowContext(ctx, trashedQuery+` WHERE t.owner_id = $1 AND t.id = $2`, ownerID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c = tc.Collection
+		taken := func(name string) (bool, error) {
+			var n int
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM collections WHERE owner_id = $1 AND kind = $2 AND name = $3`,
+				ownerID, string(c.Kind), name).Scan(&n)
+			return n > 0, err
+		}
+		if c.Name, err = store.FreeCollectionName(tc.Collection.Name, taken); err != nil {
+			return err
+		}
+		if err := insertCollection(ctx, tx, &c, t); err != nil {
+			return err
+		}
+		if err := applyDeadProps(ctx, tx, "collection_properties", "collection_id", c.ID, tc.DeadProps); err != nil {
+			return err
+		}
+		modseq, err := s.bump(ctx, tx, c.ID, t)
+		if err != nil {
+			return err
+		}
+		c.ModSeq = modseq
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO objects (collection_id, name, uid, etag, content_type, component, size,
+				modseq, first_start, last_end, search_text, created, updated, body)
+			SELECT $1, name, uid, etag, content_type, component, size, $2, first_start, last_end, search_text,
+				$3, $3, body
+			FROM object_versions WHERE trash_id = $4 ORDER BY id`, c.ID, modseq, toMicros(t), id); err != nil {
+			return err
+		}
+		if !s.noHistory.Load() {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO object_versions (owner_id, collection_id, name, op, uid, changed_at, user_id, user_agent)
+				SELECT $1, $2, name, 'create', uid, $3, $4, $5 FROM object_versions WHERE trash_id = $6 ORDER BY id`,
+				ownerID, c.ID, toMicros(t), opts.Actor.UserID, opts.Actor.UserAgent, id); err != nil {
+				return err
+			}
+		}
+		if opts.Quota > 0 {
+			var used int64
+			if err := tx.QueryRowContext(ctx, usedBytesSQL, ownerID).Scan(&used); err != nil {
+				return err
+			}
+			if used > opts.Quota {
+				return store.ErrQuotaExceeded
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM collection_trash WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Created, c.Updated = t, t
+	return &c, nil
 }

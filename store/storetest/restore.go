@@ -18,6 +18,7 @@ var restoreTests = []test{
 	{"uid_taken", testRestoreUIDTaken},
 	{"revert_client", testRevertClient},
 	{"collection", testRestoreCollection},
+	{"collection_atomic", testRestoreCollectionAtomic},
 	{"in_trashed_collection", testRestoreInTrashedCollection},
 }
 
@@ -238,7 +239,7 @@ func testRestoreCollection(t *testing.T, s store.Store) {
 	}
 	// The name was taken meanwhile: the collection comes back next to it.
 	newCollection(t, s, u.ID, store.KindCalendar, "calendar")
-	c, err := store.RestoreCollection(ctx, s, u.ID, ts[0].ID, restorer)
+	c, err := store.RestoreCollection(ctx, s, u.ID, ts[0].ID, store.RestoreCollectionOptions{Actor: restorer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,4 +277,78 @@ func testRestoreInTrashedCollection(t *testing.T, s store.Store) {
 	}
 	_, err = store.RestoreVersion(ctx, s, u.ID, vs[0].ID, restorer)
 	wantErr(t, "RestoreVersion in a trashed collection", err, store.ErrInTrashedCollection)
+}
+
+// testRestoreCollectionAtomic: a restore that fails after its members went
+// in (here, past the quota) leaves everything as it was: no collection, no
+// items, no history, the trash entry still there; the same restore within
+// the quota then brings back all of it.
+func testRestoreCollectionAtomic(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, cal := newCalendar(t, s)
+	for i := range 4 {
+		putEvent(t, s, cal.ID, fmt.Sprintf("%d.ics", i), fmt.Sprint("uid-", i))
+	}
+	want := snapshot(t, s, cal.ID)
+	trashBytes, err := s.UsedBytes(ctx, u.ID) // the calendar's
+	if err != nil || trashBytes == 0 {
+		t.Fatalf("UsedBytes = %d, %v", trashBytes, err)
+	}
+	if err := s.DeleteCollection(ctx, u.ID, cal.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := s.ListTrashedCollections(ctx, u.ID)
+	if err != nil || len(ts) != 1 || ts[0].Items != 4 {
+		t.Fatalf("ListTrashedCollections = %+v, %v", ts, err)
+	}
+	other := newCollection(t, s, u.ID, store.KindCalendar, "other")
+	putEvent(t, s, other.ID, "o.ics", "uid-o")
+	used, err := s.UsedBytes(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := func() string {
+		cols, err := s.ListCollections(ctx, u.ID, store.KindCalendar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := s.ListVersions(ctx, u.ID, store.HistoryFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := s.ListTrashedCollections(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.UsedBytes(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range cols {
+			names = append(names, c.Name)
+		}
+		return fmt.Sprintf("collections %v, %d versions, %d trashed, %d bytes", names, len(vs), len(ts), n)
+	}
+	was := before()
+	// Room for half the items: the first ones fit, the rest do not.
+	_, err = store.RestoreCollection(ctx, s, u.ID, ts[0].ID, store.RestoreCollectionOptions{Actor: restorer, Quota: used + trashBytes/2})
+	wantErr(t, "RestoreCollection past the quota", err, store.ErrQuotaExceeded)
+	if got := before(); got != was {
+		t.Errorf("after a failed restore: %s\nwant what was before: %s", got, was)
+	}
+	c, err := store.RestoreCollection(ctx, s, u.ID, ts[0].ID, store.RestoreCollectionOptions{Actor: restorer, Quota: used + trashBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "calendar" {
+		t.Errorf("restored as %q, want calendar", c.Name)
+	}
+	wantSnapshot(t, snapshot(t, s, c.ID), want)
+	vs, err := s.ListVersions(ctx, u.ID, store.HistoryFilter{UserAgent: restorer.UserAgent})
+	if err != nil || len(vs) != 4 {
+		t.Errorf("the restore's history: %d versions, %v; want 4 creations", len(vs), err)
+	}
+	_, err = store.RestoreCollection(ctx, s, u.ID, ts[0].ID, store.RestoreCollectionOptions{Actor: restorer})
+	wantErr(t, "RestoreCollection a second time", err, store.ErrNotFound)
 }
