@@ -185,6 +185,15 @@ func (h *Handler) serve(rq *Request, w http.ResponseWriter, r *http.Request) (re
 			if perr := h.checkWrite(rq, r, res); perr != nil {
 				return perr
 			}
+		} else if err == nil && r.Header.Get("If") != "" {
+			// RFC 4918 §10.4: the If header is a precondition of any
+			// method, reads included (a client makes a GET conditional
+			// on its lock still being there, §10.4.1 example); false, it
+			// is 412. RFC 9110 §13.2.1: on a missing resource the
+			// answer is 404 whatever the conditions.
+			if perr := h.checkReadIf(rq, r, res); perr != nil {
+				return perr
+			}
 		}
 	}
 	switch r.Method {

@@ -280,6 +280,19 @@ func (h *Handler) ifStateOf(rq *Request, res *Resource) (*ifState, error) {
 	return st, nil
 }
 
+// checkReadIf evaluates the If header of a request that changes nothing
+// (GET, HEAD, PROPFIND, REPORT, UNLOCK …): 400 when it does not parse, 412
+// when it does not hold. Locks bind only writes, so nothing else is
+// checked.
+func (h *Handler) checkReadIf(rq *Request, r *http.Request, res *Resource) error {
+	ifh, err := parseIf(r.Header.Get("If"))
+	if err != nil {
+		return err
+	}
+	rq.ifh = ifh
+	return h.checkIf(rq, r, res)
+}
+
 // checkWrite runs the checks every write makes before it changes anything,
 // for every kind: the If header parses (400) and holds (412), then the
 // locks on what the write changes are submitted (423) — the target and,

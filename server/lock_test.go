@@ -404,6 +404,71 @@ func TestIfHeader(t *testing.T) {
 	})
 }
 
+// TestIfHeaderOnReads: RFC 4918 §10.4 makes the If header a precondition
+// of any method, not only of writes: a GET, HEAD, PROPFIND or REPORT whose
+// If does not hold is 412, one whose If holds is answered as without it,
+// and a malformed one is 400. A lock's token in If makes a read
+// conditional on the lock still being there.
+func TestIfHeaderOnReads(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		resp := e.do(putEvent(lockItem, "a", nil))
+		etag := resp.Header.Get("ETag")
+		if resp.StatusCode != 201 || etag == "" {
+			t.Fatalf("PUT: %d, ETag %q", resp.StatusCode, etag)
+		}
+		tok, _ := e.lock("", lockItem, "exclusive", "0", "", 200)
+		report := `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><D:href>` + lockItem + `</D:href></C:calendar-multiget>`
+		reads := []struct {
+			method, path, body string
+			ok                 int
+		}{
+			{"GET", lockItem, "", 200},
+			{"HEAD", lockItem, "", 200},
+			{"PROPFIND", lockItem, propfind("<D:getetag/>"), 207},
+			{"PROPFIND", lockCal, propfind("<D:displayname/>"), 207},
+			{"REPORT", lockCal, report, 207},
+		}
+		for _, tc := range []struct {
+			ifh  string
+			want int // 0: the read's own success
+		}{
+			{"([" + etag + "])", 0},
+			{`(["0000"])`, 412},
+			{"(<" + tok + ">)", 0},
+			{"(<urn:uuid:00000000-0000-4000-8000-000000000000>)", 412},
+			{"<" + lockItem + "> (<" + tok + ">)", 0},
+			{"<" + lockItem + `> (["0000"])`, 412},
+			{"(Not <DAV:no-lock>)", 0},
+			{"([" + etag, 400},
+		} {
+			for _, rd := range reads {
+				want := cmpInt(tc.want, rd.ok)
+				if rd.path == lockCal && strings.HasPrefix(tc.ifh, "(") && tc.want == 0 && !strings.Contains(tc.ifh, "no-lock") {
+					// An untagged list applies to the collection, which
+					// has neither the item's ETag nor its lock.
+					want = 412
+				}
+				h := map[string]string{"If": tc.ifh, "Depth": "0", "Content-Type": "application/xml"}
+				got := e.do(request{method: rd.method, path: rd.path, body: rd.body, header: h})
+				readBody(t, got)
+				if got.StatusCode != want {
+					t.Errorf("%s %s with If: %s = %d, want %d", rd.method, rd.path, tc.ifh, got.StatusCode, want)
+				}
+			}
+		}
+		// A missing resource is 404, whatever the If header says.
+		e.status("GET of nothing", request{method: "GET", path: lockCal + "none.ics", header: ifHdr(`(["0000"])`)}, 404)
+	})
+}
+
+func cmpInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
 // TestLockOtherUser: a sharee with write access is bound by the owner's
 // lock, sees it (without its token) in their own URL space, and can
 // neither use nor remove it; a read-only sharee cannot lock.
