@@ -191,7 +191,8 @@ func (h *Handler) treeSize(rq *Request, res *Resource, p string) (int64, error) 
 // copyMoveTree answers COPY and MOVE of a folder or file of a Nester kind
 // (RFC 4918 §9.8, §9.9). The destination is in the same user's home of
 // the kind; an existing one is replaced with Overwrite: T (deleted first,
-// §9.8.4, §9.9.3) and fails the request with Overwrite: F (412). A
+// §9.8.4, §9.9.3; a folder replacing a folder in the same transaction)
+// and fails the request with Overwrite: F (412). A
 // destination whose folder is missing is 409; a folder copied or moved
 // into itself is 403. Depth on a folder is "infinity" (the default) or, for
 // COPY only, "0": the folder and its properties without members (§9.8.3).
@@ -242,6 +243,12 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 	if exists && !overwrite {
 		return store.ErrPreconditionFailed
 	}
+	if exists && dst.Type == ResCollection && within(from, to) {
+		// Overwriting a folder deletes what it holds (RFC 4918 §9.8.4,
+		// §9.9.3), the source among it: nothing would be left to copy or
+		// move.
+		return &Error{Status: http.StatusForbidden, Message: "dav: a resource cannot replace a collection that holds it"}
+	}
 	if r.Method == "COPY" {
 		size := int64(0)
 		if res.Type == ResObject {
@@ -258,6 +265,20 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 			return err
 		}
 	}
+	sk := res.Kind.StoreKind()
+	if exists && res.Type == ResCollection && dst.Type == ResCollection {
+		// A folder onto a folder: the destination's deletion and the copy
+		// or move are one transaction, so a failure midway leaves the
+		// destination as it was (RFC 4918 §9.8.4, §9.9.3 describe the
+		// overwrite as a DELETE followed by the operation; a half-done
+		// one would lose the destination and keep nothing in its place).
+		err := h.Store.ReplaceCollectionTree(rq.Context(), res.Owner.ID, sk, from, to, store.TreeOptions{Move: r.Method == "MOVE", Deep: deep})
+		if err != nil {
+			return err
+		}
+		written(w, false, CollectionHref(res.Kind, res.Owner.Username, to))
+		return nil
+	}
 	if exists {
 		if dst.Type == ResCollection {
 			err = h.deleteTree(rq, dst)
@@ -269,7 +290,6 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 		}
 	}
 	href := dst.Href
-	sk := res.Kind.StoreKind()
 	if res.Type == ResCollection {
 		if r.Method == "MOVE" {
 			err = h.Store.MoveCollectionTree(rq.Context(), res.Owner.ID, sk, from, to)

@@ -201,6 +201,46 @@ func TestFilesCopyMove(t *testing.T) {
 	})
 }
 
+// TestFilesOverwriteAncestor: a COPY or MOVE with Overwrite: T onto a
+// folder that holds the source would delete the source with the
+// destination; it is refused (403) and the destination stays as it was.
+// (It used to delete the folder and then find no source: 404, and the
+// folder and everything in it gone.)
+func TestFilesOverwriteAncestor(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st)
+		h := filesHome
+		e.run(t, []step{
+			{method: "MKCOL", path: h + "top/", want: http.StatusCreated},
+			{method: "MKCOL", path: h + "top/sub/", want: http.StatusCreated},
+			{method: http.MethodPut, path: h + "top/a.txt", body: "A", want: http.StatusCreated},
+			{method: http.MethodPut, path: h + "top/sub/b.txt", body: "B", want: http.StatusCreated},
+		})
+		for _, tc := range []struct{ method, from string }{
+			{"MOVE", "top/sub/"}, {"COPY", "top/sub/"}, {"MOVE", "top/sub/b.txt"}, {"COPY", "top/a.txt"},
+		} {
+			hd := dest(e, h+"top/")
+			hd["Overwrite"] = "T"
+			resp := e.do(request{method: tc.method, path: h + tc.from, header: hd})
+			if body := readBody(t, resp); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s %s onto top/ = %d, want 403\n%s", tc.method, tc.from, resp.StatusCode, body)
+			}
+			e.wantFile(t, h+"top/a.txt", http.StatusOK, "A")
+			e.wantFile(t, h+"top/sub/b.txt", http.StatusOK, "B")
+		}
+		// A folder replacing a folder elsewhere replaces it whole.
+		e.run(t, []step{
+			{method: "MKCOL", path: h + "other/", want: http.StatusCreated},
+			{method: http.MethodPut, path: h + "other/c.txt", body: "C", want: http.StatusCreated},
+			{method: "MOVE", path: h + "other/", header: dest(e, h+"top/"), want: http.StatusNoContent},
+		})
+		e.wantFile(t, h+"top/c.txt", http.StatusOK, "C")
+		e.wantFile(t, h+"top/a.txt", http.StatusNotFound, "")
+		e.wantFile(t, h+"other/c.txt", http.StatusNotFound, "")
+	})
+}
+
 // TestFilesPropfind: listings show folders and files with the live
 // properties of RFC 4918 §15; Depth infinity is refused as elsewhere.
 func TestFilesPropfind(t *testing.T) {

@@ -253,6 +253,12 @@ type DeleteObjectOptions struct {
 	Mail    []Mail // queued in the delete's transaction, as for PutObject
 }
 
+// TreeOptions say what ReplaceCollectionTree does.
+type TreeOptions struct {
+	Move bool // MOVE; else COPY
+	Deep bool // a COPY with Depth: infinity (a MOVE always is)
+}
+
 // RestoreCollectionOptions are the conditions of RestoreTrashedCollection.
 type RestoreCollectionOptions struct {
 	Actor Actor // who restores, for the history
@@ -545,6 +551,14 @@ type Store interface {
 	// the collection alone). Copied members get new UIDs. An existing to
 	// is ErrPreconditionFailed; a missing from is ErrNotFound.
 	CopyCollectionTree(ctx context.Context, ownerID int64, kind Kind, from, to string, deep bool) error
+	// ReplaceCollectionTree is a COPY or MOVE of the owner's collection
+	// from onto the existing collection to with Overwrite: T (RFC 4918
+	// §9.8.4, §9.9.3), all of it or nothing: to and every collection
+	// below it are deleted as DeleteCollectionTree does, then from is
+	// moved (MoveCollectionTree) or copied (CopyCollectionTree) there, in
+	// one transaction; on any failure the destination is as it was. A
+	// missing to or from is ErrNotFound.
+	ReplaceCollectionTree(ctx context.Context, ownerID int64, kind Kind, from, to string, opts TreeOptions) error
 	// ListObjectDeadProps returns the object's dead properties ordered by
 	// namespace, then name (bytewise). They stay with the object when it is
 	// replaced by PutObject or moved by MoveObject, and go with it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -70,21 +71,42 @@ func (s *Store) DeleteCollectionTree(ctx context.Context, ownerID int64, kind st
 	defer cancel()
 	t := now()
 	return s.write(ctx, "delete collection tree", func(tx *sql.Tx) error {
-		ids, _, err := treeRows(ctx, tx, ownerID, kind, name, true)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if !s.noHistory.Load() {
-				if err := trashCollection(ctx, tx, ownerID, id, t); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE id = $1`, id); err != nil {
+		return s.deleteTree(ctx, tx, ownerID, kind, name, t)
+	})
+}
+
+func (s *Store) deleteTree(ctx context.Context, tx *sql.Tx, ownerID int64, kind store.Kind, name string, t time.Time) error {
+	ids, _, err := treeRows(ctx, tx, ownerID, kind, name, true)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !s.noHistory.Load() {
+			if err := trashCollection(ctx, tx, ownerID, id, t); err != nil {
 				return err
 			}
 		}
-		return nil
+		if _, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE id = $1`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReplaceCollectionTree deletes the tree at to and moves or copies from
+// there, in one write transaction.
+func (s *Store) ReplaceCollectionTree(ctx context.Context, ownerID int64, kind store.Kind, from, to string, opts store.TreeOptions) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	t := now()
+	return s.write(ctx, "replace collection tree", func(tx *sql.Tx) error {
+		if err := s.deleteTree(ctx, tx, ownerID, kind, to, t); err != nil {
+			return err
+		}
+		if opts.Move {
+			return moveTree(ctx, tx, ownerID, kind, from, to, t)
+		}
+		return copyTree(ctx, tx, ownerID, kind, from, to, opts.Deep, t)
 	})
 }
 
@@ -95,19 +117,23 @@ func (s *Store) MoveCollectionTree(ctx context.Context, ownerID int64, kind stor
 	defer cancel()
 	t := now()
 	return s.write(ctx, "move collection tree", func(tx *sql.Tx) error {
-		if _, _, err := treeRows(ctx, tx, ownerID, kind, from, true); err != nil {
-			return err
-		}
-		if err := collectionNamed(ctx, tx, ownerID, kind, to); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `
-			UPDATE collections
-			SET name = $4 || substr(name, length($3) + 1),
-				modseq = modseq + 1, pruned_modseq = modseq + 1, updated = $5
-			WHERE `+subtree, ownerID, string(kind), from, to, toMicros(t))
-		return err
+		return moveTree(ctx, tx, ownerID, kind, from, to, t)
 	})
+}
+
+func moveTree(ctx context.Context, tx *sql.Tx, ownerID int64, kind store.Kind, from, to string, t time.Time) error {
+	if _, _, err := treeRows(ctx, tx, ownerID, kind, from, true); err != nil {
+		return err
+	}
+	if err := collectionNamed(ctx, tx, ownerID, kind, to); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE collections
+		SET name = $4 || substr(name, length($3) + 1),
+			modseq = modseq + 1, pruned_modseq = modseq + 1, updated = $5
+		WHERE `+subtree, ownerID, string(kind), from, to, toMicros(t))
+	return err
 }
 
 // CopyCollectionTree copies the collection from with its dead properties
@@ -117,57 +143,62 @@ func (s *Store) MoveCollectionTree(ctx context.Context, ownerID int64, kind stor
 func (s *Store) CopyCollectionTree(ctx context.Context, ownerID int64, kind store.Kind, from, to string, deep bool) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t := toMicros(now())
+	t := now()
 	return s.write(ctx, "copy collection tree", func(tx *sql.Tx) error {
-		ids, names, err := treeRows(ctx, tx, ownerID, kind, from, deep)
+		return copyTree(ctx, tx, ownerID, kind, from, to, deep, t)
+	})
+}
+
+func copyTree(ctx context.Context, tx *sql.Tx, ownerID int64, kind store.Kind, from, to string, deep bool, now time.Time) error {
+	t := toMicros(now)
+	ids, names, err := treeRows(ctx, tx, ownerID, kind, from, deep)
+	if err != nil {
+		return err
+	}
+	if err := collectionNamed(ctx, tx, ownerID, kind, to); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		var newID int64
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO collections (owner_id, kind, name, display_name, description, color, color_symbolic,
+				sort_order, timezone, components, modseq, created, updated)
+			SELECT owner_id, kind, $2, display_name, description, color, color_symbolic,
+				sort_order, timezone, components, 1, $3, $3
+			FROM collections WHERE id = $1
+			RETURNING id`, id, to+names[i][len(from):], t).Scan(&newID)
 		if err != nil {
 			return err
 		}
-		if err := collectionNamed(ctx, tx, ownerID, kind, to); err != nil {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO collection_properties (collection_id, namespace, name, xml)
+			SELECT $2, namespace, name, xml FROM collection_properties WHERE collection_id = $1`, id, newID); err != nil {
 			return err
 		}
-		for i, id := range ids {
-			var newID int64
-			err := tx.QueryRowContext(ctx, `
-				INSERT INTO collections (owner_id, kind, name, display_name, description, color, color_symbolic,
-					sort_order, timezone, components, modseq, created, updated)
-				SELECT owner_id, kind, $2, display_name, description, color, color_symbolic,
-					sort_order, timezone, components, 1, $3, $3
-				FROM collections WHERE id = $1
-				RETURNING id`, id, to+names[i][len(from):], t).Scan(&newID)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO collection_properties (collection_id, namespace, name, xml)
-				SELECT $2, namespace, name, xml FROM collection_properties WHERE collection_id = $1`, id, newID); err != nil {
-				return err
-			}
-			if !deep {
-				// RFC 4918 §9.8.3: Depth 0 copies the collection and its
-				// properties, not its members.
-				break
-			}
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO objects (collection_id, name, uid, etag, content_type, component, size,
-					modseq, first_start, last_end, search_text, created, updated, body)
-				SELECT $2, name, lower(hex(randomblob(16))), etag, content_type, component, size,
-					1, first_start, last_end, search_text, $3, $3, body
-				FROM objects WHERE collection_id = $1`, id, newID, t); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO object_properties (object_id, namespace, name, xml)
-				SELECT n.id, p.namespace, p.name, p.xml
-				FROM object_properties p
-				JOIN objects o ON o.id = p.object_id
-				JOIN objects n ON n.collection_id = $2 AND n.name = o.name
-				WHERE o.collection_id = $1`, id, newID); err != nil {
-				return err
-			}
+		if !deep {
+			// RFC 4918 §9.8.3: Depth 0 copies the collection and its
+			// properties, not its members.
+			break
 		}
-		return nil
-	})
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO objects (collection_id, name, uid, etag, content_type, component, size,
+				modseq, first_start, last_end, search_text, created, updated, body)
+			SELECT $2, name, lower(hex(randomblob(16))), etag, content_type, component, size,
+				1, first_start, last_end, search_text, $3, $3, body
+			FROM objects WHERE collection_id = $1`, id, newID, t); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO object_properties (object_id, namespace, name, xml)
+			SELECT n.id, p.namespace, p.name, p.xml
+			FROM object_properties p
+			JOIN objects o ON o.id = p.object_id
+			JOIN objects n ON n.collection_id = $2 AND n.name = o.name
+			WHERE o.collection_id = $1`, id, newID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListObjectDeadProps returns the object's dead properties ordered by

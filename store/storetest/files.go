@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -12,6 +13,7 @@ var fileTests = []test{
 	{"copy_shallow", testCopyShallow},
 	{"move_tree", testMoveTree},
 	{"delete_tree", testDeleteTree},
+	{"replace_tree", testReplaceTree},
 	{"object_dead_props", testObjectDeadProps},
 }
 
@@ -215,6 +217,66 @@ func testDeleteTree(t *testing.T, s store.Store) {
 	wantErr(t, "delete of another user's folder", s.DeleteCollectionTree(ctx, other.ID, store.KindFiles, "ab"), store.ErrNotFound)
 	if _, err := s.GetCollection(ctx, u.ID, store.KindFiles, "ab"); err != nil {
 		t.Errorf("another user's delete removed the folder: %v", err)
+	}
+	wantIntact(t, s)
+}
+
+// testReplaceTree: a COPY or MOVE with Overwrite: T replaces the
+// destination tree, and one that fails after the destination was deleted
+// (the source is gone, or the copy clashes) leaves the destination, its
+// folders, files and trash, as it was.
+func testReplaceTree(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, cols := newTree(t, s)
+	state := func() string {
+		t.Helper()
+		out := fmt.Sprint(folders(t, s, u))
+		for _, p := range folders(t, s, u) {
+			if o := fileIn(t, s, u, p, "f"); o != nil {
+				out += " " + p + ":" + string(o.Body)
+			}
+		}
+		ts, err := s.ListTrashedCollections(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out + fmt.Sprintf(" trash:%d used:%d", len(ts), usedBytes(t, s, u))
+	}
+	was := state()
+	for _, tc := range []struct {
+		name     string
+		from, to string
+		opts     store.TreeOptions
+		want     error
+	}{
+		{"move of a missing source", "nope", "a", store.TreeOptions{Move: true}, store.ErrNotFound},
+		{"copy of a missing source", "nope", "a", store.TreeOptions{Deep: true}, store.ErrNotFound},
+		// The destination's deletion takes the source with it: the move
+		// finds nothing to move, and the deletion is undone.
+		{"move of a folder onto its parent", "a/b", "a", store.TreeOptions{Move: true}, store.ErrNotFound},
+		{"onto a missing destination", "ab", "nope", store.TreeOptions{Move: true}, store.ErrNotFound},
+	} {
+		err := s.ReplaceCollectionTree(ctx, u.ID, store.KindFiles, tc.from, tc.to, tc.opts)
+		wantErr(t, tc.name, err, tc.want)
+		if got := state(); got != was {
+			t.Errorf("after a failed %s:\n\t%s\nwant\n\t%s", tc.name, got, was)
+		}
+	}
+	// A copy replaces the destination tree with a copy of the source.
+	if err := s.ReplaceCollectionTree(ctx, u.ID, store.KindFiles, "ab", "a", store.TreeOptions{Deep: true}); err != nil {
+		t.Fatalf("ReplaceCollectionTree (copy): %v", err)
+	}
+	wantFolders(t, s, u, "", "a", "ab")
+	if o := fileIn(t, s, u, "a", "f"); o == nil || string(o.Body) != "body of ab/f" {
+		t.Errorf("a/f after the copy = %+v", o)
+	}
+	// A move replaces it with the source itself.
+	if err := s.ReplaceCollectionTree(ctx, u.ID, store.KindFiles, "ab", "a", store.TreeOptions{Move: true}); err != nil {
+		t.Fatalf("ReplaceCollectionTree (move): %v", err)
+	}
+	wantFolders(t, s, u, "", "a")
+	if c, err := s.GetCollection(ctx, u.ID, store.KindFiles, "a"); err != nil || c.ID != cols["ab"].ID {
+		t.Errorf("a after the move = %+v, %v; want the folder ab was (%d)", c, err, cols["ab"].ID)
 	}
 	wantIntact(t, s)
 }
