@@ -494,6 +494,9 @@ func (s *scheduling) mergeReply(orgUser *store.User, uid, orgAddr, me string, nc
 	if !sameOrganizer(cur.Body, orgAddr) {
 		return errNotTheirs // not the event the attendee answers
 	}
+	if locked, err := s.copyLocked(orgUser, cur.CollectionID, "", cur.Name, false); err != nil || locked {
+		return err // locked: the REPLY still goes to the organizer's inbox
+	}
 	oc, err := parseCalendar(cur.Body)
 	if err != nil {
 		return err
@@ -630,6 +633,9 @@ func (s *scheduling) placeCopy(u *store.User, uid, org string, body []byte, only
 		if !sameOrganizer(cur.Body, org) {
 			return errNotTheirs
 		}
+		if locked, err := s.copyLocked(u, cur.CollectionID, "", cur.Name, false); err != nil || locked {
+			return err
+		}
 		return s.putObject(cur.CollectionID, cur.Name, withAlarmsOf(body, cur.Body), cur.ETag)
 	case !errors.Is(err, store.ErrNotFound):
 		return err
@@ -647,7 +653,43 @@ func (s *scheduling) placeCopy(u *store.User, uid, org string, body []byte, only
 	if err != nil {
 		return err
 	}
+	if locked, err := s.copyLocked(u, c.ID, c.Name, objectName(uid), true); err != nil || locked {
+		return err
+	}
 	return s.putObject(c.ID, objectName(uid), body, "")
+}
+
+// copyLocked reports whether a WebDAV client holds a lock on u's calendar
+// object name in the collection id (named collection, when known), or,
+// when create, on that collection's membership. A delivery does not write
+// such a copy (RFC 4918 §7: a locked resource changes only with the lock's
+// token, which a delivery cannot submit): the lock holder is editing it.
+// The iTIP message still reaches u's inbox (RFC 6638 §4.1): nothing is
+// lost, and the lock holder's client applies it from there, as it would a
+// message the server did not process; a copy the server does not write
+// keeps its ETag, so no client's later write is lost to it either. With no
+// lock in u's calendar home, the usual case, this costs one indexed query.
+func (s *scheduling) copyLocked(u *store.User, id int64, collection, name string, create bool) (bool, error) {
+	ls, err := dav.LocksAt(s.ctx, s.st, dav.HomeHref(Kind{}, u.Username))
+	if err != nil || len(ls) == 0 {
+		return false, err
+	}
+	if collection == "" {
+		cs, err := s.st.ListCollections(s.ctx, u.ID, store.KindCalendar)
+		if err != nil {
+			return false, err
+		}
+		for _, c := range cs {
+			if c.ID == id {
+				collection = c.Name
+			}
+		}
+	}
+	err = ls.Check(dav.ObjectHref(Kind{}, u.Username, collection, name), create, false)
+	if errors.Is(err, dav.ErrLocked) {
+		return true, nil
+	}
+	return false, err
 }
 
 // objectName is the resource name of a copy the server makes: the UID

@@ -167,10 +167,43 @@ type Target struct {
 
 	used      int64 // the user's storage, once read (with Quota only)
 	usedKnown bool
+	locks     dav.Locks // on the collection and below it, once read
+	owner     string    // the collection's owner, whose hrefs locks are on
 }
 
 // quotaReason is why an item that does not fit is rejected.
 const quotaReason = "the storage quota would be exceeded (quota-not-exceeded)"
+
+// lockedReason is why an item a WebDAV client has locked is rejected: an
+// import cannot submit the lock's token (RFC 4918 §7).
+const lockedReason = "a WebDAV client holds a lock on it (lock-token-submitted); import it again once the lock is gone"
+
+// unlocked reports whether a write to the collection's member name may
+// go ahead: no lock covers it (nor, when create, the collection's
+// membership). The collection's locks are read once per import.
+func (t *Target) unlocked(ctx context.Context, name string, create bool) (bool, error) {
+	if t.owner == "" {
+		owner := t.User
+		if t.Collection.OwnerID != t.User.ID {
+			u, err := t.Store.GetUserByID(ctx, t.Collection.OwnerID)
+			if err != nil {
+				return false, err
+			}
+			owner = u
+		}
+		t.owner = owner.Username
+		ls, err := dav.LocksAt(ctx, t.Store, dav.CollectionHref(t.Kind, t.owner, t.Collection.Name))
+		if err != nil {
+			return false, err
+		}
+		t.locks = ls
+	}
+	err := t.locks.Check(dav.ObjectHref(t.Kind, t.owner, t.Collection.Name, name), create, false)
+	if errors.Is(err, dav.ErrLocked) {
+		return false, nil
+	}
+	return err == nil, err
+}
 
 // fits reports whether the user's storage may grow by grow bytes, and
 // counts them when it may: the caller writes right after.
@@ -370,9 +403,15 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 		o.Name = name
 		// A new item grows the storage by its size; when that does not
 		// fit, only a replacement (below) may still go in.
-		fits, err := t.fits(ctx, o.Size)
+		free, err := t.unlocked(ctx, name, true)
 		if err != nil {
 			return err
+		}
+		fits := false
+		if free {
+			if fits, err = t.fits(ctx, o.Size); err != nil {
+				return err
+			}
 		}
 		if fits {
 			_, err = st.PutObject(ctx, o, store.PutObjectOptions{IfNoneMatch: true, Actor: t.Actor})
@@ -401,7 +440,11 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 			return err
 		}
 		if !fits && (len(got) == 0 || got[0].UID != o.UID) {
-			res.Reject(o.UID, quotaReason)
+			if !free {
+				res.Reject(o.UID, lockedReason)
+			} else {
+				res.Reject(o.UID, quotaReason)
+			}
 			return nil
 		}
 		if len(got) == 0 || got[0].UID != o.UID {
@@ -419,6 +462,12 @@ func (t *Target) write(ctx context.Context, o *store.Object, name string, res *R
 		case got[0].ETag == o.ETag:
 			res.Unchanged++
 			res.UnchangedUIDs = listUID(res.UnchangedUIDs, o.UID)
+			return nil
+		}
+		if free, err := t.unlocked(ctx, name, false); err != nil {
+			return err
+		} else if !free {
+			res.Reject(o.UID, lockedReason)
 			return nil
 		}
 		if ok, err := t.fits(ctx, o.Size-got[0].Size); err != nil {

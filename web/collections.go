@@ -364,6 +364,14 @@ func (h *Handler) editCollection(w http.ResponseWriter, r *http.Request) {
 		col := appleColor(f.Color)
 		p.Color = &col
 	}
+	if msg, err := h.lockedMessage(r, c, false); err != nil || msg != "" {
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		h.collectionPage(w, r, http.StatusLocked, &f, msg)
+		return
+	}
 	if err := h.cfg.Store.UpdateCollection(r.Context(), c.OwnerID, c.ID, p); err != nil {
 		h.serverError(w, r, err)
 		return
@@ -381,9 +389,39 @@ func (h *Handler) deleteCollection(w http.ResponseWriter, r *http.Request) {
 		h.collectionPage(w, r, http.StatusBadRequest, nil, "Tick the box to confirm the deletion.")
 		return
 	}
+	if msg, err := h.lockedMessage(r, c, true); err != nil || msg != "" {
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		h.collectionPage(w, r, http.StatusLocked, nil, msg)
+		return
+	}
 	if err := h.cfg.Store.DeleteCollection(r.Context(), c.OwnerID, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.serverError(w, r, err)
 		return
 	}
 	seeOther(w, r, Prefix, "deleted")
 }
+
+// lockedMessage says why the user's collection c cannot be changed (its
+// properties, or with whole the collection and its members) while a
+// WebDAV client holds a lock on it (RFC 4918 §7): the web UI cannot
+// submit the lock's token. "" when nothing stops the change.
+func (h *Handler) lockedMessage(r *http.Request, c *store.Collection, whole bool) (string, error) {
+	k := h.kind(c.Kind)
+	if k == nil {
+		return "", nil
+	}
+	href := dav.CollectionHref(k, sessionFrom(r.Context()).acct.Username, c.Name)
+	err := dav.CheckUnlocked(r.Context(), h.cfg.Store, href, whole, whole)
+	if errors.Is(err, dav.ErrLocked) {
+		return lockedText, nil
+	}
+	return "", err
+}
+
+// lockedText is the web UI's answer to a change of something a WebDAV
+// client has locked.
+const lockedText = "Not changed: a WebDAV client (a file manager or an editor) holds a lock on this. " +
+	"Close it there, or wait until the lock expires (at most an hour), and try again."

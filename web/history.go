@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/store"
 )
 
@@ -197,7 +198,17 @@ func (h *Handler) restoreVersion(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	res, err := store.RestoreVersion(r.Context(), h.cfg.Store, sessionFrom(r.Context()).acct.ID, id, h.actor(r))
+	owner := sessionFrom(r.Context()).acct.ID
+	v, err := h.cfg.Store.GetVersion(r.Context(), owner, id)
+	if err != nil {
+		h.restoreFailed(w, r, err)
+		return
+	}
+	if err := h.checkItemsUnlocked(r, []store.Version{*v}); err != nil {
+		h.restoreFailed(w, r, err)
+		return
+	}
+	res, err := store.RestoreVersion(r.Context(), h.cfg.Store, owner, id, h.actor(r))
 	if err != nil {
 		h.restoreFailed(w, r, err)
 		return
@@ -233,6 +244,8 @@ func (h *Handler) restoreFailed(w http.ResponseWriter, r *http.Request, err erro
 		h.fail(w, r, http.StatusConflict, "Not restored: its calendar or address book was deleted. Restore that first (History → Deleted calendars and address books).")
 	case errors.Is(err, store.ErrPreconditionFailed):
 		h.fail(w, r, http.StatusConflict, "Not restored: the item changed meanwhile. Reload the page and try again.")
+	case errors.Is(err, dav.ErrLocked):
+		h.fail(w, r, http.StatusLocked, lockedText)
 	case errors.Is(err, store.ErrQuotaExceeded):
 		// RFC 4331 §6: 507, as a PUT past the quota gets.
 		h.fail(w, r, http.StatusInsufficientStorage, "Not restored: it would take you past your storage quota. Delete something first; nothing was changed.")
@@ -353,8 +366,24 @@ func (h *Handler) revertClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, label, span := window(r.PostFormValue("window"))
-	rs, err := store.RevertClient(ctx, h.cfg.Store, owner, ua, h.cfg.Now().Add(-span), h.actor(r))
+	since := h.cfg.Now().Add(-span)
 	d := historyData{RevertFor: ua + ", " + label}
+	// A locked item stops the undo before anything changes: all of the
+	// client's changes go back, or none.
+	vs, err := h.cfg.Store.ListVersions(ctx, owner, store.HistoryFilter{UserAgent: ua, Since: since})
+	if err == nil {
+		err = h.checkItemsUnlocked(r, vs)
+	}
+	if errors.Is(err, dav.ErrLocked) {
+		sessionFrom(ctx).flash = lockedText
+		h.historyPage(w, r, http.StatusLocked, d)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	rs, err := store.RevertClient(ctx, h.cfg.Store, owner, ua, since, h.actor(r))
 	names := map[int64]string{}
 	for _, k := range []store.Kind{store.KindCalendar, store.KindAddressBook} {
 		cs, lerr := h.cfg.Store.ListCollections(ctx, owner, k)
@@ -420,4 +449,50 @@ func (h *Handler) restoreCollection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seeOther(w, r, h.row(r, *c, store.CollectionTotals{}).WebPath, "restored-collection")
+}
+
+// checkItemsUnlocked returns a *dav.LockedError when a WebDAV client holds
+// a lock on one of the items the versions are of, or on the calendar or
+// address book that would gain or lose it: a restore writes them, and the
+// web UI cannot submit a lock token (RFC 4918 §7). One query per home.
+func (h *Handler) checkItemsUnlocked(r *http.Request, vs []store.Version) error {
+	ctx := r.Context()
+	acct := sessionFrom(ctx).acct
+	type col struct {
+		kind dav.Kind
+		name string
+	}
+	cols := map[int64]col{}
+	locks := map[dav.Kind]dav.Locks{}
+	for _, sk := range []store.Kind{store.KindCalendar, store.KindAddressBook} {
+		k := h.kind(sk)
+		if k == nil {
+			continue
+		}
+		ls, err := dav.LocksAt(ctx, h.cfg.Store, dav.HomeHref(k, acct.Username))
+		if err != nil {
+			return err
+		}
+		if len(ls) == 0 {
+			continue // the usual case: nothing locked, nothing more to read
+		}
+		locks[k] = ls
+		cs, err := h.cfg.Store.ListCollections(ctx, acct.ID, sk)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			cols[c.ID] = col{k, c.Name}
+		}
+	}
+	for _, v := range vs {
+		c, ok := cols[v.CollectionID]
+		if !ok {
+			continue
+		}
+		if err := locks[c.kind].Check(dav.ObjectHref(c.kind, acct.Username, c.name, v.Name), true, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
