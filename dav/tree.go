@@ -279,6 +279,17 @@ func (h *Handler) copyMoveTree(rq *Request, w http.ResponseWriter, r *http.Reque
 		written(w, false, CollectionHref(res.Kind, res.Owner.Username, to))
 		return nil
 	}
+	if exists && r.Method == "MOVE" && res.Type == ResObject && dst.Type == ResObject {
+		// A file onto a file: the store replaces it in the move's own
+		// transaction.
+		_, err := h.Store.MoveObject(rq.Context(), res.Collection.ID, res.Object.Name, dst.Collection.ID, dst.Name,
+			store.MoveObjectOptions{IfMatch: ifMatch, Overwrite: true, Actor: rq.actor()})
+		if err != nil {
+			return err
+		}
+		written(w, false, dst.Href)
+		return nil
+	}
 	if exists {
 		if dst.Type == ResCollection {
 			err = h.deleteTree(rq, dst)

@@ -238,6 +238,13 @@ func TestFilesOverwriteAncestor(t *testing.T) {
 		e.wantFile(t, h+"top/c.txt", http.StatusOK, "C")
 		e.wantFile(t, h+"top/a.txt", http.StatusNotFound, "")
 		e.wantFile(t, h+"other/c.txt", http.StatusNotFound, "")
+		// A file replacing a file is one store transaction too.
+		e.run(t, []step{
+			{method: http.MethodPut, path: h + "d.txt", body: "D", want: http.StatusCreated},
+			{method: "MOVE", path: h + "d.txt", header: dest(e, h+"top/c.txt"), want: http.StatusNoContent},
+		})
+		e.wantFile(t, h+"top/c.txt", http.StatusOK, "D")
+		e.wantFile(t, h+"d.txt", http.StatusNotFound, "")
 	})
 }
 

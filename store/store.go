@@ -427,7 +427,8 @@ type Store interface {
 	// source, a change at the destination. A missing source is ErrNotFound
 	// (ErrPreconditionFailed when opts.IfMatch is set), an existing
 	// destination without opts.Overwrite is ErrPreconditionFailed, an
-	// existing destination with another UID is ErrUIDChanged, and another
+	// existing destination with another UID is ErrUIDChanged (except in
+	// a KindFiles folder, whose UIDs are the store's own), and another
 	// name holding the UID in the destination is *UIDConflictError.
 	MoveObject(ctx context.Context, fromCollectionID int64, name string, toCollectionID int64, newName string, opts MoveObjectOptions) (created bool, err error)
 

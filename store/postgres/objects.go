@@ -413,7 +413,9 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 		err = tx.QueryRow(ctx, dst, toCollectionID, newName, opts.Overwrite).Scan(&dstUID)
 		replaced := err == nil
 		switch {
-		case replaced && dstUID != uid:
+		case replaced && dstUID != uid && kinds[toCollectionID] != store.KindFiles:
+			// A file's UID is the store's own, not the client's: a file
+			// replaces any other.
 			return uidChanged(ctx, tx, toCollectionID, uid, srcID)
 		case err != nil && !errors.Is(err, pgx.ErrNoRows):
 			return err

@@ -453,8 +453,9 @@ func (s *Store) MoveObject(ctx context.Context, fromCollectionID int64, name str
 			return err
 		}
 		// RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1: the replaced object must
-		// have the moved one's UID.
-		if dst != nil && dst.uid != uid {
+		// have the moved one's UID. A file's UID is the store's own, not
+		// the client's: a file replaces any other.
+		if dst != nil && dst.uid != uid && toKind != string(store.KindFiles) {
 			return fmt.Errorf("destination %q: %w", newName, store.ErrUIDChanged)
 		}
 

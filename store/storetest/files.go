@@ -278,6 +278,20 @@ func testReplaceTree(t *testing.T, s store.Store) {
 	if c, err := s.GetCollection(ctx, u.ID, store.KindFiles, "a"); err != nil || c.ID != cols["ab"].ID {
 		t.Errorf("a after the move = %+v, %v; want the folder ab was (%d)", c, err, cols["ab"].ID)
 	}
+	// A file replaces a file (of another UID: a file's is the store's
+	// own) in the move's transaction; a failed condition leaves both.
+	home, a := cols[""], fileIn(t, s, u, "a", "f")
+	_, err := s.MoveObject(ctx, home.ID, "f", a.CollectionID, "f", store.MoveObjectOptions{IfMatch: "stale", Overwrite: true})
+	wantErr(t, "a move over a file with a stale If-Match", err, store.ErrPreconditionFailed)
+	if o := fileIn(t, s, u, "a", "f"); o == nil || string(o.Body) != string(a.Body) {
+		t.Errorf("the destination after a failed move = %+v", o)
+	}
+	if _, err := s.MoveObject(ctx, home.ID, "f", a.CollectionID, "f", store.MoveObjectOptions{Overwrite: true}); err != nil {
+		t.Fatalf("a move over a file: %v", err)
+	}
+	if o := fileIn(t, s, u, "a", "f"); o == nil || string(o.Body) != "body of /f" {
+		t.Errorf("the destination after the move = %+v", o)
+	}
 	wantIntact(t, s)
 }
 
