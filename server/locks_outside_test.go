@@ -87,6 +87,13 @@ func TestLocksBindWritesOutsideDAV(t *testing.T) {
 		}
 		// Unlocked, the same changes go through.
 		e.status("UNLOCK", request{method: "UNLOCK", path: lockItem, header: map[string]string{"Lock-Token": "<" + memberTok + ">"}}, 204)
+		// A lock on the calendar home keeps new calendars out of it.
+		homeTok, _ := e.lock("", "/dav/calendars/alice/", "exclusive", "0", "", 200)
+		b.get("/web/")
+		if code, body, _ = b.post("/web/collections", url.Values{"kind": {"calendar"}, "displayname": {"Work"}, "components": {"VEVENT"}}); code != http.StatusLocked {
+			t.Errorf("a new calendar in a locked home = %d, want 423\n%s", code, body)
+		}
+		e.status("UNLOCK", request{method: "UNLOCK", path: "/dav/calendars/alice/", header: map[string]string{"Lock-Token": "<" + homeTok + ">"}}, 204)
 		b.get("/web/c/calendars/personal")
 		if code, body, _ = b.post("/web/c/calendars/personal/edit", url.Values{"displayname": {"Renamed"}}); code != http.StatusSeeOther {
 			t.Errorf("edit once unlocked = %d\n%s", code, body)

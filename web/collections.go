@@ -233,6 +233,10 @@ func (h *Handler) createCollection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := h.newCollection(r, f)
+	if errors.Is(err, dav.ErrLocked) {
+		h.fail(w, r, http.StatusLocked, lockedText)
+		return
+	}
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -262,6 +266,14 @@ func (h *Handler) newCollection(r *http.Request, f collectionForm) (*store.Colle
 		}
 		if kind == store.KindCalendar {
 			c.Components = f.Components
+		}
+		// A lock on the home (its membership) or on the unmapped URL
+		// (RFC 4918 §7.3) keeps the web UI from making it there.
+		if k := h.kind(kind); k != nil {
+			err := dav.CheckUnlocked(r.Context(), h.cfg.Store, dav.CollectionHref(k, s.acct.Username, c.Name), true, false)
+			if err != nil {
+				return nil, err
+			}
 		}
 		err := h.cfg.Store.CreateCollection(r.Context(), c)
 		if errors.Is(err, store.ErrConflict) && i < 5 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/ingest"
 	"github.com/davenport-dav/davenport/store"
 )
@@ -182,7 +183,10 @@ func (h *Handler) importFile(w http.ResponseWriter, r *http.Request) {
 	}
 	if newCol {
 		form := collectionForm{Kind: string(kind), DisplayName: f.name, Components: []string{"VEVENT", "VTODO"}}
-		if c, err = h.newCollection(r, form); err != nil {
+		if c, err = h.newCollection(r, form); errors.Is(err, dav.ErrLocked) {
+			h.fail(w, r, http.StatusLocked, lockedText)
+			return
+		} else if err != nil {
 			h.serverError(w, r, err)
 			return
 		}
