@@ -350,13 +350,8 @@ func TestLockRemovedWithResource(t *testing.T) {
 func TestIfHeader(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
-		resp := e.do(putEvent(lockItem, "a", nil))
-		etag := resp.Header.Get("ETag")
-		if resp.StatusCode != 201 || etag == "" {
-			t.Fatalf("PUT: %d, ETag %q", resp.StatusCode, etag)
-		}
-		resp = e.do(putEvent(lockCal+"b.ics", "b", nil))
-		betag := resp.Header.Get("ETag")
+		etag := e.create(lockItem, "a")
+		betag := e.create(lockCal+"b.ics", "b")
 		for _, tc := range []struct {
 			ifh  string
 			want int
@@ -404,6 +399,18 @@ func TestIfHeader(t *testing.T) {
 	})
 }
 
+// create PUTs a new event and returns its ETag.
+func (e *env) create(path, uid string) string {
+	e.t.Helper()
+	resp := e.do(putEvent(path, uid, nil))
+	readBody(e.t, resp)
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != 201 || etag == "" {
+		e.t.Fatalf("PUT %s: %d, ETag %q", path, resp.StatusCode, etag)
+	}
+	return etag
+}
+
 // TestIfHeaderOnReads: RFC 4918 §10.4 makes the If header a precondition
 // of any method, not only of writes: a GET, HEAD, PROPFIND or REPORT whose
 // If does not hold is 412, one whose If holds is answered as without it,
@@ -412,11 +419,7 @@ func TestIfHeader(t *testing.T) {
 func TestIfHeaderOnReads(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st)
-		resp := e.do(putEvent(lockItem, "a", nil))
-		etag := resp.Header.Get("ETag")
-		if resp.StatusCode != 201 || etag == "" {
-			t.Fatalf("PUT: %d, ETag %q", resp.StatusCode, etag)
-		}
+		etag := e.create(lockItem, "a")
 		tok, _ := e.lock("", lockItem, "exclusive", "0", "", 200)
 		report := `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><D:href>` + lockItem + `</D:href></C:calendar-multiget>`
 		reads := []struct {

@@ -165,20 +165,26 @@ func TestBackupAcrossStores(t *testing.T) {
 	}
 }
 
+// openAlice opens the store at dsn (closed when t ends) and finds alice.
+func openAlice(t *testing.T, dsn string) (store.Store, *store.User) {
+	t.Helper()
+	st, err := openStore(context.Background(), dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	u, err := st.GetUser(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, u
+}
+
 // queueUnderWay gives alice's store a queued iMIP message, a push
 // registration and a lock (the server makes the VAPID keys as it starts).
 func queueUnderWay(t *testing.T, dsn string) {
-	t.Helper()
 	ctx := context.Background()
-	st, err := openStore(ctx, dsn, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	u, err := st.GetUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, u := openAlice(t, dsn)
 	cal, err := st.GetCollection(ctx, u.ID, store.KindCalendar, "personal")
 	if err != nil {
 		t.Fatal(err)
@@ -201,20 +207,11 @@ func queueUnderWay(t *testing.T, dsn string) {
 // underWay describes the VAPID keys, alice's push registrations, the mail
 // queue and the lock queueUnderWay took.
 func underWay(t *testing.T, dsn string) string {
-	t.Helper()
 	ctx := context.Background()
-	st, err := openStore(ctx, dsn, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, u := openAlice(t, dsn)
 	priv, pub, err := st.EnsurePushKeys(ctx, func() (string, string, error) { return "", "", errors.New("no VAPID keys stored") })
 	if err != nil || priv == "" || pub == "" {
 		t.Fatalf("VAPID keys: %v", err)
-	}
-	u, err := st.GetUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
 	}
 	regs, err := st.ListPushRegistrations(ctx, u.ID)
 	if err != nil {
