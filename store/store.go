@@ -371,6 +371,9 @@ type Store interface {
 	// SetEmail replaces the user's email address (their calendar user
 	// address for scheduling, RFC 6638 §2.4.1).
 	SetEmail(ctx context.Context, userID int64, email string) error
+	// SetDisplayName replaces the user's display name (a directory sign-in
+	// keeps it as the directory has it).
+	SetDisplayName(ctx context.Context, userID int64, displayName string) error
 	// UnlockUser sets the user's UnlockedAt to now: servers stop counting
 	// the failed logins made before it (see package auth).
 	UnlockUser(ctx context.Context, userID int64) error

@@ -276,6 +276,21 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 }
 
 // SetEmail replaces the user's email address.
+func (s *Store) SetDisplayName(ctx context.Context, userID int64, displayName string) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		u := store.User{ID: userID, DisplayName: displayName}
+		const q = `UPDATE users SET display_name = $2 WHERE id = $1 RETURNING username, email`
+		if err := tx.QueryRow(ctx, q, userID, displayName).Scan(&u.Username, &u.Email); err != nil {
+			return notFound(err)
+		}
+		return writeUserTerms(ctx, tx, &u)
+	})
+	if err != nil {
+		return errorf("store: set display name of user %d: %w", userID, err)
+	}
+	return nil
+}
+
 func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		u := store.User{ID: userID, Email: email}

@@ -367,6 +367,19 @@ func canonicalizeUsernames(ctx context.Context, db *sql.DB) error {
 }
 
 // SetEmail replaces the user's email address.
+func (s *Store) SetDisplayName(ctx context.Context, userID int64, displayName string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.write(ctx, "set display name", func(tx *sql.Tx) error {
+		u := store.User{ID: userID, DisplayName: displayName}
+		const q = `UPDATE users SET display_name = $1 WHERE id = $2 RETURNING username, email`
+		if err := tx.QueryRowContext(ctx, q, displayName, userID).Scan(&u.Username, &u.Email); err != nil {
+			return err
+		}
+		return writeUserTerms(ctx, tx, &u)
+	})
+}
+
 func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()

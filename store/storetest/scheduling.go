@@ -12,6 +12,7 @@ import (
 var schedulingTests = []test{
 	{"InboxOutboxKinds", testInboxOutboxKinds},
 	{"SetEmail", testSetEmail},
+	{"SetDisplayName", testSetDisplayName},
 	{"FindObjectByUID", testFindObjectByUID},
 }
 
@@ -55,6 +56,27 @@ func testSetEmail(t *testing.T, s store.Store) {
 		t.Errorf("another user's email changed to %q", got.Email)
 	}
 	wantErr(t, "SetEmail(unknown)", s.SetEmail(ctx, u.ID+other.ID+1000, "x@y"), store.ErrNotFound)
+}
+
+func testSetDisplayName(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "named")
+	other := newUser(t, s, "other")
+	if err := s.SetDisplayName(ctx, u.ID, "Named Person"); err != nil {
+		t.Fatalf("SetDisplayName: %v", err)
+	}
+	if got, _ := s.GetUser(ctx, "named"); got.DisplayName != "Named Person" {
+		t.Errorf("DisplayName = %q after SetDisplayName", got.DisplayName)
+	}
+	if got, _ := s.GetUser(ctx, "other"); got.DisplayName != other.DisplayName {
+		t.Errorf("another user's display name changed to %q", got.DisplayName)
+	}
+	// The principal search finds the new name, not the old one.
+	found, _, err := s.SearchPrincipals(ctx, "person", store.SearchName, 10)
+	if err != nil || len(found) != 1 || found[0].User == nil || found[0].User.ID != u.ID {
+		t.Errorf("SearchPrincipals(person) = %+v, %v; want the renamed user", found, err)
+	}
+	wantErr(t, "SetDisplayName(unknown)", s.SetDisplayName(ctx, u.ID+other.ID+1000, "x"), store.ErrNotFound)
 }
 
 func testFindObjectByUID(t *testing.T, s store.Store) {
