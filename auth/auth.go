@@ -100,6 +100,19 @@ type Options struct {
 	Realm string
 	// Now is the clock. nil means time.Now.
 	Now func() time.Time
+	// Directory, when set, authenticates the users who have no local
+	// password (LDAP): a name the store does not know is looked up there
+	// and, when the directory vouches for it, provisioned (Provision).
+	// Users with a local password never reach the directory. The store
+	// must then be a DirectoryUsers.
+	Directory Directory
+	// DirectoryGrace is how long a directory user's last successful check
+	// still lets them in while the directory is unavailable. 0 means
+	// DefaultDirectoryGrace; negative means never.
+	DirectoryGrace time.Duration
+	// NewUserCollections are the collections a provisioned account
+	// starts with.
+	NewUserCollections func() []store.Collection
 }
 
 // Defaults of Options.
@@ -113,6 +126,7 @@ const (
 	DefaultFailureWindow    = 5 * time.Minute
 	DefaultMaxTracked       = 10000
 	DefaultRealm            = "Davenport"
+	DefaultDirectoryGrace   = 24 * time.Hour
 )
 
 // Limits on credentials, checked before any lookup.
@@ -144,6 +158,12 @@ type Authenticator struct {
 	touched  map[int64]time.Time // app password id → last use recorded
 
 	failures Failures
+
+	dir            Directory
+	newCollections func() []store.Collection
+	// offline remembers directory successes for DirectoryGrace, consulted
+	// only while the directory is unavailable.
+	offline *successCache
 }
 
 // Failures counts refused authentications since the Authenticator was
@@ -214,6 +234,14 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.DirectoryGrace == 0 {
+		opts.DirectoryGrace = DefaultDirectoryGrace
+	}
+	if opts.Directory != nil {
+		if _, ok := users.(DirectoryUsers); !ok {
+			return nil, errors.New("auth: new: a directory needs a store that can create users")
+		}
+	}
 	secret := make([]byte, 32)
 	rand.Read(secret) // never fails (crypto/rand, Go ≥ 1.24)
 	dummy, err := HashPasswordParams(GeneratePassword(), opts.Params)
@@ -236,6 +264,10 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 		unknown:   newLimiter(opts.MaxFailuresPerIP, opts.FailureWindow, opts.MaxTracked),
 		inflight:  make(map[cacheKey]*flight),
 		touched:   make(map[int64]time.Time),
+
+		dir:            opts.Directory,
+		newCollections: opts.NewUserCollections,
+		offline:        newSuccessCache(opts.DirectoryGrace, opts.CacheSize),
 	}, nil
 }
 
@@ -257,6 +289,18 @@ func New(users Users, logger *slog.Logger, opts Options) (*Authenticator, error)
 // them apart; names are not secret (they are in every URL a user syncs),
 // and refusing the address's real users is what that limit must not do.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password, remoteIP string) (*store.User, error) {
+	u, _, err := a.Check(ctx, username, password, remoteIP)
+	return u, err
+}
+
+// Check is Authenticate, reporting also whether password was one of the
+// user's app passwords (which open DAV, not the web UI).
+func (a *Authenticator) Check(ctx context.Context, username, password, remoteIP string) (u *store.User, appPassword bool, err error) {
+	u, appID, err := a.check1(ctx, username, password, remoteIP)
+	return u, appID != 0, err
+}
+
+func (a *Authenticator) check1(ctx context.Context, username, password, remoteIP string) (*store.User, int64, error) {
 	// Names are case-insensitive (phones capitalise the first letter): the
 	// throttle counts "Alice" and "alice" as one user, and the store looks
 	// the canonical name up.
@@ -282,17 +326,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		}
 	}
 	if blocked {
-		return nil, a.throttled(ctx, username, remoteIP, wait)
+		return nil, 0, a.throttled(ctx, username, remoteIP, wait)
 	}
 
 	if why := checkCredentials(username, password); why != "" {
-		return nil, a.failUnknown(ctx, username, remoteIP, ip, why)
+		return nil, 0, a.failUnknown(ctx, username, remoteIP, ip, why)
 	}
 
 	// One query, on every request, cache or not: the stored hashes read
 	// here are part of the cache key, so a change made by any process
 	// takes effect now.
 	u, apps, err := a.users.GetUserCredentials(ctx, username)
+	if errors.Is(err, store.ErrNotFound) && a.dir != nil {
+		return a.directory(ctx, username, password, remoteIP, ip, uk, nil, nil)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		// An address spraying names that do not exist is refused before
 		// any argon2 work.
@@ -300,17 +347,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 		capped, wait := a.unknown.blocked(ip, a.now())
 		a.mu.Unlock()
 		if capped {
-			return nil, a.throttled(ctx, username, remoteIP, wait)
+			return nil, 0, a.throttled(ctx, username, remoteIP, wait)
 		}
 		// Spend what a wrong password would cost, so response time does not
 		// tell which usernames exist.
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return nil, a.failUnknown(ctx, username, remoteIP, ip, "unknown user")
+		return nil, 0, a.failUnknown(ctx, username, remoteIP, ip, "unknown user")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("auth: get user credentials: %w", err)
+		return nil, 0, fmt.Errorf("auth: get user credentials: %w", err)
+	}
+	if a.dir != nil && u.PasswordHash == "" {
+		return a.directory(ctx, username, password, remoteIP, ip, uk, u, apps)
 	}
 	// Most users have a password and at most a few app passwords: the
 	// candidates then fit in this array and need no allocation.
@@ -327,9 +377,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 	if len(cands) == 0 {
 		// No password at all: nothing can match, but take the usual time.
 		if _, err := a.check(ctx, a.dummyHash, password); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return nil, a.fail(ctx, username, remoteIP, uk, a.userEpoch(u), "no password set")
+		return nil, 0, a.fail(ctx, username, remoteIP, uk, a.userEpoch(u), "no password set")
 	}
 	key := a.keys.key(u.Username, password, cands)
 
@@ -344,16 +394,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 			a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", true)
 		}
 		a.noteAppPassword(ctx, u.ID, appID)
-		return u, nil
+		return u, appID, nil
 	}
 
 	appID, ok, counted, err := a.verifyOnce(ctx, key, uk, u, cands, password)
 	var te *ThrottledError
 	if errors.As(err, &te) {
-		return nil, a.throttled(ctx, username, remoteIP, te.RetryAfter)
+		return nil, 0, a.throttled(ctx, username, remoteIP, te.RetryAfter)
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !ok {
 		if !counted {
@@ -361,16 +411,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password, re
 			// failure: one guess, one failure.
 			a.log.InfoContext(ctx, "auth failed", "user", logName(username), "ip", remoteIP, "reason", "wrong password")
 			a.failures.WrongPassword.Add(1)
-			return nil, ErrInvalidCredentials
+			return nil, 0, ErrInvalidCredentials
 		}
-		return nil, a.fail(ctx, username, remoteIP, uk, a.userEpoch(u), "wrong password")
+		return nil, 0, a.fail(ctx, username, remoteIP, uk, a.userEpoch(u), "wrong password")
 	}
 	a.mu.Lock()
 	a.userIP.reset(uk)
 	a.mu.Unlock()
 	a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", false)
 	a.noteAppPassword(ctx, u.ID, appID)
-	return u, nil
+	return u, appID, nil
 }
 
 // AppPasswordToucher is the optional part of Users that records when an app
@@ -422,6 +472,7 @@ func (a *Authenticator) noteAppPassword(ctx context.Context, userID, appID int64
 func (a *Authenticator) Forget(username string) {
 	a.mu.Lock()
 	a.cache.forget(username)
+	a.offline.forget(username)
 	a.mu.Unlock()
 }
 

@@ -23,6 +23,14 @@
 // the next throttled attempt rereads the user's row, sees the change, and
 // forgets the older failures.
 //
-// Imports: store (users and app passwords) and the standard library's HTTP; nothing of dav, caldav,
+// Users without a local password may come from a Directory (LDAP, RFC
+// 4511/4513/4515: ldap.go): checked by a bind, provisioned on first sign-in
+// with their default collections, their display name, email and groups
+// kept as the directory has them (directory.go). Those successes are cached
+// like local ones, and kept for a grace period to let the users the
+// directory vouched for in while it is down; others get
+// ErrDirectoryUnavailable (503).
+//
+// Imports: store (users and app passwords) and the standard library's HTTP; go-ldap; nothing of dav, caldav,
 // carddav or server.
 package auth

@@ -46,6 +46,9 @@ func UserFromContext(ctx context.Context) (*store.User, bool) {
 //     keeps. 503 was rejected because it tells clients and monitoring that
 //     the whole server is down. WWW-Authenticate is left out so that no
 //     client reads the response as a request for new credentials.
+//   - 503 with Retry-After and DirectoryUnavailableMessage when the
+//     account directory (LDAP) cannot be asked about a user it has not
+//     vouched for within Options.DirectoryGrace.
 //   - 503 with Retry-After when the store is unavailable (store.ErrUnavailable:
 //     a database restart or outage) or the request ran out of time, 500
 //     when the store fails otherwise (logged once at Error), 503 when the
@@ -75,6 +78,11 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			secs := int64(math.Ceil(throttled.RetryAfter.Seconds()))
 			w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 			textError(w, http.StatusTooManyRequests, "too many failed login attempts, retry later")
+		case errors.Is(err, ErrDirectoryUnavailable):
+			// Logged by Authenticate. Not the user's fault (401 would make
+			// the client ask for the password again) and not a bug.
+			w.Header().Set("Retry-After", retryAfterUnavailable)
+			textError(w, http.StatusServiceUnavailable, DirectoryUnavailableMessage)
 		case errors.Is(err, context.Canceled):
 			a.log.DebugContext(r.Context(), "auth abandoned", "ip", ip, "err", err)
 			textError(w, http.StatusServiceUnavailable, "request ended")
@@ -99,6 +107,10 @@ func (a *Authenticator) challenge(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Basic realm=`+quote(a.realm)+`, charset="UTF-8"`)
 	textError(w, http.StatusUnauthorized, msg)
 }
+
+// DirectoryUnavailableMessage is the answer to a sign-in the account
+// directory could not check.
+const DirectoryUnavailableMessage = "the account directory (LDAP) cannot be reached; sign-in is not possible right now, retry later"
 
 // retryAfterUnavailable matches dav.RetryAfterUnavailable: seconds until a
 // request refused during a database outage is worth repeating.

@@ -13,6 +13,8 @@
 #    and we are root, it is installed with apt-get (as PostgreSQL is), and
 #    DAVENPORT_REQUIRE_BROWSER=1 makes a missing browser a failure. They
 #    check every page with axe-core, which scripts/axe.sh fetches from npm.
+#    The LDAP tests start Debian's slapd, installed the same way, and
+#    DAVENPORT_REQUIRE_SLAPD=1 makes a missing slapd a failure.
 # 4. Interop checks against real clients (hook below).
 # 5. One closing line, "N passed, M failed", counting every Go test and
 #    subtest (scripts/testsum reads go test -json) and every interop step.
@@ -47,19 +49,35 @@ if [[ -z "${DAVENPORT_TEST_DATABASE_URL:-}" ]]; then
 fi
 export DAVENPORT_REQUIRE_DB=1
 
-if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+# need PACKAGE TESTS PROGRAM...: installs the Debian package with apt-get
+# when none of the programs is found and we are root. A failed install (a
+# mirror down) must not end the run before any test: those tests then fail,
+# naming what is missing.
+need() {
+	local pkg=$1 tests=$2 p
+	shift 2
+	for p in "$@"; do
+		if command -v "$p" >/dev/null 2>&1 || [[ -x $p ]]; then
+			return 0
+		fi
+	done
 	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-		step "installing chromium for the browser tests"
+		step "installing $pkg for the $tests tests"
 		export DEBIAN_FRONTEND=noninteractive
-		# A failed install (a mirror down) must not end the run before any
-		# test: the browser tests then fail, naming the missing browser.
-		{ apt-get update >&2 && apt-get install -y --no-install-recommends chromium >&2; } ||
-			echo "test.sh: apt-get could not install chromium; the browser tests will fail" >&2
+		{ apt-get update >&2 && apt-get install -y --no-install-recommends "$pkg" >&2; } ||
+			echo "test.sh: apt-get could not install $pkg; the $tests tests will fail" >&2
 	else
-		echo "test.sh: no chromium on PATH and cannot install it (not root); the browser tests will fail" >&2
+		echo "test.sh: no $pkg and cannot install it (not root); the $tests tests will fail" >&2
 	fi
-fi
+}
+need chromium browser chromium chromium-browser
 export DAVENPORT_REQUIRE_BROWSER=1
+# The LDAP tests start their own slapd (internal/slapdtest: a private
+# configuration and database on a loopback port, nothing system-wide).
+# Installing the package also configures and starts a system slapd, which
+# the tests never use.
+need slapd LDAP slapd /usr/sbin/slapd
+export DAVENPORT_REQUIRE_SLAPD=1
 # The browser tests check every page with axe-core, fetched from npm (never
 # committed). A failure here is not fatal yet: the browser test then fails
 # loudly, naming the cause, as DAVENPORT_REQUIRE_BROWSER=1 asks.

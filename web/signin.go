@@ -73,7 +73,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u, err := h.cfg.Auth.Authenticate(ctx, username, password, h.cfg.Auth.RemoteIP(r))
+	u, viaApp, err := h.cfg.Auth.Check(ctx, username, password, h.cfg.Auth.RemoteIP(r))
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -85,11 +85,16 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		h.signinPage(w, r, http.StatusUnauthorized, username, "Wrong user name or password.")
 		return
+	case errors.Is(err, auth.ErrDirectoryUnavailable):
+		w.Header().Set("Retry-After", "30")
+		h.signinPage(w, r, http.StatusServiceUnavailable, username,
+			"The account directory cannot be reached, so your password cannot be checked. Try again in a few minutes.")
+		return
 	case err != nil:
 		h.serverError(w, r, err)
 		return
 	}
-	if ok, _ := auth.VerifyPassword(u.PasswordHash, password); !ok {
+	if viaApp {
 		h.signinPage(w, r, http.StatusUnauthorized, username, "That is an app password. Sign in with your account password.")
 		return
 	}

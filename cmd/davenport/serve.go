@@ -46,6 +46,7 @@ type serveConfig struct {
 	metricsListen             string
 	metricsToken              string
 	tls                       tlsFlags
+	ldap                      ldapConfig
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -74,6 +75,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "address serving Prometheus metrics at /metrics without a token, e.g. 127.0.0.1:9108; off when empty")
 	fs.StringVar(&cfg.metricsToken, "metrics-token", "", "bearer token that opens /metrics on the main listener; without it /metrics there is 404 (use DAVENPORT_METRICS_TOKEN_FILE for a secret file)")
 	cfg.tls.flags(fs)
+	cfg.ldap.flags(fs)
 	if err := parseFlags(fs, "davenport serve [flags]", args, stdout, stderr); err != nil {
 		return err
 	}
@@ -146,7 +148,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ln.Close()
 		return err
 	}
-	authn, err := auth.New(st, logger, auth.Options{TrustedProxies: proxies})
+	dir, err := cfg.ldap.directory(logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	authn, err := auth.New(st, logger, auth.Options{TrustedProxies: proxies, Directory: dir,
+		DirectoryGrace: cfg.ldap.grace, NewUserCollections: server.DefaultCollections})
 	if err != nil {
 		ln.Close()
 		return err

@@ -277,31 +277,26 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 
 // SetEmail replaces the user's email address.
 func (s *Store) SetDisplayName(ctx context.Context, userID int64, displayName string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		u := store.User{ID: userID, DisplayName: displayName}
-		const q = `UPDATE users SET display_name = $2 WHERE id = $1 RETURNING username, email`
-		if err := tx.QueryRow(ctx, q, userID, displayName).Scan(&u.Username, &u.Email); err != nil {
-			return notFound(err)
-		}
-		return writeUserTerms(ctx, tx, &u)
-	})
-	if err != nil {
-		return errorf("store: set display name of user %d: %w", userID, err)
-	}
-	return nil
+	return s.setUserText(ctx, "display name", "display_name", userID, displayName)
 }
 
 func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error {
+	return s.setUserText(ctx, "email", "email", userID, email)
+}
+
+// setUserText sets one text column of users (display_name or email) and
+// rewrites the user's search terms, which both feed.
+func (s *Store) setUserText(ctx context.Context, what, column string, userID int64, value string) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		u := store.User{ID: userID, Email: email}
-		const q = `UPDATE users SET email = $2 WHERE id = $1 RETURNING username, display_name`
-		if err := tx.QueryRow(ctx, q, userID, email).Scan(&u.Username, &u.DisplayName); err != nil {
+		u := store.User{ID: userID}
+		q := `UPDATE users SET ` + column + ` = $2 WHERE id = $1 RETURNING username, display_name, email`
+		if err := tx.QueryRow(ctx, q, userID, value).Scan(&u.Username, &u.DisplayName, &u.Email); err != nil {
 			return notFound(err)
 		}
 		return writeUserTerms(ctx, tx, &u)
 	})
 	if err != nil {
-		return errorf("store: set email of user %d: %w", userID, err)
+		return errorf("store: set %s of user %d: %w", what, userID, err)
 	}
 	return nil
 }

@@ -368,25 +368,22 @@ func canonicalizeUsernames(ctx context.Context, db *sql.DB) error {
 
 // SetEmail replaces the user's email address.
 func (s *Store) SetDisplayName(ctx context.Context, userID int64, displayName string) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	return s.write(ctx, "set display name", func(tx *sql.Tx) error {
-		u := store.User{ID: userID, DisplayName: displayName}
-		const q = `UPDATE users SET display_name = $1 WHERE id = $2 RETURNING username, email`
-		if err := tx.QueryRowContext(ctx, q, displayName, userID).Scan(&u.Username, &u.Email); err != nil {
-			return err
-		}
-		return writeUserTerms(ctx, tx, &u)
-	})
+	return s.setUserText(ctx, "set display name", "display_name", userID, displayName)
 }
 
 func (s *Store) SetEmail(ctx context.Context, userID int64, email string) error {
+	return s.setUserText(ctx, "set email", "email", userID, email)
+}
+
+// setUserText sets one text column of users (display_name or email) and
+// rewrites the user's search terms, which both feed.
+func (s *Store) setUserText(ctx context.Context, op, column string, userID int64, value string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.write(ctx, "set email", func(tx *sql.Tx) error {
-		u := store.User{ID: userID, Email: email}
-		const q = `UPDATE users SET email = $1 WHERE id = $2 RETURNING username, display_name`
-		if err := tx.QueryRowContext(ctx, q, email, userID).Scan(&u.Username, &u.DisplayName); err != nil {
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		u := store.User{ID: userID}
+		q := `UPDATE users SET ` + column + ` = $1 WHERE id = $2 RETURNING username, display_name, email`
+		if err := tx.QueryRowContext(ctx, q, value, userID).Scan(&u.Username, &u.DisplayName, &u.Email); err != nil {
 			return err
 		}
 		return writeUserTerms(ctx, tx, &u)
