@@ -62,6 +62,9 @@ type Config struct {
 	// HSTSMaxAge, when positive, sends Strict-Transport-Security with
 	// this max-age on every answer over TLS (RFC 6797).
 	HSTSMaxAge time.Duration
+	// OIDC, when set, lets the web UI sign users in with an OpenID
+	// Connect provider.
+	OIDC *web.OIDCConfig
 }
 
 // Server is the HTTP face of Davenport.
@@ -95,7 +98,7 @@ func New(cfg Config) *Server {
 		Store: cfg.Store, Auth: cfg.Auth, Logger: cfg.Logger, Kinds: s.dav.Kinds, DAV: s.dav,
 		BaseURL: cfg.BaseURL, Version: cfg.Version, StoreKind: cfg.StoreKind,
 		MaxResourceSize: cfg.MaxResourceSize, MaxImportSize: cfg.MaxImportSize, Quota: cfg.Quota,
-		NewUserCollections: DefaultCollections, SignedIn: noteUser,
+		NewUserCollections: DefaultCollections, SignedIn: noteUser, OIDC: cfg.OIDC,
 	})
 
 	mux := http.NewServeMux()

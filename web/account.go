@@ -18,6 +18,9 @@ type accountData struct {
 	NewPassword, NewLabel string
 	// Birthdays: the user has a Birthdays calendar.
 	Birthdays bool
+	// External: the account has no local password (made by a directory
+	// or an OIDC sign-in).
+	External bool
 }
 
 func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +39,12 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, code int, 
 		h.serverError(w, r, err)
 		return
 	}
+	u, err := h.cfg.Store.GetUserByID(r.Context(), s.acct.ID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	d.External = u.PasswordHash == ""
 	s.flash, s.flashOK = errMsg, false
 	if d.NewPassword != "" {
 		s.flash, s.flashOK = "App password created. Copy it now: it is shown only once.", true

@@ -16,6 +16,9 @@ type signinData struct {
 	Username string
 	Next     string
 	CSRF     string
+	// SSO names the OIDC provider of the "Sign in with" button; "" when
+	// there is none.
+	SSO string
 }
 
 // root is the sign-in page, or the user's home when signed in.
@@ -41,6 +44,9 @@ func (h *Handler) signinPage(w http.ResponseWriter, r *http.Request, code int, u
 		h.setCookie(w, r, loginCSRF, token, 3600)
 	}
 	d := signinData{Username: username, Next: safeNext(r.FormValue("next")), CSRF: token}
+	if h.oidc != nil {
+		d.SSO = h.oidc.name()
+	}
 	var buf strings.Builder
 	if err := h.pages["signin"].Execute(&buf, pageData{Title: "Sign in", Err: errMsg, Data: d}); err != nil {
 		h.serverError(w, r, err)
@@ -98,6 +104,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.signinPage(w, r, http.StatusUnauthorized, username, "That is an app password. Sign in with your account password.")
 		return
 	}
+	h.startSession(w, r, u, r.PostFormValue("next"))
+}
+
+// startSession signs u in to this browser and sends it to next.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *store.User, next string) {
+	ctx := r.Context()
 	if h.cfg.SignedIn != nil {
 		h.cfg.SignedIn(ctx, u.Username)
 	}
@@ -112,7 +124,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setCookie(w, r, sessionCookie, token, int(h.cfg.SessionMax.Seconds()))
 	h.setCookie(w, r, loginCSRF, "", -1)
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {

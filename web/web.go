@@ -63,6 +63,9 @@ type Config struct {
 	// a session, before its handler runs: the server's request log names
 	// the user of web requests as it does for DAV requests.
 	SignedIn func(ctx context.Context, username string)
+	// OIDC, when set, adds "Sign in with …" (an OpenID Connect provider)
+	// to the sign-in page.
+	OIDC *OIDCConfig
 }
 
 // Handler serves the UI under /web/ and the sign-in page at /.
@@ -74,6 +77,7 @@ type Handler struct {
 	started time.Time
 	// searches limits each user's share searches.
 	searches searchLimiter
+	oidc     *oidcClient // nil without Config.OIDC
 }
 
 // Cookie names. The session cookie holds a random token whose SHA-256 is the
@@ -112,6 +116,9 @@ func New(cfg Config) *Handler {
 		cfg.MaxResourceSize = 10 << 20
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, started: cfg.Now()}
+	if cfg.OIDC != nil {
+		h.oidc = &oidcClient{cfg: *cfg.OIDC}
+	}
 	h.pages = parsePages()
 	h.routes()
 	return h
@@ -127,6 +134,10 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /{$}", h.root)
 	m.HandleFunc("POST /web/login", h.login)
 	m.HandleFunc("POST /web/logout", h.user(h.logout))
+	if h.oidc != nil {
+		m.HandleFunc("GET /web/oidc/login", h.oidcStart)
+		m.HandleFunc("GET "+OIDCCallbackPath, h.oidcCallback)
+	}
 	m.HandleFunc("GET /web/{$}", h.user(h.home))
 	m.HandleFunc("POST /web/collections", h.user(h.createCollection))
 	m.HandleFunc("GET /web/c/{kind}/{name}", h.user(h.collection))

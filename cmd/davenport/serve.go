@@ -47,6 +47,7 @@ type serveConfig struct {
 	metricsToken              string
 	tls                       tlsFlags
 	ldap                      ldapConfig
+	oidc                      oidcConfig
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -76,6 +77,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.metricsToken, "metrics-token", "", "bearer token that opens /metrics on the main listener; without it /metrics there is 404 (use DAVENPORT_METRICS_TOKEN_FILE for a secret file)")
 	cfg.tls.flags(fs)
 	cfg.ldap.flags(fs)
+	cfg.oidc.flags(fs)
 	if err := parseFlags(fs, "davenport serve [flags]", args, stdout, stderr); err != nil {
 		return err
 	}
@@ -153,6 +155,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ln.Close()
 		return err
 	}
+	oidcCfg, err := cfg.oidc.config(cfg.baseURL, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	authn, err := auth.New(st, logger, auth.Options{TrustedProxies: proxies, Directory: dir,
 		DirectoryGrace: cfg.ldap.grace, NewUserCollections: server.DefaultCollections})
 	if err != nil {
@@ -182,6 +189,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Push:         pusher,
 		MetricsToken: cfg.metricsToken,
 		HSTSMaxAge:   cfg.tls.hstsMaxAge,
+		OIDC:         oidcCfg,
 	})
 	if relay != nil {
 		host, _ := os.Hostname()

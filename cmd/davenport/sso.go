@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/davenport-dav/davenport/auth"
+	"github.com/davenport-dav/davenport/web"
 )
 
 // ldapConfig is the LDAP directory of serve (auth.LDAP). The bind password
@@ -70,4 +72,43 @@ func (c *ldapConfig) directory(logger *slog.Logger) (auth.Directory, error) {
 	logger.Info("ldap: users without a local password sign in through the directory", "url", c.url, "base_dn", c.baseDN,
 		"group_sync", c.groupBaseDN != "")
 	return d, nil
+}
+
+// oidcConfig is the OpenID Connect provider of the web UI (web.OIDCConfig).
+// The client secret comes from --oidc-client-secret,
+// DAVENPORT_OIDC_CLIENT_SECRET or the file named by
+// DAVENPORT_OIDC_CLIENT_SECRET_FILE; it is never logged.
+type oidcConfig struct {
+	issuer, clientID, clientSecret, name   string
+	usernameClaim, groupsClaim, adminGroup string
+}
+
+func (c *oidcConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.issuer, "oidc-issuer", "", "OpenID Connect issuer URL for \"Sign in with …\" in the web UI; off when empty")
+	fs.StringVar(&c.clientID, "oidc-client-id", "", "this server's client id at the provider")
+	fs.StringVar(&c.clientSecret, "oidc-client-secret", "", "its client secret (better: DAVENPORT_OIDC_CLIENT_SECRET_FILE)")
+	fs.StringVar(&c.name, "oidc-name", "single sign-on", "the provider's name on the sign-in button")
+	fs.StringVar(&c.usernameClaim, "oidc-username-claim", "preferred_username", "ID token claim that is the user name")
+	fs.StringVar(&c.groupsClaim, "oidc-groups-claim", "groups", "ID token claim listing the user's groups")
+	fs.StringVar(&c.adminGroup, "oidc-admin-group", "", "members of this provider group get the admin role (and lose it when they leave it)")
+}
+
+// config returns the web UI's provider, nil when --oidc-issuer is empty.
+func (c *oidcConfig) config(baseURL string, logger *slog.Logger) (*web.OIDCConfig, error) {
+	if c.issuer == "" {
+		return nil, nil
+	}
+	if c.clientID == "" {
+		return nil, fmt.Errorf("%w: --oidc-issuer needs --oidc-client-id", errUsage)
+	}
+	cfg := &web.OIDCConfig{Issuer: c.issuer, ClientID: c.clientID, ClientSecret: c.clientSecret, Name: c.name,
+		UsernameClaim: c.usernameClaim, GroupsClaim: c.groupsClaim, AdminGroup: c.adminGroup}
+	if baseURL != "" {
+		cfg.RedirectURL = strings.TrimSuffix(baseURL, "/") + web.OIDCCallbackPath
+	} else {
+		logger.Warn("oidc: without --base-url the redirect URL is taken from each request's Host; register " +
+			"https://YOUR-HOST" + web.OIDCCallbackPath + " with the provider and set --base-url")
+	}
+	logger.Info("oidc: web sign-in through the provider", "issuer", c.issuer, "client_id", c.clientID, "redirect_url", cfg.RedirectURL)
+	return cfg, nil
 }
