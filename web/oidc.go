@@ -108,7 +108,7 @@ func (c *oidcClient) client() *http.Client {
 func (h *Handler) oauth2Config(r *http.Request, p *oidc.Provider) *oauth2.Config {
 	redirect := h.oidc.cfg.RedirectURL
 	if redirect == "" {
-		redirect = h.publicBase(r) + OIDCCallbackPath
+		redirect = h.baseURL(r) + OIDCCallbackPath
 	}
 	scopes := []string{oidc.ScopeOpenID, "profile", "email"}
 	if h.oidc.cfg.AdminGroup != "" {
@@ -120,18 +120,6 @@ func (h *Handler) oauth2Config(r *http.Request, p *oidc.Provider) *oauth2.Config
 		ClientID: h.oidc.cfg.ClientID, ClientSecret: h.oidc.cfg.ClientSecret,
 		Endpoint: p.Endpoint(), RedirectURL: redirect, Scopes: scopes,
 	}
-}
-
-// publicBase is the server's public URL without the trailing slash.
-func (h *Handler) publicBase(r *http.Request) string {
-	if h.cfg.BaseURL != "" {
-		return strings.TrimSuffix(h.cfg.BaseURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // oidcStart sends the browser to the provider.
