@@ -183,9 +183,19 @@ const dirKeyPrefix = "\x00directory\x00"
 // local one, and kept for DirectoryGrace to let the user in while the
 // directory is unavailable; without one, that is ErrDirectoryUnavailable.
 func (a *Authenticator) directory(ctx context.Context, username, password, remoteIP, ip, uk string, u *store.User, apps []store.AppPassword) (*store.User, int64, error) {
-	if u == nil && store.ValidateUsername(username) != nil {
-		// No account could be made for it, whatever the directory says.
-		return nil, 0, a.failUnknown(ctx, username, remoteIP, ip, "user name not valid here")
+	if u == nil {
+		// An address spraying names nobody has is refused before the
+		// directory is asked, as before any argon2 work for local names.
+		a.mu.Lock()
+		capped, wait := a.unknown.blocked(ip, a.now())
+		a.mu.Unlock()
+		if capped {
+			return nil, 0, a.throttled(ctx, username, remoteIP, wait)
+		}
+		if store.ValidateUsername(username) != nil {
+			// No account could be made for it, whatever the directory says.
+			return nil, 0, a.failUnknown(ctx, username, remoteIP, ip, "user name not valid here")
+		}
 	}
 	var cands []candidate
 	for _, p := range apps {

@@ -372,3 +372,55 @@ func TestLDAPAuthenticate(t *testing.T) {
 		srv.Restart()
 	})
 }
+
+// countingDirectory counts the questions put to a directory.
+type countingDirectory struct {
+	Directory
+	n int
+}
+
+func (c *countingDirectory) Authenticate(ctx context.Context, username, password string) (*DirectoryEntry, error) {
+	c.n++
+	return c.Directory.Authenticate(ctx, username, password)
+}
+
+// TestLDAPUnknownNamesCapped: an address spraying names nobody has is
+// refused before the directory is asked, past MaxFailuresPerIP, as it is
+// before argon2 for local names; a directory user who has an account
+// already still signs in there (one who has none yet is a name nobody has
+// here, and waits like one).
+func TestLDAPUnknownNamesCapped(t *testing.T) {
+	srv := slapdtest.Start(t, ldapSeed)
+	d, err := NewLDAP(testLDAPConfig(srv.URL), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd := &countingDirectory{Directory: d}
+	s := testdb.SQLite(t)
+	a, err := New(s, slog.New(slog.DiscardHandler), Options{Params: cheap, Directory: cd, MaxFailuresPerIP: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := a.Authenticate(ctx, "bob", "bob secret", "198.51.100.1"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := a.Authenticate(ctx, "nobody"+string(rune('a'+i)), "pw", "198.51.100.1"); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("unknown name %d: %v", i, err)
+		}
+	}
+	asked := cd.n
+	if _, err := a.Authenticate(ctx, "nobodyz", "pw", "198.51.100.1"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("unknown name past the cap: %v, want ErrThrottled", err)
+	}
+	if cd.n != asked {
+		t.Errorf("the directory was asked past the cap")
+	}
+	if _, err := a.Authenticate(ctx, "bob", "bob secret", "198.51.100.1"); err != nil {
+		t.Errorf("a directory user at the capped address: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, "alice", "alice secret", "198.51.100.1"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("a directory user without an account yet at the capped address: %v, want ErrThrottled", err)
+	}
+}
