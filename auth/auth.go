@@ -366,7 +366,7 @@ func (a *Authenticator) check1(ctx context.Context, username, password, remoteIP
 	// candidates then fit in this array and need no allocation.
 	var buf [4]candidate
 	cands := buf[:0]
-	if u.PasswordHash != "" {
+	if HasLocalPassword(u) {
 		cands = append(cands, candidate{hash: u.PasswordHash})
 	}
 	for _, p := range apps {

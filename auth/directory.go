@@ -35,9 +35,25 @@ type Directory interface {
 	Lookup(ctx context.Context, username string) (*DirectoryEntry, error)
 }
 
+// OIDCPasswordHash is the PasswordHash of an account made by an OIDC
+// sign-in: not a hash (nothing verifies against it), and not "" (the mark
+// of an account the Directory authenticates), so that with both set up
+// the directory never judges an OIDC account, whose app passwords keep
+// working.
+const OIDCPasswordHash = "!oidc"
+
+// HasLocalPassword reports whether u signs in with a password of its own
+// (not one kept by a directory or an OIDC provider).
+func HasLocalPassword(u *store.User) bool {
+	return u.PasswordHash != "" && u.PasswordHash != OIDCPasswordHash
+}
+
 // DirectoryEntry is what an external directory (LDAP, an OIDC provider)
 // says of a user.
 type DirectoryEntry struct {
+	// OIDC marks an entry from an OIDC provider: a new account gets
+	// OIDCPasswordHash instead of "".
+	OIDC        bool
 	DisplayName string
 	Email       string
 	// Groups are the names of the user's groups; nil when group sync is
@@ -86,6 +102,9 @@ func (a *Authenticator) Provision(ctx context.Context, username string, u *store
 			cols = a.newCollections()
 		}
 		nu := &store.User{Username: username, DisplayName: e.DisplayName, Email: e.Email}
+		if e.OIDC {
+			nu.PasswordHash = OIDCPasswordHash
+		}
 		err := ds.CreateUser(ctx, nu, cols)
 		switch {
 		case err == nil:

@@ -219,7 +219,7 @@ func TestOIDCSignIn(t *testing.T) {
 			t.Errorf("account page after the OIDC sign-in = %d\n%s", code, body)
 		}
 		jane, err := st.GetUser(ctx, "jane.doe")
-		if err != nil || jane.Email != "jane@example.org" || jane.PasswordHash != "" {
+		if err != nil || jane.Email != "jane@example.org" || auth.HasLocalPassword(jane) {
 			t.Fatalf("provisioned jane = %+v, %v", jane, err)
 		}
 		if cols, err := st.ListCollections(ctx, jane.ID, store.KindCalendar); err != nil || len(cols) == 0 {

@@ -44,7 +44,7 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, code int, 
 		h.serverError(w, r, err)
 		return
 	}
-	d.External = u.PasswordHash == ""
+	d.External = !auth.HasLocalPassword(u)
 	s.flash, s.flashOK = errMsg, false
 	if d.NewPassword != "" {
 		s.flash, s.flashOK = "App password created. Copy it now: it is shown only once.", true

@@ -242,14 +242,14 @@ func (h *Handler) oidcUser(ctx context.Context, claims map[string]any) (*store.U
 		u = nil
 	case err != nil:
 		return nil, "", err
-	case u.PasswordHash != "":
+	case auth.HasLocalPassword(u):
 		// A local account of that name is not the provider's to open:
 		// whoever can choose their name at the provider would otherwise
 		// take over, say, admin.
 		h.log.WarnContext(ctx, "oidc sign-in refused", "reason", "local account of that name", "user", u.Username)
 		return nil, "An account named " + u.Username + " with its own password exists here; sign in with its password.", nil
 	}
-	e := &auth.DirectoryEntry{}
+	e := &auth.DirectoryEntry{OIDC: true}
 	e.DisplayName, _ = claims["name"].(string)
 	if v, ok := claims["email_verified"].(bool); !ok || v {
 		e.Email, _ = claims["email"].(string)
