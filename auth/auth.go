@@ -496,10 +496,16 @@ func (a *Authenticator) Watch(ctx context.Context, w CredentialsWatcher) error {
 }
 
 // ForgetUser drops this process's cached verifications of the user with
-// that id, or every cached verification when id is 0.
+// that id, or every cached verification when id is 0. A named user also
+// loses the directory's offline grace (deleted or changed here); a flush
+// of everything (id 0, after a missed notification) keeps the grace, which
+// is about the directory being unreachable, not about this store.
 func (a *Authenticator) ForgetUser(id int64) {
 	a.mu.Lock()
 	a.cache.forgetID(id)
+	if id != 0 {
+		a.offline.forgetID(id)
+	}
 	a.mu.Unlock()
 }
 

@@ -301,14 +301,14 @@ func (a *Authenticator) directory(ctx context.Context, username, password, remot
 	now = a.now()
 	a.mu.Lock()
 	a.userIP.reset(uk)
-	a.cache.add(key, u.Username, appID, now)
+	a.cache.add(key, u.Username, u.ID, appID, now)
 	a.mu.Unlock()
 	if !isApp {
 		// Keyed without the app passwords, which may change while the
 		// directory is down; only passwords the directory checked.
 		okey := a.keys.key(dirKeyPrefix+username, password, nil)
 		a.mu.Lock()
-		a.offline.add(okey, u.Username, 0, now)
+		a.offline.add(okey, u.Username, u.ID, 0, now)
 		a.mu.Unlock()
 	}
 	a.log.DebugContext(ctx, "auth ok", "user", u.Username, "ip", remoteIP, "cached", false, "directory", true)
