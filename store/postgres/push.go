@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -155,47 +156,54 @@ func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool
 // ones. Both steps skip rows another instance holds (FOR UPDATE SKIP
 // LOCKED), and a claimed delivery's due time moves to the lease, so each
 // change is sent by one instance.
+//
+// Writers upsert a collection's push_pending row in their transaction, so
+// while the fan-out holds that row they wait: each step is one statement,
+// its own transaction, holding the row only for that statement. And a
+// collection is fanned out only once one of its registrations may be sent
+// to again: during a registration's coalescing interval (not_before) the
+// changes gather in the one pending row instead of rewriting a delivery
+// row per registration at every poll (a collection left without
+// registrations is cleared at once).
 func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]store.PushDelivery, error) {
-	var ds []store.PushDelivery
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE expires <= $1`, now); err != nil {
-			return err
-		}
-		const fanout = `
-			WITH p AS (
-				DELETE FROM push_pending WHERE collection_id IN (
-					SELECT collection_id FROM push_pending FOR UPDATE SKIP LOCKED LIMIT 1000)
-				RETURNING collection_id, modseq, property, changes, content)
-			INSERT INTO push_deliveries (registration_id, modseq, property, due, changes)
-			SELECT r.id, p.modseq, p.property, GREATEST($1, r.not_before), p.changes FROM p JOIN push_registrations r ON r.collection_id = p.collection_id
-			WHERE (p.content AND r.content_update) OR (p.property AND r.property_update)
-			ON CONFLICT (registration_id) DO UPDATE
-			SET modseq = GREATEST(push_deliveries.modseq, excluded.modseq),
-				property = push_deliveries.property OR excluded.property,
-				changes = push_deliveries.changes + excluded.changes`
-		if _, err := tx.Exec(ctx, fanout, now); err != nil {
-			return err
-		}
-		const claim = `
-			UPDATE push_deliveries d SET due = $2, attempts = d.attempts + 1, changes = 0
-			FROM (SELECT registration_id, changes FROM push_deliveries WHERE due <= $1 ORDER BY due
-				FOR UPDATE SKIP LOCKED LIMIT $3) c, push_registrations r
-			WHERE d.registration_id = c.registration_id AND r.id = d.registration_id
-			RETURNING d.modseq, d.property, d.attempts, c.changes, r.id, r.user_id, r.collection_id, r.push_resource,
-				r.public_key, r.auth_secret, r.content_update, r.property_update, r.user_agent, r.expires,
-				r.created, r.last_delivery, r.failures, r.last_error`
-		rows, _ := tx.Query(ctx, claim, now, lease, limit)
-		var err error
-		ds, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.PushDelivery, error) {
-			var d store.PushDelivery
-			r := &d.Registration
-			err := row.Scan(&d.ModSeq, &d.Property, &d.Attempts, &d.Changes,
-				&r.ID, &r.UserID, &r.CollectionID, &r.PushResource, &r.PublicKey, &r.AuthSecret,
-				&r.ContentUpdate, &r.PropertyUpdate, &r.UserAgent, &r.Expires, &r.Created, &r.LastDelivery,
-				&r.Failures, &r.LastError)
-			return d, err
-		})
-		return err
+	if _, err := s.pool.Exec(ctx, `DELETE FROM push_registrations WHERE expires <= $1`, now); err != nil {
+		return nil, errorf("store: expire push registrations: %w", err)
+	}
+	const fanout = `
+		WITH p AS (
+			DELETE FROM push_pending WHERE collection_id IN (
+				SELECT p.collection_id FROM push_pending p
+				WHERE coalesce((SELECT min(coalesce(r.not_before, '-infinity')) FROM push_registrations r
+					WHERE r.collection_id = p.collection_id), '-infinity') <= $1
+				FOR UPDATE OF p SKIP LOCKED LIMIT 1000)
+			RETURNING collection_id, modseq, property, changes, content)
+		INSERT INTO push_deliveries (registration_id, modseq, property, due, changes)
+		SELECT r.id, p.modseq, p.property, GREATEST($1, r.not_before), p.changes FROM p JOIN push_registrations r ON r.collection_id = p.collection_id
+		WHERE (p.content AND r.content_update) OR (p.property AND r.property_update)
+		ON CONFLICT (registration_id) DO UPDATE
+		SET modseq = GREATEST(push_deliveries.modseq, excluded.modseq),
+			property = push_deliveries.property OR excluded.property,
+			changes = push_deliveries.changes + excluded.changes`
+	if _, err := s.pool.Exec(ctx, fanout, now); err != nil {
+		return nil, errorf("store: fan out push messages: %w", err)
+	}
+	const claim = `
+		UPDATE push_deliveries d SET due = $2, attempts = d.attempts + 1, changes = 0
+		FROM (SELECT registration_id, changes FROM push_deliveries WHERE due <= $1 ORDER BY due
+			FOR UPDATE SKIP LOCKED LIMIT $3) c, push_registrations r
+		WHERE d.registration_id = c.registration_id AND r.id = d.registration_id
+		RETURNING d.modseq, d.property, d.attempts, c.changes, r.id, r.user_id, r.collection_id, r.push_resource,
+			r.public_key, r.auth_secret, r.content_update, r.property_update, r.user_agent, r.expires,
+			r.created, r.last_delivery, r.failures, r.last_error`
+	rows, _ := s.pool.Query(ctx, claim, now, lease, limit)
+	ds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.PushDelivery, error) {
+		var d store.PushDelivery
+		r := &d.Registration
+		err := row.Scan(&d.ModSeq, &d.Property, &d.Attempts, &d.Changes,
+			&r.ID, &r.UserID, &r.CollectionID, &r.PushResource, &r.PublicKey, &r.AuthSecret,
+			&r.ContentUpdate, &r.PropertyUpdate, &r.UserAgent, &r.Expires, &r.Created, &r.LastDelivery,
+			&r.Failures, &r.LastError)
+		return d, err
 	})
 	if err != nil {
 		return nil, errorf("store: claim push deliveries: %w", err)
@@ -203,50 +211,62 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 	return ds, nil
 }
 
-// FinishPushDeliveries records the outcomes of claimed deliveries.
+// FinishPushDeliveries records the outcomes of claimed deliveries: one
+// statement per kind of outcome, whatever their number, sent in one round
+// trip.
 func (s *Store) FinishPushDeliveries(ctx context.Context, results []store.PushResult) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		for _, r := range results {
-			if err := finishPushDelivery(ctx, tx, r.RegistrationID, r.ModSeq, r.PushOutcome); err != nil {
-				return err
-			}
+	var (
+		gone                 []int64
+		sentIDs, sentModSeqs []int64
+		sentNext             []time.Time
+		failIDs              []int64
+		failErrs             []string
+		failRetry            []pgtype.Timestamptz
+	)
+	for _, r := range results {
+		switch {
+		case r.Gone:
+			gone = append(gone, r.RegistrationID)
+		case r.Sent:
+			sentIDs, sentModSeqs = append(sentIDs, r.RegistrationID), append(sentModSeqs, r.ModSeq)
+			sentNext = append(sentNext, r.NextAt)
+		default:
+			failIDs, failErrs = append(failIDs, r.RegistrationID), append(failErrs, r.Err)
+			failRetry = append(failRetry, pgtype.Timestamptz{Time: r.RetryAt, Valid: !r.RetryAt.IsZero()})
 		}
+	}
+	var b pgx.Batch
+	if len(gone) > 0 {
+		b.Queue(`DELETE FROM push_registrations WHERE id = ANY($1)`, gone)
+	}
+	if len(sentIDs) > 0 {
+		// Done, unless the collection changed again meanwhile: then the
+		// next message waits for next_at, gathering the burst. The
+		// DELETE and the UPDATE touch disjoint rows (modseq <= or >),
+		// as one statement must.
+		b.Queue(`
+			WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS v (id, modseq, next_at)),
+			r AS (UPDATE push_registrations r SET last_delivery = now(), failures = 0, last_error = '', not_before = v.next_at
+				FROM v WHERE r.id = v.id),
+			d AS (DELETE FROM push_deliveries d USING v WHERE d.registration_id = v.id AND d.modseq <= v.modseq)
+			UPDATE push_deliveries d SET due = v.next_at, attempts = 0, property = false
+			FROM v WHERE d.registration_id = v.id AND d.modseq > v.modseq`, sentIDs, sentModSeqs, sentNext)
+	}
+	if len(failIDs) > 0 {
+		// A null retry_at gives up on the message.
+		b.Queue(`
+			WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS v (id, err, retry_at)),
+			r AS (UPDATE push_registrations r SET failures = r.failures + 1, last_error = v.err FROM v WHERE r.id = v.id),
+			d AS (DELETE FROM push_deliveries d USING v WHERE d.registration_id = v.id AND v.retry_at IS NULL)
+			UPDATE push_deliveries d SET due = v.retry_at FROM v WHERE d.registration_id = v.id AND v.retry_at IS NOT NULL`,
+			failIDs, failErrs, failRetry)
+	}
+	if b.Len() == 0 {
 		return nil
-	})
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, &b).Close() })
 	if err != nil {
 		return errorf("store: finish %d push deliveries: %w", len(results), err)
 	}
 	return nil
-}
-
-func finishPushDelivery(ctx context.Context, tx pgx.Tx, registrationID, modseq int64, o store.PushOutcome) error {
-	if o.Gone {
-		_, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE id = $1`, registrationID)
-		return err
-	}
-	if o.Sent {
-		if _, err := tx.Exec(ctx, `UPDATE push_registrations SET last_delivery = now(), failures = 0, last_error = '', not_before = $2
-			WHERE id = $1`, registrationID, o.NextAt); err != nil {
-			return err
-		}
-		// Done, unless the collection changed again meanwhile: then
-		// the next message waits for NextAt, gathering the burst.
-		if _, err := tx.Exec(ctx, `DELETE FROM push_deliveries WHERE registration_id = $1 AND modseq <= $2`,
-			registrationID, modseq); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE push_deliveries SET due = $2, attempts = 0, property = false
-			WHERE registration_id = $1`, registrationID, o.NextAt)
-		return err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE push_registrations SET failures = failures + 1, last_error = $2
-		WHERE id = $1`, registrationID, o.Err); err != nil {
-		return err
-	}
-	if o.RetryAt.IsZero() {
-		_, err := tx.Exec(ctx, `DELETE FROM push_deliveries WHERE registration_id = $1`, registrationID)
-		return err
-	}
-	_, err := tx.Exec(ctx, `UPDATE push_deliveries SET due = $2 WHERE registration_id = $1`, registrationID, o.RetryAt)
-	return err
 }

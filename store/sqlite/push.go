@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/davenport-dav/davenport/store"
@@ -165,7 +167,10 @@ func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool
 }
 
 // ClaimPushDeliveries fans queued changes out to deliveries and claims due
-// ones; SQLite's one writer makes the claim exclusive.
+// ones; SQLite's one writer makes the claim exclusive. Every step is one
+// statement whatever the number of registrations, since writers wait for
+// the write lock this holds; and a collection is fanned out only once one
+// of its registrations may be sent to again (see the PostgreSQL store).
 func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]store.PushDelivery, error) {
 	var ds []store.PushDelivery
 	err := s.write(ctx, "claim push deliveries", func(tx *sql.Tx) error {
@@ -173,92 +178,135 @@ func (s *Store) ClaimPushDeliveries(ctx context.Context, now, lease time.Time, l
 		if _, err := tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE expires <= $1`, n); err != nil {
 			return err
 		}
+		const ready = `coalesce((SELECT min(coalesce(r2.not_before, 0)) FROM push_registrations r2
+			WHERE r2.collection_id = p.collection_id), 0) <= $1`
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO push_deliveries (registration_id, modseq, property, due, changes)
 			SELECT r.id, p.modseq, p.property, max($1, coalesce(r.not_before, $1)), p.changes FROM push_pending p JOIN push_registrations r ON r.collection_id = p.collection_id
-			WHERE (p.content AND r.content_update) OR (p.property AND r.property_update)
+			WHERE ((p.content AND r.content_update) OR (p.property AND r.property_update)) AND `+ready+`
 			ON CONFLICT (registration_id) DO UPDATE
 			SET modseq = max(push_deliveries.modseq, excluded.modseq),
 				property = push_deliveries.property OR excluded.property,
 				changes = push_deliveries.changes + excluded.changes`, n); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM push_pending`); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM push_pending AS p WHERE `+ready, n); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `
-			SELECT registration_id, modseq, property, attempts + 1, changes FROM push_deliveries
-			WHERE due <= $1 ORDER BY due LIMIT $2`, n, limit)
+			SELECT d.modseq, d.property, d.attempts + 1, d.changes, `+prefixed("r.", pushRegistrationColumns)+`
+			FROM push_deliveries d JOIN push_registrations r ON r.id = d.registration_id
+			WHERE d.due <= $1 ORDER BY d.due LIMIT $2`, n, limit)
 		if err != nil {
 			return err
 		}
+		var ids []int64
 		for rows.Next() {
 			var d store.PushDelivery
-			if err := rows.Scan(&d.Registration.ID, &d.ModSeq, &d.Property, &d.Attempts, &d.Changes); err != nil {
+			if err := scanPushRegistration(rows, &d.Registration, &d.ModSeq, &d.Property, &d.Attempts, &d.Changes); err != nil {
 				rows.Close()
 				return err
 			}
 			ds = append(ds, d)
+			ids = append(ids, d.Registration.ID)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for i := range ds {
-			d := &ds[i]
-			if _, err := tx.ExecContext(ctx, `UPDATE push_deliveries SET due = $2, attempts = attempts + 1, changes = 0
-				WHERE registration_id = $1`, d.Registration.ID, toMicros(lease)); err != nil {
-				return err
-			}
-			if err := scanPushRegistration(tx.QueryRowContext(ctx,
-				`SELECT `+pushRegistrationColumns+` FROM push_registrations WHERE id = $1`, d.Registration.ID),
-				&d.Registration); err != nil {
-				return err
-			}
+		if len(ids) == 0 {
+			return nil
 		}
-		return nil
+		js, _ := json.Marshal(ids)
+		_, err = tx.ExecContext(ctx, `UPDATE push_deliveries SET due = $2, attempts = attempts + 1, changes = 0
+			WHERE registration_id IN (SELECT value FROM json_each($1))`, string(js), toMicros(lease))
+		return err
 	})
 	return ds, err
 }
 
-// FinishPushDeliveries records the outcomes of claimed deliveries.
+// prefixed qualifies each of a comma-separated column list with p.
+func prefixed(p, columns string) string {
+	cs := strings.Split(columns, ",")
+	for i, c := range cs {
+		cs[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(cs, ", ")
+}
+
+// pushOutcome is one result as the JSON FinishPushDeliveries passes to
+// json_each: registration, modseq, next or retry time (micros; 0: none)
+// and error text.
+type pushOutcome struct {
+	ID     int64  `json:"id"`
+	ModSeq int64  `json:"modseq"`
+	At     int64  `json:"at"`
+	Err    string `json:"err"`
+}
+
+// FinishPushDeliveries records the outcomes of claimed deliveries, a few
+// statements whatever their number: the write lock is held briefly.
 func (s *Store) FinishPushDeliveries(ctx context.Context, results []store.PushResult) error {
+	var gone, sent, failed []pushOutcome
+	for _, r := range results {
+		switch {
+		case r.Gone:
+			gone = append(gone, pushOutcome{ID: r.RegistrationID})
+		case r.Sent:
+			sent = append(sent, pushOutcome{ID: r.RegistrationID, ModSeq: r.ModSeq, At: toMicros(r.NextAt)})
+		default:
+			o := pushOutcome{ID: r.RegistrationID, Err: r.Err}
+			if !r.RetryAt.IsZero() {
+				o.At = toMicros(r.RetryAt)
+			}
+			failed = append(failed, o)
+		}
+	}
+	const v = `(SELECT value->>'id' AS id, value->>'modseq' AS modseq, value->>'at' AS at, value->>'err' AS err
+		FROM json_each($1)) AS v`
+	steps := []struct {
+		rs []pushOutcome
+		q  []string
+	}{
+		{gone, []string{`DELETE FROM push_registrations WHERE id IN (SELECT id FROM ` + v + `)`}},
+		// Done, unless the collection changed again meanwhile: then
+		// the next message waits for at, gathering the burst.
+		{sent, []string{
+			`UPDATE push_registrations SET last_delivery = $2, failures = 0, last_error = '', not_before = v.at
+				FROM ` + v + ` WHERE push_registrations.id = v.id`,
+			`DELETE FROM push_deliveries WHERE EXISTS (SELECT 1 FROM ` + v + `
+				WHERE v.id = push_deliveries.registration_id AND push_deliveries.modseq <= v.modseq)`,
+			`UPDATE push_deliveries SET due = v.at, attempts = 0, property = 0
+				FROM ` + v + ` WHERE push_deliveries.registration_id = v.id`,
+		}},
+		// A zero at gives up on the message.
+		{failed, []string{
+			`UPDATE push_registrations SET failures = failures + 1, last_error = v.err
+				FROM ` + v + ` WHERE push_registrations.id = v.id`,
+			`DELETE FROM push_deliveries WHERE registration_id IN (SELECT id FROM ` + v + ` WHERE v.at = 0)`,
+			`UPDATE push_deliveries SET due = v.at FROM ` + v + ` WHERE push_deliveries.registration_id = v.id AND v.at <> 0`,
+		}},
+	}
+	t := toMicros(now())
 	return s.write(ctx, "finish push deliveries", func(tx *sql.Tx) error {
-		for _, r := range results {
-			if err := finishPushDelivery(ctx, tx, r.RegistrationID, r.ModSeq, r.PushOutcome); err != nil {
+		for _, st := range steps {
+			if len(st.rs) == 0 {
+				continue
+			}
+			js, err := json.Marshal(st.rs)
+			if err != nil {
 				return err
+			}
+			for _, q := range st.q {
+				args := []any{string(js)}
+				if strings.Contains(q, "$2") {
+					args = append(args, t)
+				}
+				if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
-}
-
-func finishPushDelivery(ctx context.Context, tx *sql.Tx, registrationID, modseq int64, o store.PushOutcome) error {
-	exec := func(q string, args ...any) error {
-		_, err := tx.ExecContext(ctx, q, args...)
-		return err
-	}
-	switch {
-	case o.Gone:
-		return exec(`DELETE FROM push_registrations WHERE id = $1`, registrationID)
-	case o.Sent:
-		if err := exec(`UPDATE push_registrations SET last_delivery = $2, failures = 0, last_error = '', not_before = $3
-			WHERE id = $1`, registrationID, toMicros(now()), toMicros(o.NextAt)); err != nil {
-			return err
-		}
-		if err := exec(`DELETE FROM push_deliveries WHERE registration_id = $1 AND modseq <= $2`,
-			registrationID, modseq); err != nil {
-			return err
-		}
-		return exec(`UPDATE push_deliveries SET due = $2, attempts = 0, property = 0 WHERE registration_id = $1`,
-			registrationID, toMicros(o.NextAt))
-	}
-	if err := exec(`UPDATE push_registrations SET failures = failures + 1, last_error = $2 WHERE id = $1`,
-		registrationID, o.Err); err != nil {
-		return err
-	}
-	if o.RetryAt.IsZero() {
-		return exec(`DELETE FROM push_deliveries WHERE registration_id = $1`, registrationID)
-	}
-	return exec(`UPDATE push_deliveries SET due = $2 WHERE registration_id = $1`, registrationID, toMicros(o.RetryAt))
 }
