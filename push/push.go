@@ -1,7 +1,7 @@
 // Package push delivers WebDAV-Push messages (draft
 // github.com/bitfireAT/webdav-push) as Web Push requests: RFC 8030 with
-// VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291), through
-// github.com/SherClockHolmes/webpush-go. The store queues a message in the
+// VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291) (webpush.go).
+// The store queues a message in the
 // transaction of every change (store.Store.ClaimPushDeliveries); a worker
 // here claims due ones, sends them, and records the outcome: retried with
 // back-off, dropped on 404/410, bursts coalesced into one message per
@@ -13,8 +13,11 @@
 package push
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -25,12 +28,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	webpush "github.com/SherClockHolmes/webpush-go"
 
 	"github.com/davenport-dav/davenport/dav"
 	"github.com/davenport-dav/davenport/store"
@@ -68,6 +70,7 @@ type Service struct {
 	cfg        Config
 	log        *slog.Logger
 	priv, pub  string
+	vapid      *vapid
 	topicKey   []byte
 	client     *http.Client
 	maxAttempt int
@@ -90,16 +93,20 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.TTL == 0 {
 		cfg.TTL = 24 * 3600
 	}
-	if cfg.Subscriber == "" {
+	switch {
+	case cfg.Subscriber == "":
 		cfg.Subscriber = "mailto:postmaster@localhost"
+	case !strings.HasPrefix(cfg.Subscriber, "mailto:") && !strings.HasPrefix(cfg.Subscriber, "https:"):
+		cfg.Subscriber = "mailto:" + cfg.Subscriber // an address alone
 	}
-	priv, pub, err := cfg.Store.EnsurePushKeys(ctx, webpush.GenerateVAPIDKeys)
+	priv, pub, err := cfg.Store.EnsurePushKeys(ctx, GenerateVAPIDKeys)
 	if err != nil {
 		return nil, fmt.Errorf("push: vapid keys: %w", err)
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, priv: priv, pub: pub, maxAttempt: 10}
-	k := sha256.Sum256([]byte("davenport push topic\x00" + priv))
-	s.topicKey = k[:]
+	s, err := newService(cfg, priv, pub)
+	if err != nil {
+		return nil, fmt.Errorf("push: %w", err)
+	}
 	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: s.control}
 	s.client = &http.Client{
 		Timeout: cfg.Timeout,
@@ -113,6 +120,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	return s, nil
+}
+
+// newService is a Service on the key pair, without its HTTP client.
+func newService(cfg Config, priv, pub string) (*Service, error) {
+	v, err := newVAPID(priv, pub, cfg.Subscriber)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, priv: priv, pub: pub, vapid: v, maxAttempt: 10}
+	k := sha256.Sum256([]byte("davenport push topic\x00" + priv))
+	s.topicKey = k[:]
 	return s, nil
 }
 
@@ -213,8 +232,15 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// batch bounds the deliveries claimed (and sent concurrently) at once.
-const batch = 128
+// batch bounds the deliveries claimed at once; sending those sent
+// concurrently. Each message costs an ECDH agreement and a VAPID signature:
+// a whole batch of them runnable at once would queue the server's request
+// handlers behind them, while a few in flight keep a slow push service
+// from holding up the rest.
+const (
+	batch   = 128
+	sending = 16
+)
 
 // RunOnce claims and sends the messages due now, and returns how many.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
@@ -225,8 +251,11 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	}
 	results := make([]store.PushResult, len(ds))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, sending)
 	for i := range ds {
+		sem <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-sem }()
 			results[i] = store.PushResult{RegistrationID: ds[i].Registration.ID, ModSeq: ds[i].ModSeq,
 				PushOutcome: s.deliver(ctx, &ds[i])}
 		})
@@ -321,20 +350,39 @@ func (s *Service) send(ctx context.Context, r *store.PushRegistration, topic str
 	if u.Scheme != "https" && !(u.Scheme == "http" && s.cfg.AllowHTTP) {
 		return 0, 0, fmt.Errorf("push: scheme %q refused", u.Scheme)
 	}
+	uaPublic, err1 := decodeKey(r.PublicKey)
+	auth, err2 := decodeKey(r.AuthSecret)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, fmt.Errorf("push: subscription keys: %w", err)
+	}
+	as, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return 0, 0, err
+	}
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	body, err := encrypt(msg, uaPublic, auth, as, salt)
+	if err != nil {
+		return 0, 0, err
+	}
+	authz, err := s.vapid.authorization(u, time.Now())
+	if err != nil {
+		return 0, 0, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	resp, err := webpush.SendNotificationWithContext(ctx, msg, &webpush.Subscription{
-		Endpoint: r.PushResource,
-		Keys:     webpush.Keys{Auth: r.AuthSecret, P256dh: r.PublicKey},
-	}, &webpush.Options{
-		HTTPClient:      s.client,
-		Subscriber:      s.cfg.Subscriber,
-		Topic:           topic,
-		TTL:             s.cfg.TTL,
-		Urgency:         webpush.UrgencyNormal,
-		VAPIDPublicKey:  s.pub,
-		VAPIDPrivateKey: s.priv,
-	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.PushResource, bytes.NewReader(body))
+	if err != nil {
+		return 0, 0, err
+	}
+	// RFC 8030 §5 (TTL, Topic, Urgency), RFC 8291 §4, RFC 8292 §3.
+	req.Header.Set("Content-Encoding", "aes128gcm")
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("TTL", strconv.Itoa(s.cfg.TTL))
+	req.Header.Set("Topic", topic)
+	req.Header.Set("Urgency", "normal")
+	req.Header.Set("Authorization", authz)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, 0, err
 	}

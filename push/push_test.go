@@ -2,14 +2,15 @@ package push
 
 import (
 	"context"
+	"crypto/ecdh"
+	"encoding/base64"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
-
-	webpush "github.com/SherClockHolmes/webpush-go"
 
 	"github.com/davenport-dav/davenport/push/pushtest"
 	"github.com/davenport-dav/davenport/store"
@@ -91,12 +92,7 @@ func TestMessage(t *testing.T) {
 // TestRetryAfter: a push service's Retry-After on a 429 or 503 puts the
 // next attempt off at least that long; the back-off applies otherwise.
 func TestRetryAfter(t *testing.T) {
-	priv, pub, err := webpush.GenerateVAPIDKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Service{cfg: Config{AllowHTTP: true, AllowPrivate: true, Timeout: 5 * time.Second, Subscriber: "mailto:a@example.org", TTL: 60},
-		log: slog.New(slog.DiscardHandler), priv: priv, pub: pub, client: &http.Client{}, maxAttempt: 10, topicKey: []byte("k")}
+	s := testService(t)
 	ep := pushtest.New(t)
 	d := &store.PushDelivery{Registration: store.PushRegistration{ID: 1, CollectionID: 2, PushResource: ep.URL,
 		PublicKey: ep.PublicKey(), AuthSecret: ep.AuthSecret()}, ModSeq: 3, Attempts: 1}
@@ -118,5 +114,77 @@ func TestRetryAfter(t *testing.T) {
 		if wait := o.RetryAt.Sub(before); wait < c.min || wait > c.max {
 			t.Errorf("%d Retry-After %q: retry in %v, want %v to %v", c.status, c.retryAfter, wait, c.min, c.max)
 		}
+	}
+}
+
+// testService is a Service sending over plain HTTP to loopback.
+func testService(t *testing.T) *Service {
+	t.Helper()
+	priv, pub, err := GenerateVAPIDKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newService(Config{AllowHTTP: true, AllowPrivate: true, Timeout: 5 * time.Second, Subscriber: "mailto:a@example.org",
+		TTL: 60, Logger: slog.New(slog.DiscardHandler)}, priv, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.client = &http.Client{}
+	return s
+}
+
+// TestEncryptRFC8291Vector seals the example of RFC 8291 Appendix A with
+// its keys and salt and must produce its body byte for byte.
+func TestEncryptRFC8291Vector(t *testing.T) {
+	b := func(s string) []byte {
+		v, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	as, err := ecdh.P256().NewPrivateKey(b("yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := encrypt([]byte("When I grow up, I want to be a watermelon"),
+		b("BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"),
+		b("BTBZMqHH6r4Tts7J_aSIgg"), as, b("DGv6ra1nlYgDCS1FRnbzlw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN"
+	if s := base64.RawURLEncoding.EncodeToString(got); s != want {
+		t.Fatalf("got  %s\nwant %s", s, want)
+	}
+}
+
+// TestVAPIDAuthorization: the header verifies as RFC 8292 asks, names the
+// push service's origin, and is reused for that origin until half its
+// lifetime has passed, while another origin gets its own.
+func TestVAPIDAuthorization(t *testing.T) {
+	s := testService(t)
+	u, _ := url.Parse("https://push.example.net:8443/wpush/v2/abc")
+	now := time.Now()
+	h1, err := s.vapid.authorization(u, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pushtest.VerifyVAPID(h1, "https://push.example.net:8443", s.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h1, ".") || strings.Contains(h1, "mailto:mailto:") {
+		t.Fatalf("header %q", h1)
+	}
+	if h2, _ := s.vapid.authorization(u, now.Add(time.Hour)); h2 != h1 {
+		t.Fatal("a second request to the same push service signed a new JWT")
+	}
+	if h3, _ := s.vapid.authorization(u, now.Add(vapidLifetime/2+time.Second)); h3 == h1 {
+		t.Fatal("a JWT past half its lifetime was reused")
+	}
+	other, _ := url.Parse("https://fcm.example.com/x")
+	h4, _ := s.vapid.authorization(other, now)
+	if h4 == h1 || pushtest.VerifyVAPID(h4, "https://fcm.example.com", s.PublicKey()) != nil {
+		t.Fatal("another push service did not get its own JWT")
 	}
 }
