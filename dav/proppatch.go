@@ -115,14 +115,9 @@ func (h *Handler) proppatch(rq *Request, w http.ResponseWriter, r *http.Request,
 		} else if res.Shared != nil {
 			err = h.Store.SetShareView(rq.Context(), rq.User.ID, res.Collection.ID, store.ShareView{DisplayName: patch.DisplayName, Color: patch.Color})
 		} else {
+			// The store queues the WebDAV-Push property-update in
+			// the change's transaction.
 			err = h.Store.UpdateCollection(rq.Context(), res.Owner.ID, res.Collection.ID, patch)
-			if err == nil {
-				// A WebDAV-Push property-update, for the registrations
-				// that asked for one.
-				if qerr := h.Store.QueuePush(rq.Context(), res.Collection.ID, true); qerr != nil {
-					h.Logger.Warn("queue push after PROPPATCH", "collection", res.Collection.ID, "err", qerr)
-				}
-			}
 		}
 		if err != nil {
 			return err

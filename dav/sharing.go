@@ -227,11 +227,8 @@ func (h *Handler) applyShares(ctx context.Context, res *Resource, changes []shar
 			return err
 		}
 	}
-	// The share list (CS:invite) is a property of the collection: a
-	// WebDAV-Push property-update.
-	if err := h.Store.QueuePush(ctx, res.Collection.ID, true); err != nil {
-		h.Logger.Warn("queue push after share change", "collection", res.Collection.ID, "err", err)
-	}
+	// Each share change queued its WebDAV-Push property-update in its
+	// own transaction (the share list, CS:invite, is a property).
 	return nil
 }
 
@@ -278,9 +275,6 @@ func (h *Handler) csInviteReply(rq *Request, w http.ResponseWriter, res *Resourc
 	}
 	if err := h.Store.SetShareStatus(rq.Context(), inv.Share.ID, status); err != nil {
 		return err
-	}
-	if err := h.Store.QueuePush(rq.Context(), inv.Collection.ID, true); err != nil {
-		h.Logger.Warn("queue push after share answer", "collection", inv.Collection.ID, "err", err)
 	}
 	k := h.kindByStoreKind(inv.Collection.Kind)
 	if !accept || k == nil {

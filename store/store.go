@@ -388,7 +388,10 @@ type Store interface {
 	CreateCollection(ctx context.Context, c *Collection) error
 	GetCollection(ctx context.Context, ownerID int64, kind Kind, name string) (*Collection, error)
 	ListCollections(ctx context.Context, ownerID int64, kind Kind) ([]Collection, error)
-	// UpdateCollection applies p atomically: all of it or none.
+	// UpdateCollection applies p atomically: all of it or none. In the same
+	// transaction it queues a WebDAV-Push property-update for the
+	// collection's registrations, as PutShare, SetShareStatus and
+	// DeleteShare do (the share list is a property).
 	UpdateCollection(ctx context.Context, ownerID, id int64, p CollectionPatch) error
 	// DeleteCollection removes the collection; while history is kept it
 	// goes to the trash with its members (ListTrashedCollections).
@@ -740,8 +743,10 @@ type Store interface {
 	ListPushRegistrations(ctx context.Context, userID int64) ([]PushRegistration, error)
 	// DeletePushRegistration removes the user's registration id.
 	DeletePushRegistration(ctx context.Context, userID, id int64) error
-	// QueuePush queues a message for the collection's registrations
-	// outside a write (a share change); property tells a property change.
+	// QueuePush queues a message for the collection's registrations in a
+	// transaction of its own, for a change the store did not make; the
+	// store's own changes queue theirs in their transaction. property
+	// tells a property change.
 	QueuePush(ctx context.Context, collectionID int64, property bool) error
 	// ClaimPushDeliveries turns queued collection changes into deliveries
 	// and claims up to limit deliveries due at now for this caller until

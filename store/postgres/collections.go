@@ -126,7 +126,10 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 		if tag.RowsAffected() == 0 {
 			return store.ErrNotFound
 		}
-		return applyDeadProps(ctx, tx, "collection_properties", "collection_id", id, p.DeadProps)
+		if err := applyDeadProps(ctx, tx, "collection_properties", "collection_id", id, p.DeadProps); err != nil {
+			return err
+		}
+		return queuePropertyPush(ctx, tx, id)
 	})
 	if err != nil {
 		return errorf("store: update collection %d: %w", id, err)

@@ -137,19 +137,31 @@ func (s *Store) DeletePushRegistration(ctx context.Context, userID, id int64) er
 	return nil
 }
 
-// QueuePush queues a message for the collection at its current modseq.
-func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool) error {
-	const q = `
+// queuePushSQL records a change of collection $1 at its current modseq
+// when it has registrations ($2: a property change, else content); one row
+// per collection, so a burst updates one row.
+const queuePushSQL = `
 	INSERT INTO push_pending (collection_id, modseq, property, content)
 	SELECT c.id, c.modseq, $2, NOT $2 FROM collections c
 	WHERE c.id = $1 AND EXISTS (SELECT 1 FROM push_registrations WHERE collection_id = $1)
 	ON CONFLICT (collection_id) DO UPDATE
 	SET modseq = GREATEST(push_pending.modseq, excluded.modseq), property = push_pending.property OR excluded.property,
 		changes = push_pending.changes + 1, content = push_pending.content OR excluded.content`
-	if _, err := s.pool.Exec(ctx, q, collectionID, property); err != nil {
+
+// QueuePush queues a message for the collection at its current modseq.
+func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool) error {
+	if _, err := s.pool.Exec(ctx, queuePushSQL, collectionID, property); err != nil {
 		return errorf("store: queue push for collection %d: %w", collectionID, err)
 	}
 	return nil
+}
+
+// queuePropertyPush queues a WebDAV-Push property-update for the
+// collection in the transaction of the change (PROPPATCH, sharing), so the
+// message goes exactly when the change commits.
+func queuePropertyPush(ctx context.Context, tx pgx.Tx, collectionID int64) error {
+	_, err := tx.Exec(ctx, queuePushSQL, collectionID, true)
+	return err
 }
 
 // ClaimPushDeliveries fans queued changes out to deliveries and claims due

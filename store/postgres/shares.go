@@ -169,7 +169,11 @@ func (s *Store) PutShare(ctx context.Context, sh *store.Share) error {
 		if isForeignKeyViolation(err) {
 			return store.ErrNotFound
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// The share list (CS:invite) is a property of the collection.
+		return queuePropertyPush(ctx, tx, sh.CollectionID)
 	})
 	if err != nil {
 		return fmt.Errorf("store: put share of collection %d: %w", sh.CollectionID, err)
@@ -239,12 +243,37 @@ func (s *Store) SetShareStatus(ctx context.Context, shareID int64, status store.
 	if !status.Valid() {
 		return fmt.Errorf("store: set share status: invalid status %q", status)
 	}
-	return s.execRows(ctx, "set share status", `UPDATE shares SET status = $2 WHERE id = $1 AND user_id IS NOT NULL`, shareID, status)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var collectionID int64
+		err := tx.QueryRow(ctx, `UPDATE shares SET status = $2 WHERE id = $1 AND user_id IS NOT NULL RETURNING collection_id`,
+			shareID, status).Scan(&collectionID)
+		if err != nil {
+			return notFound(err)
+		}
+		return queuePropertyPush(ctx, tx, collectionID)
+	})
+	if err != nil {
+		return fmt.Errorf("store: set share status: %w", err)
+	}
+	return nil
 }
 
 // DeleteShare revokes a share of the collection.
 func (s *Store) DeleteShare(ctx context.Context, collectionID, shareID int64) error {
-	return s.execRows(ctx, "delete share", `DELETE FROM shares WHERE id = $1 AND collection_id = $2`, shareID, collectionID)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM shares WHERE id = $1 AND collection_id = $2`, shareID, collectionID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		return queuePropertyPush(ctx, tx, collectionID)
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete share: %w", err)
+	}
+	return nil
 }
 
 // sharedSQL selects the collections shared with user $1: the strongest

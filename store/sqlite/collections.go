@@ -154,7 +154,10 @@ func (s *Store) UpdateCollection(ctx context.Context, ownerID, id int64, p store
 		if err := oneRow(res, err); err != nil {
 			return err
 		}
-		return applyDeadProps(ctx, tx, "collection_properties", "collection_id", id, p.DeadProps)
+		if err := applyDeadProps(ctx, tx, "collection_properties", "collection_id", id, p.DeadProps); err != nil {
+			return err
+		}
+		return s.queuePush(ctx, tx, id, true)
 	})
 }
 

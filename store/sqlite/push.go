@@ -155,15 +155,20 @@ const queuePushSQL = `
 
 // QueuePush queues a message for the collection at its current modseq.
 func (s *Store) QueuePush(ctx context.Context, collectionID int64, property bool) error {
-	return s.write(ctx, "queue push", func(tx *sql.Tx) error {
-		var modseq int64
-		err := tx.QueryRowContext(ctx, `SELECT modseq FROM collections WHERE id = $1`, collectionID).Scan(&modseq)
-		if err != nil {
-			return err
-		}
-		_, err = tx.StmtContext(ctx, s.st.queuePush).ExecContext(ctx, collectionID, modseq, property)
+	return s.write(ctx, "queue push", func(tx *sql.Tx) error { return s.queuePush(ctx, tx, collectionID, property) })
+}
+
+// queuePush queues a message for the collection at its current modseq in
+// tx, the transaction of the change (PROPPATCH, sharing): the message goes
+// exactly when the change commits.
+func (s *Store) queuePush(ctx context.Context, tx *sql.Tx, collectionID int64, property bool) error {
+	var modseq int64
+	err := tx.QueryRowContext(ctx, `SELECT modseq FROM collections WHERE id = $1`, collectionID).Scan(&modseq)
+	if err != nil {
 		return err
-	})
+	}
+	_, err = tx.StmtContext(ctx, s.st.queuePush).ExecContext(ctx, collectionID, modseq, property)
+	return err
 }
 
 // ClaimPushDeliveries fans queued changes out to deliveries and claims due

@@ -187,7 +187,11 @@ func (s *Store) PutShare(ctx context.Context, sh *store.Share) error {
 			ON CONFLICT (collection_id, `+col+`) DO UPDATE SET access = excluded.access, status = excluded.status
 			RETURNING id, created`, sh.CollectionID, id, string(sh.Access), string(sh.Status), toMicros(t)).Scan(&sh.ID, &created)
 		sh.Created = fromMicros(created)
-		return err
+		if err != nil {
+			return err
+		}
+		// The share list (CS:invite) is a property of the collection.
+		return s.queuePush(ctx, tx, sh.CollectionID, true)
 	})
 }
 
@@ -234,12 +238,26 @@ func (s *Store) SetShareStatus(ctx context.Context, shareID int64, status store.
 	if !status.Valid() {
 		return fmt.Errorf("sqlite: set share status: invalid status %q", status)
 	}
-	return s.execOne(ctx, "set share status", `UPDATE shares SET status = $2 WHERE id = $1 AND user_id IS NOT NULL`, shareID, string(status))
+	return s.write(ctx, "set share status", func(tx *sql.Tx) error {
+		var collectionID int64
+		err := tx.QueryRowContext(ctx, `UPDATE shares SET status = $2 WHERE id = $1 AND user_id IS NOT NULL RETURNING collection_id`,
+			shareID, string(status)).Scan(&collectionID)
+		if err != nil {
+			return err
+		}
+		return s.queuePush(ctx, tx, collectionID, true)
+	})
 }
 
 // DeleteShare revokes a share of the collection.
 func (s *Store) DeleteShare(ctx context.Context, collectionID, shareID int64) error {
-	return s.execOne(ctx, "delete share", `DELETE FROM shares WHERE id = $1 AND collection_id = $2`, shareID, collectionID)
+	return s.write(ctx, "delete share", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM shares WHERE id = $1 AND collection_id = $2`, shareID, collectionID)
+		if err := oneRow(res, err); err != nil {
+			return err
+		}
+		return s.queuePush(ctx, tx, collectionID, true)
+	})
 }
 
 // sharedSQL selects the collections shared with user $1: the strongest

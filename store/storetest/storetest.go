@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t testing.TB) store.Store) {
 		{"locks", lockTests},
 		{"search", searchTests},
 		{"derived", derivedTests},
+		{"push", pushTests},
 	}
 	t.Run("dump_load", func(t *testing.T) {
 		t.Parallel()
