@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -188,7 +189,8 @@ func (h *Handler) pushRegister(rq *Request, w http.ResponseWriter, res *Resource
 	created, err := h.Store.PutPushRegistration(rq.Context(), reg, limit)
 	switch {
 	case errors.Is(err, store.ErrTooMany):
-		return Precondition(http.StatusForbidden, NSPush, "too-many-registrations", "dav: push-register: registration limit reached")
+		return Precondition(http.StatusForbidden, NSPush, "too-many-registrations", fmt.Sprintf(
+			"dav: push-register: the limit of %d push registrations per user is reached; unregister one first", limit))
 	case errors.Is(err, store.ErrConflict):
 		return invalid("push resource registered by another user")
 	case err != nil:

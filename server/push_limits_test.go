@@ -251,3 +251,87 @@ func TestPushTwoInstances(t *testing.T) {
 	}
 	t.Logf("instance 1 sent %d, instance 2 sent %d", s1, s2)
 }
+
+// TestPushRegistrationFlood: one user POSTs 10,000 push-registers (each a
+// different push resource, through the server's handler, four at a time)
+// while writing. Every POST is answered: 201 up to the cap, then 403 with
+// the too-many-registrations condition and a message naming the limit; the
+// store holds exactly the cap; the user's PUTs meanwhile all succeed.
+func TestPushRegistrationFlood(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		const n, limit = 10000, dav.DefaultPushMaxPerUser
+		svc := newPushServiceStrict(t, st, push.Config{})
+		e := newEnv(t, st, func(c *server.Config) { c.Push = svc })
+		ep := pushtest.New(t)
+		col := "/dav/calendars/alice/personal/"
+		h := e.srv.Config.Handler
+		var (
+			mu      sync.Mutex
+			codes   = map[int]int{}
+			bodyErr string
+			next    = make(chan int)
+			wg      sync.WaitGroup
+		)
+		start := time.Now()
+		for range 4 {
+			wg.Go(func() {
+				for i := range next {
+					req := httptest.NewRequest("POST", col, strings.NewReader(pushRegister(
+						fmt.Sprintf("https://93.184.215.14/push/%d", i), ep.PublicKey(), ep.AuthSecret(), "", false)))
+					req.Header.Set("Content-Type", "application/xml")
+					req.SetBasicAuth("alice", alicePassword)
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					mu.Lock()
+					codes[rec.Code]++
+					if rec.Code == 403 && bodyErr == "" {
+						if b := rec.Body.String(); !strings.Contains(b, "too-many-registrations") ||
+							!strings.Contains(b, fmt.Sprintf("limit of %d push registrations", limit)) {
+							bodyErr = b
+						}
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		// The user writes meanwhile.
+		writes := make(chan error, 1)
+		go func() {
+			for i := 0; ; i++ {
+				if time.Since(start) > 3*time.Second && i >= 5 {
+					writes <- nil
+					return
+				}
+				w0 := time.Now()
+				r := e.put("alice", alicePassword, fmt.Sprintf("%sflood%d.ics", col, i), fmt.Sprintf(sharedEvent, fmt.Sprint("flood", i), "x"), nil)
+				if r.StatusCode != 201 {
+					writes <- fmt.Errorf("PUT %d during the flood: %d", i, r.StatusCode)
+					return
+				}
+				if d := time.Since(w0); d > 5*time.Second {
+					writes <- fmt.Errorf("PUT %d during the flood took %v", i, d)
+					return
+				}
+			}
+		}()
+		for i := range n {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		if err := <-writes; err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d registrations answered in %v: %v", n, time.Since(start), codes)
+		if codes[201] != limit || codes[403] != n-limit || len(codes) != 2 {
+			t.Fatalf("answers %v, want %d × 201 and %d × 403", codes, limit, n-limit)
+		}
+		if bodyErr != "" {
+			t.Fatalf("403 body does not name the limit: %s", bodyErr)
+		}
+		alice, _ := st.GetUser(context.Background(), "alice")
+		if rs, err := st.ListPushRegistrations(context.Background(), alice.ID); err != nil || len(rs) != limit {
+			t.Fatalf("store holds %d registrations (%v), want %d", len(rs), err, limit)
+		}
+	})
+}
