@@ -56,6 +56,10 @@ type Config struct {
 	Timeout, Poll, Coalesce time.Duration
 	// TTL is the Web Push TTL in seconds (RFC 8030 §5.2; default a day).
 	TTL int
+	// DropAfter: a subscription whose push service has taken nothing for
+	// this long is dropped when a message's retries run out (default a
+	// day): an endpoint that hangs or fails forever is not tried forever.
+	DropAfter time.Duration
 }
 
 // Stats count what the service did since it started, for metrics.
@@ -92,6 +96,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = 24 * 3600
+	}
+	if cfg.DropAfter == 0 {
+		cfg.DropAfter = 24 * time.Hour
 	}
 	switch {
 	case cfg.Subscriber == "":
@@ -312,6 +319,16 @@ func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) store.Push
 	default:
 		o = store.PushOutcome{Err: errText(status, err)}
 		retry := err != nil || status == http.StatusTooManyRequests || status >= 500
+		if retry && d.Attempts >= s.maxAttempt && failingSince(r).Before(now.Add(-s.cfg.DropAfter)) {
+			// The message is given up, and nothing has reached the
+			// push service for DropAfter: the subscription is as
+			// good as gone (the client registers again when it syncs).
+			s.log.Warn("push: subscription failing too long, dropped", "registration", r.ID, "status", status,
+				"last_delivery", r.LastDelivery, "err", err)
+			s.Stats.Failed.Add(1)
+			s.Stats.Dropped.Add(1)
+			return store.PushOutcome{Gone: true}
+		}
 		if retry && d.Attempts < s.maxAttempt {
 			// The back-off, or longer when the push service says so
 			// (Retry-After on a 429 or 503: RFC 6585 §4, RFC 9110
@@ -324,6 +341,14 @@ func (s *Service) deliver(ctx context.Context, d *store.PushDelivery) store.Push
 		s.Stats.Failed.Add(1)
 	}
 	return o
+}
+
+// failingSince is when r last reached its push service, or was made.
+func failingSince(r *store.PushRegistration) time.Time {
+	if r.LastDelivery != nil {
+		return *r.LastDelivery
+	}
+	return r.Created
 }
 
 func errText(status int, err error) string {

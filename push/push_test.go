@@ -188,3 +188,35 @@ func TestVAPIDAuthorization(t *testing.T) {
 		t.Fatal("another push service did not get its own JWT")
 	}
 }
+
+// TestDropFailingSubscription: an endpoint that answers 500 (or hangs)
+// forever is retried with back-off; when a message's retries run out the
+// message is given up, and the subscription is dropped once nothing has
+// reached its push service for DropAfter.
+func TestDropFailingSubscription(t *testing.T) {
+	s := testService(t)
+	s.cfg.DropAfter = time.Hour
+	ep := pushtest.New(t)
+	ep.Set(500, false)
+	recent := time.Now().Add(-time.Minute)
+	for _, c := range []struct {
+		name         string
+		attempts     int
+		created      time.Time
+		lastDelivery *time.Time
+		gone, retry  bool
+	}{
+		{"retries left", 3, time.Now().Add(-48 * time.Hour), nil, false, true},
+		{"given up, delivered lately", s.maxAttempt, time.Now().Add(-48 * time.Hour), &recent, false, false},
+		{"given up, new", s.maxAttempt, time.Now().Add(-time.Minute), nil, false, false},
+		{"given up, never delivered for long", s.maxAttempt, time.Now().Add(-2 * time.Hour), nil, true, false},
+	} {
+		d := &store.PushDelivery{Registration: store.PushRegistration{ID: 1, CollectionID: 2, PushResource: ep.URL,
+			PublicKey: ep.PublicKey(), AuthSecret: ep.AuthSecret(), Created: c.created, LastDelivery: c.lastDelivery},
+			ModSeq: 3, Attempts: c.attempts}
+		o := s.deliver(t.Context(), d)
+		if o.Gone != c.gone || o.RetryAt.IsZero() == c.retry || o.Sent {
+			t.Errorf("%s: outcome %+v, want gone %v retry %v", c.name, o, c.gone, c.retry)
+		}
+	}
+}
