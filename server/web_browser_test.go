@@ -755,9 +755,15 @@ var signedInPages = []struct{ name, path string }{
 // sideways inside its frame (where its last column is out of sight).
 func (p *page) checkPhoneWidth() {
 	p.t.Helper()
+	p.checkPhoneWidthOf(append(signedInPages, struct{ name, path string }{"account", "/web/account"})...)
+}
+
+// checkPhoneWidthOf is checkPhoneWidth for the pages given.
+func (p *page) checkPhoneWidthOf(pages ...struct{ name, path string }) {
+	p.t.Helper()
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	defer p.do(chromedp.EmulateViewport(1280, 860))
-	for _, pg := range append(signedInPages, struct{ name, path string }{"account", "/web/account"}) {
+	for _, pg := range pages {
 		p.open(pg.path)
 		wide, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".table-wrap")]
 			.filter(w => w.scrollWidth > w.clientWidth + 1).map(w => "table#" + (w.querySelector("table") || w).id)

@@ -169,6 +169,8 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /web/account/app-passwords", h.user(h.createAppPassword))
 	m.HandleFunc("POST /web/account/app-passwords/{id}/revoke", h.user(h.revokeAppPassword))
 	m.HandleFunc("POST /web/account/password", h.user(h.changePassword))
+	m.HandleFunc("GET /web/push", h.user(h.pushPage))
+	m.HandleFunc("POST /web/push/{id}/revoke", h.user(h.revokePush))
 	m.HandleFunc("GET /web/connect", h.user(h.connect))
 	m.HandleFunc("GET /web/connect/davx5.png", h.user(h.qrCode))
 	m.HandleFunc("GET /web/connect/davenport.mobileconfig", h.user(h.mobileconfig))
