@@ -152,7 +152,7 @@ func newMetrics(st store.Store, authn *auth.Authenticator, pusher *push.Service,
 		}{
 			{"sent", "WebDAV-Push messages the push services accepted.", &pusher.Stats.Sent},
 			{"failed", "WebDAV-Push messages that failed (each attempt).", &pusher.Stats.Failed},
-			{"dropped", "WebDAV-Push subscriptions dropped on 404/410.", &pusher.Stats.Dropped},
+			{"dropped", "WebDAV-Push subscriptions dropped: 404/410, or failing for a day.", &pusher.Stats.Dropped},
 			{"coalesced", "Changes announced in another change's WebDAV-Push message.", &pusher.Stats.Coalesced},
 		} {
 			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -8,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/davenport-dav/davenport/push"
+	"github.com/davenport-dav/davenport/push/pushtest"
 	"github.com/davenport-dav/davenport/server"
 	"github.com/davenport-dav/davenport/store"
 	"github.com/davenport-dav/davenport/store/testdb"
@@ -204,6 +207,45 @@ func TestMetricsPushCounters(t *testing.T) {
 			if got := metricValue(t, body, series); got != want {
 				t.Errorf("%s = %v, want %v", series, got, want)
 			}
+		}
+	})
+}
+
+// TestMetricsPushDelivered: real deliveries move the counters on /metrics:
+// a burst of writes to a calendar with a working push service and a
+// failing one gives sent messages, changes coalesced into them (sent plus
+// coalesced is the number of changes) and failed attempts.
+func TestMetricsPushDelivered(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		svc := newPushService(t, st, push.Config{Coalesce: 300 * time.Millisecond})
+		e := newEnv(t, st, withMetricsToken, func(c *server.Config) { c.Push = svc })
+		good, bad := pushtest.New(t), pushtest.New(t)
+		bad.Set(500, false)
+		col := "/dav/calendars/alice/personal/"
+		e.register("alice", alicePassword, col, good, false)
+		e.register("alice", alicePassword, col, bad, false)
+		const n = 20
+		for i := range n {
+			if r := e.put("alice", alicePassword, fmt.Sprintf("%sm%d.ics", col, i), fmt.Sprintf(sharedEvent, fmt.Sprint("m", i), "m"), nil); r.StatusCode != 201 {
+				t.Fatalf("PUT: %d", r.StatusCode)
+			}
+		}
+		tok, id := e.token("alice", store.KindCalendar, "personal")
+		pushed(t, good, "last change", svc.Topic(id), tok)
+		var body string
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			body = e.scrape()
+			sent, coalesced := metricValue(t, body, "davenport_push_sent_total"), metricValue(t, body, "davenport_push_coalesced_total")
+			if sent+coalesced == n && metricValue(t, body, "davenport_push_failed_total") > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("sent %v + coalesced %v, want %d changes; failed %v", sent, coalesced, n,
+					metricValue(t, body, "davenport_push_failed_total"))
+			}
+		}
+		if sent := metricValue(t, body, "davenport_push_sent_total"); sent < 1 || sent >= n || int(sent) != len(good.Messages()) {
+			t.Errorf("sent %v for %d writes and %d messages received: not coalesced", sent, n, len(good.Messages()))
 		}
 	})
 }
