@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/davenport-dav/davenport/store"
 )
 
 // prefixes used in every document the server writes. Namespaces outside this
@@ -70,6 +71,7 @@ type MultiStatus struct {
 	cw      countingWriter
 	started bool
 	err     error
+	stats   []PropStat // Add's scratch space, reused
 
 	// The budget of one answer (see Handler.newMultiStatus): once the
 	// document has grown past maxBytes or the deadline has passed, it
@@ -177,17 +179,24 @@ func (m *MultiStatus) Add(r *Response) error {
 		b.WriteString("</D:status>")
 		writeErrorElement(b, r.Error)
 	}
-	stats := make([]PropStat, 0, len(r.PropStats))
+	stats := m.stats[:0]
 	for _, ps := range r.PropStats {
 		if len(ps.Props) > 0 || len(ps.Raw) > 0 {
+			// Insert in status order, after equal ones: a stable sort
+			// of the few propstats of one response.
+			i := len(stats)
 			stats = append(stats, ps)
+			for ; i > 0 && stats[i-1].Status > ps.Status; i-- {
+				stats[i] = stats[i-1]
+			}
+			stats[i] = ps
 		}
 	}
-	sort.SliceStable(stats, func(i, j int) bool { return stats[i].Status < stats[j].Status })
 	if r.Status == 0 && len(stats) == 0 {
 		// RFC 4918 §14.24: a response carries a status or a propstat.
 		stats = append(stats, PropStat{Status: http.StatusOK})
 	}
+	m.stats = stats[:0]
 	for _, ps := range stats {
 		b.WriteString("<D:propstat><D:prop>")
 		for _, p := range ps.Props {
@@ -203,6 +212,33 @@ func (m *MultiStatus) Add(r *Response) error {
 		b.WriteString("</D:propstat>")
 	}
 	_, m.err = b.WriteString("</D:response>")
+	return m.err
+}
+
+// addObject writes the response of object o listed in the collection at
+// colHref with props, each written by its member writer: the bytes Add
+// writes for the response propResponse builds for it (stream.memberProps
+// says when they are the same), without building that response.
+func (m *MultiStatus) addObject(colHref string, o *store.Object, props []*Property) error {
+	if m.err != nil {
+		return m.err
+	}
+	if m.overBudget() {
+		m.truncate()
+		return m.err
+	}
+	m.start()
+	b := m.bw
+	b.WriteString("<D:response><D:href>")
+	escapeText(b, colHref) // ends in "/": no character is split
+	escapeText(b, escapeSegment(o.Name))
+	b.WriteString("</D:href><D:propstat><D:prop>")
+	for _, p := range props {
+		p.member(b, o)
+	}
+	b.WriteString("</D:prop><D:status>")
+	b.WriteString(statusLine(http.StatusOK))
+	_, m.err = b.WriteString("</D:status></D:propstat></D:response>")
 	return m.err
 }
 
@@ -226,12 +262,25 @@ func (m *MultiStatus) Close(syncToken string) error {
 	return m.err
 }
 
-func statusLine(code int) string {
-	text := http.StatusText(code)
-	if code == http.StatusInsufficientStorage {
-		text = "Insufficient Storage"
+// statusLines holds the status line of every code from 100 to 599, built
+// once: a listing writes one or two per member.
+var statusLines = func() []string {
+	lines := make([]string, 600)
+	for code := 100; code < len(lines); code++ {
+		text := http.StatusText(code)
+		if code == http.StatusInsufficientStorage {
+			text = "Insufficient Storage"
+		}
+		lines[code] = fmt.Sprintf("HTTP/1.1 %d %s", code, text)
 	}
-	return fmt.Sprintf("HTTP/1.1 %d %s", code, text)
+	return lines
+}()
+
+func statusLine(code int) string {
+	if code >= 100 && code < len(statusLines) {
+		return statusLines[code]
+	}
+	return fmt.Sprintf("HTTP/1.1 %d %s", code, http.StatusText(code))
 }
 
 // writeElement writes e with the document's prefixes; elements in other
@@ -250,12 +299,20 @@ func writeErrorElement(b xmlWriter, cond *Element) {
 	b.WriteString("</D:error>")
 }
 
-func qualify(n xml.Name, _ string, depth int) (name, decl string) {
+// qualifiedName is n as qualify names it, for a document's root.
+func qualifiedName(n xml.Name) string {
+	var b strings.Builder
+	prefix, _ := qualify(n, "", 0)
+	writeQName(&b, prefix, n.Local)
+	return b.String()
+}
+
+func qualify(n xml.Name, _ string, depth int) (prefix, decl string) {
 	if p, ok := prefixOf(n.Space); ok {
-		return p + ":" + n.Local, ""
+		return p, ""
 	}
 	if n.Space == "" {
-		return n.Local, ` xmlns=""`
+		return "", ` xmlns=""`
 	}
 	p := fmt.Sprintf("x%d", depth)
 	if n.Space == NSDavenport {
@@ -265,7 +322,7 @@ func qualify(n xml.Name, _ string, depth int) (name, decl string) {
 	}
 	var b strings.Builder
 	escapeAttr(&b, n.Space)
-	return p + ":" + n.Local, ` xmlns:` + p + `="` + b.String() + `"`
+	return p, ` xmlns:` + p + `="` + b.String() + `"`
 }
 
 // WriteError answers status with an RFC 4918 §16 DAV:error body holding the

@@ -601,7 +601,7 @@ func patchEmpty(p *store.CollectionPatch) bool {
 func writePropStatBody(w http.ResponseWriter, status int, root xml.Name, stats []PropStat) {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
-	name, _ := qualify(root, "", 0)
+	name := qualifiedName(root)
 	b.WriteString("<" + name + rootNamespaces() + ">")
 	for _, ps := range stats {
 		if len(ps.Props) == 0 {

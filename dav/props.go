@@ -1,12 +1,14 @@
 package dav
 
 import (
+	"bufio"
 	"context"
 	"encoding/xml"
 	"errors"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/davenport-dav/davenport/store"
@@ -41,6 +43,14 @@ type Property struct {
 	// where every other property is answered as not found
 	// (principals.go).
 	Directory bool
+
+	// member, when non-nil, writes the property of an object listed in a
+	// collection straight into a 207: the bytes writeElement writes for
+	// the element Get returns for such an object, which always has it. A
+	// listing that asks only for such properties (PROPFIND Depth 1,
+	// sync-collection, an ETag multiget) builds no resource, element or
+	// response per member (stream.go).
+	member func(b *bufio.Writer, o *store.Object)
 }
 
 // Request is the per-request state properties and reports see: the
@@ -201,6 +211,8 @@ func (h *Handler) coreProperties() []*Property {
 				e.Children = append(e.Children, NewElement(Name("collection")))
 			}
 			return e, nil
+		}, member: func(b *bufio.Writer, _ *store.Object) {
+			b.WriteString("<D:resourcetype/>")
 		}},
 		{Name: Name("displayname"), AllProp: true, Directory: true,
 			Get: func(rq *Request, res *Resource) (*Element, error) {
@@ -239,13 +251,24 @@ func (h *Handler) coreProperties() []*Property {
 			// The entity tag of the representation the response's data
 			// is in (RFC 9110 §8.8.3: one representation, one tag).
 			return TextElement(Name("getetag"), quoteETag(RepresentationETag(res.Object, res.Representation))), nil
+		}, member: func(b *bufio.Writer, o *store.Object) {
+			// A listed object's representation is its stored bytes.
+			b.WriteString("<D:getetag>&#34;")
+			escapeText(b, strings.Trim(o.ETag, `"`))
+			b.WriteString("&#34;</D:getetag>")
 		}},
 		{Name: Name("getcontenttype"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
 			return TextElement(Name("getcontenttype"), o.ContentType)
-		})},
+		}), member: func(b *bufio.Writer, o *store.Object) {
+			writeMemberText(b, "getcontenttype", o.ContentType)
+		}},
 		{Name: Name("getcontentlength"), AllProp: true, Get: objectProp(func(o *store.Object) *Element {
 			return TextElement(Name("getcontentlength"), strconv.FormatInt(o.Size, 10))
-		})},
+		}), member: func(b *bufio.Writer, o *store.Object) {
+			b.WriteString("<D:getcontentlength>")
+			b.Write(strconv.AppendInt(b.AvailableBuffer(), o.Size, 10))
+			b.WriteString("</D:getcontentlength>")
+		}},
 		{Name: Name("getlastmodified"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			// Collections have one too: the last change of their
 			// properties or members (DAV browsers otherwise show 1970).
@@ -254,6 +277,11 @@ func (h *Handler) coreProperties() []*Property {
 				return nil, ErrNoProperty
 			}
 			return TextElement(Name("getlastmodified"), t.UTC().Format(http.TimeFormat)), nil
+		}, member: func(b *bufio.Writer, o *store.Object) {
+			// The format's characters need no escaping.
+			b.WriteString("<D:getlastmodified>")
+			b.Write(o.Updated.UTC().AppendFormat(b.AvailableBuffer(), http.TimeFormat))
+			b.WriteString("</D:getlastmodified>")
 		}},
 		{Name: Name("creationdate"), AllProp: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			var t time.Time
@@ -266,6 +294,10 @@ func (h *Handler) coreProperties() []*Property {
 				return nil, ErrNoProperty
 			}
 			return TextElement(Name("creationdate"), t.UTC().Format(time.RFC3339)), nil
+		}, member: func(b *bufio.Writer, o *store.Object) {
+			b.WriteString("<D:creationdate>")
+			b.Write(o.Created.UTC().AppendFormat(b.AvailableBuffer(), time.RFC3339))
+			b.WriteString("</D:creationdate>")
 		}},
 		{Name: Name("current-user-principal"), Directory: true, Get: func(rq *Request, res *Resource) (*Element, error) {
 			// RFC 5397 §3: available on every resource.
@@ -372,6 +404,22 @@ func lastModified(res *Resource) (time.Time, bool) {
 		return res.Collection.Updated, true
 	}
 	return time.Time{}, false
+}
+
+// writeMemberText writes what writeElement writes for
+// TextElement(Name(local), text).
+func writeMemberText(b *bufio.Writer, local, text string) {
+	b.WriteString("<D:")
+	b.WriteString(local)
+	if text == "" {
+		b.WriteString("/>")
+		return
+	}
+	b.WriteByte('>')
+	escapeText(b, text)
+	b.WriteString("</D:")
+	b.WriteString(local)
+	b.WriteByte('>')
 }
 
 func objectProp(f func(o *store.Object) *Element) func(*Request, *Resource) (*Element, error) {

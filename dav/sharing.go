@@ -537,7 +537,7 @@ func displayName(u *store.User) string {
 // declared on it.
 func document(root *Element) string {
 	var b strings.Builder
-	name, _ := qualify(root.Name, "", 0)
+	name := qualifiedName(root.Name)
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n<" + name + rootNamespaces() + ">")
 	for _, c := range root.Children {
 		writeElement(&b, c)

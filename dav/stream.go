@@ -44,12 +44,17 @@ type stream struct {
 	what    string // for the log: "propfind", "query", …
 	pending []member
 	expired bool // run stopped at the time budget (Handler.MaxResponseTime)
+	// fast holds the requested properties when every one of them can be
+	// written for a listed object without building it (Property.member);
+	// nil sends every member through propResponse.
+	fast []*Property
 }
 
 // newStream starts the answer; size, when known and positive, is the
 // number of members to come (to size the first page's buffer).
 func (h *Handler) newStream(rq *Request, w http.ResponseWriter, col *Resource, pr *propRequest, what string, size int) *stream {
 	s := &stream{h: h, rq: rq, col: col, pr: pr, ms: h.newMultiStatus(w, col.Href), what: what}
+	s.fast = h.memberProps(col, pr)
 	if size > 0 {
 		s.pending = make([]member, 0, min(size, pageSize))
 	}
@@ -76,6 +81,13 @@ func (s *stream) add(m member) (bool, error) {
 // anything was written is returned; after, it is logged and ok is false.
 func (s *stream) flush() (ok bool, err error) {
 	for _, m := range s.pending {
+		if s.fast != nil && m.status == 0 && m.res == nil && m.obj != nil {
+			if s.ms.addObject(s.col.collectionHref(), m.obj, s.fast) != nil {
+				s.pending = s.pending[:0]
+				return false, nil
+			}
+			continue
+		}
 		resp := &Response{Href: m.href, Status: m.status}
 		if m.status == 0 {
 			res := m.res
@@ -95,6 +107,27 @@ func (s *stream) flush() (ok bool, err error) {
 	}
 	s.pending = s.pending[:0]
 	return true, nil
+}
+
+// memberProps returns the properties pr asks of the objects listed in col
+// when all of them can be written without building the objects'
+// responses: pr names them one by one (no allprop, propname or include),
+// each is a live property with a member writer, so propResponse would
+// find all of them, read no dead properties, change no representation,
+// and answer one 200 propstat in request order. Otherwise nil.
+func (h *Handler) memberProps(col *Resource, pr *propRequest) []*Property {
+	if col == nil || col.Type != ResCollection || pr == nil || pr.allprop || pr.propname || len(pr.include) > 0 || len(pr.names) == 0 {
+		return nil
+	}
+	props := make([]*Property, len(pr.names))
+	for i, el := range pr.names {
+		p := pr.property(h, el)
+		if p == nil || p.member == nil || p.Representation != nil || p.NeedsBody {
+			return nil
+		}
+		props[i] = p
+	}
+	return props
 }
 
 // fail turns an error met while answering into the handler's result: the

@@ -167,27 +167,28 @@ func (e *Element) String() string {
 	return b.String()
 }
 
-// A qualifier names an element for output: the qualified name to write and
-// the namespace declaration it needs, given its parent's namespace and its
-// depth.
-type qualifier func(n xml.Name, parentNS string, depth int) (name, decl string)
+// A qualifier names an element for output: the prefix of the qualified
+// name to write ("" for none) and the namespace declaration it needs,
+// given its parent's namespace and its depth. The name's local part
+// follows the prefix and a colon.
+type qualifier func(n xml.Name, parentNS string, depth int) (prefix, decl string)
 
 // selfContained redeclares the default namespace wherever it changes, so the
 // fragment needs no declarations from outside.
 func selfContained(n xml.Name, parentNS string, _ int) (string, string) {
 	if n.Space == parentNS {
-		return n.Local, ""
+		return "", ""
 	}
 	var b strings.Builder
 	escapeAttr(&b, n.Space)
-	return n.Local, ` xmlns="` + b.String() + `"`
+	return "", ` xmlns="` + b.String() + `"`
 }
 
 // writeTree serializes e and its children, naming elements with q.
 func writeTree(b xmlWriter, e *Element, q qualifier, parentNS string, depth int) {
-	name, decl := q(e.Name, parentNS, depth)
+	prefix, decl := q(e.Name, parentNS, depth)
 	b.WriteByte('<')
-	b.WriteString(name)
+	writeQName(b, prefix, e.Name.Local)
 	b.WriteString(decl)
 	writeAttrs(b, e.Attr)
 	if e.Text == "" && len(e.Children) == 0 {
@@ -200,8 +201,16 @@ func writeTree(b xmlWriter, e *Element, q qualifier, parentNS string, depth int)
 		writeTree(b, c, q, e.Name.Space, depth+1)
 	}
 	b.WriteString("</")
-	b.WriteString(name)
+	writeQName(b, prefix, e.Name.Local)
 	b.WriteByte('>')
+}
+
+func writeQName(b xmlWriter, prefix, local string) {
+	if prefix != "" {
+		b.WriteString(prefix)
+		b.WriteByte(':')
+	}
+	b.WriteString(local)
 }
 
 const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
