@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/davenport-dav/davenport/store"
 )
@@ -25,10 +27,53 @@ func scanObject(row pgx.Row) (store.Object, error) {
 	return o, err
 }
 
+// objectScanner reads rows of objectColumns and a body into objects: one
+// scanner serves every row of a listing, reusing its destinations, and the
+// instance span's times are kept a batch at a time, so a row allocates
+// only the strings the object keeps.
+type objectScanner struct {
+	dest        []any
+	first, last pgtype.Timestamptz
+	times       []time.Time
+}
+
+// scan reads one row into o; lead are destinations of columns before
+// objectColumns (a change's deleted flag).
+func (sc *objectScanner) scan(row pgx.Row, o *store.Object, lead ...any) error {
+	sc.dest = append(append(sc.dest[:0], lead...), &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
+		&o.Size, &o.ModSeq, &sc.first, &sc.last, &o.SearchText, &o.Created, &o.Updated, &o.Unscheduled, &o.Body)
+	if err := row.Scan(sc.dest...); err != nil {
+		return err
+	}
+	o.FirstStart, o.LastEnd = sc.time(sc.first), sc.time(sc.last)
+	return nil
+}
+
+func (sc *objectScanner) time(t pgtype.Timestamptz) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	if len(sc.times) == cap(sc.times) {
+		sc.times = make([]time.Time, 0, min(max(2*cap(sc.times), 2), 128))
+	}
+	sc.times = append(sc.times, t.Time)
+	return &sc.times[len(sc.times)-1]
+}
+
+// collectObjects reads every row into one slice.
 func collectObjects(rows pgx.Rows) ([]store.Object, error) {
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Object, error) {
-		return scanObject(row)
-	})
+	defer rows.Close()
+	var (
+		objs []store.Object
+		sc   objectScanner
+	)
+	for rows.Next() {
+		objs = append(objs, store.Object{})
+		if err := sc.scan(rows, &objs[len(objs)-1]); err != nil {
+			return nil, err
+		}
+	}
+	return objs, rows.Err()
 }
 
 // bodyColumn selects the body only when it is wanted; an unread bytea is

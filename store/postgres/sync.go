@@ -32,20 +32,7 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 			fetch = &n
 		}
 		rows, _ := tx.Query(ctx, changesQuery(withBody), collectionID, modseq, current, fetch)
-		changes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Change, error) {
-			var (
-				deleted bool
-				o       store.Object
-			)
-			err := row.Scan(&deleted, &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType,
-				&o.Component, &o.Size, &o.ModSeq, &o.FirstStart, &o.LastEnd, &o.SearchText, &o.Created,
-				&o.Updated, &o.Unscheduled, &o.Body)
-			c := store.Change{Name: o.Name, ModSeq: o.ModSeq, Deleted: deleted}
-			if !deleted {
-				c.Object = &o
-			}
-			return c, err
-		})
+		changes, err := collectChanges(rows, limit+1)
 		if err != nil {
 			return err
 		}
@@ -125,4 +112,40 @@ func (s *Store) PruneTombstones(ctx context.Context, before time.Time) (int64, e
 		return 0, errorf("store: prune tombstones: %w", err)
 	}
 	return n, nil
+}
+
+// collectChanges reads the rows of changesQuery: the objects are allocated
+// a batch at a time (of at most size) and scanned through one scanner, as
+// a full sync reads every member.
+func collectChanges(rows pgx.Rows, size int) ([]store.Change, error) {
+	defer rows.Close()
+	var (
+		sc      objectScanner
+		deleted bool
+		objs    []store.Object
+		changes []store.Change
+	)
+	batch := 16
+	if size > 1 {
+		batch = min(size, 512)
+		changes = make([]store.Change, 0, batch)
+	}
+	for rows.Next() {
+		if len(objs) == cap(objs) {
+			objs = make([]store.Object, 0, batch)
+		}
+		objs = append(objs, store.Object{})
+		o := &objs[len(objs)-1]
+		if err := sc.scan(rows, o, &deleted); err != nil {
+			return nil, err
+		}
+		c := store.Change{Name: o.Name, ModSeq: o.ModSeq, Deleted: deleted}
+		if deleted {
+			objs = objs[:len(objs)-1]
+		} else {
+			c.Object = o
+		}
+		changes = append(changes, c)
+	}
+	return changes, rows.Err()
 }

@@ -44,6 +44,19 @@ type objectScanner struct {
 	first, last      sql.NullInt64
 	created, updated int64
 	dest             []any
+	times            []time.Time // FirstStart and LastEnd point here, a batch at a time
+}
+
+// nullTime is fromNullMicros with the time kept in the scanner's batch.
+func (sc *objectScanner) nullTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	if len(sc.times) == cap(sc.times) {
+		sc.times = make([]time.Time, 0, min(max(2*cap(sc.times), 2), 128))
+	}
+	sc.times = append(sc.times, fromMicros(v.Int64))
+	return &sc.times[len(sc.times)-1]
 }
 
 func (sc *objectScanner) scan(row interface{ Scan(...any) error }, o *store.Object, withBody bool) error {
@@ -55,13 +68,37 @@ func (sc *objectScanner) scan(row interface{ Scan(...any) error }, o *store.Obje
 	if err := row.Scan(sc.dest...); err != nil {
 		return err
 	}
-	o.FirstStart, o.LastEnd = fromNullMicros(sc.first), fromNullMicros(sc.last)
+	o.FirstStart, o.LastEnd = sc.nullTime(sc.first), sc.nullTime(sc.last)
 	o.Created, o.Updated = fromMicros(sc.created), fromMicros(sc.updated)
 	if withBody && o.Body == nil {
 		o.Body = []byte{}
 	}
 	return nil
 }
+
+// scanChange reads a row of changesSQL: whether it is a tombstone, then
+// the columns scan reads, then the body (NULL without one).
+func (sc *objectScanner) scanChange(row interface{ Scan(...any) error }, deleted *bool, o *store.Object, withBody bool) error {
+	sc.dest = append(sc.dest[:0], deleted, &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType, &o.Component,
+		&o.Size, &o.ModSeq, &sc.first, &sc.last, &o.SearchText, &sc.created, &sc.updated, &o.Unscheduled, &o.Body)
+	if err := row.Scan(sc.dest...); err != nil {
+		return err
+	}
+	if *deleted {
+		return nil
+	}
+	o.FirstStart, o.LastEnd = sc.nullTime(sc.first), sc.nullTime(sc.last)
+	o.Created, o.Updated = fromMicros(sc.created), fromMicros(sc.updated)
+	if !withBody {
+		o.Body = nil
+	} else if o.Body == nil {
+		o.Body = []byte{}
+	}
+	return nil
+}
+
+// pageRows bounds the objects a listing allocates at once.
+const pageRows = 512
 
 // getObjectSQL is GetObject's query (prepared at Open).
 const getObjectSQL = `SELECT ` + objectColumns + `, body FROM objects WHERE collection_id = $1 AND name = $2`

@@ -53,30 +53,30 @@ func (s *Store) ListChangesSince(ctx context.Context, collectionID int64, modseq
 			return err
 		}
 		defer rows.Close()
+		// The rows are scanned into objects allocated a batch at a time
+		// through one scanner: a full sync reads every member.
+		var (
+			sc      objectScanner
+			deleted bool
+			objs    []store.Object
+		)
+		if limit > 0 {
+			ch.Changes = make([]store.Change, 0, min(fetch, pageRows))
+		}
 		for rows.Next() {
-			var (
-				deleted          bool
-				o                store.Object
-				first, last      sql.NullInt64
-				created, updated int64
-				b                []byte
-			)
-			err := rows.Scan(&deleted, &o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.ContentType,
-				&o.Component, &o.Size, &o.ModSeq, &first, &last, &o.SearchText, &created, &updated, &o.Unscheduled, &b)
-			if err != nil {
+			if len(objs) == cap(objs) {
+				objs = make([]store.Object, 0, max(min(fetch, pageRows), 16))
+			}
+			objs = append(objs, store.Object{})
+			o := &objs[len(objs)-1]
+			if err := sc.scanChange(rows, &deleted, o, withBody); err != nil {
 				return err
 			}
 			c := store.Change{Name: o.Name, ModSeq: o.ModSeq, Deleted: deleted}
-			if !deleted {
-				o.FirstStart, o.LastEnd = fromNullMicros(first), fromNullMicros(last)
-				o.Created, o.Updated = fromMicros(created), fromMicros(updated)
-				if withBody {
-					o.Body = b
-					if o.Body == nil {
-						o.Body = []byte{}
-					}
-				}
-				c.Object = &o
+			if deleted {
+				objs = objs[:len(objs)-1]
+			} else {
+				c.Object = o
 			}
 			ch.Changes = append(ch.Changes, c)
 		}
