@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: Davenport on its embedded store, Davenport on
-# PostgreSQL and Radicale, driven by cmd/davbench with the same workloads,
-# then the ratios Davenport/Radicale (issue 7). See docs/performance.md.
+# PostgreSQL, Radicale and Cyrus httpd, driven by cmd/davbench with the same
+# workloads, then the ratios Davenport/Radicale (issue 7: ≥ 20×) and
+# Davenport/Cyrus (issue 21: ≥ 5×). See docs/performance.md.
 #
 #   scripts/bench.sh                  N = 1,000 and 10,000 for all three (~20 min)
 #   BENCH_BIG=1 scripts/bench.sh      also N = 100,000 for Davenport alone (+~30 min)
@@ -14,7 +15,7 @@
 #   BENCH_SIZES="1000 10000"     N for every server
 #   BENCH_BIG=0                  1: also BENCH_BIG_N for Davenport, and the flatness check
 #   BENCH_BIG_N=100000
-#   BENCH_TARGETS="radicale sqlite postgres"   which servers to run
+#   BENCH_TARGETS="radicale cyrus sqlite postgres"   which servers to run
 #   BENCH_DURATION=10s           time per workload (requests in flight finish)
 #   BENCH_CONCURRENCY=8          concurrent requests
 #   BENCH_SEED=1                 data generator seed
@@ -34,8 +35,9 @@
 #   BENCH_OUT=DIR                results: JSON, tables, ratios, server logs
 #                                (default /tmp/davenport-bench-YYYYmmdd-HHMMSS, kept)
 #
-# Needs Go; installs Debian's radicale (and eatmydata) when missing and run as
-# root; PostgreSQL comes from scripts/pg.sh. Every server listens on 127.0.0.1
+# Needs Go; installs Debian's radicale, cyrus-imapd, cyrus-caldav, sasl2-bin
+# (and eatmydata) when missing and run as root (Cyrus needs root: its master
+# process switches to the cyrus user); PostgreSQL comes from scripts/pg.sh. Every server listens on 127.0.0.1
 # only, is stopped by its PID, and its data lives in a temporary directory
 # removed on exit, also on Ctrl-C.
 set -euo pipefail
@@ -52,10 +54,11 @@ esac
 sizes=${BENCH_SIZES:-1000 10000}
 big=${BENCH_BIG:-0}
 big_n=${BENCH_BIG_N:-100000}
-targets=${BENCH_TARGETS:-radicale sqlite postgres}
+targets=${BENCH_TARGETS:-radicale cyrus sqlite postgres}
 if [[ "$mode" == soak ]]; then
 	targets=${BENCH_TARGETS:-sqlite postgres}
-	[[ " $targets " != *" radicale "* ]] || die "the soak runs Davenport only: leave radicale out of BENCH_TARGETS"
+	[[ " $targets " != *" radicale "* && " $targets " != *" cyrus "* ]] ||
+		die "the soak runs Davenport only: leave radicale and cyrus out of BENCH_TARGETS"
 fi
 soak_duration=${BENCH_SOAK_DURATION:-60s}
 soak_interval=${BENCH_SOAK_INTERVAL:-10s}
@@ -117,6 +120,22 @@ else
 		die "build failed"
 fi
 
+cyrus_bin=/usr/lib/cyrus/bin
+if has_target cyrus; then
+	if [[ ! -x $cyrus_bin/master || ! -x $cyrus_bin/httpd ]] || ! command -v saslpasswd2 >/dev/null 2>&1; then
+		if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+			say "installing cyrus-imapd, cyrus-caldav and sasl2-bin with apt-get"
+			export DEBIAN_FRONTEND=noninteractive
+			apt-get update >&2
+			apt-get install -y --no-install-recommends cyrus-imapd cyrus-caldav sasl2-bin eatmydata >&2 ||
+				apt-get install -y --no-install-recommends cyrus-imapd cyrus-caldav sasl2-bin >&2 || true
+		fi
+	fi
+	[[ -x $cyrus_bin/master && -x $cyrus_bin/httpd ]] && command -v saslpasswd2 >/dev/null 2>&1 ||
+		die "cyrus is not installed (apt-get install cyrus-imapd cyrus-caldav sasl2-bin), or leave it out of BENCH_TARGETS"
+	[[ $(id -u) -eq 0 ]] || die "cyrus runs as the cyrus user and needs root to start, or leave it out of BENCH_TARGETS"
+fi
+
 eatmydata=""
 if has_target radicale; then
 	if ! command -v radicale >/dev/null 2>&1 || ! command -v eatmydata >/dev/null 2>&1; then
@@ -129,13 +148,16 @@ if has_target radicale; then
 		fi
 	fi
 	command -v radicale >/dev/null 2>&1 || die "radicale is not installed (apt-get install radicale), or leave it out of BENCH_TARGETS"
-	# Radicale fsyncs every write and has no setting to stop it; Davenport's
-	# embedded store runs here with synchronous=NORMAL (BENCH_SQLITE_SYNCHRONOUS)
-	# and the bench cluster with fsync=off. eatmydata levels that field.
+fi
+if has_target radicale || has_target cyrus; then
+	# Radicale and Cyrus fsync every write and have no setting to stop it;
+	# Davenport's embedded store runs here with synchronous=NORMAL
+	# (BENCH_SQLITE_SYNCHRONOUS) and the bench cluster with fsync=off.
+	# eatmydata levels that field.
 	if command -v eatmydata >/dev/null 2>&1; then
 		eatmydata=eatmydata
 	else
-		say "eatmydata missing: Radicale runs with fsync on every write"
+		say "eatmydata missing: Radicale and Cyrus run with fsync on every write"
 	fi
 fi
 
@@ -148,6 +170,9 @@ fi
 	echo "kernel: $(uname -sr)"
 	echo "go: $(go version)"
 	if has_target radicale; then echo "radicale: $(radicale --version 2>&1)${eatmydata:+ (under eatmydata)}"; fi
+	if has_target cyrus; then
+		echo "cyrus: $(dpkg-query -W -f '${Version}' cyrus-imapd 2>/dev/null || echo unknown)${eatmydata:+ (under eatmydata)}"
+	fi
 	if [[ "$mode" == soak ]]; then
 		echo "soak: $soak_duration, windows of $soak_interval; N: ${BENCH_SOAK_N:-1000}; concurrency: $concurrency; seed: $seed; timeout: $timeout; sqlite synchronous: ${BENCH_SQLITE_SYNCHRONOUS:-normal}"
 	else
@@ -231,8 +256,79 @@ start_server() {
 		$eatmydata radicale --config "$dir/config" >"$dir/server.log" 2>&1 &
 		server_pid=$!
 		;;
+	cyrus)
+		start_cyrus "$dir"
+		;;
 	esac
 	wait_listening "$port" || { tail -n 20 "$dir/server.log" >&2; die "$target did not start"; }
+}
+
+# start_cyrus DIR: Cyrus httpd (CalDAV and CardDAV) on $port, with its own
+# configuration, spool and SASL database in DIR, the user admin, and an
+# IMAP service on another loopback port only to create admin's mailbox
+# (Cyrus keeps calendars and address books as mailboxes under the user's).
+# master daemonizes; server_pid is its PID from the pid file, and SIGTERM
+# to it stops every service. The PIDs davbench watches are master's only:
+# the work is done by its httpd children, so the idle wait before each
+# workload and the peak RSS do not cover Cyrus.
+start_cyrus() {
+	local dir=$1 imap_port i
+	imap_port=$(free_port)
+	mkdir -p "$dir"/{conf,spool,proc,lock,socket,sieve}
+	cat >"$dir/imapd.conf" <<-EOF
+		configdirectory: $dir/conf
+		proc_path: $dir/proc
+		mboxname_lockpath: $dir/lock
+		defaultpartition: default
+		partition-default: $dir/spool
+		sievedir: $dir/sieve
+		lmtpsocket: $dir/socket/lmtp
+		idlesocket: $dir/socket/idle
+		notifysocket: $dir/socket/notify
+		altnamespace: no
+		unixhierarchysep: no
+		httpmodules: caldav carddav
+		httpallowcompress: no
+		allowplaintext: yes
+		admins: cyrus
+		sasl_pwcheck_method: auxprop
+		sasl_auxprop_plugin: sasldb
+		sasl_sasldb_path: $dir/sasldb2
+		sasl_mech_list: PLAIN
+		syslog_prefix: cyrus-bench
+	EOF
+	cat >"$dir/cyrus.conf" <<-EOF
+		START {
+		  recover cmd="$cyrus_bin/ctl_cyrusdb -C $dir/imapd.conf -r"
+		}
+		SERVICES {
+		  imap cmd="$cyrus_bin/imapd -C $dir/imapd.conf" listen="127.0.0.1:$imap_port" prefork=0 maxchild=4
+		  http cmd="$cyrus_bin/httpd -C $dir/imapd.conf" listen="127.0.0.1:$port" prefork=$concurrency maxchild=$((4 * concurrency))
+		}
+		EVENTS {
+		}
+	EOF
+	local u
+	for u in admin cyrus; do
+		printf '%s' "$password" | saslpasswd2 -p -f "$dir/sasldb2" -c "$u"
+	done
+	chown -R cyrus:mail "$dir"
+	$eatmydata "$cyrus_bin/master" -C "$dir/imapd.conf" -M "$dir/cyrus.conf" -p "$dir/master.pid" \
+		-L "$dir/server.log" </dev/null >>"$dir/master.out" 2>&1 &
+	for ((i = 0; i < 100; i++)); do
+		[[ -s "$dir/master.pid" ]] && break
+		sleep 0.1
+	done
+	server_pid=$(cat "$dir/master.pid" 2>/dev/null) || die "cyrus did not start: $(tail -n 5 "$dir/master.out")"
+	wait_listening "$imap_port" || die "cyrus imapd did not start"
+	# IMAP by hand (RFC 9051): log in as the admin, create user.admin.
+	local reply
+	reply=$(
+		exec 3<>"/dev/tcp/127.0.0.1/$imap_port"
+		printf 'a LOGIN cyrus %s\r\nb CREATE user.admin\r\nc LOGOUT\r\n' "$password" >&3
+		timeout 10 cat <&3
+	)
+	[[ "$reply" == *"b OK"* ]] || die "cyrus: creating user.admin failed: $reply"
 }
 
 stop_server() {
@@ -317,18 +413,20 @@ if [[ "$mode" == soak ]]; then
 	exit "$soak_failed"
 fi
 for n in $sizes; do
-	for t in radicale sqlite postgres; do
+	for t in radicale cyrus sqlite postgres; do
 		if has_target "$t"; then bench "$t" "$n"; fi
 	done
-	if has_target radicale && [[ -f "$out/radicale-n$n.json" ]]; then
-		cands=()
-		for t in sqlite postgres; do
-			f="$out/$(label_of "$t")-n$n.json"
-			if has_target "$t" && [[ -f "$f" ]]; then cands+=("$f"); fi
-		done
-		if [[ ${#cands[@]} -gt 0 ]]; then
-			"$work/davbench" compare "$out/radicale-n$n.json" "${cands[@]}" | tee "$out/ratios-n$n.txt"
-		fi
+	cands=()
+	for t in sqlite postgres; do
+		f="$out/$(label_of "$t")-n$n.json"
+		if has_target "$t" && [[ -f "$f" ]]; then cands+=("$f"); fi
+	done
+	if [[ ${#cands[@]} -gt 0 ]] && has_target radicale && [[ -f "$out/radicale-n$n.json" ]]; then
+		"$work/davbench" compare "$out/radicale-n$n.json" "${cands[@]}" | tee "$out/ratios-n$n.txt"
+	fi
+	# Issue 21: ≥ 5× Cyrus, the fastest peer.
+	if [[ ${#cands[@]} -gt 0 ]] && has_target cyrus && [[ -f "$out/cyrus-n$n.json" ]]; then
+		"$work/davbench" compare --target 5 "$out/cyrus-n$n.json" "${cands[@]}" | tee "$out/ratios-cyrus-n$n.txt"
 	fi
 done
 

@@ -485,6 +485,17 @@ func loadAvg() string {
 }
 
 func cmdCompare(args []string, stdout io.Writer) error {
+	target := targetSpeedup
+	if len(args) > 0 && args[0] == "--target" {
+		if len(args) < 2 {
+			return errCompareUsage
+		}
+		t, err := strconv.ParseFloat(args[1], 64)
+		if err != nil || t <= 0 {
+			return errCompareUsage
+		}
+		target, args = t, args[2:]
+	}
 	if len(args) < 2 {
 		return errCompareUsage
 	}
@@ -500,7 +511,7 @@ func cmdCompare(args []string, stdout io.Writer) error {
 		}
 		cands = append(cands, r)
 	}
-	compareReports(stdout, peer, cands)
+	compareReports(stdout, peer, cands, target)
 	return nil
 }
 

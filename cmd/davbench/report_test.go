@@ -148,7 +148,7 @@ func TestSpeedupVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			thr, lat, bound, v := speedupVerdict(tt.c, tt.p, 60000)
+			thr, lat, bound, v := speedupVerdict(tt.c, tt.p, 60000, targetSpeedup)
 			if v != tt.want || thr != tt.thr || lat != tt.lat || bound != tt.bound {
 				t.Errorf("verdict %s thr ×%v p50 ×%v bound %v, want %s ×%v ×%v %v", v, thr, lat, bound, tt.want, tt.thr, tt.lat, tt.bound)
 			}
