@@ -158,17 +158,27 @@ func (m *MultiStatus) start() {
 	m.bw.WriteString(`<D:multistatus` + rootNamespaces() + `>`)
 }
 
-// Add writes one response. PropStats are ordered by status (200 first), so
-// the output does not depend on how the caller assembled them.
-func (m *MultiStatus) Add(r *Response) error {
+// open starts the document if need be and reports whether another
+// response may be written: false after an error, or when the budget is
+// spent (the document is then closed with its 507).
+func (m *MultiStatus) open() bool {
 	if m.err != nil {
-		return m.err
+		return false
 	}
 	if m.overBudget() {
 		m.truncate()
-		return m.err
+		return false
 	}
 	m.start()
+	return true
+}
+
+// Add writes one response. PropStats are ordered by status (200 first), so
+// the output does not depend on how the caller assembled them.
+func (m *MultiStatus) Add(r *Response) error {
+	if !m.open() {
+		return m.err
+	}
 	b := m.bw // written in place: a response is never buffered whole
 	b.WriteString("<D:response><D:href>")
 	escapeText(b, r.Href)
@@ -220,14 +230,9 @@ func (m *MultiStatus) Add(r *Response) error {
 // writes for the response propResponse builds for it (stream.memberProps
 // says when they are the same), without building that response.
 func (m *MultiStatus) addObject(colHref string, o *store.Object, props []*Property) error {
-	if m.err != nil {
+	if !m.open() {
 		return m.err
 	}
-	if m.overBudget() {
-		m.truncate()
-		return m.err
-	}
-	m.start()
 	b := m.bw
 	b.WriteString("<D:response><D:href>")
 	escapeText(b, colHref) // ends in "/": no character is split
