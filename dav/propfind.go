@@ -242,7 +242,8 @@ func (h *Handler) propfind(rq *Request, w http.ResponseWriter, r *http.Request, 
 	if res.Type == ResCollection {
 		// A collection's members are read a page at a time, so a
 		// listing of any size costs the memory of one page.
-		pages, err := h.newObjectPages(rq, res, store.ListObjectsOptions{WithBody: pr.needsBody(h)})
+		// Members written from their rows alone need no more of them.
+		pages, err := h.newObjectPages(rq, res, store.ListObjectsOptions{WithBody: pr.needsBody(h), Brief: s.fast != nil})
 		if err != nil {
 			return err
 		}

@@ -283,6 +283,12 @@ type MoveCollectionOptions struct {
 type ListObjectsOptions struct {
 	// WithBody loads Body; listings that need only names and ETags leave it off.
 	WithBody bool
+	// Brief loads only what a listing of members writes: ID,
+	// CollectionID, Name, ETag, ContentType, Size, ModSeq, Created and
+	// Updated; the other fields are left zero. A PROPFIND Depth 1 of
+	// 100,000 members so reads 9 columns a row instead of 16. Ignored
+	// with WithBody.
+	Brief bool
 	// Component keeps only objects of this component (e.g. "VTODO").
 	Component string
 	// Start and End keep objects whose instance span overlaps [Start, End).

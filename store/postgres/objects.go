@@ -60,8 +60,12 @@ func (sc *objectScanner) time(t pgtype.Timestamptz) *time.Time {
 	return &sc.times[len(sc.times)-1]
 }
 
-// collectObjects reads every row into one slice.
-func collectObjects(rows pgx.Rows) ([]store.Object, error) {
+// briefColumns are read by a brief listing (ListObjectsOptions.Brief).
+const briefColumns = `id, collection_id, name, etag, content_type, size, modseq, created, updated`
+
+// collectObjects reads every row into one slice; brief rows hold
+// briefColumns.
+func collectObjects(rows pgx.Rows, brief bool) ([]store.Object, error) {
 	defer rows.Close()
 	var (
 		objs []store.Object
@@ -69,7 +73,16 @@ func collectObjects(rows pgx.Rows) ([]store.Object, error) {
 	)
 	for rows.Next() {
 		objs = append(objs, store.Object{})
-		if err := sc.scan(rows, &objs[len(objs)-1]); err != nil {
+		o := &objs[len(objs)-1]
+		var err error
+		if brief {
+			sc.dest = append(sc.dest[:0], &o.ID, &o.CollectionID, &o.Name, &o.ETag, &o.ContentType, &o.Size, &o.ModSeq,
+				&o.Created, &o.Updated)
+			err = rows.Scan(sc.dest...)
+		} else {
+			err = sc.scan(rows, o)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -103,7 +116,7 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 		return nil, nil
 	}
 	rows, _ := s.pool.Query(ctx, getObjectsQuery(withBody), collectionID, names)
-	objs, err := collectObjects(rows)
+	objs, err := collectObjects(rows, false)
 	if err != nil {
 		return nil, errorf("store: get objects: %w", err)
 	}
@@ -142,7 +155,7 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 		args = append([]any{pgx.QueryExecModeExec}, args...)
 	}
 	rows, _ := s.pool.Query(ctx, query, args...)
-	objs, err := collectObjects(rows)
+	objs, err := collectObjects(rows, opts.Brief && !opts.WithBody)
 	if err != nil {
 		return nil, errorf("store: list objects: %w", err)
 	}
@@ -157,7 +170,12 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	q.WriteString(`SELECT ` + objectColumns + `, ` + bodyColumn(opts.WithBody) + `
+	if opts.Brief && !opts.WithBody {
+		q.WriteString(`SELECT ` + briefColumns)
+	} else {
+		q.WriteString(`SELECT ` + objectColumns + `, ` + bodyColumn(opts.WithBody))
+	}
+	q.WriteString(`
 		FROM objects
 		WHERE collection_id = $1`)
 	if opts.Component != "" {

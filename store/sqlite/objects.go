@@ -19,6 +19,9 @@ import (
 const objectColumns = `id, collection_id, name, uid, etag, content_type, component, size, modseq,
 	first_start, last_end, search_text, created, updated, unscheduled`
 
+// briefColumns are read by a brief listing (ListObjectsOptions.Brief).
+const briefColumns = `id, collection_id, name, etag, content_type, size, modseq, created, updated`
+
 func objectSelect(withBody bool) string {
 	if withBody {
 		return objectColumns + `, body`
@@ -73,6 +76,17 @@ func (sc *objectScanner) scan(row interface{ Scan(...any) error }, o *store.Obje
 	if withBody && o.Body == nil {
 		o.Body = []byte{}
 	}
+	return nil
+}
+
+// scanBrief reads a row of briefColumns.
+func (sc *objectScanner) scanBrief(row interface{ Scan(...any) error }, o *store.Object) error {
+	sc.dest = append(sc.dest[:0], &o.ID, &o.CollectionID, &o.Name, &o.ETag, &o.ContentType, &o.Size, &o.ModSeq,
+		&sc.created, &sc.updated)
+	if err := row.Scan(sc.dest...); err != nil {
+		return err
+	}
+	o.Created, o.Updated = fromMicros(sc.created), fromMicros(sc.updated)
 	return nil
 }
 
@@ -146,7 +160,7 @@ func (s *Store) GetObjects(ctx context.Context, collectionID int64, names []stri
 	if err != nil {
 		return nil, wrap("get objects", err)
 	}
-	objs, err := collectObjects(rows, withBody, len(names))
+	objs, err := collectObjects(rows, withBody, len(names), false)
 	if err != nil {
 		return nil, wrap("get objects", err)
 	}
@@ -163,7 +177,7 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, opts store.
 	if err != nil {
 		return nil, wrap("list objects", err)
 	}
-	objs, err := collectObjects(rows, opts.WithBody, opts.Limit)
+	objs, err := collectObjects(rows, opts.WithBody, opts.Limit, brief(opts))
 	if err != nil {
 		return nil, wrap("list objects", err)
 	}
@@ -201,6 +215,9 @@ func listQuery(collectionID int64, opts store.ListObjectsOptions) (string, []any
 	// remaining body on every page.
 	pageIDs := opts.WithBody && opts.Limit > 0
 	sel := objectSelect(opts.WithBody)
+	if brief(opts) {
+		sel = briefColumns
+	}
 	if pageIDs {
 		sel = `objects.id`
 	}
@@ -292,18 +309,28 @@ func trigramQuery(terms []string) string {
 
 // collectObjects reads every row; capacity is the number expected when
 // known (at most 128 are reserved up front).
-func collectObjects(rows *sql.Rows, withBody bool, capacity int) ([]store.Object, error) {
+func collectObjects(rows *sql.Rows, withBody bool, capacity int, brief bool) ([]store.Object, error) {
 	defer rows.Close()
 	objs := make([]store.Object, 0, min(capacity, 128))
 	var scan objectScanner
 	for rows.Next() {
 		objs = append(objs, store.Object{})
-		if err := scan.scan(rows, &objs[len(objs)-1], withBody); err != nil {
+		o := &objs[len(objs)-1]
+		var err error
+		if brief {
+			err = scan.scanBrief(rows, o)
+		} else {
+			err = scan.scan(rows, o, withBody)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
 	return objs, rows.Err()
 }
+
+// brief reports whether a listing under opts reads briefColumns.
+func brief(opts store.ListObjectsOptions) bool { return opts.Brief && !opts.WithBody }
 
 // Statements of PutObject (prepared at Open on the writer).
 const (

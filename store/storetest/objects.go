@@ -19,6 +19,7 @@ var objectTests = []test{
 	{"get_missing", testObjectGetMissing},
 	{"get_objects", testObjectGetObjects},
 	{"list_no_body", testObjectListNoBody},
+	{"list_brief", testObjectListBrief},
 	{"list_component", testObjectListComponent},
 	{"list_time_range", testObjectListTimeRange},
 	{"list_search", testObjectListSearch},
@@ -245,6 +246,48 @@ func testObjectListNoBody(t *testing.T, s store.Store) {
 		}
 		for i := range objs {
 			checkObject(t, &objs[i], want[objs[i].Name], withBody)
+		}
+	}
+}
+
+// testObjectListBrief: a brief listing has the listing fields of every
+// object, in name order across pages, and nothing else.
+func testObjectListBrief(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, cal := newCalendar(t, s)
+	want := map[string]*store.Object{}
+	for _, n := range []string{"b.ics", "a b.ics", "c.ics"} {
+		want[n] = putEvent(t, s, cal.ID, n, "uid-"+n)
+	}
+	var got []store.Object
+	opts := store.ListObjectsOptions{Brief: true, Limit: 2}
+	for {
+		page, err := s.ListObjects(ctx, cal.ID, opts)
+		if err != nil {
+			t.Fatalf("ListObjects: %v", err)
+		}
+		got = append(got, page...)
+		if len(page) < opts.Limit {
+			break
+		}
+		opts.After = page[len(page)-1].Name
+	}
+	if names := names(got); !equalStrings(names, []string{"a b.ics", "b.ics", "c.ics"}) {
+		t.Fatalf("ListObjects = %q", names)
+	}
+	for i := range got {
+		g, w := &got[i], want[got[i].Name]
+		brief := store.Object{ID: w.ID, CollectionID: w.CollectionID, Name: w.Name, ETag: w.ETag, ContentType: w.ContentType,
+			Size: int64(len(w.Body)), ModSeq: w.ModSeq, Created: g.Created, Updated: g.Updated}
+		if g.ID != brief.ID || g.CollectionID != brief.CollectionID || g.Name != brief.Name || g.ETag != brief.ETag ||
+			g.ContentType != brief.ContentType || g.Size != brief.Size || g.ModSeq != brief.ModSeq {
+			t.Errorf("brief %q = %+v, want %+v", g.Name, *g, brief)
+		}
+		if !g.Created.Equal(w.Created) || !g.Updated.Equal(w.Updated) || g.Updated.IsZero() {
+			t.Errorf("brief %q: created %v, updated %v; want %v, %v", g.Name, g.Created, g.Updated, w.Created, w.Updated)
+		}
+		if g.UID != "" || g.Component != "" || g.SearchText != "" || g.FirstStart != nil || g.LastEnd != nil || g.Body != nil {
+			t.Errorf("brief %q carries more than the listing fields: %+v", g.Name, *g)
 		}
 	}
 }
