@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -115,13 +116,17 @@ func TestRunWorkloadAbortsWhenEverythingFails(t *testing.T) {
 
 func TestRunWorkloadStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	// Cancel once 20 operations have succeeded (not at sequence number 20:
+	// with three workers a lower number may still be running then, and
+	// would see the cancel).
+	var done atomic.Int64
 	st := runWorkload(ctx, runSpec{Concurrency: 3, Duration: time.Hour},
 		func(ctx context.Context, w, seq int) (opOutcome, error) {
-			if seq == 20 {
-				cancel()
-			}
 			if ctx.Err() != nil {
 				return opOutcome{}, ctx.Err()
+			}
+			if done.Add(1) == 20 {
+				cancel()
 			}
 			return opOutcome{}, nil
 		})
